@@ -1,0 +1,387 @@
+"""The exception tree. Every error sluice raises is a :class:`SluiceError`.
+
+::
+
+    SluiceError
+    ├── APIConnectionError            the request never got an HTTP response
+    │   └── APITimeoutError           ... because a timeout expired
+    ├── APIError                      the API said no (HTTP status or in-stream `error` event)
+    │   ├── BadRequestError           400  invalid_request_error
+    │   ├── AuthenticationError       401  authentication_error
+    │   ├── BillingError              402  billing_error
+    │   ├── PermissionDeniedError     403  permission_error
+    │   ├── NotFoundError             404  not_found_error
+    │   ├── RequestTooLargeError      413  request_too_large
+    │   ├── RateLimitError            429  rate_limit_error
+    │   ├── InternalServerError       500  api_error (and any other 5xx)
+    │   ├── GatewayTimeoutError       504  timeout_error
+    │   └── OverloadedError           529  overloaded_error
+    │   (each of these exists in two flavours: raised for an HTTP status, it is also an
+    │    APIStatusError; raised for an in-stream `event: error`, it is also an APIStreamError)
+    └── StreamError                   the stream broke; carries the partial message so far
+        ├── APIStreamError            an in-stream `event: error` (mixed into the classes above)
+        ├── IncompleteStreamError     the body ended before `message_stop`
+        ├── EventDecodeError          an event's JSON did not decode
+        ├── EventTooLargeError        one SSE event exceeded the configured maximum size
+        └── StreamIdleTimeoutError    no event arrived within the idle timeout
+
+``except sluice.OverloadedError`` catches an overload whether it came as HTTP 529 before the
+body started or as an ``error`` event in the middle of a 200 stream; ``except
+sluice.APIStreamError`` catches only the latter, ``except sluice.APIStatusError`` only the
+former. The official SDK raises in-stream errors as a generic status-200 error instead.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ._events import Message
+    from ._ratelimit import RateLimits
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APIStreamError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BillingError",
+    "EventDecodeError",
+    "EventTooLargeError",
+    "GatewayTimeoutError",
+    "IncompleteStreamError",
+    "InternalServerError",
+    "NotFoundError",
+    "OverloadedError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestTooLargeError",
+    "SluiceError",
+    "StreamError",
+    "StreamIdleTimeoutError",
+]
+
+
+class SluiceError(Exception):
+    """Root of every exception sluice raises."""
+
+
+class APIConnectionError(SluiceError):
+    """The request failed before any HTTP response arrived (DNS, refused, reset, TLS...).
+
+    The underlying ``httpx`` exception is chained as ``__cause__``.
+    """
+
+
+class APITimeoutError(APIConnectionError):
+    """A connect, read, write or pool timeout expired before the response started."""
+
+
+class StreamError(SluiceError):
+    """The event stream broke after it started.
+
+    Attributes:
+        partial_message: the message accumulated from the events received before the
+            failure (``None`` if not even ``message_start`` arrived). Nothing the stream
+            delivered is lost: text, tool input and usage so far are all in it.
+        events_received: how many events were decoded before the failure.
+    """
+
+    partial_message: Message | None
+    events_received: int
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        partial_message: Message | None = None,
+        events_received: int = 0,
+    ) -> None:
+        super().__init__(message)
+        self.partial_message = partial_message
+        self.events_received = events_received
+
+
+class IncompleteStreamError(StreamError):
+    """The response body ended before ``message_stop``.
+
+    Attributes:
+        unparsed: bytes of a trailing event that never got its terminating blank line.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        partial_message: Message | None = None,
+        events_received: int = 0,
+        unparsed: bytes = b"",
+    ) -> None:
+        super().__init__(message, partial_message=partial_message, events_received=events_received)
+        self.unparsed = unparsed
+
+
+class EventDecodeError(StreamError):
+    """An SSE event's ``data`` was not valid JSON for its event type.
+
+    Attributes:
+        event: the SSE event name (``content_block_delta``...).
+        data: the raw ``data`` bytes that failed to decode.
+        offset: byte offset of the event in the response body.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        event: str,
+        data: bytes,
+        offset: int,
+        partial_message: Message | None = None,
+        events_received: int = 0,
+    ) -> None:
+        super().__init__(message, partial_message=partial_message, events_received=events_received)
+        self.event = event
+        self.data = data
+        self.offset = offset
+
+
+class EventTooLargeError(StreamError):
+    """One SSE event grew past ``max_event_size`` bytes without ending.
+
+    Raised instead of buffering without bound when a peer sends a runaway line.
+
+    Attributes:
+        limit: the configured maximum event size in bytes.
+        offset: byte offset in the body where the oversized event started.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: int,
+        offset: int,
+        partial_message: Message | None = None,
+        events_received: int = 0,
+    ) -> None:
+        super().__init__(message, partial_message=partial_message, events_received=events_received)
+        self.limit = limit
+        self.offset = offset
+
+
+class StreamIdleTimeoutError(StreamError):
+    """No event arrived for ``timeout`` seconds.
+
+    Attributes:
+        timeout: the idle timeout in seconds that expired.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        timeout: float,
+        partial_message: Message | None = None,
+        events_received: int = 0,
+    ) -> None:
+        super().__init__(message, partial_message=partial_message, events_received=events_received)
+        self.timeout = timeout
+
+
+class APIError(SluiceError):
+    """The API reported an error, as an HTTP status or as an in-stream ``error`` event.
+
+    Attributes:
+        message: the human-readable ``error.message`` from the API.
+        error_type: the API's ``error.type`` string (``overloaded_error``...).
+        body: the parsed error body (``{"type": "error", "error": {...}}``) or ``None``
+            when the body was not JSON.
+        request_id: the ``request-id`` response header (or the body's ``request_id``).
+        status_code: the HTTP status; ``None`` for an in-stream error (the HTTP status
+            of such a stream was 200, which says nothing about the error).
+        response: the ``httpx.Response`` for an HTTP status error, else ``None``.
+        rate_limits: the parsed ``anthropic-ratelimit-*``/``retry-after`` headers.
+    """
+
+    #: The ``error.type`` the API uses for this class, and its HTTP status.
+    type_name: ClassVar[str] = ""
+    status: ClassVar[int] = 0
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_type: str | None = None,
+        body: Any = None,
+        request_id: str | None = None,
+        status_code: int | None = None,
+        response: httpx.Response | None = None,
+        rate_limits: RateLimits | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.error_type = error_type or self.type_name
+        self.body = body
+        self.request_id = request_id
+        self.status_code = status_code
+        self.response = response
+        self.rate_limits = rate_limits
+
+    def __str__(self) -> str:
+        where = f"HTTP {self.status_code}" if self.status_code is not None else "in-stream error"
+        rid = f", request-id {self.request_id}" if self.request_id else ""
+        return f"{self.message} ({where}, {self.error_type}{rid})"
+
+
+class APIStatusError(APIError):
+    """Mixin marking an :class:`APIError` raised for an HTTP error status."""
+
+
+class APIStreamError(StreamError, APIError):
+    """Mixin marking an :class:`APIError` raised for an in-stream ``event: error``.
+
+    It is also a :class:`StreamError`, so ``partial_message`` holds everything the stream
+    delivered before the error.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_type: str | None = None,
+        body: Any = None,
+        request_id: str | None = None,
+        partial_message: Message | None = None,
+        events_received: int = 0,
+    ) -> None:
+        APIError.__init__(self, message, error_type=error_type, body=body, request_id=request_id)
+        self.partial_message = partial_message
+        self.events_received = events_received
+
+
+class BadRequestError(APIError):
+    """400: the request was malformed or asked for something impossible."""
+
+    type_name = "invalid_request_error"
+    status = 400
+
+
+class AuthenticationError(APIError):
+    """401: the API key is missing, malformed or revoked."""
+
+    type_name = "authentication_error"
+    status = 401
+
+
+class BillingError(APIError):
+    """402: a billing problem on the account (e.g. no credit)."""
+
+    type_name = "billing_error"
+    status = 402
+
+
+class PermissionDeniedError(APIError):
+    """403: the key may not use this resource."""
+
+    type_name = "permission_error"
+    status = 403
+
+
+class NotFoundError(APIError):
+    """404: the resource (model, batch, file...) does not exist."""
+
+    type_name = "not_found_error"
+    status = 404
+
+
+class RequestTooLargeError(APIError):
+    """413: the request body exceeds the API's size limit."""
+
+    type_name = "request_too_large"
+    status = 413
+
+
+class RateLimitError(APIError):
+    """429: a rate limit was hit; ``rate_limits.retry_after`` says when to try again."""
+
+    type_name = "rate_limit_error"
+    status = 429
+
+
+class InternalServerError(APIError):
+    """500 (or another 5xx): an unexpected error inside the API."""
+
+    type_name = "api_error"
+    status = 500
+
+
+class GatewayTimeoutError(APIError):
+    """504: the request timed out inside the API; streaming avoids this for long requests."""
+
+    type_name = "timeout_error"
+    status = 504
+
+
+class OverloadedError(APIError):
+    """529: the API is temporarily overloaded; retry with backoff."""
+
+    type_name = "overloaded_error"
+    status = 529
+
+
+_BY_TYPE: dict[str, type[APIError]] = {
+    cls.type_name: cls
+    for cls in (
+        BadRequestError,
+        AuthenticationError,
+        BillingError,
+        PermissionDeniedError,
+        NotFoundError,
+        RequestTooLargeError,
+        RateLimitError,
+        InternalServerError,
+        GatewayTimeoutError,
+        OverloadedError,
+    )
+}
+_BY_STATUS: dict[int, type[APIError]] = {cls.status: cls for cls in _BY_TYPE.values()}
+
+
+def _flavour(base: type[APIError], mixin: type[APIError]) -> type[APIError]:
+    # One concrete class per (error type, origin), so that both `except OverloadedError`
+    # and `except APIStreamError` work. Named after the base for readable tracebacks.
+    name = base.__name__
+    return type(name, (mixin, base), {"__module__": "sluice", "__qualname__": name, "__doc__": base.__doc__})
+
+
+_STATUS_FLAVOUR: dict[type[APIError], type[APIError]] = {
+    cls: _flavour(cls, APIStatusError) for cls in _BY_TYPE.values()
+}
+_STREAM_FLAVOUR: dict[type[APIError], type[APIError]] = {
+    cls: _flavour(cls, APIStreamError) for cls in _BY_TYPE.values()
+}
+
+
+def status_error_class(status_code: int, error_type: str | None) -> type[APIError]:
+    """The exception class for an HTTP error response (status first, then error type)."""
+    base = _BY_STATUS.get(status_code)
+    if base is None and error_type is not None:
+        base = _BY_TYPE.get(error_type)
+    if base is None and status_code >= 500:
+        base = InternalServerError
+    if base is None:
+        return APIStatusError
+    return _STATUS_FLAVOUR[base]
+
+
+def stream_error_class(error_type: str | None) -> type[APIError]:
+    """The exception class for an in-stream ``error`` event with this ``error.type``."""
+    base = _BY_TYPE.get(error_type or "")
+    if base is None:
+        return APIStreamError
+    return _STREAM_FLAVOUR[base]
