@@ -23,6 +23,8 @@
         ├── IncompleteStreamError     the body ended before `message_stop`
         ├── EventDecodeError          an event's JSON did not decode
         ├── EventTooLargeError        one SSE event exceeded the configured maximum size
+        ├── UnexpectedEventError      events out of order (a delta before message_start...)
+        ├── ToolInputError            a tool call's streamed input is not valid JSON
         └── StreamIdleTimeoutError    no event arrived within the idle timeout
 
 ``except sluice.OverloadedError`` catches an overload whether it came as HTTP 529 before the
@@ -63,6 +65,8 @@ __all__ = [
     "SluiceError",
     "StreamError",
     "StreamIdleTimeoutError",
+    "ToolInputError",
+    "UnexpectedEventError",
 ]
 
 
@@ -172,6 +176,45 @@ class EventTooLargeError(StreamError):
         super().__init__(message, partial_message=partial_message, events_received=events_received)
         self.limit = limit
         self.offset = offset
+
+
+class UnexpectedEventError(StreamError):
+    """An event arrived where the protocol does not allow it.
+
+    For example a ``content_block_delta`` for a block that never started, or any content
+    before ``message_start``. The stream is not what the Messages API sends.
+    """
+
+
+class ToolInputError(StreamError, ValueError):
+    """The JSON input the model streamed for a tool call is invalid.
+
+    Attributes:
+        tool_name: the tool's name.
+        tool_use_id: the ``tool_use`` block id.
+        index: the content block index.
+        text: every character of input JSON received for this call (never lost).
+        position: character offset in ``text`` where parsing failed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tool_name: str,
+        tool_use_id: str,
+        index: int,
+        text: str,
+        position: int,
+        partial_message: Message | None = None,
+        events_received: int = 0,
+    ) -> None:
+        super().__init__(message, partial_message=partial_message, events_received=events_received)
+        self.tool_name = tool_name
+        self.tool_use_id = tool_use_id
+        self.index = index
+        self.text = text
+        self.position = position
 
 
 class StreamIdleTimeoutError(StreamError):

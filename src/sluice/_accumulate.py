@@ -1,0 +1,329 @@
+"""Sans-I/O accumulation of stream events into the final ``Message``.
+
+Follows the official SDK's ``accumulate_event`` rule for rule, so the final message equals
+``get_final_message()`` field for field (see tests/test_conformance.py), with three
+differences that only show on streams the SDK cannot handle: a ``message_start`` without
+``usage`` does not crash, an in-stream ``error`` raises the typed error matching its
+``error.type`` with the partial message, and a truncated stream says so.
+
+Cost is linear in the stream. Text and thinking deltas are appended to a list per block and
+joined only when the message is read (``message``/``finish``); reading the message after
+every event therefore costs a join each time, which is inherent in asking for the whole text
+each time: use :func:`sluice.ops.text_deltas` for per-delta UIs. Tool input JSON is collected
+the same way and parsed once, when its block stops.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import msgspec
+
+from ._events import (
+    CitationsDelta,
+    ContentBlockDelta,
+    ContentBlockStart,
+    ContentBlockStop,
+    ErrorEvent,
+    Event,
+    InputJSONDelta,
+    Message,
+    MessageDelta,
+    MessageStart,
+    MessageStop,
+    Ping,
+    ServerToolUseBlock,
+    SignatureDelta,
+    TextBlock,
+    TextDelta,
+    ThinkingBlock,
+    ThinkingDelta,
+    ToolUseBlock,
+    UnknownEvent,
+    Usage,
+    decode_block,
+    decode_message,
+)
+from ._exceptions import (
+    IncompleteStreamError,
+    StreamError,
+    ToolInputError,
+    UnexpectedEventError,
+    stream_error_class,
+)
+from ._serialize import to_json
+
+__all__ = ["MessageAccumulator"]
+
+_UNSET = msgspec.UNSET
+
+# What a block does with deltas. Only these combinations change the message, exactly as in
+# the SDK (a text_delta aimed at a thinking block is ignored, and so on).
+_OTHER, _TEXT, _THINKING, _TOOL = 0, 1, 2, 3
+_KIND = {TextBlock: _TEXT, ThinkingBlock: _THINKING, ToolUseBlock: _TOOL, ServerToolUseBlock: _TOOL}
+
+_decode_json = msgspec.json.Decoder().decode
+
+
+class MessageAccumulator:
+    """Feed events in stream order; read the message built so far.
+
+    ``feed`` raises the typed :class:`~sluice.APIError` of an in-stream ``error`` event (also
+    an :class:`~sluice.APIStreamError`) and :class:`~sluice.UnexpectedEventError` for events
+    out of protocol order; every such error carries ``partial_message``.
+
+    Example::
+
+        acc = MessageAccumulator()
+        for event in events:
+            acc.feed(event)
+        message = acc.finish()
+    """
+
+    __slots__ = ("_done", "_events", "_kinds", "_message", "_sinks")
+
+    def __init__(self) -> None:
+        self._message: Message | None = None
+        # Per content block: what its deltas mean, and the pieces received so far. The first
+        # piece of a text/thinking sink is the block's text at the last flush.
+        self._kinds: list[int] = []
+        self._sinks: list[list[str]] = []
+        self._events = 0
+        self._done = False
+
+    @property
+    def events(self) -> int:
+        """How many events were fed."""
+        return self._events
+
+    @property
+    def done(self) -> bool:
+        """Whether ``message_stop`` arrived."""
+        return self._done
+
+    @property
+    def message(self) -> Message | None:
+        """The message so far (``None`` before ``message_start``).
+
+        The same object is updated in place as events arrive; reading it joins the text
+        received since the last read into its blocks.
+        """
+        if self._message is not None:
+            self._flush()
+        return self._message
+
+    def feed(self, event: Event) -> None:
+        """Apply one event to the message."""
+        self._events += 1
+        cls = type(event)
+        if cls is ContentBlockDelta:
+            index = event.index  # type: ignore[union-attr]
+            delta = event.delta  # type: ignore[union-attr]
+            dcls = type(delta)
+            try:
+                kind = self._kinds[index]
+            except (IndexError, TypeError):
+                raise self._unexpected(
+                    f"content_block_delta for block {index}, which never started"
+                ) from None
+            if dcls is TextDelta:
+                if kind == _TEXT:
+                    self._sinks[index].append(delta.text)  # type: ignore[union-attr]
+            elif dcls is InputJSONDelta:
+                if kind == _TOOL:
+                    self._sinks[index].append(delta.partial_json)  # type: ignore[union-attr]
+            elif dcls is ThinkingDelta:
+                if kind == _THINKING:
+                    self._sinks[index].append(delta.thinking)  # type: ignore[union-attr]
+            elif dcls is SignatureDelta:
+                if kind == _THINKING:
+                    self._block(index).signature = delta.signature  # type: ignore[union-attr]
+            elif dcls is CitationsDelta and kind == _TEXT:
+                block = self._block(index)
+                if block.citations:
+                    block.citations.append(delta.citation)  # type: ignore[union-attr]
+                else:
+                    block.citations = [delta.citation]  # type: ignore[union-attr]
+            return
+        message = self._message
+        if cls is MessageStart:
+            if message is not None:
+                raise self._unexpected("a second message_start in one stream")
+            # A copy, so that mutating the snapshot never changes the event the caller holds.
+            self._message = message = decode_message(to_json(event.message))  # type: ignore[union-attr]
+            for block in message.content:
+                self._add_block(block)
+            return
+        if cls is ErrorEvent:
+            raise self._stream_error(event)  # type: ignore[arg-type]
+        if message is None:
+            if cls in _IGNORED_BEFORE_START:
+                return
+            raise self._unexpected(f"{event.type} before message_start")
+        if cls is ContentBlockStart:
+            block = decode_block(to_json(event.content_block))  # type: ignore[union-attr]
+            message.content.append(block)
+            self._add_block(block)
+        elif cls is ContentBlockStop:
+            index = event.index  # type: ignore[union-attr]
+            if not 0 <= index < len(self._kinds):
+                raise self._unexpected(f"content_block_stop for block {index}, which never started")
+            if self._kinds[index] == _TOOL:
+                self._parse_tool_input(index)
+        elif cls is MessageDelta:
+            self._apply_message_delta(message, event)  # type: ignore[arg-type]
+        elif cls is MessageStop:
+            self._done = True
+        # ping and unknown events change nothing.
+
+    def finish(self) -> Message:
+        """The complete message, once ``message_stop`` arrived.
+
+        Raises:
+            IncompleteStreamError: the stream ended before ``message_stop``; the error's
+                ``partial_message`` holds everything received.
+        """
+        if not self._done:
+            raise IncompleteStreamError(
+                "the stream ended before message_stop "
+                f"(after {self._events} events); partial_message holds what arrived",
+                partial_message=self.partial(),
+                events_received=self._events,
+            )
+        message = self.message
+        assert message is not None
+        return message
+
+    def partial(self) -> Message | None:
+        """The message so far, for an error report: unfinished tool input is kept as text.
+
+        A tool call whose block never stopped gets the JSON text received so far in
+        ``partial_input_json`` (off-wire, on the block's ``__dict__``) so that nothing is lost.
+        """
+        message = self.message
+        if message is not None:
+            for index, kind in enumerate(self._kinds):
+                if kind == _TOOL and len(self._sinks[index]) > 0:
+                    message.content[index].__dict__["partial_input_json"] = "".join(
+                        self._sinks[index]
+                    )
+        return message
+
+    # ----------------------------------------------------------------------------- internals
+
+    def _add_block(self, block: Any) -> None:
+        kind = _KIND.get(type(block), _OTHER)
+        self._kinds.append(kind)
+        if kind == _TEXT:
+            self._sinks.append([block.text])
+        elif kind == _THINKING:
+            self._sinks.append([block.thinking])
+        else:
+            self._sinks.append([])
+
+    def _block(self, index: int) -> Any:
+        assert self._message is not None
+        return self._message.content[index]
+
+    def _flush(self) -> None:
+        assert self._message is not None
+        content = self._message.content
+        for index, kind in enumerate(self._kinds):
+            sink = self._sinks[index]
+            if len(sink) > 1 and kind != _TOOL:
+                joined = "".join(sink)
+                sink[:] = [joined]
+                if kind == _TEXT:
+                    content[index].text = joined  # type: ignore[union-attr]
+                else:
+                    content[index].thinking = joined  # type: ignore[union-attr]
+
+    def _parse_tool_input(self, index: int) -> None:
+        sink = self._sinks[index]
+        if not sink:
+            return
+        text = "".join(sink)
+        sink.clear()
+        if not text.strip():
+            # A tool without parameters streams "": the SDK keeps the start input ({}).
+            return
+        block = self._block(index)
+        try:
+            value = _decode_json(text)
+        except msgspec.DecodeError:
+            # msgspec refuses a few things json accepts (1e400, lone surrogates): defer.
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                sink.append(text)  # keep it for partial()
+                raise ToolInputError(
+                    f"the model sent invalid JSON input for tool {block.name!r} "
+                    f"(id {block.id}, block {index}): {exc.msg} at position {exc.pos}; "
+                    f"text received: {text!r}",
+                    tool_name=block.name,
+                    tool_use_id=block.id,
+                    index=index,
+                    text=text,
+                    position=exc.pos,
+                    partial_message=self.partial(),
+                    events_received=self._events,
+                ) from exc
+        block.input = value
+
+    def _apply_message_delta(self, message: Message, event: MessageDelta) -> None:
+        # Exactly the SDK's rule: these three are always assigned (absent means null), the
+        # container only when present, usage counters are cumulative and overwrite, and an
+        # optional counter left out keeps its earlier value.
+        delta = event.delta
+        message.stop_reason = None if delta.stop_reason is _UNSET else delta.stop_reason
+        message.stop_sequence = None if delta.stop_sequence is _UNSET else delta.stop_sequence
+        message.stop_details = None if delta.stop_details is _UNSET else delta.stop_details
+        if delta.container is not _UNSET and delta.container is not None:
+            message.container = delta.container
+        usage = event.usage
+        target = message.usage
+        if target is None:  # pragma: no cover - defended by the default factory
+            target = message.usage = Usage()
+        if usage.output_tokens is not _UNSET:
+            target.output_tokens = usage.output_tokens
+        if usage.input_tokens is not _UNSET and usage.input_tokens is not None:
+            target.input_tokens = usage.input_tokens
+        for name in _OPTIONAL_USAGE:
+            value = getattr(usage, name)
+            if value is not _UNSET and value is not None:
+                setattr(target, name, value)
+
+    def _stream_error(self, event: ErrorEvent) -> StreamError:
+        error = event.error
+        cls = stream_error_class(error.type)
+        request_id = event.request_id if isinstance(event.request_id, str) else None
+        exc = cls(  # type: ignore[call-arg]
+            error.message or f"the API sent an in-stream {error.type}",
+            error_type=error.type,
+            body={"type": "error", "error": {"type": error.type, "message": error.message}},
+            request_id=request_id,
+            partial_message=self.partial(),
+            events_received=self._events,
+        )
+        assert isinstance(exc, StreamError)
+        return exc
+
+    def _unexpected(self, what: str) -> UnexpectedEventError:
+        return UnexpectedEventError(
+            f"unexpected event: {what}; this is not a Messages API stream as documented",
+            partial_message=self.partial() if self._message is not None else None,
+            events_received=self._events,
+        )
+
+
+_OPTIONAL_USAGE = (
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+    "server_tool_use",
+    "output_tokens_details",
+)
+
+# The SDK raises on anything but message_start first; keep-alives and unknown events are
+# harmless, though, and an error event is handled before this check.
+_IGNORED_BEFORE_START = frozenset({Ping, UnknownEvent})

@@ -1,0 +1,59 @@
+"""Wire structs back to JSON with API field names, keeping fields sluice does not model.
+
+``msgspec.json.encode`` alone would drop the unknown fields that ``_events`` stashed off-wire
+and would write the placeholder tag of ``Unknown*`` values. These functions write exactly
+what the API sent, updated by accumulation: the same dictionary the official SDK's
+``to_dict()`` returns for the same stream.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from ._events import UnknownBlock, UnknownDelta, UnknownEvent, Wire
+
+__all__ = ["to_builtins", "to_json"]
+
+_OPAQUE = (UnknownBlock, UnknownDelta)
+_UNSET = msgspec.UNSET
+
+
+def to_builtins(obj: Any) -> Any:
+    """Convert a sluice wire value (event, message, block...) into JSON-ready builtins.
+
+    Fields that were absent on the wire stay absent, ``null`` stays ``null``, and fields this
+    version of sluice does not model are written back where they came from.
+    """
+    if isinstance(obj, Wire):
+        if isinstance(obj, _OPAQUE):
+            return obj.raw
+        if isinstance(obj, UnknownEvent):
+            return obj.raw
+        out: dict[str, Any] = {}
+        tag = obj.__struct_config__.tag
+        if isinstance(tag, str):
+            out["type"] = tag
+        for name in obj.__struct_fields__:
+            value = getattr(obj, name)
+            if value is not _UNSET:
+                out[name] = to_builtins(value)
+        extra = obj.__dict__.get("_extra")
+        if extra:
+            for key, value in extra.items():
+                out.setdefault(key, value)
+        return out
+    if isinstance(obj, list):
+        return [to_builtins(item) for item in obj]
+    if isinstance(obj, dict):
+        return {key: to_builtins(value) for key, value in obj.items()}
+    return obj
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def to_json(obj: Any) -> bytes:
+    """Encode a sluice wire value as compact JSON bytes (see :func:`to_builtins`)."""
+    return _encoder.encode(to_builtins(obj))
