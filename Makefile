@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) examples/demo.py
+	$(PY) examples/demo.py $(if $(ANTHROPIC_API_KEY),--live,)
 
 test: $(STAMP)
 	$(PY) -m pytest -q

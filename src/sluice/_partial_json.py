@@ -1,0 +1,775 @@
+"""Incremental JSON parsing for tool input streamed as ``input_json_delta`` pieces.
+
+The Messages API streams a ``tool_use`` block's ``input`` as fragments of one JSON text
+(``content_block_delta`` events whose ``delta.type`` is ``input_json_delta``, each carrying
+``partial_json``); the fragments only form valid JSON once ``content_block_stop`` arrives.
+:class:`PartialJSONParser` is a sans-I/O parser fed those fragments in order::
+
+    parser = PartialJSONParser()
+    for fragment in fragments:          # the `partial_json` of each delta
+        for change in parser.feed(fragment):
+            ...                         # what appeared, grew or completed in this piece
+        parser.value                    # the input as far as it is known
+    tool_input = parser.finish(default={})   # at content_block_stop
+
+Design
+    An iterative state machine over an explicit stack of open containers (so nesting depth is
+    bounded by memory, not by Python's recursion limit). ``feed`` resumes exactly where the
+    previous call stopped; nothing fed earlier is parsed again, except a tail of at most 11
+    characters -- an escape such as ``\\u00``, a high surrogate waiting for its pair, or a
+    literal such as ``tr`` -- kept and prefixed to the next piece. A number split across
+    pieces is kept as a list of pieces. String contents are found with one compiled regex
+    per run of plain characters and taken as slices, never character by character; a piece
+    that lies wholly inside a string takes a fast path that appends it as it is. The parser
+    keeps all the text fed (for :attr:`PartialJSONParser.text` and errors), O(n) memory.
+
+Partial value
+    ``value`` is a *live* structure: containers appear as soon as their opening bracket
+    arrives and are mutated in place as members complete, so reading ``value`` is O(1)
+    unless a string grew since the last read (see below). It shows every complete member,
+    plus the partial last member where a string shows its decoded text so far. A number is
+    shown only once a delimiter follows it (``12`` may still become ``123``), ``true``/
+    ``false``/``null`` only once spelled out, an object member only once its value has
+    started, and an escape only once it is complete (a high surrogate only once it is known
+    whether a low surrogate follows). Hence every partial value is *consistent* with the
+    final one: shown scalars are final, a partial string is a prefix of the final string,
+    a container's members are a prefix of its final members. (Duplicate keys are the one
+    exception: ``{"a": 1, "a": 2}`` shows ``a=1`` first; the last one wins as with
+    :func:`json.loads`.) Copy ``value`` (``copy.deepcopy``) if you need a snapshot. The
+    string being streamed is refreshed inside the live structure when ``value`` is read.
+
+Change records
+    ``feed`` returns a list of :class:`Change` records, in document order: ``"added"`` when
+    a value appears at a path, ``"grew"`` with the decoded text appended to a string in this
+    piece (one record per string per piece), ``"completed"`` with the final value. Creating
+    them is O(1) each; a record's ``path`` tuple is built only when read. A UI that appends
+    ``grew`` texts never needs the whole value.
+
+Cost model
+    ``feed`` is O(len(piece) + records produced), so a whole stream costs O(total length).
+    Reading ``value`` costs O(1) if no string grew since the last read. Otherwise the one
+    open string is re-materialised from the cached text plus the new pieces: Python strings
+    are immutable, so this is a copy of the whole string, O(len) -- *except* that on CPython
+    the string is appended to in place when nothing else references it (the parser drops
+    its own references first; CPython's ``s += t`` then resizes the buffer instead of
+    copying). So reading ``value`` after every piece stays near-linear overall as long as
+    the caller does not keep references to the growing string itself between reads (holding
+    the dict that contains it is fine). If it does, each read copies that string once.
+    For an O(1)-per-piece view regardless, use the ``grew`` records.
+
+Strictness
+    The final value equals :func:`json.loads` of the whole text (escapes, surrogate pairs
+    and lone surrogates, arbitrary-size integers, floats via :class:`float`, duplicate keys
+    with the last one winning), with one deliberate difference: ``NaN``, ``Infinity`` and
+    ``-Infinity``, which ``json.loads`` accepts, are rejected, because they are not JSON
+    (RFC 8259) and the API never sends them. Integers longer than
+    :func:`sys.get_int_max_str_digits` are rejected, as ``json.loads`` rejects them. Invalid
+    text raises :class:`PartialJSONError` from ``feed`` as soon as the offending character
+    arrives (a malformed number as soon as it ends), naming the character offset.
+
+Why not jiter or ijson
+    The official SDK re-parses the whole accumulated buffer with ``jiter.from_json(...,
+    partial_mode=True)`` on every delta: O(n) per delta, quadratic per tool call (about 200
+    times slower than this parser on a 256 KB input in 8-character deltas), it hides
+    unfinished strings and it shows unfinished numbers (``12`` of ``123``). ijson and
+    json-stream are incremental but emit a string only once it is complete, so a long
+    ``content`` argument stays invisible until it ends.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final, Literal, TypeAlias
+
+__all__ = ["Change", "ChangeKind", "PartialJSONError", "PartialJSONParser"]
+
+ChangeKind: TypeAlias = Literal["added", "grew", "completed"]
+
+# A path as a linked list, (parent, key); None is the root. Cheap to extend; turned into a
+# tuple only when someone reads Change.path.
+_Node: TypeAlias = "tuple[_Node, str | int] | None"
+
+# Parser states.
+_VALUE: Final = 0  # a value: at the top level, after ':' or after ',' in an array
+_ARRAY_FIRST: Final = 1  # after '[': a value or ']'
+_OBJECT_FIRST: Final = 2  # after '{': a key or '}'
+_KEY: Final = 3  # after ',' in an object: a key
+_COLON: Final = 4  # after a key: ':'
+_AFTER: Final = 5  # after a value: ',' or the closing bracket; only whitespace at top level
+_IN_STRING: Final = 6  # inside a string value
+_IN_KEY: Final = 7  # inside an object key
+_IN_NUMBER: Final = 8  # inside a number that reached the end of the text fed so far
+
+_WHITESPACE: Final = " \t\n\r"  # RFC 8259 section 2; exactly what json.loads skips
+_WHITESPACE_RUN: Final = re.compile(r"[ \t\n\r]+")
+# Characters a string can contain literally: not '"', not '\', not a control character
+# (RFC 8259 section 7).
+_STRING_RUN: Final = re.compile(r'[^"\\\x00-\x1f]*')
+_NUMBER_CHARS: Final = re.compile(r"[0-9+\-.eE]*")
+# RFC 8259 section 6, ASCII digits only (like json's C scanner). Groups: fraction, exponent.
+_NUMBER: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_HEX4: Final = re.compile(r"[0-9a-fA-F]{4}")
+_HEX: Final = frozenset("0123456789abcdefABCDEF")
+_ESCAPES: Final = {
+    '"': '"',
+    "\\": "\\",
+    "/": "/",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+}
+_LITERALS: Final[dict[str, tuple[str, Any]]] = {
+    "t": ("true", True),
+    "f": ("false", False),
+    "n": ("null", None),
+}
+_NO_DEFAULT: Final[Any] = object()
+
+
+class PartialJSONError(ValueError):
+    """The text fed to a :class:`PartialJSONParser` is not (the beginning of) valid JSON.
+
+    Attributes:
+        position: offset, in characters, into ``text`` where the problem is; for text that
+            ended too early, ``len(text)``.
+        text: all the text fed to the parser so far, including the piece that failed, so
+            nothing the stream delivered is lost.
+    """
+
+    def __init__(self, message: str, *, position: int, text: str) -> None:
+        super().__init__(message)
+        self.position = position
+        self.text = text
+
+
+class Change:
+    """One thing that changed in a parser's partial value during one ``feed`` call.
+
+    Attributes:
+        kind: ``"added"`` (a value appeared at ``path``), ``"grew"`` (the string at
+            ``path`` got ``text`` appended) or ``"completed"`` (the value at ``path`` is
+            final and is ``value``).
+        text: for ``"grew"``, the decoded text appended in this piece; else ``""``.
+        value: for ``"added"``, what the value shows initially: ``""``, a complete
+            scalar, or the live container (the same object as in the parser's ``value``,
+            so it fills up as parsing goes on); for ``"completed"``, the final value; for
+            ``"grew"``, ``None``.
+    """
+
+    __slots__ = ("_node", "_path", "kind", "text", "value")
+
+    kind: ChangeKind
+    text: str
+    value: Any
+
+    def __init__(self, node: _Node, kind: ChangeKind, text: str = "", value: Any = None) -> None:
+        self._node = node
+        self._path: tuple[str | int, ...] | None = None
+        self.kind = kind
+        self.text = text
+        self.value = value
+
+    @property
+    def path(self) -> tuple[str | int, ...]:
+        """Keys and indices from the top-level value down to the changed value; ``()`` is
+        the top-level value itself. Built on first access, in O(depth)."""
+        if self._path is None:
+            keys: list[str | int] = []
+            node = self._node
+            while node is not None:
+                node, key = node
+                keys.append(key)
+            keys.reverse()
+            self._path = tuple(keys)
+        return self._path
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Change):
+            return NotImplemented
+        return (self.path, self.kind, self.text, self.value) == (
+            other.path,
+            other.kind,
+            other.text,
+            other.value,
+        )
+
+    def __repr__(self) -> str:
+        if self.kind == "grew":
+            return f"Change(path={self.path!r}, kind='grew', text={self.text!r})"
+        return f"Change(path={self.path!r}, kind={self.kind!r}, value={self.value!r})"
+
+
+class _Frame:
+    """An open container on the parser's stack."""
+
+    __slots__ = ("container", "is_object", "key", "node")
+
+    def __init__(self, container: dict[str, Any] | list[Any], node: _Node) -> None:
+        self.container = container
+        self.is_object = isinstance(container, dict)
+        self.node = node
+        self.key = ""  # the current member's key, for an object
+
+
+class PartialJSONParser:
+    """Parse one JSON text fed in pieces, exposing the partial value after every piece.
+
+    Feed each piece with :meth:`feed`, read :attr:`value` whenever you like, and call
+    :meth:`finish` when the text is complete. See the module documentation for what the
+    partial value shows and what each operation costs.
+    """
+
+    def __init__(self) -> None:
+        self._chunks: list[str] = []  # everything fed, for `text` and errors
+        self._length = 0
+        self._pending = ""  # an unfinished escape or literal, re-scanned with the next piece
+        self._state: int = _VALUE
+        self._frames: list[_Frame] = []
+        self._root: Any = None
+        self._done = False
+        self._error: PartialJSONError | None = None
+        self._changes: list[Change] = []
+        # The open string value: where it lives, its text so far (cached joined text plus
+        # pieces decoded since), and where it started.
+        self._str_node: _Node = None
+        self._str_dict: dict[str, Any] | None = None
+        self._str_list: list[Any] | None = None
+        self._str_key = ""
+        self._str_index = 0
+        self._str_cache = ""
+        self._str_new: list[str] = []
+        self._str_start = 0
+        # The open key, or number, pieces so far.
+        self._key_pieces: list[str] = []
+        self._num_pieces: list[str] = []
+        self._num_start = 0
+
+    # -- public API -----------------------------------------------------------------------
+
+    @property
+    def value(self) -> Any:
+        """The value as far as it is known: ``None`` until the top-level value starts to show.
+
+        A live structure, updated in place by later feeds (read it again after each
+        :meth:`feed` to refresh a growing string). O(1) unless a string grew since the
+        last read; see the module documentation.
+        """
+        if self._str_new:
+            self._materialize()
+        return self._root
+
+    @property
+    def done(self) -> bool:
+        """True once one complete top-level value has been parsed.
+
+        A top-level number is complete only once whitespace follows it or :meth:`finish`
+        is called.
+        """
+        return self._done
+
+    @property
+    def text(self) -> str:
+        """All the text fed so far."""
+        if len(self._chunks) > 1:
+            self._chunks = ["".join(self._chunks)]
+        return self._chunks[0] if self._chunks else ""
+
+    def changes(self) -> list[Change]:
+        """The change records of the latest :meth:`feed` or :meth:`finish` call."""
+        return self._changes
+
+    def feed(self, text: str) -> list[Change]:
+        """Parse the next piece of the JSON text.
+
+        Returns:
+            what changed in :attr:`value`, in document order (also kept for
+            :meth:`changes`).
+
+        Raises:
+            PartialJSONError: the text so far cannot be the beginning of a JSON text. The
+                parser is then broken: every later call raises the same error.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"feed() takes str, not {type(text).__name__}")
+        base = self._length - len(self._pending)
+        self._chunks.append(text)
+        self._length += len(text)
+        changes: list[Change] = []
+        self._changes = changes
+        if self._error is not None:
+            raise self._reraise(self._error)
+        if not text:
+            return changes
+        if self._pending:
+            text = self._pending + text
+            self._pending = ""
+        elif self._state == _IN_STRING:
+            # Fast path for the bulk of a long string argument: a piece of plain content.
+            m = _STRING_RUN.match(text)
+            if m is not None and m.end() == len(text):
+                self._str_new.append(text)
+                changes.append(Change(self._str_node, "grew", text))
+                return changes
+        try:
+            self._parse(text, base, changes)
+        except PartialJSONError as exc:
+            self._error = exc
+            raise
+        return changes
+
+    def finish(self, *, default: Any = _NO_DEFAULT) -> Any:
+        """Declare the text complete and return the final value.
+
+        Args:
+            default: returned when nothing but whitespace was fed. A tool that takes no
+                parameters streams an empty input, so tool callers pass ``default={}``;
+                without it, an empty text is an error, as with :func:`json.loads`.
+
+        Raises:
+            PartialJSONError: the text is incomplete (``position`` is its length), or it
+                was invalid (trailing non-whitespace is detected by :meth:`feed`).
+        """
+        self._changes = []
+        if self._error is not None:
+            raise self._reraise(self._error)
+        try:
+            return self._finish(default)
+        except PartialJSONError as exc:
+            self._error = exc
+            raise
+
+    def __repr__(self) -> str:
+        return f"<PartialJSONParser fed={self._length} done={self._done}>"
+
+    # -- errors ---------------------------------------------------------------------------
+
+    def _fail(self, what: str, position: int, detail: str) -> PartialJSONError:
+        return PartialJSONError(
+            f"{what} at position {position} ({detail})", position=position, text=self.text
+        )
+
+    def _unexpected(self, what: str, s: str, i: int, base: int, hint: str = "") -> PartialJSONError:
+        return self._fail(what, base + i, f"found {s[i]!r}{hint}")
+
+    def _reraise(self, old: PartialJSONError) -> PartialJSONError:
+        """The error that broke the parser, again, with the text as it is now."""
+        return PartialJSONError(str(old), position=old.position, text=self.text)
+
+    # -- the state machine ----------------------------------------------------------------
+
+    def _parse(self, s: str, base: int, changes: list[Change]) -> None:
+        n = len(s)
+        i = 0
+        frames = self._frames
+        while i < n:
+            state = self._state
+            if state == _IN_STRING:
+                i = self._string_value(s, i, base, changes)
+                continue
+            if state == _IN_KEY:
+                i = self._string_key(s, i, base)
+                continue
+            if state == _IN_NUMBER:
+                m = _NUMBER_CHARS.match(s, i)
+                j = m.end() if m is not None else i
+                if j > i:
+                    self._num_pieces.append(s[i:j])
+                if j == n:
+                    return
+                token = "".join(self._num_pieces)
+                self._num_pieces = []
+                self._end_number(token, self._num_start, f"found {s[j]!r}", changes)
+                i = j
+                continue
+            c = s[i]
+            if c in _WHITESPACE:
+                m = _WHITESPACE_RUN.match(s, i)
+                i = m.end() if m is not None else i + 1
+                continue
+            if state == _AFTER:
+                if not frames:
+                    raise self._unexpected(
+                        "expected only whitespace after the top-level value", s, i, base
+                    )
+                frame = frames[-1]
+                if c == ",":
+                    self._state = _KEY if frame.is_object else _VALUE
+                elif c == ("}" if frame.is_object else "]"):
+                    self._close(changes)
+                elif frame.is_object:
+                    raise self._unexpected("expected ',' or '}' after object member", s, i, base)
+                else:
+                    raise self._unexpected("expected ',' or ']' after array element", s, i, base)
+                i += 1
+            elif state == _COLON:
+                if c != ":":
+                    raise self._unexpected("expected ':' after object key", s, i, base)
+                self._state = _VALUE
+                i += 1
+            elif state == _OBJECT_FIRST or state == _KEY:
+                if c == '"':
+                    self._state = _IN_KEY
+                    self._key_pieces = []
+                    self._str_start = base + i
+                    i += 1
+                elif c == "}" and state == _OBJECT_FIRST:
+                    self._close(changes)
+                    i += 1
+                elif state == _OBJECT_FIRST:
+                    raise self._unexpected(
+                        "expected '\"' (an object key) or '}'", s, i, base, _hint(c)
+                    )
+                else:
+                    hint = ": trailing commas are not allowed" if c == "}" else _hint(c)
+                    raise self._unexpected(
+                        "expected '\"' (an object key) after ','", s, i, base, hint
+                    )
+            elif c == "]" and state == _ARRAY_FIRST:
+                self._close(changes)
+                i += 1
+            else:
+                i = self._start_value(s, i, base, changes)
+
+    def _start_value(self, s: str, i: int, base: int, changes: list[Change]) -> int:
+        """Begin the value whose first character is ``s[i]``; return where parsing resumes."""
+        c = s[i]
+        if c == '"':
+            node = self._child_node()
+            frames = self._frames
+            self._str_dict = self._str_list = None
+            if frames:
+                parent = frames[-1].container
+                if isinstance(parent, dict):
+                    self._str_dict = parent
+                    self._str_key = frames[-1].key
+                else:
+                    self._str_list = parent
+                    self._str_index = len(parent)
+            self._attach("")
+            self._str_node = node
+            self._str_cache = ""
+            self._str_new = []
+            self._str_start = base + i
+            self._state = _IN_STRING
+            changes.append(Change(node, "added", value=""))
+            return i + 1
+        if c == "{" or c == "[":
+            container: dict[str, Any] | list[Any] = {} if c == "{" else []
+            node = self._child_node()
+            self._attach(container)
+            self._frames.append(_Frame(container, node))
+            self._state = _OBJECT_FIRST if c == "{" else _ARRAY_FIRST
+            changes.append(Change(node, "added", value=container))
+            return i + 1
+        if c == "-" or "0" <= c <= "9":
+            m = _NUMBER_CHARS.match(s, i)
+            j = m.end() if m is not None else i + 1
+            if j == len(s):
+                self._num_pieces = [s[i:]]
+                self._num_start = base + i
+                self._state = _IN_NUMBER
+            else:
+                self._end_number(s[i:j], base + i, f"found {s[j]!r}", changes)
+            return j
+        literal = _LITERALS.get(c)
+        if literal is not None:
+            word, value = literal
+            end = i + len(word)
+            if s.startswith(word, i):
+                node = self._child_node()
+                self._attach(value)
+                changes.append(Change(node, "added", value=value))
+                self._complete(node, value, changes)
+                return end
+            got = s[i:end]
+            k = next((k for k in range(len(got)) if got[k] != word[k]), len(got))
+            if k == len(got):  # a prefix of the word: wait for the rest
+                self._pending = got
+                return len(s)
+            raise self._fail(f"expected {word!r}", base + i + k, f"found {got[: k + 1]!r}")
+        if self._frames and self._state == _VALUE and not self._frames[-1].is_object and c == "]":
+            raise self._fail(
+                "expected a JSON value after ','",
+                base + i,
+                "found ']': trailing commas are not allowed",
+            )
+        what = "expected a JSON value"
+        if self._state == _ARRAY_FIRST:
+            what = "expected a JSON value or ']'"
+        elif self._frames:
+            after = ":" if self._frames[-1].is_object else ","
+            what = f"expected a JSON value after {after!r}"
+        raise self._unexpected(what, s, i, base, _hint(c))
+
+    def _string_value(self, s: str, i: int, base: int, changes: list[Change]) -> int:
+        pieces, j, closed = self._scan_string(s, i, base)
+        text = "".join(pieces)
+        if text:
+            self._str_new.append(text)
+            changes.append(Change(self._str_node, "grew", text))
+        if not closed:
+            return j
+        final = self._materialize() if self._str_new else self._str_cache
+        self._str_cache = ""
+        self._complete(self._str_node, final, changes)
+        return j
+
+    def _string_key(self, s: str, i: int, base: int) -> int:
+        pieces, j, closed = self._scan_string(s, i, base)
+        self._key_pieces.extend(pieces)
+        if closed:
+            self._frames[-1].key = "".join(self._key_pieces)
+            self._key_pieces = []
+            self._state = _COLON
+        return j
+
+    def _scan_string(self, s: str, i: int, base: int) -> tuple[list[str], int, bool]:
+        """Decode string content from ``s[i]`` on.
+
+        Returns the decoded pieces, where to resume, and whether the closing quote was
+        reached. An escape cut off by the end of ``s`` is kept in ``_pending``.
+        """
+        n = len(s)
+        pieces: list[str] = []
+        run = _STRING_RUN.match
+        while True:
+            m = run(s, i)
+            j = m.end() if m is not None else i
+            if j > i:
+                pieces.append(s[i:j])
+            if j == n:
+                return pieces, n, False
+            c = s[j]
+            if c == '"':
+                return pieces, j + 1, True
+            if c != "\\":
+                raise self._fail(
+                    "invalid control character in string", base + j, f"found {c!r}: escape it"
+                )
+            decoded = self._escape(s, j, base)
+            if decoded is None:
+                self._pending = s[j:]
+                return pieces, n, False
+            pieces.append(decoded[0])
+            i = decoded[1]
+
+    def _escape(self, s: str, j: int, base: int) -> tuple[str, int] | None:
+        """Decode the escape at ``s[j] == '\\'``: (text, end), or None if ``s`` ends first."""
+        n = len(s)
+        if j + 1 >= n:
+            return None
+        c = s[j + 1]
+        if c != "u":
+            simple = _ESCAPES.get(c)
+            if simple is None:
+                raise self._fail(
+                    "expected one of \" \\ / b f n r t u after '\\' in string",
+                    base + j + 1,
+                    f"found {c!r}",
+                )
+            return simple, j + 2
+        code = self._hex4(s, j + 2, base)
+        if code is None:
+            return None
+        if not 0xD800 <= code <= 0xDBFF:
+            return chr(code), j + 6
+        # A high surrogate: combined with an immediately following \uDC00-\uDFFF escape,
+        # else kept alone -- exactly as json.loads does.
+        if j + 6 >= n:
+            return None
+        if s[j + 6] != "\\":
+            return chr(code), j + 6
+        if j + 7 >= n:
+            return None
+        if s[j + 7] != "u":
+            return chr(code), j + 6
+        low = self._hex4(s, j + 8, base)
+        if low is None:
+            return None
+        if 0xDC00 <= low <= 0xDFFF:
+            return chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)), j + 12
+        return chr(code), j + 6
+
+    def _hex4(self, s: str, k: int, base: int) -> int | None:
+        """The four hex digits of a ``\\u`` escape at ``s[k:k+4]``, or None if ``s`` ends first."""
+        digits = s[k : k + 4]
+        if len(digits) == 4 and _HEX4.fullmatch(digits):
+            return int(digits, 16)
+        for offset, d in enumerate(digits):
+            if d not in _HEX:
+                raise self._fail(
+                    "expected 4 hex digits after '\\u'", base + k + offset, f"found {d!r}"
+                )
+        return None
+
+    def _end_number(self, token: str, start: int, found: str, changes: list[Change]) -> None:
+        """Convert a number token that ended; ``found`` describes what ended it."""
+        m = _NUMBER.fullmatch(token)
+        if m is None:
+            raise self._number_error(token, start, found)
+        value: int | float
+        if m.lastindex is None:
+            try:
+                value = int(token)
+            except ValueError as exc:  # longer than sys.get_int_max_str_digits()
+                raise PartialJSONError(
+                    f"integer at position {start} has {len(token)} digits, more than "
+                    f"sys.get_int_max_str_digits() allows",
+                    position=start,
+                    text=self.text,
+                ) from exc
+        else:
+            value = float(token)
+        node = self._child_node()
+        self._attach(value)
+        changes.append(Change(node, "added", value=value))
+        self._complete(node, value, changes)
+
+    def _number_error(self, token: str, start: int, found: str) -> PartialJSONError:
+        # Walk the RFC 8259 number grammar to name the first character that breaks it.
+        state = "start"
+        for k, c in enumerate(token):
+            digit = "0" <= c <= "9"
+            if state == "start" and c == "-":
+                state = "minus"
+            elif state in ("start", "minus") and digit:
+                state = "zero" if c == "0" else "int"
+            elif (state == "int" and digit) or (state in ("point", "frac") and digit):
+                state = "frac" if state in ("point", "frac") else "int"
+            elif state in ("zero", "int") and c == ".":
+                state = "point"
+            elif state in ("zero", "int", "frac") and c in "eE":
+                state = "exp"
+            elif state == "exp" and c in "+-":
+                state = "exp_sign"
+            elif state in ("exp", "exp_sign", "exp_digits") and digit:
+                state = "exp_digits"
+            else:
+                detail = f"found {c!r}"
+                if state == "zero" and digit:
+                    detail += ": leading zeros are not allowed"
+                return self._fail(_NUMBER_EXPECTED.get(state, "invalid number"), start + k, detail)
+        return self._fail(_NUMBER_EXPECTED[state], start + len(token), found)
+
+    # -- values and containers ------------------------------------------------------------
+
+    def _child_node(self) -> _Node:
+        """The path node of a value starting now."""
+        frames = self._frames
+        if not frames:
+            return None
+        frame = frames[-1]
+        container = frame.container
+        return (frame.node, frame.key if frame.is_object else len(container))
+
+    def _attach(self, value: Any) -> None:
+        """Show a value that starts now in its parent (or as the top-level value)."""
+        frames = self._frames
+        if not frames:
+            self._root = value
+            return
+        frame = frames[-1]
+        container = frame.container
+        if isinstance(container, dict):
+            container[frame.key] = value
+        else:
+            container.append(value)
+
+    def _complete(self, node: _Node, value: Any, changes: list[Change]) -> None:
+        changes.append(Change(node, "completed", value=value))
+        self._state = _AFTER
+        if not self._frames:
+            self._done = True
+
+    def _close(self, changes: list[Change]) -> None:
+        frame = self._frames.pop()
+        self._complete(frame.node, frame.container, changes)
+
+    def _place(self, text: str) -> None:
+        """Store the open string's text where it lives."""
+        if self._str_dict is not None:
+            self._str_dict[self._str_key] = text
+        elif self._str_list is not None:
+            self._str_list[self._str_index] = text
+        else:
+            self._root = text
+
+    def _materialize(self) -> str:
+        """Fold the pieces decoded since the last read into the open string and show it."""
+        new = self._str_new
+        self._str_new = []
+        text = self._str_cache
+        # Drop the parser's other references so that, on CPython, `text += piece` can
+        # resize the string in place instead of copying it (it copies when anyone else,
+        # such as the caller, still holds the old string -- which keeps this correct).
+        self._str_cache = ""
+        self._place("")
+        if len(new) == 1:
+            text += new[0]
+        else:
+            text = "".join([text, *new])
+        self._str_cache = text
+        self._place(text)
+        return text
+
+    def _finish(self, default: Any) -> Any:
+        end = self._length
+        if self._state == _IN_NUMBER:
+            token = "".join(self._num_pieces)
+            self._num_pieces = []
+            self._end_number(token, self._num_start, "the text ended", self._changes)
+        if self._done:
+            return self.value
+        state = self._state
+        frames = self._frames
+        if self._pending and state not in (_IN_STRING, _IN_KEY):
+            word = _LITERALS[self._pending[0]][0]
+            raise self._fail(f"expected {word!r}", end, f"the text ended after {self._pending!r}")
+        if state == _VALUE and not frames:
+            if default is not _NO_DEFAULT:
+                return default
+            raise self._fail("expected a JSON value", end, "the text is empty")
+        if state == _IN_STRING:
+            what = f"unterminated string (opened at position {self._str_start})"
+        elif state == _IN_KEY:
+            what = f"unterminated object key (opened at position {self._str_start})"
+        elif state == _COLON:
+            what = "expected ':' after object key"
+        elif state == _OBJECT_FIRST:
+            what = "expected '\"' (an object key) or '}'"
+        elif state == _KEY:
+            what = "expected '\"' (an object key) after ','"
+        elif state == _ARRAY_FIRST:
+            what = "expected a JSON value or ']'"
+        elif state == _VALUE:
+            after = ":" if frames[-1].is_object else ","
+            what = f"expected a JSON value after {after!r}"
+        elif frames[-1].is_object:
+            what = "expected ',' or '}' after object member"
+        else:
+            what = "expected ',' or ']' after array element"
+        raise self._fail(what, end, "the text ended")
+
+
+_NUMBER_EXPECTED: Final = {
+    "start": "expected a number",
+    "minus": "expected a digit after '-'",
+    "point": "expected a digit after the decimal point",
+    "exp": "expected a digit or sign in the exponent",
+    "exp_sign": "expected a digit in the exponent",
+    "zero": "invalid number",
+    "int": "invalid number",
+    "frac": "invalid number",
+    "exp_digits": "invalid number",
+}
+
+
+def _hint(c: str) -> str:
+    """Extra advice for characters that are valid in JavaScript or Python but not JSON."""
+    if c == "'":
+        return ": JSON strings use double quotes"
+    if c in "NI":
+        return ": NaN and Infinity are not JSON"
+    return ""

@@ -1,0 +1,421 @@
+"""Server-Sent Events framing: an incremental, sans-I/O decoder that works on bytes.
+
+Feed it the response body in whatever chunks the network delivers and it returns the complete
+events, in order::
+
+    decoder = SSEDecoder()
+    for chunk in response.iter_raw():
+        for sse in decoder.feed(chunk):
+            handle(sse.event, sse.data)
+    decoder.close()
+
+It follows the WHATWG HTML standard, section 9.2 "Server-sent events": 9.2.5 "Parsing an event
+stream" (line terminators CRLF, LF or a lone CR; one leading U+FEFF BOM ignored) and 9.2.6
+"Interpreting an event stream" (comments, ``field: value`` with one optional space, ``data``
+lines joined with LF, ``event``, ``id`` without NUL, digits-only ``retry``, dispatch on a blank
+line, an unterminated event at end of stream discarded).
+https://html.spec.whatwg.org/multipage/server-sent-events.html
+
+Why not httpx-sse? Its decoder is text based: the body is decoded to ``str``, split into lines
+by a line decoder, and every line then costs several Python-level calls (strip, partition,
+comparisons, list appends). The data then goes to msgspec, which reads UTF-8 bytes directly.
+This decoder never decodes the data (``ServerSentEvent.data`` is the raw bytes), finds whole
+events with one C-level ``bytes.split`` per chunk, and recognises the shape the Messages API
+always sends (``event: NAME`` then one ``data: ...`` line) with a few C-level calls per event.
+Measured on a 6 MB, 50 000-event Messages stream fed in 4 KiB chunks (``/tmp/sse_bench.py``,
+CPython 3.11), it decodes about 4.5x faster than httpx-sse's ``SSELineDecoder`` +
+``SSEDecoder`` and takes about 1.3x the time of the bare ``body.split(b"\\n")`` +
+``startswith(b"data: ")`` loop, which does no SSE parsing at all.
+
+Every event is also located: ``ServerSentEvent.offset`` is the byte offset in the body where
+its first line began, so decode errors can say where the bad event was.
+
+Memory is bounded: the decoder holds only the bytes of the event still in progress, and
+raises :class:`~sluice.EventTooLargeError` once that event grows past ``max_event_size``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+import msgspec
+
+from ._exceptions import EventTooLargeError
+
+__all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEDecoder", "ServerSentEvent"]
+
+#: Default limit on the size of one event (its lines, with their line endings). Generous:
+#: Messages API events are a few hundred bytes; even a large tool input arrives in many small
+#: ``input_json_delta`` events.
+DEFAULT_MAX_EVENT_SIZE: Final = 16 * 1024 * 1024
+
+_BOM: Final = b"\xef\xbb\xbf"
+_NEWLINES: Final = (b"\n", b"\r")
+# The fast path: the two event shapes every LLM streaming API sends, "event: NAME" + one
+# "data: ..." line, or one "data: ..." line alone, with LF (or CRLF) line endings. re.split
+# returns [gap, head, data, gap, head, data, ..., rest] in C; when every gap is empty the
+# matches tile the chunk and are exactly its events. The character classes keep matches to
+# whole lines; _COMMON_LF is only used on chunks without CR, where [^\n] (twice as fast as
+# [^\r\n] in the re engine) is enough.
+_COMMON_LF: Final = re.compile(rb"(event: [^\n]*\n|)data: ([^\n]*)\n\n")
+_COMMON_CRLF: Final = re.compile(rb"(event: [^\r\n]*\r\n|)data: ([^\r\n]*)\r\n\r\n")
+# The fast path maps whole "event: NAME" lines to the decoded name; bounded so that a stream
+# inventing endless names cannot grow it.
+_MAX_CACHED_NAMES: Final = 256
+_MAX_CACHED_LINE: Final = 128
+_REPR_DATA: Final = 60
+
+
+class ServerSentEvent(msgspec.Struct, gc=False):
+    """One dispatched server-sent event.
+
+    Attributes:
+        event: the event type; ``"message"`` when the event had no (or an empty) ``event``
+            field, as WHATWG specifies.
+        data: the ``data`` lines joined with ``b"\\n"``, as raw UTF-8 bytes (not decoded:
+            msgspec decodes JSON from bytes directly).
+        id: the last event ID in effect for this event. It persists across events until an
+            ``id`` field changes it; ``None`` when no ID is set (never sent, or reset by an
+            empty ``id`` field).
+        retry: the reconnection time in milliseconds given by a ``retry`` field in this
+            event, else ``None``.
+        offset: byte offset in the stream where this event's first line began.
+
+    Two events compare equal when ``event``, ``data``, ``id`` and ``retry`` are equal; the
+    ``offset`` is where an event was found, not part of what it says.
+    """
+
+    event: str
+    data: bytes
+    id: str | None = None
+    retry: int | None = None
+    offset: int = 0
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ServerSentEvent):
+            return NotImplemented
+        return (
+            self.event == other.event
+            and self.data == other.data
+            and self.id == other.id
+            and self.retry == other.retry
+        )
+
+    def __repr__(self) -> str:
+        data = self.data
+        if len(data) > _REPR_DATA:
+            preview = f"{data[:_REPR_DATA]!r}... ({len(data)} bytes)"
+        else:
+            preview = repr(data)
+        extra = ""
+        if self.id is not None:
+            extra += f", id={self.id!r}"
+        if self.retry is not None:
+            extra += f", retry={self.retry!r}"
+        return f"ServerSentEvent(event={self.event!r}, data={preview}{extra}, offset={self.offset})"
+
+
+class SSEDecoder:
+    """Incremental decoder from response-body bytes to :class:`ServerSentEvent`.
+
+    Sans-I/O: it never reads anything itself. Call :meth:`feed` with each chunk of the body
+    as it arrives and :meth:`close` at the end. Chunk boundaries may fall anywhere, inside a
+    line, a CRLF, the BOM or a multi-byte UTF-8 character; the events are the same for every
+    chunking.
+
+    Args:
+        max_event_size: the most bytes one event may span (its lines including their line
+            endings, not counting the blank line that ends it). An event, or an unfinished
+            line, that grows past it raises :class:`~sluice.EventTooLargeError` instead of
+            being buffered without bound, so memory stays within about this limit plus one
+            chunk (plus a transient copy while a very large event is parsed).
+    """
+
+    __slots__ = (
+        "_bom_done",
+        "_bom_head",
+        "_buf",
+        "_closed",
+        "_error",
+        "_last_id",
+        "_max",
+        "_names",
+        "_received",
+        "_start",
+    )
+
+    def __init__(self, *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
+        if max_event_size < 1:
+            raise ValueError(f"max_event_size must be at least 1, got {max_event_size}")
+        self._max = max_event_size
+        # Bytes of the event in progress: every line since the last blank line, parsed
+        # again when the event completes. Keeping the raw bytes (not half-parsed fields)
+        # makes a CRLF split across chunks a non-issue and gives `unparsed` for free.
+        self._buf = bytearray()
+        self._start = 0  # stream offset of self._buf[0]
+        self._received = 0
+        self._last_id: str | None = None  # WHATWG "last event ID string"
+        self._names: dict[bytes, str] = {b"": "message"}
+        self._bom_done = False
+        self._bom_head = b""  # first bytes of the stream while they may still be a BOM
+        self._closed = False
+        self._error: EventTooLargeError | None = None
+
+    @property
+    def unparsed(self) -> bytes:
+        """Bytes received but not yet dispatched: the event (or line) still in progress.
+
+        After :meth:`close` these are the bytes of the unterminated trailing event that was
+        discarded, for an error message about a truncated stream. Empty after an
+        :class:`~sluice.EventTooLargeError` (the oversized bytes are dropped).
+        """
+        return self._bom_head + bytes(self._buf)
+
+    @property
+    def bytes_received(self) -> int:
+        """Total number of bytes fed so far, including a BOM and undispatched bytes."""
+        return self._received
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The last event ID as of the last blank line (what a reconnect would send)."""
+        return self._last_id
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        """Decode the next chunk of the body.
+
+        Args:
+            chunk: the next bytes of the stream, of any length.
+
+        Returns:
+            The events completed by this chunk, in stream order (often empty).
+
+        Raises:
+            EventTooLargeError: an event grew past ``max_event_size``. If events completed
+                earlier in the same chunk, they are returned first and the error is raised
+                by the next call to :meth:`feed` or :meth:`close`, so every event before
+                the oversized one is delivered whatever the chunking.
+            RuntimeError: the decoder was already closed.
+        """
+        if self._error is not None:
+            raise self._error.with_traceback(None)
+        if self._closed:
+            raise RuntimeError("SSEDecoder.feed() called after close()")
+        self._received += len(chunk)
+        if not self._bom_done:
+            chunk = self._strip_bom(chunk)
+            if not self._bom_done:
+                return []
+        buf = self._buf
+        if buf:
+            if b"\n\n" not in chunk and not _may_end_event(buf[-1], chunk):
+                # The event in progress goes on: append, and do not scan it again.
+                buf += chunk
+                if self._received - self._start > self._max:
+                    self._fail(self._start, [])
+                return []
+            buf += chunk
+            data = bytes(buf)
+        else:
+            data = chunk
+        base = self._start
+        if data[:1] in _NEWLINES:
+            # Blank lines with no event before them dispatch nothing (or this is the LF of
+            # a CRLF whose CR ended the previous chunk). Skip them here so that the chunk
+            # can still take the fast path, which wants events to start at its first byte.
+            stripped = data.lstrip(b"\r\n")
+            base += len(data) - len(stripped)
+            data = stripped
+        if b"\r" not in data:
+            decoded = self._decode_common(data, base, _COMMON_LF, 8)
+        else:
+            decoded = self._decode_common(data, base, _COMMON_CRLF, 10)
+        if decoded is None:
+            decoded = self._decode_lines(data, base)
+        events, used = decoded
+        rest = data[used:]
+        if rest[:1] in _NEWLINES:  # likewise, so `unparsed` and `_start` begin at a real line
+            stripped = rest.lstrip(b"\r\n")
+            used += len(rest) - len(stripped)
+            rest = stripped
+        self._start = base + used
+        buf[:] = rest
+        if self._error is not None or self._received - self._start > self._max:
+            self._fail(self._start, events)
+        return events
+
+    def close(self) -> list[ServerSentEvent]:
+        """Signal the end of the stream.
+
+        Per WHATWG an unterminated trailing event (no blank line after it) is discarded,
+        not dispatched, so this returns an empty list; its bytes stay readable in
+        :attr:`unparsed`. Calling it again is harmless.
+
+        Raises:
+            EventTooLargeError: an oversized event was detected by the last :meth:`feed`,
+                which still returned the events before it.
+        """
+        if self._error is not None:
+            raise self._error.with_traceback(None)
+        self._closed = True
+        return []
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _strip_bom(self, chunk: bytes) -> bytes:
+        # WHATWG 9.2.5: one leading U+FEFF is ignored. It may arrive split across chunks,
+        # so hold back up to two bytes until it is clear whether they begin a BOM.
+        head = self._bom_head + chunk
+        if len(head) < len(_BOM) and _BOM.startswith(head):
+            self._bom_head = head  # not counted against max_event_size: at most 2 bytes
+            return b""
+        self._bom_head = b""
+        self._bom_done = True
+        if head.startswith(_BOM):
+            self._start = len(_BOM)
+            return head[len(_BOM) :]
+        return head
+
+    def _too_large(self, offset: int) -> EventTooLargeError:
+        return EventTooLargeError(
+            f"an SSE event starting at byte {offset} of the stream is larger than "
+            f"max_event_size ({self._max} bytes); if the server really sends events this "
+            f"large, raise max_event_size",
+            limit=self._max,
+            offset=offset,
+        )
+
+    def _fail(self, offset: int, events: list[ServerSentEvent]) -> None:
+        # Drop the oversized bytes at once; raise now, or on the next call if some events
+        # completed before the oversized one and must be delivered first.
+        if self._error is None:
+            self._error = self._too_large(offset)
+        self._buf = bytearray()
+        if not events:
+            raise self._error
+
+    def _decode_common(
+        self, data: bytes, base: int, pattern: re.Pattern[bytes], overhead: int
+    ) -> tuple[list[ServerSentEvent], int] | None:
+        # The hot path, for a chunk made only of common-shape events (see _COMMON_LF);
+        # returns None when the chunk holds anything else, for _decode_lines to handle.
+        parts = pattern.split(data)
+        rest = parts[-1]
+        if any(parts[0:-1:3]) or _has_blank_line(rest):
+            return None
+        heads = parts[1::3]
+        values = parts[2::3]
+        if len(data) > self._max and (
+            max(map(len, heads), default=0) + max(map(len, values), default=0) + overhead
+            > self._max
+        ):
+            return None  # an event may be too large: _decode_lines checks each one
+        events: list[ServerSentEvent] = []
+        append = events.append
+        cached_name = self._names.get
+        learn_name = self._learn_name
+        last_id = self._last_id
+        sse = ServerSentEvent
+        pos = base
+        for head, value in zip(heads, values, strict=True):
+            start = pos
+            pos += len(head) + len(value) + overhead
+            append(sse(cached_name(head) or learn_name(head), value, last_id, None, start))
+        return events, len(data) - len(rest)
+
+    def _decode_lines(self, data: bytes, base: int) -> tuple[list[ServerSentEvent], int]:
+        # The general path: any mix of LF, CRLF and lone CR (bytes.splitlines splits on
+        # exactly these three), any fields, and the size limit checked line by line.
+        events: list[ServerSentEvent] = []
+        limit = self._max
+        lines: list[bytes] = []
+        start = 0  # index in data of the first line of the event in progress
+        pos = 0  # index in data of the next line
+        used = 0  # index in data just past the last blank line
+        for line in data.splitlines(True):
+            begin = pos
+            pos += len(line)
+            content = line.rstrip(b"\r\n")
+            if len(content) == len(line):
+                break  # the last line, still unterminated
+            if content:
+                if not lines:
+                    start = begin
+                lines.append(content)
+                if pos - start > limit:
+                    self._error = self._too_large(base + start)
+                    break
+                continue
+            # A blank line: dispatch (WHATWG 9.2.6).
+            if lines:
+                event = self._interpret(lines, base + start)
+                if event is not None:
+                    events.append(event)
+                lines = []
+            used = pos
+        return events, used
+
+    def _learn_name(self, head: bytes) -> str:
+        # Cache miss on the fast path: decode the name from b"" or b"event: NAME\n".
+        name = head[7:].rstrip(b"\r\n").decode("utf-8", "replace") or "message"
+        if len(head) <= _MAX_CACHED_LINE and len(self._names) < _MAX_CACHED_NAMES:
+            self._names[head] = name
+        return name
+
+    def _interpret(self, lines: list[bytes], offset: int) -> ServerSentEvent | None:
+        # WHATWG 9.2.6 for the lines of one complete event (none of them blank), then the
+        # dispatch its blank line triggers. Returns None when there was no data field.
+        event_type = b""
+        data: list[bytes] | None = None
+        retry: int | None = None
+        last_id = self._last_id
+        for line in lines:
+            colon = line.find(b":")
+            if colon == 0:
+                continue  # a comment
+            if colon < 0:
+                field, value = line, b""
+            else:
+                field = line[:colon]
+                value = line[colon + 1 :]
+                if value[:1] == b" ":
+                    value = value[1:]
+            if field == b"data":
+                if data is None:
+                    data = [value]
+                else:
+                    data.append(value)
+            elif field == b"event":
+                event_type = value
+            elif field == b"id":
+                if b"\x00" not in value:
+                    last_id = value.decode("utf-8", "replace") or None
+            elif field == b"retry" and value.isdigit():  # bytes.isdigit(): ASCII digits only
+                try:
+                    retry = int(value)
+                except ValueError:  # more digits than int() accepts: ignore, like junk
+                    pass
+        # The last event ID buffer is committed at every blank line, data or not.
+        self._last_id = last_id
+        if data is None:
+            return None
+        name = event_type.decode("utf-8", "replace") if event_type else "message"
+        return ServerSentEvent(name, b"\n".join(data), last_id, retry, offset)
+
+
+def _has_blank_line(data: bytes) -> bool:
+    # A blank line starts where a line terminator is followed by another one: "\n\n",
+    # "\n\r" (after LF or CRLF) or "\r\r" (after a lone CR); "\r\n" alone is one CRLF.
+    return b"\n\n" in data or (b"\r" in data and (b"\n\r" in data or b"\r\r" in data))
+
+
+def _may_end_event(last: int, chunk: bytes) -> bool:
+    # Could this chunk hold a blank line? The buffered event has none, so one must lie in
+    # the chunk or straddle the boundary (the caller has already ruled out "\n\n").
+    if not chunk:
+        return False
+    first = chunk[0]
+    if (last == 10 and first in (10, 13)) or (last == 13 and first == 13):
+        return True
+    return b"\r" in chunk and (b"\n\r" in chunk or b"\r\r" in chunk)

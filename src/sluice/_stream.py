@@ -1,0 +1,233 @@
+"""The async layer over the sans-I/O core: one HTTP response -> typed events -> message.
+
+:class:`MessageStream` owns the ``httpx.Response``. Iterating it reads the body chunk by
+chunk, decodes complete SSE events (``EventStreamDecoder``), applies each to the
+accumulator and yields it. Leaving the ``async with`` block, calling :meth:`aclose` or
+abandoning iteration releases the connection, on asyncio and trio alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import anyio
+import httpx
+
+from ._accumulate import MessageAccumulator
+from ._events import (
+    ContentBlockDelta,
+    Event,
+    Message,
+    TextBlock,
+    TextDelta,
+    decode_event,
+)
+from ._exceptions import IncompleteStreamError, StreamError
+from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+__all__ = ["MessageStream", "MessageStreamManager"]
+
+
+class MessageStream:
+    """A streaming response of the Messages API, as an async iterator of typed events.
+
+    Mirrors the official SDK's ``MessageStream`` where that helps migration
+    (:meth:`final_message`, :attr:`text_stream`, :attr:`current_message_snapshot`) and
+    raises typed errors that carry the partial message.
+
+    Attributes:
+        response: the ``httpx.Response`` being read.
+        request_id: the ``request-id`` header of the response.
+    """
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        *,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+    ) -> None:
+        self.response = response
+        self.request_id: str | None = response.headers.get("request-id")
+        self._accumulator = MessageAccumulator()
+        self._sse = SSEDecoder(max_event_size=max_event_size)
+        self._iterator = self._iter_events()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = "done" if self._accumulator.done else f"{self._accumulator.events} events"
+        return f"<MessageStream request_id={self.request_id!r} {state}>"
+
+    def __aiter__(self) -> AsyncGenerator[Event, None]:
+        return self._iterator
+
+    async def __anext__(self) -> Event:
+        return await self._iterator.__anext__()
+
+    @property
+    def current_message_snapshot(self) -> Message | None:
+        """The message accumulated from the events yielded so far."""
+        return self._accumulator.message
+
+    @property
+    def events_received(self) -> int:
+        """How many events were decoded so far."""
+        return self._accumulator.events
+
+    @property
+    def text_stream(self) -> AsyncGenerator[str, None]:
+        """The text deltas only, as they arrive (the events are still accumulated)."""
+        return self._text_stream()
+
+    async def _text_stream(self) -> AsyncGenerator[str, None]:
+        async for event in self._iterator:
+            if type(event) is ContentBlockDelta and type(event.delta) is TextDelta:
+                yield event.delta.text
+
+    async def until_done(self) -> None:
+        """Consume the rest of the stream."""
+        async for _ in self._iterator:
+            pass
+
+    async def final_message(self) -> Message:
+        """Consume the rest of the stream and return the complete message.
+
+        Raises:
+            IncompleteStreamError: the body ended before ``message_stop``.
+            APIStreamError: the API sent an in-stream ``error`` event.
+        """
+        await self.until_done()
+        return self._accumulator.finish()
+
+    async def final_text(self) -> str:
+        """Consume the rest of the stream and return the text of all text blocks, joined."""
+        message = await self.final_message()
+        return "".join(block.text for block in message.content if isinstance(block, TextBlock))
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection. Safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._iterator.aclose()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.response.aclose()
+
+    async def _iter_events(self) -> AsyncGenerator[Event, None]:
+        accumulator = self._accumulator
+        feed = accumulator.feed
+        sse = self._sse
+        sse_feed = sse.feed
+        # httpx's byte iterator is an async generator too: close it explicitly, or trio
+        # warns that it was garbage collected unfinished when we stop early.
+        chunks = self.response.aiter_bytes()
+        try:
+            try:
+                # The hot loop: SSE framing and typed decoding inline, one event at a time,
+                # so an error surfaces only after every good event before it was yielded.
+                async for chunk in chunks:
+                    for frame in sse_feed(chunk):
+                        event = decode_event(frame.data, frame.event, frame.offset)
+                        feed(event)
+                        yield event
+                for frame in sse.close():
+                    event = decode_event(frame.data, frame.event, frame.offset)
+                    feed(event)
+                    yield event
+            except httpx.TransportError as exc:
+                raise IncompleteStreamError(
+                    f"the connection failed after {accumulator.events} events "
+                    f"({type(exc).__name__}: {exc}); partial_message holds what arrived",
+                    partial_message=accumulator.partial(),
+                    events_received=accumulator.events,
+                    unparsed=self._sse.unparsed,
+                ) from exc
+            except StreamError as exc:
+                if exc.partial_message is None:
+                    exc.partial_message = accumulator.partial()
+                    exc.events_received = accumulator.events
+                raise
+            if not accumulator.done:
+                unparsed = self._sse.unparsed
+                raise IncompleteStreamError(
+                    f"the response ended before message_stop, after {accumulator.events} "
+                    f"events{f' and {len(unparsed)} bytes of an unfinished event' if unparsed else ''}"
+                    "; partial_message holds what arrived",
+                    partial_message=accumulator.partial(),
+                    events_received=accumulator.events,
+                    unparsed=unparsed,
+                )
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.response.aclose()
+                await _exhaust(chunks)
+
+
+_CLOSED_STREAM_ERRORS = (
+    httpx.HTTPError,
+    httpx.StreamError,
+    anyio.ClosedResourceError,
+    anyio.BrokenResourceError,
+    OSError,
+)
+
+
+async def _exhaust(chunks: AsyncIterator[bytes]) -> None:
+    """Run httpx's byte iterator to its end after the response was closed.
+
+    httpx and httpcore read the body through several nested async generators; closing the
+    outer one leaves the inner ones suspended, and trio warns when the garbage collector
+    finds them. Once the response is closed, the next read fails at once (or an in-memory
+    stream runs out), which finishes every layer. Bounded in time, in case a custom
+    transport's stream is slow.
+    """
+    with anyio.move_on_after(1.0):
+        try:
+            async for _ in chunks:
+                pass
+        except _CLOSED_STREAM_ERRORS:
+            pass  # expected: the response is closed
+
+
+class MessageStreamManager:
+    """``async with client.messages.stream(...) as stream``: sends the request on enter.
+
+    Retries (see ``_retry``) happen inside ``__aenter__``, before any event is yielded; the
+    stream is closed, and its connection released, on exit.
+    """
+
+    def __init__(
+        self,
+        send: Callable[[], Awaitable[httpx.Response]],
+        *,
+        max_event_size: int,
+    ) -> None:
+        self._send = send
+        self._max_event_size = max_event_size
+        self._stream: MessageStream | None = None
+
+    async def __aenter__(self) -> MessageStream:
+        response = await self._send()
+        self._stream = MessageStream(response, max_event_size=self._max_event_size)
+        return self._stream
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._stream is not None:
+            await self._stream.aclose()
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        raise TypeError(
+            "use `async with client.messages.stream(...) as stream:` and iterate `stream`; "
+            "the context manager is what releases the connection"
+        )

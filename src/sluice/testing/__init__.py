@@ -1,0 +1,30 @@
+"""A local mock of the Anthropic API, for tests, demos and offline development.
+
+:class:`MockAnthropic` is a real HTTP/1.1 server on ``127.0.0.1`` (a free port), built on
+anyio so it runs under asyncio and trio and starts in milliseconds. Point any client at
+its ``base_url``; queue :class:`Reply` objects or route paths to them; inspect what
+arrived in :attr:`MockAnthropic.requests`::
+
+    from sluice.testing import MockAnthropic, Reply
+
+    async with MockAnthropic() as server:
+        server.enqueue(Reply.sse(transcript, delay=0.01))          # one streamed reply
+        server.enqueue(Reply.error(529, "overloaded_error", "Overloaded"))
+        server.route("GET", "/v1/models", Reply.json({"data": [], "has_more": False}))
+        ...  # talk to server.base_url
+        assert server.requests[0].json["stream"] is True
+
+Faults on demand -- ``drop_after``, ``stall_after``, ``inject_error`` and
+:meth:`Reply.drop` -- reproduce broken connections, stalled streams and mid-stream API
+errors deterministically. With pytest and anyio, the ``mock_anthropic`` fixture (from
+``sluice.testing._pytest_plugin``) yields a started server.
+"""
+
+from __future__ import annotations
+
+from ._server import MockAnthropic as MockAnthropic
+from ._server import RecordedRequest as RecordedRequest
+from ._server import Reply as Reply
+from ._server import serve as serve
+
+__all__ = ["MockAnthropic", "RecordedRequest", "Reply", "serve"]
