@@ -45,7 +45,7 @@ import statistics
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from importlib.metadata import version
 from pathlib import Path
@@ -97,7 +97,7 @@ class _Chunks:
     def __init__(self, chunks: Sequence[bytes]) -> None:
         self._chunks = chunks
 
-    async def __aiter__(self) -> Any:  # an AsyncIterator[bytes]; typed loosely for both bases
+    async def __aiter__(self) -> AsyncIterator[bytes]:
         for chunk in self._chunks:
             yield chunk
 

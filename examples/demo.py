@@ -37,7 +37,7 @@ async def paint(client: sluice.AsyncClient) -> sluice.Message:
         model="claude-sonnet-4-5",
         max_tokens=2048,
         thinking={"type": "enabled", "budget_tokens": 1024},
-        messages=[{"role": "user", "content": "Why is the sky blue? Keep it short."}],
+        messages=[{"role": "user", "content": "Is 1001 prime?"}],
     ) as stream:
         async for event in stream:
             if isinstance(event, sluice.ContentBlockStart):
@@ -73,7 +73,7 @@ async def main(args: argparse.Namespace) -> None:
             message = await paint(client)
         summarize(message, time.perf_counter() - started, -1)
         return
-    transcript = Path(args.transcript).read_bytes()
+    transcript = await anyio.Path(args.transcript).read_bytes()
     async with MockAnthropic() as server:
         server.enqueue(Reply.sse(transcript, delay=args.delay))
         print(f"{DIM}mock Anthropic API listening on {server.base_url}{RESET}\n")

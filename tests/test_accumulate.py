@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import msgspec
 import pytest
-from _util import COMPLETE, load
 
 import sluice
+from _util import COMPLETE, load
 from sluice import EventStreamDecoder, MessageAccumulator, decode_event, to_builtins
 
 START = (

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _util import ALL, load
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _util import ALL, load
 from sluice import EventStreamDecoder, MessageAccumulator, SluiceError, StreamError, to_builtins
 
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from _util import FIXTURES, load
 
+from _util import FIXTURES, load
 from sluice.__main__ import main
 
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import httpx
 import msgspec
 import pytest
-from _util import chunked, load
 
 import sluice
+from _util import chunked, load
 from sluice._retry import retry_delay, should_retry
 
 pytestmark = pytest.mark.anyio
@@ -38,7 +38,9 @@ class _Chunks(httpx.AsyncByteStream):
         self.closed = True
 
 
-def client_for(handler: Callable[[httpx.Request], httpx.Response], **kwargs: object) -> sluice.AsyncClient:
+def client_for(
+    handler: Callable[[httpx.Request], httpx.Response], **kwargs: object
+) -> sluice.AsyncClient:
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     return sluice.AsyncClient(api_key=KEY, http_client=http, **kwargs)  # type: ignore[arg-type]
 
@@ -86,7 +88,9 @@ class TestConfiguration:
         """The API key appears in no repr, str or error message."""
 
         def handler(request: httpx.Request) -> httpx.Response:
-            return httpx.Response(401, content=error_body("authentication_error", "invalid x-api-key"))
+            return httpx.Response(
+                401, content=error_body("authentication_error", "invalid x-api-key")
+            )
 
         client = client_for(handler, max_retries=0)
         assert KEY not in repr(client) and KEY not in str(vars(client))
@@ -161,7 +165,9 @@ class TestStreaming:
 
     async def test_event_too_large(self) -> None:
         """An event over max_event_size raises EventTooLargeError carrying the partial message."""
-        big = load("text.sse").replace(b'"text_delta","text":"', b'"text_delta","text":"' + b"x" * 5000, 3)
+        big = load("text.sse").replace(
+            b'"text_delta","text":"', b'"text_delta","text":"' + b"x" * 5000, 3
+        )
         assert len(big) > len(load("text.sse"))
         async with client_for(lambda r: sse_response(big), max_event_size=1024) as client:
             async with client.messages.stream(model="m", max_tokens=5, messages=[]) as stream:
@@ -237,7 +243,11 @@ class TestRetries:
         def handler(request: httpx.Request) -> httpx.Response:
             calls.append(request)
             if len(calls) == 1:
-                return httpx.Response(529, headers={"retry-after": "0"}, content=error_body("overloaded_error", "busy"))
+                return httpx.Response(
+                    529,
+                    headers={"retry-after": "0"},
+                    content=error_body("overloaded_error", "busy"),
+                )
             return sse_response(load("text.sse"))
 
         async with client_for(handler) as client:
@@ -252,7 +262,9 @@ class TestRetries:
 
         def handler(request: httpx.Request) -> httpx.Response:
             calls.append(request)
-            return httpx.Response(500, headers={"x-should-retry": "false"}, content=error_body("api_error", "x"))
+            return httpx.Response(
+                500, headers={"x-should-retry": "false"}, content=error_body("api_error", "x")
+            )
 
         async with client_for(handler) as client:
             with pytest.raises(sluice.InternalServerError):
@@ -265,7 +277,9 @@ class TestRetries:
 
         def handler(request: httpx.Request) -> httpx.Response:
             calls.append(request)
-            return httpx.Response(429, headers={"retry-after-ms": "1"}, content=error_body("rate_limit_error", "x"))
+            return httpx.Response(
+                429, headers={"retry-after-ms": "1"}, content=error_body("rate_limit_error", "x")
+            )
 
         async with client_for(handler, max_retries=2) as client:
             with pytest.raises(sluice.RateLimitError):

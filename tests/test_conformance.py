@@ -11,9 +11,9 @@ import warnings
 from typing import Any
 
 import pytest
-from _util import COMPLETE, load
 from anthropic.lib.streaming._messages import accumulate_event
 
+from _util import COMPLETE, load
 from sluice import EventStreamDecoder, MessageAccumulator, to_builtins
 
 # The SDK crashes on a message_start without usage; sluice does not (tested elsewhere).

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import anyio
 import pytest
-from _util import load
 
+from _util import load
 from sluice.testing import MockAnthropic, Reply
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +63,14 @@ class TestExamples:
     async def test_demo_runs_on_trio(self) -> None:
         """The demo runs on trio too."""
         result = await anyio.run_process(
-            [sys.executable, str(ROOT / "examples" / "demo.py"), "--delay", "0", "--backend", "trio"],
+            [
+                sys.executable,
+                str(ROOT / "examples" / "demo.py"),
+                "--delay",
+                "0",
+                "--backend",
+                "trio",
+            ],
             check=False,
         )
         assert result.returncode == 0, result.stderr.decode()

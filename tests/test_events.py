@@ -41,8 +41,18 @@ class TestKnownEvents:
         [
             ('{"type":"text_delta","text":"hé"}', sluice.TextDelta, "text", "hé"),
             ('{"type":"thinking_delta","thinking":"hm"}', sluice.ThinkingDelta, "thinking", "hm"),
-            ('{"type":"signature_delta","signature":"EqQ"}', sluice.SignatureDelta, "signature", "EqQ"),
-            ('{"type":"input_json_delta","partial_json":"{\\"a"}', sluice.InputJSONDelta, "partial_json", '{"a'),
+            (
+                '{"type":"signature_delta","signature":"EqQ"}',
+                sluice.SignatureDelta,
+                "signature",
+                "EqQ",
+            ),
+            (
+                '{"type":"input_json_delta","partial_json":"{\\"a"}',
+                sluice.InputJSONDelta,
+                "partial_json",
+                '{"a',
+            ),
         ],
     )
     def test_content_block_deltas(self, delta: str, cls: type, attr: str, value: str) -> None:
@@ -56,17 +66,31 @@ class TestKnownEvents:
     @pytest.mark.parametrize(
         ("citation", "cls"),
         [
-            ('{"type":"char_location","cited_text":"x","document_index":0,"document_title":"D",'
-             '"start_char_index":0,"end_char_index":1}', sluice.CitationCharLocation),
-            ('{"type":"page_location","cited_text":"x","document_index":0,"document_title":null,'
-             '"start_page_number":1,"end_page_number":2}', sluice.CitationPageLocation),
-            ('{"type":"content_block_location","cited_text":"x","document_index":1,'
-             '"start_block_index":0,"end_block_index":1}', sluice.CitationContentBlockLocation),
-            ('{"type":"web_search_result_location","cited_text":"x","url":"https://e.org",'
-             '"title":"E","encrypted_index":"Eo8"}', sluice.CitationsWebSearchResultLocation),
-            ('{"type":"search_result_location","cited_text":"x","source":"kb","title":"T",'
-             '"search_result_index":0,"start_block_index":0,"end_block_index":1}',
-             sluice.CitationsSearchResultLocation),
+            (
+                '{"type":"char_location","cited_text":"x","document_index":0,"document_title":"D",'
+                '"start_char_index":0,"end_char_index":1}',
+                sluice.CitationCharLocation,
+            ),
+            (
+                '{"type":"page_location","cited_text":"x","document_index":0,"document_title":null,'
+                '"start_page_number":1,"end_page_number":2}',
+                sluice.CitationPageLocation,
+            ),
+            (
+                '{"type":"content_block_location","cited_text":"x","document_index":1,'
+                '"start_block_index":0,"end_block_index":1}',
+                sluice.CitationContentBlockLocation,
+            ),
+            (
+                '{"type":"web_search_result_location","cited_text":"x","url":"https://e.org",'
+                '"title":"E","encrypted_index":"Eo8"}',
+                sluice.CitationsWebSearchResultLocation,
+            ),
+            (
+                '{"type":"search_result_location","cited_text":"x","source":"kb","title":"T",'
+                '"search_result_index":0,"start_block_index":0,"end_block_index":1}',
+                sluice.CitationsSearchResultLocation,
+            ),
         ],
     )
     def test_citations_delta_every_location_kind(self, citation: str, cls: type) -> None:
@@ -87,31 +111,52 @@ class TestKnownEvents:
             ('{"type":"thinking","thinking":"","signature":""}', sluice.ThinkingBlock),
             ('{"type":"redacted_thinking","data":"abc"}', sluice.RedactedThinkingBlock),
             ('{"type":"tool_use","id":"toolu_1","name":"get","input":{}}', sluice.ToolUseBlock),
-            ('{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{}}',
-             sluice.ServerToolUseBlock),
-            ('{"type":"web_search_tool_result","tool_use_id":"srvtoolu_1","content":[{"type":'
-             '"web_search_result","url":"https://e.org","title":"E","encrypted_content":"x",'
-             '"page_age":null}]}', sluice.WebSearchToolResultBlock),
-            ('{"type":"web_search_tool_result","tool_use_id":"srvtoolu_1","content":{"type":'
-             '"web_search_tool_result_error","error_code":"max_uses_exceeded"}}',
-             sluice.WebSearchToolResultBlock),
-            ('{"type":"web_fetch_tool_result","tool_use_id":"s","content":{"type":'
-             '"web_fetch_result","url":"https://e.org","content":{"type":"document","source":'
-             '{"type":"text","media_type":"text/plain","data":"hi"}}}}', sluice.WebFetchToolResultBlock),
-            ('{"type":"code_execution_tool_result","tool_use_id":"s","content":{"type":'
-             '"code_execution_result","stdout":"1","stderr":"","return_code":0,"content":[]}}',
-             sluice.CodeExecutionToolResultBlock),
-            ('{"type":"bash_code_execution_tool_result","tool_use_id":"s","content":{"type":'
-             '"bash_code_execution_result","stdout":"ok","stderr":"","return_code":0,"content":[]}}',
-             sluice.BashCodeExecutionToolResultBlock),
-            ('{"type":"text_editor_code_execution_tool_result","tool_use_id":"s","content":'
-             '{"type":"text_editor_code_execution_create_result","is_file_update":false}}',
-             sluice.TextEditorCodeExecutionToolResultBlock),
-            ('{"type":"tool_search_tool_result","tool_use_id":"s","content":{"type":'
-             '"tool_search_tool_search_result","tool_references":[]}}', sluice.ToolSearchToolResultBlock),
+            (
+                '{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{}}',
+                sluice.ServerToolUseBlock,
+            ),
+            (
+                '{"type":"web_search_tool_result","tool_use_id":"srvtoolu_1","content":[{"type":'
+                '"web_search_result","url":"https://e.org","title":"E","encrypted_content":"x",'
+                '"page_age":null}]}',
+                sluice.WebSearchToolResultBlock,
+            ),
+            (
+                '{"type":"web_search_tool_result","tool_use_id":"srvtoolu_1","content":{"type":'
+                '"web_search_tool_result_error","error_code":"max_uses_exceeded"}}',
+                sluice.WebSearchToolResultBlock,
+            ),
+            (
+                '{"type":"web_fetch_tool_result","tool_use_id":"s","content":{"type":'
+                '"web_fetch_result","url":"https://e.org","content":{"type":"document","source":'
+                '{"type":"text","media_type":"text/plain","data":"hi"}}}}',
+                sluice.WebFetchToolResultBlock,
+            ),
+            (
+                '{"type":"code_execution_tool_result","tool_use_id":"s","content":{"type":'
+                '"code_execution_result","stdout":"1","stderr":"","return_code":0,"content":[]}}',
+                sluice.CodeExecutionToolResultBlock,
+            ),
+            (
+                '{"type":"bash_code_execution_tool_result","tool_use_id":"s","content":{"type":'
+                '"bash_code_execution_result","stdout":"ok","stderr":"","return_code":0,"content":[]}}',
+                sluice.BashCodeExecutionToolResultBlock,
+            ),
+            (
+                '{"type":"text_editor_code_execution_tool_result","tool_use_id":"s","content":'
+                '{"type":"text_editor_code_execution_create_result","is_file_update":false}}',
+                sluice.TextEditorCodeExecutionToolResultBlock,
+            ),
+            (
+                '{"type":"tool_search_tool_result","tool_use_id":"s","content":{"type":'
+                '"tool_search_tool_search_result","tool_references":[]}}',
+                sluice.ToolSearchToolResultBlock,
+            ),
             ('{"type":"container_upload","file_id":"file_1"}', sluice.ContainerUploadBlock),
-            ('{"type":"mcp_tool_use","id":"mcptoolu_1","name":"n","server_name":"s","input":{}}',
-             sluice.MCPToolUseBlock),
+            (
+                '{"type":"mcp_tool_use","id":"mcptoolu_1","name":"n","server_name":"s","input":{}}',
+                sluice.MCPToolUseBlock,
+            ),
         ],
     )
     def test_content_block_start_every_block_type(self, block: str, cls: type) -> None:
@@ -156,7 +201,9 @@ class TestForwardCompatibility:
 
     def test_unknown_block_type(self) -> None:
         """An unknown content block type becomes UnknownBlock and re-encodes unchanged."""
-        event = ev('{"type":"content_block_start","index":1,"content_block":{"type":"hologram","x":[1]}}')
+        event = ev(
+            '{"type":"content_block_start","index":1,"content_block":{"type":"hologram","x":[1]}}'
+        )
         assert isinstance(event, sluice.ContentBlockStart)
         block = event.content_block
         assert isinstance(block, sluice.UnknownBlock)
@@ -165,7 +212,9 @@ class TestForwardCompatibility:
 
     def test_unknown_delta_type(self) -> None:
         """An unknown delta type becomes UnknownDelta and keeps its index."""
-        event = ev('{"type":"content_block_delta","index":4,"delta":{"type":"audio_delta","pcm":"AA"}}')
+        event = ev(
+            '{"type":"content_block_delta","index":4,"delta":{"type":"audio_delta","pcm":"AA"}}'
+        )
         assert isinstance(event, sluice.ContentBlockDelta)
         assert event.index == 4
         assert isinstance(event.delta, sluice.UnknownDelta)
@@ -191,7 +240,9 @@ class TestForwardCompatibility:
 
     def test_absent_and_null_are_distinct(self) -> None:
         """A field absent on the wire stays absent; an explicit null stays null."""
-        event = ev('{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}')
+        event = ev(
+            '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}'
+        )
         assert "citations" not in to_builtins(event)["content_block"]
         event = ev(
             '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":"",'

@@ -5,9 +5,9 @@ from __future__ import annotations
 import anyio
 import httpx
 import pytest
-from _util import load
 
 import sluice
+from _util import load
 from sluice.testing import MockAnthropic, Reply
 
 pytestmark = pytest.mark.anyio
@@ -99,7 +99,9 @@ class TestStreaming:
     async def test_early_break_releases_connection(self) -> None:
         """Breaking out of the loop closes the response and frees the connection."""
         async with MockAnthropic() as server:
-            server.enqueue(Reply.sse(load("long_text.sse"), delay=0.01), Reply.sse(load("text.sse")))
+            server.enqueue(
+                Reply.sse(load("long_text.sse"), delay=0.01), Reply.sse(load("text.sse"))
+            )
             async with httpx.AsyncClient() as http:
                 client = make_client(server, http_client=http)
                 async with client.messages.stream(model="m", max_tokens=10, messages=[]) as stream:
@@ -119,6 +121,8 @@ class TestStreaming:
             server.enqueue(Reply.sse(load("long_text.sse"), stall_after=2000))
             async with make_client(server) as client:
                 with anyio.move_on_after(0.3):
-                    async with client.messages.stream(model="m", max_tokens=10, messages=[]) as stream:
+                    async with client.messages.stream(
+                        model="m", max_tokens=10, messages=[]
+                    ) as stream:
                         await stream.until_done()
                 assert stream.response.is_closed

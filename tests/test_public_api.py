@@ -13,8 +13,7 @@ class TestPublicAPI:
         public = {
             name
             for name in vars(sluice)
-            if not name.startswith(("_", "@"))
-            and name not in {"annotations", "testing", "ops"}
+            if not name.startswith(("_", "@")) and name not in {"annotations", "testing", "ops"}
         }
         assert set(sluice.__all__) == public
         assert sluice.__all__ == sorted(sluice.__all__)

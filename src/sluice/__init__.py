@@ -55,7 +55,9 @@ from ._events import SignatureDelta as SignatureDelta
 from ._events import StopDetails as StopDetails
 from ._events import TextBlock as TextBlock
 from ._events import TextDelta as TextDelta
-from ._events import TextEditorCodeExecutionToolResultBlock as TextEditorCodeExecutionToolResultBlock
+from ._events import (
+    TextEditorCodeExecutionToolResultBlock as TextEditorCodeExecutionToolResultBlock,
+)
 from ._events import ThinkingBlock as ThinkingBlock
 from ._events import ThinkingDelta as ThinkingDelta
 from ._events import ToolSearchToolResultBlock as ToolSearchToolResultBlock

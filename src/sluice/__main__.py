@@ -39,7 +39,7 @@ def _replay(args: argparse.Namespace) -> int:
     out = sys.stdout
     decoder = EventStreamDecoder(max_event_size=args.max_event_size)
     accumulator = MessageAccumulator()
-    source = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
+    source = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
     try:
         for event in _events(source, decoder):
             accumulator.feed(event)

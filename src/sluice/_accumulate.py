@@ -61,7 +61,12 @@ _UNSET = msgspec.UNSET
 # What a block does with deltas. Only these combinations change the message, exactly as in
 # the SDK (a text_delta aimed at a thinking block is ignored, and so on).
 _OTHER, _TEXT, _THINKING, _TOOL = 0, 1, 2, 3
-_KIND = {TextBlock: _TEXT, ThinkingBlock: _THINKING, ToolUseBlock: _TOOL, ServerToolUseBlock: _TOOL}
+_KIND: dict[type, int] = {
+    TextBlock: _TEXT,
+    ThinkingBlock: _THINKING,
+    ToolUseBlock: _TOOL,
+    ServerToolUseBlock: _TOOL,
+}
 
 _decode_json = msgspec.json.Decoder().decode
 

@@ -91,13 +91,10 @@ class AsyncClient:
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("ANTHROPIC_API_KEY")
         if not key:
-            raise SluiceError(
-                "no API key: pass AsyncClient(api_key=...) or set ANTHROPIC_API_KEY"
-            )
+            raise SluiceError("no API key: pass AsyncClient(api_key=...) or set ANTHROPIC_API_KEY")
         self._api_key = _Secret(key)
         self.base_url = httpx.URL(
-            (base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-            + "/"
+            (base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/") + "/"
         )
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
@@ -219,11 +216,10 @@ class AsyncClient:
             raise _status_error(response)
 
 
-
 def _status_error(response: httpx.Response) -> APIError:
     body: Any = None
     error_type: str | None = None
-    message = ""
+    message: str = ""
     try:
         body = _json_decode(response.content) if response.content else None
     except msgspec.DecodeError:
@@ -232,7 +228,8 @@ def _status_error(response: httpx.Response) -> APIError:
         error = body.get("error")
         if isinstance(error, dict):
             error_type = error.get("type") if isinstance(error.get("type"), str) else None
-            message = error.get("message") if isinstance(error.get("message"), str) else ""
+            text = error.get("message")
+            message = text if isinstance(text, str) else ""
     if not message:
         text = response.text[:500] if response.content else ""
         message = f"{response.reason_phrase or 'HTTP error'}: {text}".rstrip(": ")

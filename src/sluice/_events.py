@@ -22,7 +22,7 @@ object). Design rules:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, TypeAlias, Union
+from typing import Any, ClassVar, Literal, TypeAlias, cast
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -138,25 +138,25 @@ class Usage(Wire, kw_only=True, tag=False):
 
     input_tokens: int = 0
     output_tokens: int = 0
-    cache_creation_input_tokens: int | None | UnsetType = UNSET
-    cache_read_input_tokens: int | None | UnsetType = UNSET
-    cache_creation: CacheCreation | None | UnsetType = UNSET
-    server_tool_use: ServerToolUsage | None | UnsetType = UNSET
-    output_tokens_details: OutputTokensDetails | None | UnsetType = UNSET
-    service_tier: str | None | UnsetType = UNSET
-    inference_geo: str | None | UnsetType = UNSET
-    speed: str | None | UnsetType = UNSET
+    cache_creation_input_tokens: int | UnsetType | None = UNSET
+    cache_read_input_tokens: int | UnsetType | None = UNSET
+    cache_creation: CacheCreation | UnsetType | None = UNSET
+    server_tool_use: ServerToolUsage | UnsetType | None = UNSET
+    output_tokens_details: OutputTokensDetails | UnsetType | None = UNSET
+    service_tier: str | UnsetType | None = UNSET
+    inference_geo: str | UnsetType | None = UNSET
+    speed: str | UnsetType | None = UNSET
 
 
 class MessageDeltaUsage(Wire, kw_only=True, tag=False):
     """Cumulative usage sent with ``message_delta``; absent counters keep earlier values."""
 
     output_tokens: int | UnsetType = UNSET
-    input_tokens: int | None | UnsetType = UNSET
-    cache_creation_input_tokens: int | None | UnsetType = UNSET
-    cache_read_input_tokens: int | None | UnsetType = UNSET
-    server_tool_use: ServerToolUsage | None | UnsetType = UNSET
-    output_tokens_details: OutputTokensDetails | None | UnsetType = UNSET
+    input_tokens: int | UnsetType | None = UNSET
+    cache_creation_input_tokens: int | UnsetType | None = UNSET
+    cache_read_input_tokens: int | UnsetType | None = UNSET
+    server_tool_use: ServerToolUsage | UnsetType | None = UNSET
+    output_tokens_details: OutputTokensDetails | UnsetType | None = UNSET
 
 
 class Container(Wire, kw_only=True, tag=False):
@@ -164,15 +164,15 @@ class Container(Wire, kw_only=True, tag=False):
 
     id: str
     expires_at: str
-    skills: list[dict[str, Any]] | None | UnsetType = UNSET
+    skills: list[dict[str, Any]] | UnsetType | None = UNSET
 
 
 class StopDetails(Wire, kw_only=True, tag=False):
     """Structured detail on why output stopped (e.g. a refusal's category)."""
 
     type: str
-    category: str | None | UnsetType = UNSET
-    explanation: str | None | UnsetType = UNSET
+    category: str | UnsetType | None = UNSET
+    explanation: str | UnsetType | None = UNSET
 
 
 # ----------------------------------------------------------------------------- citations
@@ -184,10 +184,10 @@ class CitationCharLocation(Wire, kw_only=True, tag="char_location"):
     type: ClassVar[Literal["char_location"]] = "char_location"
     cited_text: str
     document_index: int
-    document_title: str | None | UnsetType = UNSET
+    document_title: str | UnsetType | None = UNSET
     start_char_index: int
     end_char_index: int
-    file_id: str | None | UnsetType = UNSET
+    file_id: str | UnsetType | None = UNSET
 
 
 class CitationPageLocation(Wire, kw_only=True, tag="page_location"):
@@ -196,10 +196,10 @@ class CitationPageLocation(Wire, kw_only=True, tag="page_location"):
     type: ClassVar[Literal["page_location"]] = "page_location"
     cited_text: str
     document_index: int
-    document_title: str | None | UnsetType = UNSET
+    document_title: str | UnsetType | None = UNSET
     start_page_number: int
     end_page_number: int
-    file_id: str | None | UnsetType = UNSET
+    file_id: str | UnsetType | None = UNSET
 
 
 class CitationContentBlockLocation(Wire, kw_only=True, tag="content_block_location"):
@@ -208,10 +208,10 @@ class CitationContentBlockLocation(Wire, kw_only=True, tag="content_block_locati
     type: ClassVar[Literal["content_block_location"]] = "content_block_location"
     cited_text: str
     document_index: int
-    document_title: str | None | UnsetType = UNSET
+    document_title: str | UnsetType | None = UNSET
     start_block_index: int
     end_block_index: int
-    file_id: str | None | UnsetType = UNSET
+    file_id: str | UnsetType | None = UNSET
 
 
 class CitationsWebSearchResultLocation(Wire, kw_only=True, tag="web_search_result_location"):
@@ -220,7 +220,7 @@ class CitationsWebSearchResultLocation(Wire, kw_only=True, tag="web_search_resul
     type: ClassVar[Literal["web_search_result_location"]] = "web_search_result_location"
     cited_text: str
     url: str
-    title: str | None | UnsetType = UNSET
+    title: str | UnsetType | None = UNSET
     encrypted_index: str
 
 
@@ -230,19 +230,19 @@ class CitationsSearchResultLocation(Wire, kw_only=True, tag="search_result_locat
     type: ClassVar[Literal["search_result_location"]] = "search_result_location"
     cited_text: str
     source: str
-    title: str | None | UnsetType = UNSET
+    title: str | UnsetType | None = UNSET
     search_result_index: int
     start_block_index: int
     end_block_index: int
 
 
-Citation: TypeAlias = Union[
-    CitationCharLocation,
-    CitationPageLocation,
-    CitationContentBlockLocation,
-    CitationsWebSearchResultLocation,
-    CitationsSearchResultLocation,
-]
+Citation: TypeAlias = (
+    CitationCharLocation
+    | CitationPageLocation
+    | CitationContentBlockLocation
+    | CitationsWebSearchResultLocation
+    | CitationsSearchResultLocation
+)
 
 # ------------------------------------------------------------------------ content blocks
 
@@ -252,7 +252,7 @@ class TextBlock(Wire, kw_only=True, tag="text"):
 
     type: ClassVar[Literal["text"]] = "text"
     text: str = ""
-    citations: list[Citation] | None | UnsetType = UNSET
+    citations: list[Citation] | UnsetType | None = UNSET
 
 
 class ThinkingBlock(Wire, kw_only=True, tag="thinking"):
@@ -277,7 +277,7 @@ class ToolUseBlock(Wire, kw_only=True, tag="tool_use"):
     id: str
     name: str
     input: Any = msgspec.field(default_factory=dict)
-    caller: dict[str, Any] | None | UnsetType = UNSET
+    caller: dict[str, Any] | UnsetType | None = UNSET
 
 
 class ServerToolUseBlock(Wire, kw_only=True, tag="server_tool_use"):
@@ -287,7 +287,7 @@ class ServerToolUseBlock(Wire, kw_only=True, tag="server_tool_use"):
     id: str
     name: str
     input: Any = msgspec.field(default_factory=dict)
-    caller: dict[str, Any] | None | UnsetType = UNSET
+    caller: dict[str, Any] | UnsetType | None = UNSET
 
 
 class WebSearchResult(Wire, kw_only=True, tag="web_search_result"):
@@ -297,7 +297,7 @@ class WebSearchResult(Wire, kw_only=True, tag="web_search_result"):
     url: str
     title: str
     encrypted_content: str
-    page_age: str | None | UnsetType = UNSET
+    page_age: str | UnsetType | None = UNSET
 
 
 class WebSearchToolResultError(Wire, kw_only=True, tag="web_search_tool_result_error"):
@@ -313,7 +313,7 @@ class WebSearchToolResultBlock(Wire, kw_only=True, tag="web_search_tool_result")
     type: ClassVar[Literal["web_search_tool_result"]] = "web_search_tool_result"
     tool_use_id: str
     content: list[WebSearchResult] | WebSearchToolResultError
-    caller: dict[str, Any] | None | UnsetType = UNSET
+    caller: dict[str, Any] | UnsetType | None = UNSET
 
 
 class WebFetchResult(Wire, kw_only=True, tag="web_fetch_result"):
@@ -322,7 +322,7 @@ class WebFetchResult(Wire, kw_only=True, tag="web_fetch_result"):
     type: ClassVar[Literal["web_fetch_result"]] = "web_fetch_result"
     url: str
     content: dict[str, Any]
-    retrieved_at: str | None | UnsetType = UNSET
+    retrieved_at: str | UnsetType | None = UNSET
 
 
 class WebFetchToolResultError(Wire, kw_only=True, tag="web_fetch_tool_result_error"):
@@ -338,7 +338,7 @@ class WebFetchToolResultBlock(Wire, kw_only=True, tag="web_fetch_tool_result"):
     type: ClassVar[Literal["web_fetch_tool_result"]] = "web_fetch_tool_result"
     tool_use_id: str
     content: WebFetchResult | WebFetchToolResultError
-    caller: dict[str, Any] | None | UnsetType = UNSET
+    caller: dict[str, Any] | UnsetType | None = UNSET
 
 
 class CodeExecutionOutput(Wire, kw_only=True, tag="code_execution_output"):
@@ -371,9 +371,7 @@ class EncryptedCodeExecutionResult(Wire, kw_only=True, tag="encrypted_code_execu
 class CodeExecutionToolResultError(Wire, kw_only=True, tag="code_execution_tool_result_error"):
     """A failed code execution."""
 
-    type: ClassVar[Literal["code_execution_tool_result_error"]] = (
-        "code_execution_tool_result_error"
-    )
+    type: ClassVar[Literal["code_execution_tool_result_error"]] = "code_execution_tool_result_error"
     error_code: str
 
 
@@ -402,7 +400,9 @@ class BashCodeExecutionResult(Wire, kw_only=True, tag="bash_code_execution_resul
     content: list[BashCodeExecutionOutput] = msgspec.field(default_factory=list)
 
 
-class BashCodeExecutionToolResultError(Wire, kw_only=True, tag="bash_code_execution_tool_result_error"):
+class BashCodeExecutionToolResultError(
+    Wire, kw_only=True, tag="bash_code_execution_tool_result_error"
+):
     """A failed bash command."""
 
     type: ClassVar[Literal["bash_code_execution_tool_result_error"]] = (
@@ -419,7 +419,9 @@ class BashCodeExecutionToolResultBlock(Wire, kw_only=True, tag="bash_code_execut
     content: BashCodeExecutionResult | BashCodeExecutionToolResultError
 
 
-class TextEditorCodeExecutionToolResultBlock(Wire, kw_only=True, tag="text_editor_code_execution_tool_result"):
+class TextEditorCodeExecutionToolResultBlock(
+    Wire, kw_only=True, tag="text_editor_code_execution_tool_result"
+):
     """The result of a ``text_editor_code_execution`` call (view/create/str_replace/error)."""
 
     type: ClassVar[Literal["text_editor_code_execution_tool_result"]] = (
@@ -473,28 +475,28 @@ class UnknownBlock(Wire, kw_only=True, tag=_UNKNOWN):
     raw: dict[str, Any] = msgspec.field(default_factory=dict)
 
     @property
-    def type(self) -> str:  # type: ignore[override]
+    def type(self) -> str:
         """The block's wire ``type``."""
         return str(self.raw.get("type", ""))
 
 
-ContentBlock: TypeAlias = Union[
-    TextBlock,
-    ThinkingBlock,
-    RedactedThinkingBlock,
-    ToolUseBlock,
-    ServerToolUseBlock,
-    WebSearchToolResultBlock,
-    WebFetchToolResultBlock,
-    CodeExecutionToolResultBlock,
-    BashCodeExecutionToolResultBlock,
-    TextEditorCodeExecutionToolResultBlock,
-    ToolSearchToolResultBlock,
-    ContainerUploadBlock,
-    MCPToolUseBlock,
-    MCPToolResultBlock,
-    UnknownBlock,
-]
+ContentBlock: TypeAlias = (
+    TextBlock
+    | ThinkingBlock
+    | RedactedThinkingBlock
+    | ToolUseBlock
+    | ServerToolUseBlock
+    | WebSearchToolResultBlock
+    | WebFetchToolResultBlock
+    | CodeExecutionToolResultBlock
+    | BashCodeExecutionToolResultBlock
+    | TextEditorCodeExecutionToolResultBlock
+    | ToolSearchToolResultBlock
+    | ContainerUploadBlock
+    | MCPToolUseBlock
+    | MCPToolResultBlock
+    | UnknownBlock
+)
 
 # ---------------------------------------------------------------------------- the message
 
@@ -507,10 +509,10 @@ class Message(Wire, kw_only=True, tag="message"):
     role: str = "assistant"
     model: str = ""
     content: list[ContentBlock] = msgspec.field(default_factory=list)
-    stop_reason: str | None | UnsetType = UNSET
-    stop_sequence: str | None | UnsetType = UNSET
-    stop_details: StopDetails | None | UnsetType = UNSET
-    container: Container | None | UnsetType = UNSET
+    stop_reason: str | UnsetType | None = UNSET
+    stop_sequence: str | UnsetType | None = UNSET
+    stop_details: StopDetails | UnsetType | None = UNSET
+    container: Container | UnsetType | None = UNSET
     usage: Usage = msgspec.field(default_factory=Usage)
 
 
@@ -558,14 +560,14 @@ class UnknownDelta(Wire, kw_only=True, tag=_UNKNOWN):
     raw: dict[str, Any] = msgspec.field(default_factory=dict)
 
     @property
-    def type(self) -> str:  # type: ignore[override]
+    def type(self) -> str:
         """The delta's wire ``type``."""
         return str(self.raw.get("type", ""))
 
 
-Delta: TypeAlias = Union[
-    TextDelta, InputJSONDelta, ThinkingDelta, SignatureDelta, CitationsDelta, UnknownDelta
-]
+Delta: TypeAlias = (
+    TextDelta | InputJSONDelta | ThinkingDelta | SignatureDelta | CitationsDelta | UnknownDelta
+)
 
 # ----------------------------------------------------------------------------------- events
 
@@ -603,10 +605,10 @@ class ContentBlockStop(Wire, kw_only=True, tag="content_block_stop"):
 class MessageDeltaBody(Wire, kw_only=True, tag=False):
     """Top-level message changes carried by ``message_delta``."""
 
-    stop_reason: str | None | UnsetType = UNSET
-    stop_sequence: str | None | UnsetType = UNSET
-    stop_details: StopDetails | None | UnsetType = UNSET
-    container: Container | None | UnsetType = UNSET
+    stop_reason: str | UnsetType | None = UNSET
+    stop_sequence: str | UnsetType | None = UNSET
+    stop_details: StopDetails | UnsetType | None = UNSET
+    container: Container | UnsetType | None = UNSET
 
 
 class MessageDelta(Wire, kw_only=True, tag="message_delta"):
@@ -641,7 +643,7 @@ class ErrorEvent(Wire, kw_only=True, tag="error"):
 
     type: ClassVar[Literal["error"]] = "error"
     error: ErrorDetail
-    request_id: str | None | UnsetType = UNSET
+    request_id: str | UnsetType | None = UNSET
 
 
 class UnknownEvent(Wire, kw_only=True, tag=_UNKNOWN):
@@ -656,24 +658,24 @@ class UnknownEvent(Wire, kw_only=True, tag=_UNKNOWN):
     raw: Any = None
 
     @property
-    def type(self) -> str:  # type: ignore[override]
+    def type(self) -> str:
         """The event's wire ``type`` (falls back to the SSE event name)."""
         if isinstance(self.raw, dict) and isinstance(self.raw.get("type"), str):
             return str(self.raw["type"])
         return self.event
 
 
-Event: TypeAlias = Union[
-    MessageStart,
-    ContentBlockStart,
-    ContentBlockDelta,
-    ContentBlockStop,
-    MessageDelta,
-    MessageStop,
-    Ping,
-    ErrorEvent,
-    UnknownEvent,
-]
+Event: TypeAlias = (
+    MessageStart
+    | ContentBlockStart
+    | ContentBlockDelta
+    | ContentBlockStop
+    | MessageDelta
+    | MessageStop
+    | Ping
+    | ErrorEvent
+    | UnknownEvent
+)
 
 # --------------------------------------------------------------------------------- decoding
 
@@ -693,16 +695,14 @@ class _RawMessage(Wire, kw_only=True, tag="message"):
 
 
 _event_decoder = msgspec.json.Decoder(
-    Union[
-        ContentBlockDelta,
-        Ping,
-        ContentBlockStop,
-        _RawContentBlockStart,
-        _RawMessageStart,
-        MessageDelta,
-        MessageStop,
-        ErrorEvent,
-    ]
+    ContentBlockDelta
+    | Ping
+    | ContentBlockStop
+    | _RawContentBlockStart
+    | _RawMessageStart
+    | MessageDelta
+    | MessageStop
+    | ErrorEvent
 )
 _block_decoder = msgspec.json.Decoder(ContentBlock)
 _message_decoder = msgspec.json.Decoder(Message)
@@ -829,7 +829,7 @@ def decode_event(data: bytes, name: str = "", offset: int = 0) -> Event:
         EventDecodeError: the data is not JSON, or a known event type has the wrong shape.
     """
     try:
-        event = _event_decoder.decode(data)
+        event: Any = _event_decoder.decode(data)
     except msgspec.ValidationError:
         try:
             return _lenient(data, name, offset)
@@ -839,22 +839,22 @@ def decode_event(data: bytes, name: str = "", offset: int = 0) -> Event:
         raise _decode_error(exc, data, name, offset) from exc
     cls = type(event)
     if cls is ContentBlockDelta:
-        if type(event.delta) is CitationsDelta:  # type: ignore[union-attr]
-            _attach_extras(event.delta, _any_decoder.decode(data).get("delta"))  # type: ignore[union-attr]
-        return event  # type: ignore[return-value]
+        if type(event.delta) is CitationsDelta:
+            _attach_extras(event.delta, _any_decoder.decode(data).get("delta"))
+        return cast(ContentBlockDelta, event)
     if cls is _RawContentBlockStart:
         try:
-            block = decode_block(event.content_block)  # type: ignore[union-attr]
+            block = decode_block(event.content_block)
         except msgspec.MsgspecError as exc:
             raise _decode_error(exc, data, name, offset) from exc
-        return ContentBlockStart(index=event.index, content_block=block)  # type: ignore[union-attr]
+        return ContentBlockStart(index=event.index, content_block=block)
     if cls is _RawMessageStart:
         try:
-            message = decode_message(event.message)  # type: ignore[union-attr]
+            message = decode_message(event.message)
         except msgspec.MsgspecError as exc:
             raise _decode_error(exc, data, name, offset) from exc
         return MessageStart(message=message)
-    return event  # type: ignore[return-value]
+    return cast(Event, event)
 
 
 def _decode_error(exc: Exception, data: bytes, name: str, offset: int) -> EventDecodeError:

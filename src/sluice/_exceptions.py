@@ -399,7 +399,9 @@ def _flavour(base: type[APIError], mixin: type[APIError]) -> type[APIError]:
     # One concrete class per (error type, origin), so that both `except OverloadedError`
     # and `except APIStreamError` work. Named after the base for readable tracebacks.
     name = base.__name__
-    return type(name, (mixin, base), {"__module__": "sluice", "__qualname__": name, "__doc__": base.__doc__})
+    return type(
+        name, (mixin, base), {"__module__": "sluice", "__qualname__": name, "__doc__": base.__doc__}
+    )
 
 
 _STATUS_FLAVOUR: dict[type[APIError], type[APIError]] = {

@@ -155,10 +155,10 @@ class MessageStream:
                 raise
             if not accumulator.done:
                 unparsed = self._sse.unparsed
+                tail = f" and {len(unparsed)} bytes of an unfinished event" if unparsed else ""
                 raise IncompleteStreamError(
                     f"the response ended before message_stop, after {accumulator.events} "
-                    f"events{f' and {len(unparsed)} bytes of an unfinished event' if unparsed else ''}"
-                    "; partial_message holds what arrived",
+                    f"events{tail}; partial_message holds what arrived",
                     partial_message=accumulator.partial(),
                     events_received=accumulator.events,
                     unparsed=unparsed,
