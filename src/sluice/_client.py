@@ -28,7 +28,14 @@ from ._retry import retry_delay, should_retry
 from ._sse import DEFAULT_MAX_EVENT_SIZE
 from ._stream import MessageStreamManager
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "AsyncClient", "Messages"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TIMEOUT",
+    "AsyncClient",
+    "Messages",
+    "ResponseInfo",
+    "response_info",
+]
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -37,6 +44,33 @@ DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
 
 _json_encode = msgspec.json.Encoder().encode
 _json_decode = msgspec.json.Decoder().decode
+
+
+class ResponseInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """Facts about the HTTP response that carried a result: see :func:`response_info`."""
+
+    status_code: int
+    request_id: str | None
+    rate_limits: RateLimits
+
+
+def response_info(result: object) -> ResponseInfo | None:
+    """The status, ``request-id`` and rate limits of the response a result came from.
+
+    Works for any value a request helper returned (``Message``, ``Model``, a batch...);
+    ``None`` for values that did not come from a response.
+    """
+    info = getattr(result, "__dict__", {}).get("_response_info")
+    return info if isinstance(info, ResponseInfo) else None
+
+
+def _attach_info(result: Any, response: httpx.Response) -> None:
+    # Results are structs with a __dict__ (``dict=True``): the info rides along off-wire.
+    result.__dict__["_response_info"] = ResponseInfo(
+        status_code=response.status_code,
+        request_id=response.headers.get("request-id"),
+        rate_limits=RateLimits.from_headers(response.headers),
+    )
 
 
 class _Secret:
@@ -150,7 +184,7 @@ class AsyncClient:
         path: str,
         *,
         json: Any = None,
-        params: Mapping[str, Any] | None = None,
+        params: Any = None,
         headers: Mapping[str, str] | None = None,
         betas: Sequence[str] = (),
         content: bytes | None = None,
@@ -164,6 +198,37 @@ class AsyncClient:
             headers=self._headers(headers, betas),
             timeout=self.timeout,
         )
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        betas: Sequence[str] = (),
+        content: bytes | None = None,
+        stream: bool = False,
+    ) -> httpx.Response:
+        """Build and send one request with retries (the plumbing every resource uses).
+
+        ``params`` values that are ``None`` are dropped and lists become repeated keys
+        (``?ids=a&ids=b``), as the API expects for array query parameters. With
+        ``stream=True`` the caller must close the response.
+        """
+        query = None
+        if params is not None:
+            query = [
+                (key, _query_value(item))
+                for key, value in params.items()
+                if value is not None
+                for item in (value if isinstance(value, (list, tuple)) else [value])
+            ]
+        request = self._build(
+            method, path, json=json, params=query, headers=headers, betas=betas, content=content
+        )
+        return await self._send(request, stream=stream)
 
     async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
         """Send with retries; return a successful response or raise a typed error.
@@ -214,6 +279,12 @@ class AsyncClient:
                 attempt += 1
                 continue
             raise _status_error(response)
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _status_error(response: httpx.Response) -> APIError:
@@ -301,4 +372,6 @@ class Messages:
             "POST", "/v1/messages", json=params, headers=extra_headers, betas=betas
         )
         response = await client._send(request, stream=False)
-        return decode_message(response.content)
+        message = decode_message(response.content)
+        _attach_info(message, response)
+        return message

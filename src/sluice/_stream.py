@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx
@@ -25,7 +25,9 @@ from ._events import (
     decode_event,
 )
 from ._exceptions import IncompleteStreamError, StreamError
+from ._ratelimit import RateLimits
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
+from .ops._base import Operator, pipe
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -69,6 +71,11 @@ class MessageStream:
         return await self._iterator.__anext__()
 
     @property
+    def rate_limits(self) -> RateLimits:
+        """The ``anthropic-ratelimit-*`` headers of the streaming response."""
+        return RateLimits.from_headers(self.response.headers)
+
+    @property
     def current_message_snapshot(self) -> Message | None:
         """The message accumulated from the events yielded so far."""
         return self._accumulator.message
@@ -87,6 +94,15 @@ class MessageStream:
         async for event in self._iterator:
             if type(event) is ContentBlockDelta and type(event.delta) is TextDelta:
                 yield event.delta.text
+
+    def pipe(self, *stages: Operator) -> AsyncIterator[Any]:
+        """Run this stream's events through operators, left to right (see ``sluice.ops``).
+
+        ``stream.pipe(ops.text_deltas)`` is ``ops.text_deltas(stream)``; closing the result
+        closes the stream. Events still reach the accumulator, so :meth:`final_message`
+        works afterwards.
+        """
+        return pipe(self, *stages)
 
     async def until_done(self) -> None:
         """Consume the rest of the stream."""

@@ -1,0 +1,1 @@
+"""Composable async operators over event streams (filled in by the operator modules)."""
