@@ -416,6 +416,8 @@ class TestFinalValue:
     def test_integer_over_digit_limit(self) -> None:
         """An integer over sys.get_int_max_str_digits() is an error, as in json.loads."""
         limit = sys.get_int_max_str_digits()
+        if limit == 0:
+            pytest.skip("integer digit limit disabled (-X int_max_str_digits=0)")
         err = error_of("[1, " + "7" * (limit + 1) + "]")
         assert err.position == 4
         assert "digits" in str(err)
@@ -617,10 +619,10 @@ class TestChanges:
         """Each value is added, strings grow, and everything completes, in document order."""
         p = PartialJSONParser()
         first = p.feed('{"cmd": "ls -')
-        assert first == [
-            Change(None, "added", value={"cmd": ""}),
-            Change((None, "cmd"), "added", value=""),
-            Change((None, "cmd"), "grew", "ls -"),
+        assert [(c.path, c.kind, c.text, c.value) for c in first] == [
+            ((), "added", "", {"cmd": ""}),
+            (("cmd",), "added", "", ""),
+            (("cmd",), "grew", "ls -", None),
         ]
         second = p.feed('la", "n": [7')
         third = p.feed("]}")
@@ -663,6 +665,12 @@ class TestChanges:
             ((1, 0), "grew"),
             ((1, 0), "completed"),
         ]
+
+    def test_equal_records_compare_equal(self) -> None:
+        """Records compare by path, kind, text and value, not by identity."""
+        text = '{"a": ["x", 1, {"b": null}]}'
+        assert PartialJSONParser().feed(text) == PartialJSONParser().feed(text)
+        assert PartialJSONParser().feed('["x"') != PartialJSONParser().feed('["y"')
 
     def test_repr(self) -> None:
         """A record's repr shows its path and its text or value."""
@@ -774,8 +782,7 @@ class TestProperties:
     def test_mutations_rejected_exactly_when_json_loads_rejects(
         self, doc: str, data: st.DataObject
     ) -> None:
-        """A truncated, extended or cut document is rejected iff json.loads rejects it,
-        at a position no earlier than the mutation."""
+        """A mutated document is rejected iff json.loads rejects it, never before the cut."""
         kind = data.draw(st.sampled_from(["truncate", "insert", "delete"]))
         at = data.draw(st.integers(0, len(doc) - 1))
         if kind == "truncate":

@@ -9,6 +9,8 @@ from __future__ import annotations
 from ._accumulate import MessageAccumulator as MessageAccumulator
 from ._client import AsyncClient as AsyncClient
 from ._client import Messages as Messages
+from ._client import ResponseInfo as ResponseInfo
+from ._client import response_info as response_info
 from ._decode import EventStreamDecoder as EventStreamDecoder
 from ._events import BashCodeExecutionOutput as BashCodeExecutionOutput
 from ._events import BashCodeExecutionResult as BashCodeExecutionResult
@@ -89,6 +91,7 @@ from ._exceptions import IncompleteStreamError as IncompleteStreamError
 from ._exceptions import InternalServerError as InternalServerError
 from ._exceptions import NotFoundError as NotFoundError
 from ._exceptions import OverloadedError as OverloadedError
+from ._exceptions import PartialJSONError as PartialJSONError
 from ._exceptions import PermissionDeniedError as PermissionDeniedError
 from ._exceptions import RateLimitError as RateLimitError
 from ._exceptions import RequestTooLargeError as RequestTooLargeError
@@ -97,6 +100,9 @@ from ._exceptions import StreamError as StreamError
 from ._exceptions import StreamIdleTimeoutError as StreamIdleTimeoutError
 from ._exceptions import ToolInputError as ToolInputError
 from ._exceptions import UnexpectedEventError as UnexpectedEventError
+from ._pagination import AsyncPaginator as AsyncPaginator
+from ._pagination import Page as Page
+from ._partial_json import PartialJSONParser as PartialJSONParser
 from ._ratelimit import RateLimits as RateLimits
 from ._serialize import to_builtins as to_builtins
 from ._serialize import to_json as to_json
@@ -115,6 +121,7 @@ __all__ = [
     "APIStreamError",
     "APITimeoutError",
     "AsyncClient",
+    "AsyncPaginator",
     "AuthenticationError",
     "BadRequestError",
     "BashCodeExecutionOutput",
@@ -168,12 +175,16 @@ __all__ = [
     "NotFoundError",
     "OutputTokensDetails",
     "OverloadedError",
+    "Page",
+    "PartialJSONError",
+    "PartialJSONParser",
     "PermissionDeniedError",
     "Ping",
     "RateLimitError",
     "RateLimits",
     "RedactedThinkingBlock",
     "RequestTooLargeError",
+    "ResponseInfo",
     "SSEDecoder",
     "ServerSentEvent",
     "ServerToolUsage",
@@ -185,7 +196,6 @@ __all__ = [
     "StreamIdleTimeoutError",
     "TextBlock",
     "TextDelta",
-    "TextEditorCodeExecutionToolResultBlock",
     "ThinkingBlock",
     "ThinkingDelta",
     "ToolInputError",
@@ -204,6 +214,7 @@ __all__ = [
     "WebSearchToolResultError",
     "decode_event",
     "decode_message",
+    "response_info",
     "to_builtins",
     "to_json",
 ]

@@ -18,6 +18,7 @@
     │   └── OverloadedError           529  overloaded_error
     │   (each of these exists in two flavours: raised for an HTTP status, it is also an
     │    APIStatusError; raised for an in-stream `event: error`, it is also an APIStreamError)
+    ├── PartialJSONError              text fed to the partial-JSON parser is not JSON
     └── StreamError                   the stream broke; carries the partial message so far
         ├── APIStreamError            an in-stream `event: error` (mixed into the classes above)
         ├── IncompleteStreamError     the body ended before `message_stop`
@@ -59,6 +60,7 @@ __all__ = [
     "InternalServerError",
     "NotFoundError",
     "OverloadedError",
+    "PartialJSONError",
     "PermissionDeniedError",
     "RateLimitError",
     "RequestTooLargeError",
@@ -83,6 +85,22 @@ class APIConnectionError(SluiceError):
 
 class APITimeoutError(APIConnectionError):
     """A connect, read, write or pool timeout expired before the response started."""
+
+
+class PartialJSONError(SluiceError, ValueError):
+    """The text fed to a ``PartialJSONParser`` is not (the beginning of) valid JSON.
+
+    Attributes:
+        position: offset, in characters, into ``text`` where the problem is; for text that
+            ended too early, ``len(text)``.
+        text: all the text fed to the parser so far, including the piece that failed, so
+            nothing the stream delivered is lost.
+    """
+
+    def __init__(self, message: str, *, position: int, text: str) -> None:
+        super().__init__(message)
+        self.position = position
+        self.text = text
 
 
 class StreamError(SluiceError):

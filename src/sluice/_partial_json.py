@@ -81,6 +81,8 @@ from __future__ import annotations
 import re
 from typing import Any, Final, Literal, TypeAlias
 
+from ._exceptions import PartialJSONError
+
 __all__ = ["Change", "ChangeKind", "PartialJSONError", "PartialJSONParser"]
 
 ChangeKind: TypeAlias = Literal["added", "grew", "completed"]
@@ -126,22 +128,6 @@ _LITERALS: Final[dict[str, tuple[str, Any]]] = {
     "n": ("null", None),
 }
 _NO_DEFAULT: Final[Any] = object()
-
-
-class PartialJSONError(ValueError):
-    """The text fed to a :class:`PartialJSONParser` is not (the beginning of) valid JSON.
-
-    Attributes:
-        position: offset, in characters, into ``text`` where the problem is; for text that
-            ended too early, ``len(text)``.
-        text: all the text fed to the parser so far, including the piece that failed, so
-            nothing the stream delivered is lost.
-    """
-
-    def __init__(self, message: str, *, position: int, text: str) -> None:
-        super().__init__(message)
-        self.position = position
-        self.text = text
 
 
 class Change:
