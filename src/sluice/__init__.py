@@ -196,6 +196,7 @@ __all__ = [
     "StreamIdleTimeoutError",
     "TextBlock",
     "TextDelta",
+    "TextEditorCodeExecutionToolResultBlock",
     "ThinkingBlock",
     "ThinkingDelta",
     "ToolInputError",

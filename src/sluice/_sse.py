@@ -9,23 +9,29 @@ events, in order::
             handle(sse.event, sse.data)
     decoder.close()
 
-It follows the WHATWG HTML standard, section 9.2 "Server-sent events": 9.2.5 "Parsing an event
-stream" (line terminators CRLF, LF or a lone CR; one leading U+FEFF BOM ignored) and 9.2.6
-"Interpreting an event stream" (comments, ``field: value`` with one optional space, ``data``
-lines joined with LF, ``event``, ``id`` without NUL, digits-only ``retry``, dispatch on a blank
-line, an unterminated event at end of stream discarded).
-https://html.spec.whatwg.org/multipage/server-sent-events.html
+It follows the WHATWG HTML Living Standard, section 9.2 "Server-sent events"
+(https://html.spec.whatwg.org/multipage/server-sent-events.html): 9.2.5 "Parsing an event
+stream" (the grammar: an optional leading BOM, lines ended by CRLF, LF or a lone CR) and 9.2.6
+"Interpreting an event stream" (UTF-8 decoding drops one leading BOM; comments; ``field:
+value`` with one optional space; ``data`` lines joined with LF; ``event``; ``id`` unless it
+contains NUL, kept across events; ``retry`` only if all ASCII digits; a blank line dispatches,
+nothing when there was no data; an unterminated event at the end of the stream is discarded).
 
-Why not httpx-sse? Its decoder is text based: the body is decoded to ``str``, split into lines
-by a line decoder, and every line then costs several Python-level calls (strip, partition,
-comparisons, list appends). The data then goes to msgspec, which reads UTF-8 bytes directly.
-This decoder never decodes the data (``ServerSentEvent.data`` is the raw bytes), finds whole
-events with one C-level ``bytes.split`` per chunk, and recognises the shape the Messages API
-always sends (``event: NAME`` then one ``data: ...`` line) with a few C-level calls per event.
-Measured on a 6 MB, 50 000-event Messages stream fed in 4 KiB chunks (``/tmp/sse_bench.py``,
-CPython 3.11), it decodes about 4.5x faster than httpx-sse's ``SSELineDecoder`` +
-``SSEDecoder`` and takes about 1.3x the time of the bare ``body.split(b"\\n")`` +
-``startswith(b"data: ")`` loop, which does no SSE parsing at all.
+Why not httpx-sse? Its decoder is text based: the body is first decoded to ``str``, a line
+decoder splits it into lines, and every line then costs a round of Python-level work (a
+method call, ``startswith``, ``partition``, comparisons, an append) before a ``str`` reaches
+msgspec, which reads UTF-8 bytes directly anyway. (It also departs from WHATWG in places:
+once an ``id`` was seen, every blank line dispatches an event even without data, and
+``retry`` goes through ``int()``, which accepts " 5" or "-1".) This decoder never decodes the data (``ServerSentEvent.data`` is the
+raw bytes) and does not go line by line in the common case: one C-level ``re.split`` per
+chunk cuts out every event of the shape LLM APIs send (``event: NAME`` and one ``data:``
+line, or the ``data:`` line alone), leaving a few Python operations per event; anything else
+falls back to a line-by-line path. Measured on a 6.2 MB, 50 000-event Messages stream fed in
+4 KiB chunks (median of 40 interleaved rounds, CPython 3.11; script kept out of the repo):
+0.54 us per event here against 1.6 us for httpx-sse's ``SSELineDecoder`` + ``SSEDecoder``,
+3.1x faster, and 1.37x the time of the bare ``body.split(b"\\n")`` +
+``line.startswith(b"data: ")`` loop, which does no SSE parsing at all. With msgspec decoding
+each event's JSON on top, the two are within 1.1x of each other.
 
 Every event is also located: ``ServerSentEvent.offset`` is the byte offset in the body where
 its first line began, so decode errors can say where the bad event was.
@@ -56,10 +62,11 @@ _NEWLINES: Final = (b"\n", b"\r")
 # "data: ..." line, or one "data: ..." line alone, with LF (or CRLF) line endings. re.split
 # returns [gap, head, data, gap, head, data, ..., rest] in C; when every gap is empty the
 # matches tile the chunk and are exactly its events. The character classes keep matches to
-# whole lines; _COMMON_LF is only used on chunks without CR, where [^\n] (twice as fast as
-# [^\r\n] in the re engine) is enough.
-_COMMON_LF: Final = re.compile(rb"(event: [^\n]*\n|)data: ([^\n]*)\n\n")
-_COMMON_CRLF: Final = re.compile(rb"(event: [^\r\n]*\r\n|)data: ([^\r\n]*)\r\n\r\n")
+# whole lines: _COMMON_LF is only used on chunks without CR and _COMMON_CRLF on chunks
+# where every LF follows a CR, so a single excluded character suffices (twice as fast as
+# [^\r\n] in the re engine). Possessive (*+): a line never needs to give characters back.
+_COMMON_LF: Final = re.compile(rb"(event: [^\n]*+\n|)data: ([^\n]*+)\n\n")
+_COMMON_CRLF: Final = re.compile(rb"(event: [^\r]*+\r\n|)data: ([^\r]*+)\r\n\r\n")
 # The fast path maps whole "event: NAME" lines to the decoded name; bounded so that a stream
 # inventing endless names cannot grow it.
 _MAX_CACHED_NAMES: Final = 256
@@ -133,6 +140,7 @@ class SSEDecoder:
     """
 
     __slots__ = (
+        "_backoff",
         "_bom_done",
         "_bom_head",
         "_buf",
@@ -142,6 +150,7 @@ class SSEDecoder:
         "_max",
         "_names",
         "_received",
+        "_skip_common",
         "_start",
     )
 
@@ -157,6 +166,8 @@ class SSEDecoder:
         self._received = 0
         self._last_id: str | None = None  # WHATWG "last event ID string"
         self._names: dict[bytes, str] = {b"": "message"}
+        self._skip_common = 0  # chunks left before the fast path is tried again
+        self._backoff = 1
         self._bom_done = False
         self._bom_head = b""  # first bytes of the stream while they may still be a BOM
         self._closed = False
@@ -227,12 +238,34 @@ class SSEDecoder:
             stripped = data.lstrip(b"\r\n")
             base += len(data) - len(stripped)
             data = stripped
+        # Which line ending does this chunk use? Usually one kind throughout.
+        decoded = None
         if b"\r" not in data:
-            decoded = self._decode_common(data, base, _COMMON_LF, 8)
+            eol: bytes | None = b"\n"
+            common = _COMMON_LF
+        elif b"\n" not in data:
+            eol, common = b"\r", None
+        elif data.count(b"\r\n") == data.count(b"\n") == data.count(b"\r"):
+            eol, common = b"\r\n", _COMMON_CRLF
         else:
-            decoded = self._decode_common(data, base, _COMMON_CRLF, 10)
+            eol, common = None, None  # mixed
+        if common is not None:
+            if self._skip_common:
+                self._skip_common -= 1
+            else:
+                decoded = self._decode_common(data, base, common, len(eol or b"") * 2 + 6)
+                if decoded is None:
+                    # A stream that is not all common-shape events: stop paying for the
+                    # failed attempt on every chunk; back off (up to 64 chunks) and retry.
+                    self._backoff = min(self._backoff * 2, 64)
+                    self._skip_common = self._backoff
+                else:
+                    self._backoff = 1
         if decoded is None:
-            decoded = self._decode_lines(data, base)
+            if eol is None:
+                decoded = self._decode_lines(data, base)
+            else:
+                decoded = self._decode_blocks(data, base, eol)
         events, used = decoded
         rest = data[used:]
         if rest[:1] in _NEWLINES:  # likewise, so `unparsed` and `_start` begin at a real line
@@ -310,7 +343,7 @@ class SSEDecoder:
             max(map(len, heads), default=0) + max(map(len, values), default=0) + overhead
             > self._max
         ):
-            return None  # an event may be too large: _decode_lines checks each one
+            return None  # an event may be too large: _decode_blocks checks each one
         events: list[ServerSentEvent] = []
         append = events.append
         cached_name = self._names.get
@@ -324,9 +357,39 @@ class SSEDecoder:
             append(sse(cached_name(head) or learn_name(head), value, last_id, None, start))
         return events, len(data) - len(rest)
 
+    def _decode_blocks(
+        self, data: bytes, base: int, eol: bytes
+    ) -> tuple[list[ServerSentEvent], int]:
+        # Any fields, with one kind of line ending throughout: then a blank line is exactly
+        # eol + eol, so one C-level split yields each complete event as a block, and the
+        # last piece is the event in progress.
+        blocks = data.split(eol + eol)
+        rest = blocks.pop()
+        events: list[ServerSentEvent] = []
+        limit = self._max if len(data) > self._max else 0  # else no event can be too large
+        step = 2 * len(eol)
+        pos = base
+        for block in blocks:
+            start = pos
+            pos += len(block) + step
+            if block[:1] in _NEWLINES:
+                # A run of three or more line ends: blank lines that dispatch nothing.
+                stripped = block.lstrip(b"\r\n")
+                start += len(block) - len(stripped)
+                block = stripped
+            if not block:
+                continue
+            if limit and len(block) + len(eol) > limit:
+                self._error = self._too_large(start)
+                break
+            event = self._interpret(block.split(eol), start)
+            if event is not None:
+                events.append(event)
+        return events, len(data) - len(rest)
+
     def _decode_lines(self, data: bytes, base: int) -> tuple[list[ServerSentEvent], int]:
-        # The general path: any mix of LF, CRLF and lone CR (bytes.splitlines splits on
-        # exactly these three), any fields, and the size limit checked line by line.
+        # The general path, for chunks mixing LF, CRLF and lone CR (bytes.splitlines splits
+        # on exactly these three), with the size limit checked line by line.
         events: list[ServerSentEvent] = []
         limit = self._max
         lines: list[bytes] = []
@@ -371,24 +434,24 @@ class SSEDecoder:
         retry: int | None = None
         last_id = self._last_id
         for line in lines:
-            colon = line.find(b":")
-            if colon == 0:
-                continue  # a comment
-            if colon < 0:
-                field, value = line, b""
-            else:
-                field = line[:colon]
-                value = line[colon + 1 :]
-                if value[:1] == b" ":
-                    value = value[1:]
-            if field == b"data":
+            # "data:" and "event:" first: they are most lines, and a prefix test is cheaper
+            # than splitting every line into field and value.
+            if line.startswith(b"data:"):
+                value = line[6:] if line.startswith(b" ", 5) else line[5:]
                 if data is None:
                     data = [value]
                 else:
                     data.append(value)
-            elif field == b"event":
-                event_type = value
-            elif field == b"id":
+                continue
+            if line.startswith(b"event:"):
+                event_type = line[7:] if line.startswith(b" ", 6) else line[6:]
+                continue
+            field, _, value = line.partition(b":")
+            if not field:
+                continue  # a comment
+            if value.startswith(b" "):
+                value = value[1:]
+            if field == b"id":
                 if b"\x00" not in value:
                     last_id = value.decode("utf-8", "replace") or None
             elif field == b"retry" and value.isdigit():  # bytes.isdigit(): ASCII digits only
@@ -396,6 +459,14 @@ class SSEDecoder:
                     retry = int(value)
                 except ValueError:  # more digits than int() accepts: ignore, like junk
                     pass
+            elif field == b"data":  # "data" without a colon: an empty value
+                if data is None:
+                    data = [b""]
+                else:
+                    data.append(b"")
+            elif field == b"event":
+                event_type = b""
+            # Any other field is ignored.
         # The last event ID buffer is committed at every blank line, data or not.
         self._last_id = last_id
         if data is None:
