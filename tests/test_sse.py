@@ -273,6 +273,10 @@ class TestFields:
         """One space after the colon is removed, further spaces are kept."""
         assert decode(b"data:  two\n\n") == [ServerSentEvent("message", b" two")]
 
+    def test_event_without_colon_resets_type(self) -> None:
+        """'event' alone sets an empty type, which dispatches as 'message'."""
+        assert decode(b"event: a\nevent\ndata: x\n\n") == [ServerSentEvent("message", b"x")]
+
     def test_no_space_after_colon(self) -> None:
         """The space after the colon is optional."""
         assert decode(b"event:a\ndata:x\n\n") == [ServerSentEvent("a", b"x")]
@@ -452,6 +456,13 @@ class TestOffsets:
         """Blank lines between events do not count as the next event's first line."""
         assert [e.offset for e in decode(b"data: 1\n\n\n\r\n\rdata: 2\n\n")] == [0, 13]
 
+    def test_run_of_blank_lines_before_odd_event(self) -> None:
+        """After three or more line ends, the next event still starts at its first line."""
+        stream = b": c\ndata: 1\n\n\n: c\ndata: 2\n\n\n\n\nid: 3\ndata: 3\n\n"
+        events = decode(stream)
+        assert [e.offset for e in events] == [0, 14, 30]
+        assert [stream[e.offset : e.offset + 2] for e in events] == [b": ", b": ", b"id"]
+
     def test_extra_blank_lines_at_chunk_end(self) -> None:
         """Blank lines ending a chunk are consumed; the next event's offset is past them."""
         decoder = SSEDecoder()
@@ -573,29 +584,37 @@ _field_lines = st.builds(
     st.sampled_from([b": ", b":", b"", b":  "]),
     _values,
 )
-_common_events = st.builds(
-    lambda name, value: (
-        (b"event: " + name + b"\n" if name is not None else b"") + b"data: " + value + b"\n\n"
-    ),
-    st.one_of(st.none(), st.sampled_from([b"content_block_delta", b"ping", b""])),
-    st.binary(max_size=20).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b"")),
-)
+_names = st.one_of(st.none(), st.sampled_from([b"content_block_delta", b"ping", b""]))
+_payloads = st.binary(max_size=20).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b""))
 _eols = st.sampled_from([b"\n", b"\r\n", b"\r"])
 
 
 @st.composite
-def _weird_events(draw: st.DrawFn) -> bytes:
-    """Any lines (fields, comments, blank lines) each with a random line ending."""
+def _common_event(draw: st.DrawFn, eols: st.SearchStrategy[bytes]) -> bytes:
+    """'event: NAME' (or nothing) and one 'data: ...' line, the shape LLM APIs send."""
+    name = draw(_names)
+    head = b"" if name is None else b"event: " + name + draw(eols)
+    return head + b"data: " + draw(_payloads) + draw(eols) + draw(eols)
+
+
+@st.composite
+def _odd_event(draw: st.DrawFn, eols: st.SearchStrategy[bytes]) -> bytes:
+    """Any lines (fields, comments, extra blank lines), then a blank line."""
     comments = _values.map(b":".__add__)
     lines = draw(st.lists(st.one_of(_field_lines, st.just(b""), comments), max_size=6))
-    return b"".join(line + draw(_eols) for line in lines) + draw(_eols)
+    return b"".join(line + draw(eols) for line in lines) + draw(eols)
 
 
 @st.composite
 def streams(draw: st.DrawFn) -> bytes:
-    """A random event stream: optional BOM, common and odd events, maybe a torn tail."""
-    parts = draw(st.lists(st.one_of(_common_events, _weird_events()), max_size=12))
-    stream = b"".join(parts)
+    """A random event stream: optional BOM, common and odd events, maybe a torn tail.
+
+    Line endings are either mixed at random or one kind throughout, since the decoder
+    takes different paths for the two.
+    """
+    eols = draw(st.sampled_from([_eols, st.just(b"\n"), st.just(b"\r\n"), st.just(b"\r")]))
+    events = st.one_of(_common_event(eols), _odd_event(eols))
+    stream = b"".join(draw(st.lists(events, max_size=12)))
     if draw(st.booleans()):
         stream = BOM + stream
     if draw(st.booleans()):
@@ -613,6 +632,18 @@ def chunked(draw: st.DrawFn, stream: bytes) -> list[bytes]:
 
 
 class TestChunkingProperties:
+    def test_shapes_changing_along_the_stream(self) -> None:
+        """Runs of common and odd events, in many chunk sizes, all decode like the reference."""
+        common = b'event: content_block_delta\ndata: {"i": 1}\n\n'
+        odd = [b": ping\n\n", b"id: 9\ndata: x\n\n", b"data: a\r\n\r\n", b"data: b\r\r"]
+        stream = b""
+        for i in range(300):
+            stream += common * (i % 7) + odd[i % len(odd)] * (i % 3)
+        expected = reference(stream)
+        assert len(expected.events) > 1000
+        for size in (1, 7, 64, 1000, 4096):
+            assert run([stream[i : i + size] for i in range(0, len(stream), size)]) == expected
+
     @settings(max_examples=300, deadline=None)
     @given(st.data())
     def test_any_chunking_matches_reference(self, data: st.DataObject) -> None:
