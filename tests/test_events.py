@@ -281,3 +281,15 @@ class TestDecodeErrors:
         """EventDecodeError belongs to the StreamError branch of the tree."""
         assert issubclass(sluice.EventDecodeError, sluice.StreamError)
         assert issubclass(sluice.StreamError, sluice.SluiceError)
+
+
+class TestMessageDeltaExtras:
+    def test_unknown_fields_on_message_delta_survive(self) -> None:
+        """message_delta keeps unknown fields (delta and usage) for relays that re-encode."""
+        event = ev(
+            '{"type":"message_delta","delta":{"stop_reason":"end_turn","future_delta_field":1},'
+            '"usage":{"output_tokens":3,"shiny_tokens":9}}'
+        )
+        out = to_builtins(event)
+        assert out["delta"]["future_delta_field"] == 1
+        assert out["usage"]["shiny_tokens"] == 9

@@ -17,7 +17,8 @@ object). Design rules:
 * One module-level ``msgspec.json.Decoder`` decodes every event. The hot events
   (``content_block_delta``, ``ping``, ``content_block_stop``) cost one typed decode; the rare
   ones that can carry unknown fields (``message_start``, ``content_block_start``,
-  ``citations_delta``) are decoded a second time as plain JSON to capture those fields.
+  ``message_delta``, ``citations_delta``) are decoded a second time as plain JSON to
+  capture those fields.
 """
 
 from __future__ import annotations
@@ -848,6 +849,10 @@ def decode_event(data: bytes, name: str = "", offset: int = 0) -> Event:
         except msgspec.MsgspecError as exc:
             raise _decode_error(exc, data, name, offset) from exc
         return ContentBlockStart(index=event.index, content_block=block)
+    if cls is MessageDelta:
+        # Once per stream: keep fields this version does not model, for relays.
+        _attach_extras(event, _any_decoder.decode(data))
+        return cast(MessageDelta, event)
     if cls is _RawMessageStart:
         try:
             message = decode_message(event.message)

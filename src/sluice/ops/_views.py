@@ -1,0 +1,467 @@
+"""Views of an event stream: snapshots, text, citations, and filters that select events.
+
+Every operator here is an async generator over its upstream (a ``MessageStream`` or any
+other operator) and holds no task: it pulls one event, maybe yields, pulls the next.
+Closing it (``aclose()``, cancellation, or an error anywhere in the chain) closes the
+upstream, down to the HTTP response (see :mod:`sluice.ops._base`). Errors raised upstream,
+such as the typed error of an in-stream ``error`` event, pass through unchanged.
+
+The per-event work is a ``type(...) is`` test or two: text is collected as a list of pieces
+per block and joined once, when the block stops, so cost stays linear in the stream.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable
+from typing import Any, NamedTuple, TypeVar, overload
+
+import msgspec
+
+from .._accumulate import MessageAccumulator
+from .._events import (
+    Citation,
+    CitationsDelta,
+    ContentBlockDelta,
+    ContentBlockStart,
+    ContentBlockStop,
+    Event,
+    Message,
+    TextBlock,
+    TextDelta,
+    ThinkingDelta,
+    ToolUseBlock,
+)
+from ._base import aclose_upstream
+
+__all__ = [
+    "BlockCitations",
+    "Snapshot",
+    "TextBlockDone",
+    "accumulate",
+    "citations",
+    "filter_events",
+    "joined_text",
+    "map_events",
+    "of_type",
+    "take_until",
+    "text_blocks",
+    "text_deltas",
+    "thinking_deltas",
+    "tool_use_stopped",
+]
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+# ---------------------------------------------------------------------------- snapshots
+
+
+class Snapshot(NamedTuple):
+    """One event and the accumulator that has just applied it (see :func:`accumulate`).
+
+    Attributes:
+        event: the event, as received.
+        accumulator: the one :class:`~sluice.MessageAccumulator` of the stream, shared by
+            every snapshot; ``accumulator.finish()`` gives the final message at the end.
+    """
+
+    event: Event
+    accumulator: MessageAccumulator
+
+    @property
+    def message(self) -> Message | None:
+        """The message as of this event (``None`` before ``message_start``).
+
+        The same ``Message`` object every time, updated in place: it is valid as of this
+        event until you advance the iterator. Copy what you need to keep:
+        ``sluice.to_builtins(snap.message)`` is an independent dict.
+        """
+        return self.accumulator.message
+
+
+async def accumulate(source: AsyncIterable[Event]) -> AsyncGenerator[Snapshot, None]:
+    """Apply each event to one accumulator and yield ``Snapshot(event, accumulator)``.
+
+    Cheap per event: nothing is copied. The snapshot's ``message`` is the accumulator's live
+    message, joined lazily when read, so a UI that reads it after every event pays one join
+    per read; one that only needs the new text should use :func:`text_deltas`.
+
+    A ``MessageStream`` upstream keeps its own accumulator as well; this one is independent.
+
+    Args:
+        source: the events, in stream order.
+
+    Raises:
+        APIStreamError: the stream carried an ``error`` event (the typed subclass, such as
+            ``OverloadedError``); ``partial_message`` holds what arrived before it.
+        ToolInputError: a tool call's streamed input is not valid JSON.
+        UnexpectedEventError: the events are out of protocol order.
+
+    Example::
+
+        async for snap in ops.accumulate(stream):
+            if snap.message is not None:
+                render(snap.message.content)
+        message = snap.accumulator.finish()
+    """
+    accumulator = MessageAccumulator()
+    feed = accumulator.feed
+    try:
+        async for event in source:
+            feed(event)
+            yield Snapshot(event, accumulator)
+    finally:
+        await aclose_upstream(source)
+
+
+# --------------------------------------------------------------------------------- text
+
+
+async def text_deltas(
+    source: AsyncIterable[Event], *, index: int | None = None
+) -> AsyncGenerator[str, None]:
+    """The text of each ``text_delta``, as it arrives.
+
+    Args:
+        source: the events.
+        index: only the deltas of the content block at this index; ``None`` for all.
+
+    Example::
+
+        async for text in ops.text_deltas(stream):
+            print(text, end="", flush=True)
+    """
+    try:
+        async for event in source:
+            if type(event) is ContentBlockDelta:
+                delta = event.delta
+                if type(delta) is TextDelta and (index is None or event.index == index):
+                    yield delta.text
+    finally:
+        await aclose_upstream(source)
+
+
+async def thinking_deltas(
+    source: AsyncIterable[Event], *, index: int | None = None
+) -> AsyncGenerator[str, None]:
+    """The text of each ``thinking_delta`` (extended thinking), as it arrives.
+
+    Args:
+        source: the events.
+        index: only the deltas of the content block at this index; ``None`` for all.
+
+    Example::
+
+        async for thought in ops.thinking_deltas(stream):
+            print(thought, end="", flush=True)
+    """
+    try:
+        async for event in source:
+            if type(event) is ContentBlockDelta:
+                delta = event.delta
+                if type(delta) is ThinkingDelta and (index is None or event.index == index):
+                    yield delta.thinking
+    finally:
+        await aclose_upstream(source)
+
+
+class TextBlockDone(msgspec.Struct, frozen=True):
+    """A text block, complete: yielded by :func:`text_blocks` at its ``content_block_stop``.
+
+    Attributes:
+        index: the block's index in the message content.
+        text: the block's whole text.
+        citations: the citations supporting that text, in arrival order (empty if none).
+    """
+
+    index: int
+    text: str
+    citations: list[Citation]
+
+
+class BlockCitations(msgspec.Struct, frozen=True):
+    """The citations of one text block, with the text they support (see :func:`citations`).
+
+    Attributes:
+        index: the block's index in the message content.
+        text: the block's whole text: what the citations back up.
+        citations: at least one citation, in arrival order.
+    """
+
+    index: int
+    text: str
+    citations: list[Citation]
+
+
+class _TextBlocks:
+    """Sans-I/O: collects each text block's pieces and citations until its stop."""
+
+    __slots__ = ("_open",)
+
+    def __init__(self) -> None:
+        # index -> (text pieces, citations), for the text blocks that started and did not
+        # stop yet. The accumulator's rule: only deltas aimed at a text block count.
+        self._open: dict[int, tuple[list[str], list[Citation]]] = {}
+
+    def feed(self, event: Event) -> TextBlockDone | None:
+        """Apply one event; the finished block if this event stopped a text block."""
+        if type(event) is ContentBlockDelta:
+            entry = self._open.get(event.index)
+            if entry is not None:
+                delta = event.delta
+                if type(delta) is TextDelta:
+                    entry[0].append(delta.text)
+                elif type(delta) is CitationsDelta:
+                    entry[1].append(delta.citation)
+        elif type(event) is ContentBlockStart:
+            block = event.content_block
+            if type(block) is TextBlock:
+                found = list(block.citations) if isinstance(block.citations, list) else []
+                self._open[event.index] = ([block.text], found)
+        elif type(event) is ContentBlockStop:
+            entry = self._open.pop(event.index, None)
+            if entry is not None:
+                return TextBlockDone(event.index, "".join(entry[0]), entry[1])
+        return None
+
+
+async def text_blocks(source: AsyncIterable[Event]) -> AsyncGenerator[TextBlockDone, None]:
+    """Each text block once it is complete, as ``TextBlockDone(index, text, citations)``.
+
+    Yielded at the block's ``content_block_stop``; a block that never stops (the stream
+    was cut) is not yielded. Other block types (thinking, tool use...) are skipped.
+
+    Args:
+        source: the events.
+
+    Example::
+
+        async for block in ops.text_blocks(stream):
+            print(f"[{block.index}] {block.text} ({len(block.citations)} citations)")
+    """
+    blocks = _TextBlocks()
+    feed = blocks.feed
+    try:
+        async for event in source:
+            done = feed(event)
+            if done is not None:
+                yield done
+    finally:
+        await aclose_upstream(source)
+
+
+async def joined_text(source: AsyncIterable[Event]) -> str:
+    """Consume the stream and return the text of its completed text blocks, joined.
+
+    For a complete stream this equals ``MessageStream.final_text()``. The upstream is
+    closed on return, on error and on cancellation.
+
+    Args:
+        source: the events.
+
+    Example::
+
+        answer = await ops.joined_text(stream)
+    """
+    blocks = _TextBlocks()
+    feed = blocks.feed
+    parts: list[str] = []
+    try:
+        async for event in source:
+            done = feed(event)
+            if done is not None:
+                parts.append(done.text)
+    finally:
+        await aclose_upstream(source)
+    return "".join(parts)
+
+
+async def citations(source: AsyncIterable[Event]) -> AsyncGenerator[BlockCitations, None]:
+    """The citations of each cited text block, with the text they support.
+
+    Yielded at the block's ``content_block_stop``, as ``BlockCitations(index, text,
+    citations)``, for text blocks with at least one citation (from ``citations_delta``
+    events or already present in ``content_block_start``).
+
+    Args:
+        source: the events.
+
+    Example::
+
+        async for cited in ops.citations(stream):
+            for citation in cited.citations:
+                print(f"{cited.text!r} <- {citation.cited_text!r}")
+    """
+    blocks = _TextBlocks()
+    feed = blocks.feed
+    try:
+        async for event in source:
+            done = feed(event)
+            if done is not None and done.citations:
+                yield BlockCitations(done.index, done.text, done.citations)
+    finally:
+        await aclose_upstream(source)
+
+
+# ------------------------------------------------------------------------------ filters
+
+
+async def of_type(source: AsyncIterable[Event], *types: type) -> AsyncGenerator[Event, None]:
+    """Keep the events of the given classes, or whose ``delta`` is of one of them.
+
+    ``of_type(stream, TextDelta)`` keeps the ``content_block_delta`` events that carry text;
+    ``of_type(stream, ContentBlockStart, MessageDelta)`` keeps those two event types.
+    Classes are matched with ``isinstance``.
+
+    Args:
+        source: the events.
+        types: event classes and/or delta classes to keep.
+
+    Raises:
+        TypeError: no classes were given, or something given is not a class (raised on
+            first iteration, after which the upstream is closed as usual).
+
+    Example::
+
+        async for event in ops.of_type(stream, ContentBlockStart, ContentBlockStop):
+            print(event.type, event.index)
+    """
+    try:
+        if not types or not all(isinstance(cls, type) for cls in types):
+            raise TypeError(f"of_type() needs one or more classes, got {types!r}")
+        async for event in source:
+            if isinstance(event, types) or isinstance(getattr(event, "delta", None), types):
+                yield event
+    finally:
+        await aclose_upstream(source)
+
+
+async def filter_events(
+    source: AsyncIterable[T],
+    predicate: Callable[[T], object] | Callable[[T], Awaitable[object]],
+) -> AsyncGenerator[T, None]:
+    """Keep the items for which ``predicate(item)`` is true.
+
+    Args:
+        source: the events (or the items of any operator).
+        predicate: a function of one item; a coroutine function (``async def``) is
+            awaited.
+
+    Example::
+
+        long_deltas = ops.filter_events(
+            ops.text_deltas(stream), lambda text: len(text) > 10
+        )
+    """
+    is_async = inspect.iscoroutinefunction(predicate)
+    try:
+        async for item in source:
+            keep = predicate(item)
+            if is_async:
+                keep = await keep  # type: ignore[misc]
+            if keep:
+                yield item
+    finally:
+        await aclose_upstream(source)
+
+
+@overload
+def map_events(
+    source: AsyncIterable[T], fn: Callable[[T], Awaitable[U]]
+) -> AsyncGenerator[U, None]: ...
+@overload
+def map_events(source: AsyncIterable[T], fn: Callable[[T], U]) -> AsyncGenerator[U, None]: ...
+
+
+async def map_events(
+    source: AsyncIterable[Any], fn: Callable[[Any], Any]
+) -> AsyncGenerator[Any, None]:
+    """Yield ``fn(item)`` for each item.
+
+    Args:
+        source: the events (or the items of any operator).
+        fn: a function of one item; a coroutine function (``async def``) is awaited.
+
+    Example::
+
+        async for line in ops.map_events(stream, lambda event: event.type):
+            print(line)
+    """
+    is_async = inspect.iscoroutinefunction(fn)
+    try:
+        async for item in source:
+            value = fn(item)
+            if is_async:
+                value = await value
+            yield value
+    finally:
+        await aclose_upstream(source)
+
+
+async def take_until(
+    source: AsyncIterable[T], predicate: Callable[[T], object], *, inclusive: bool = True
+) -> AsyncGenerator[T, None]:
+    """Yield items until ``predicate(item)`` is true, then close the upstream.
+
+    Closing early is the point: the HTTP response is released as soon as the item
+    arrives, without reading (or paying for) the rest of the stream.
+
+    Args:
+        source: the events (or the items of any operator).
+        predicate: a function of one item; see :func:`tool_use_stopped` for a ready one.
+        inclusive: whether the item that satisfied the predicate is yielded too.
+
+    Example::
+
+        # Stop at the end of the first client tool call: its input is complete.
+        async for snap in ops.accumulate(ops.take_until(stream, ops.tool_use_stopped())):
+            ...
+    """
+    try:
+        async for item in source:
+            if predicate(item):
+                if inclusive:
+                    yield item
+                return
+            yield item
+    finally:
+        await aclose_upstream(source)
+
+
+class _ToolUseStopped:
+    """The predicate made by :func:`tool_use_stopped`."""
+
+    __slots__ = ("_tool_blocks",)
+
+    def __init__(self) -> None:
+        self._tool_blocks: set[int] = set()
+
+    def __call__(self, event: Event) -> bool:
+        if type(event) is ContentBlockStart:
+            if type(event.content_block) is ToolUseBlock:
+                self._tool_blocks.add(event.index)
+        elif type(event) is ContentBlockStop:
+            return event.index in self._tool_blocks
+        return False
+
+    def __repr__(self) -> str:
+        return "tool_use_stopped()"
+
+
+def tool_use_stopped() -> Callable[[Event], bool]:
+    """A predicate that is true at the ``content_block_stop`` of a ``tool_use`` block.
+
+    It remembers which block indexes started as client ``tool_use`` blocks, so it is
+    stateful: make a fresh one per stream. Server tool calls (``server_tool_use``, run by the
+    API itself) do not count. With :func:`take_until` it stops the stream once the first
+    tool call's input is complete; with :func:`filter_events` it keeps every tool call's
+    stop.
+
+    Example::
+
+        async for event in ops.take_until(stream, ops.tool_use_stopped()):
+            ...
+    """
+    return _ToolUseStopped()

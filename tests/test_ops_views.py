@@ -1,0 +1,678 @@
+"""View operators: snapshots, text, citations, filters, take_until; closing and errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
+from contextlib import aclosing
+from functools import partial
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+import httpx
+import pytest
+
+import sluice
+from _util import COMPLETE, chunked, load
+from sluice import (
+    CitationsDelta,
+    ContentBlockDelta,
+    ContentBlockStart,
+    ContentBlockStop,
+    Event,
+    InputJSONDelta,
+    Message,
+    MessageAccumulator,
+    MessageDelta,
+    MessageStart,
+    MessageStop,
+    Ping,
+    TextBlock,
+    TextDelta,
+    ThinkingBlock,
+    ToolUseBlock,
+    UnknownDelta,
+    UnknownEvent,
+    to_builtins,
+)
+from sluice._decode import EventStreamDecoder
+from sluice._stream import MessageStream
+from sluice.ops._base import aclose_upstream, pipe
+from sluice.ops._views import (
+    BlockCitations,
+    Snapshot,
+    TextBlockDone,
+    accumulate,
+    citations,
+    filter_events,
+    joined_text,
+    map_events,
+    of_type,
+    take_until,
+    text_blocks,
+    text_deltas,
+    thinking_deltas,
+    tool_use_stopped,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+# -------------------------------------------------------------------------------- helpers
+
+
+def events_of(name: str) -> list[Event]:
+    """Every event of a transcript, decoded."""
+    decoder = EventStreamDecoder()
+    return [*decoder.feed(load(name)), *decoder.close()]
+
+
+def final(name: str) -> Message:
+    """The oracle: the accumulated message of a transcript (partial if it never finished)."""
+    accumulator = MessageAccumulator()
+    try:
+        for event in events_of(name):
+            accumulator.feed(event)
+    except sluice.StreamError:
+        pass
+    message = accumulator.partial()
+    assert message is not None
+    return message
+
+
+def texts(message: Message) -> list[TextBlock]:
+    return [block for block in message.content if isinstance(block, TextBlock)]
+
+
+class Upstream:
+    """An async iterator over events that records whether it was closed or ran out.
+
+    ``like_stream`` applies each event to an accumulator first and raises its errors, as a
+    ``MessageStream`` does (an in-stream ``error`` event becomes ``OverloadedError``...).
+    ``stall`` waits forever after the last event instead of ending, like a stalled body.
+    """
+
+    def __init__(
+        self, events: list[Event], *, like_stream: bool = False, stall: bool = False
+    ) -> None:
+        self.closed = False
+        self.exhausted = False
+        self.pulled = 0
+        self._events = events
+        self._like_stream = like_stream
+        self._stall = stall
+        self._gen = self._run()
+
+    def __aiter__(self) -> Upstream:
+        return self
+
+    async def __anext__(self) -> Event:
+        return await self._gen.__anext__()
+
+    async def aclose(self) -> None:
+        # Like MessageStream.aclose: releases the resource even if iteration never began.
+        await self._gen.aclose()
+        self.closed = True
+
+    async def _run(self) -> AsyncGenerator[Event, None]:
+        accumulator = MessageAccumulator()
+        try:
+            for event in self._events:
+                await anyio.lowlevel.checkpoint()
+                if self._like_stream:
+                    accumulator.feed(event)
+                self.pulled += 1
+                yield event
+            if self._stall:
+                await anyio.sleep_forever()
+            self.exhausted = True
+        finally:
+            self.closed = True
+
+
+def upstream(name: str, **options: bool) -> Upstream:
+    return Upstream(events_of(name), **options)
+
+
+async def collect(items: Any) -> list[Any]:
+    """Everything an operator yields, closing it afterwards."""
+    async with aclosing(items) as it:
+        return [item async for item in it]
+
+
+class _Body(httpx.AsyncByteStream):
+    """A response body in small chunks that records being closed."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.closed = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in chunked(self.data, 97):
+            await anyio.lowlevel.checkpoint()
+            yield chunk
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def message_stream(name: str) -> tuple[MessageStream, _Body]:
+    """A real MessageStream reading a transcript from an in-memory HTTP response."""
+    body = _Body(load(name))
+    response = httpx.Response(200, headers={"request-id": "req_1"}, stream=body)
+    return MessageStream(response), body
+
+
+# ----------------------------------------------------------------------------- accumulate
+
+
+class TestAccumulate:
+    async def test_one_snapshot_per_event_sharing_one_accumulator(self) -> None:
+        """Each event is yielded once, in order, with the same accumulator every time."""
+        events = events_of("tool_use.sse")
+        snapshots: list[Snapshot] = await collect(accumulate(Upstream(events)))
+        assert [snap.event for snap in snapshots] == events
+        assert len({id(snap.accumulator) for snap in snapshots}) == 1
+        assert snapshots[-1].accumulator.events == len(events)
+
+    @pytest.mark.parametrize("name", COMPLETE)
+    async def test_last_snapshot_is_the_final_message(self, name: str) -> None:
+        """The last snapshot's message equals the message accumulated directly."""
+        snapshots: list[Snapshot] = await collect(accumulate(upstream(name)))
+        last = snapshots[-1]
+        assert to_builtins(last.accumulator.finish()) == to_builtins(final(name))
+        assert last.message is last.accumulator.message
+
+    async def test_message_is_live_and_current_at_each_event(self) -> None:
+        """The message is one object updated in place, holding the text up to each event."""
+        seen = ""
+        first: Message | None = None
+        async with aclosing(accumulate(upstream("text.sse"))) as snapshots:
+            async for snap in snapshots:
+                event = snap.event
+                if isinstance(event, ContentBlockDelta) and isinstance(event.delta, TextDelta):
+                    seen += event.delta.text
+                message = snap.message
+                assert message is not None
+                first = first or message
+                assert message is first
+                if message.content:
+                    block = message.content[0]
+                    assert isinstance(block, TextBlock) and block.text == seen
+        assert seen == texts(final("text.sse"))[0].text
+
+    async def test_message_is_none_before_message_start(self) -> None:
+        """A ping ahead of message_start yields a snapshot without a message."""
+        events: list[Event] = [Ping(), *events_of("text.sse")]
+        async with aclosing(accumulate(Upstream(events))) as snapshots:
+            snap = await snapshots.__anext__()
+            assert snap.event == Ping() and snap.message is None
+
+    async def test_in_stream_error_raises_typed_error_with_partial_message(self) -> None:
+        """An error event raises OverloadedError carrying the text received before it."""
+        source = upstream("overloaded_error.sse")
+        with pytest.raises(sluice.OverloadedError) as info:
+            await collect(accumulate(source))
+        assert isinstance(info.value, sluice.APIStreamError)
+        assert info.value.request_id == "req_011CZmU1EHj3rDIHIIiRbj1H"
+        partial_message = info.value.partial_message
+        assert partial_message is not None
+        assert texts(partial_message)[0].text == texts(final("overloaded_error.sse"))[0].text
+        assert source.closed
+
+    async def test_works_on_a_message_stream(self) -> None:
+        """Over a MessageStream, its own snapshot and this one agree at the end."""
+        stream, body = message_stream("thinking.sse")
+        snapshots: list[Snapshot] = await collect(accumulate(stream))
+        assert to_builtins(snapshots[-1].message) == to_builtins(stream.current_message_snapshot)
+        assert body.closed
+
+
+# ---------------------------------------------------------------------------------- text
+
+
+class TestTextDeltas:
+    @pytest.mark.parametrize("name", COMPLETE)
+    async def test_deltas_join_to_the_text_of_all_text_blocks(self, name: str) -> None:
+        """The text deltas, joined, are the message's text blocks, joined."""
+        pieces = await collect(text_deltas(upstream(name)))
+        assert "".join(pieces) == "".join(block.text for block in texts(final(name)))
+
+    async def test_index_selects_one_block(self) -> None:
+        """index= keeps only the deltas of that content block."""
+        message = final("citations.sse")
+        for index in (0, 1, 10):
+            pieces = await collect(text_deltas(upstream("citations.sse"), index=index))
+            block = message.content[index]
+            assert isinstance(block, TextBlock) and "".join(pieces) == block.text
+
+    async def test_thinking_is_not_text(self) -> None:
+        """Thinking deltas are not yielded; the thinking block's index yields nothing."""
+        assert await collect(text_deltas(upstream("thinking.sse"), index=0)) == []
+        pieces = await collect(text_deltas(upstream("thinking.sse")))
+        assert "".join(pieces) == texts(final("thinking.sse"))[0].text
+
+
+class TestThinkingDeltas:
+    async def test_deltas_join_to_the_thinking_block(self) -> None:
+        """The thinking deltas, joined, are the thinking block's text."""
+        block = final("thinking.sse").content[0]
+        assert isinstance(block, ThinkingBlock)
+        pieces = await collect(thinking_deltas(upstream("thinking.sse")))
+        assert len(pieces) == 8
+        assert "".join(pieces) == block.thinking
+
+    async def test_index_selects_one_block(self) -> None:
+        """index= keeps only that block's deltas: the text block has none."""
+        assert await collect(thinking_deltas(upstream("thinking.sse"), index=1)) == []
+        assert len(await collect(thinking_deltas(upstream("thinking.sse"), index=0))) == 8
+
+    async def test_no_thinking_no_deltas(self) -> None:
+        """A stream without thinking yields nothing."""
+        assert await collect(thinking_deltas(upstream("text.sse"))) == []
+
+
+class TestTextBlocks:
+    @pytest.mark.parametrize("name", COMPLETE)
+    async def test_every_text_block_with_its_citations(self, name: str) -> None:
+        """Each text block of the message is yielded once, in order, whole."""
+        message = final(name)
+        expected = [
+            TextBlockDone(index, block.text, list(block.citations or []))
+            for index, block in enumerate(message.content)
+            if isinstance(block, TextBlock)
+        ]
+        assert await collect(text_blocks(upstream(name))) == expected
+
+    async def test_each_block_is_yielded_at_its_stop(self) -> None:
+        """A block is yielded right after its content_block_stop, before later events."""
+        source = upstream("thinking.sse")
+        async with aclosing(text_blocks(source)) as blocks:
+            done = await blocks.__anext__()
+            pulled = source.pulled
+        events = events_of("thinking.sse")
+        assert events[pulled - 1] == ContentBlockStop(index=done.index) and done.index == 1
+
+    async def test_unfinished_block_is_not_yielded(self) -> None:
+        """A text block cut off before its stop is left out."""
+        assert await collect(text_blocks(upstream("truncated.sse"))) == []
+
+    async def test_start_text_and_citations_are_kept(self) -> None:
+        """Text and citations already in content_block_start come first."""
+        cited = sluice.CitationCharLocation(
+            cited_text="c", document_index=0, start_char_index=0, end_char_index=1
+        )
+        later = sluice.CitationPageLocation(
+            cited_text="p", document_index=1, start_page_number=1, end_page_number=2
+        )
+        events: list[Event] = [
+            MessageStart(message=Message(id="msg_1")),
+            ContentBlockStart(index=0, content_block=TextBlock(text="a", citations=[cited])),
+            ContentBlockDelta(index=0, delta=CitationsDelta(citation=later)),
+            ContentBlockDelta(index=0, delta=TextDelta(text="b")),
+            ContentBlockStop(index=0),
+            MessageStop(),
+        ]
+        blocks = await collect(text_blocks(Upstream(events)))
+        assert blocks == [TextBlockDone(0, "ab", [cited, later])]
+
+    async def test_deltas_for_other_blocks_are_ignored(self) -> None:
+        """A text delta aimed at a tool_use block does not make it a text block."""
+        events: list[Event] = [
+            MessageStart(message=Message(id="msg_1")),
+            ContentBlockStart(index=0, content_block=ToolUseBlock(id="t", name="n")),
+            ContentBlockDelta(index=0, delta=TextDelta(text="x")),
+            ContentBlockStop(index=0),
+        ]
+        assert await collect(text_blocks(Upstream(events))) == []
+
+
+class TestJoinedText:
+    @pytest.mark.parametrize("name", COMPLETE)
+    async def test_equals_final_text(self, name: str) -> None:
+        """The joined text equals the text blocks of the final message, joined."""
+        source = upstream(name)
+        assert await joined_text(source) == "".join(block.text for block in texts(final(name)))
+        assert source.exhausted and source.closed
+
+    async def test_matches_message_stream_final_text(self) -> None:
+        """Over a MessageStream it returns what final_text() returns, and closes the body."""
+        stream, body = message_stream("web_search.sse")
+        other, other_body = message_stream("web_search.sse")
+        try:
+            assert await joined_text(stream) == await other.final_text()
+        finally:
+            await other.aclose()
+        assert body.closed and other_body.closed
+
+    async def test_error_propagates_and_closes(self) -> None:
+        """An upstream error propagates out of joined_text after the upstream is closed."""
+        source = upstream("overloaded_error.sse", like_stream=True)
+        with pytest.raises(sluice.OverloadedError):
+            await joined_text(source)
+        assert source.closed
+
+    async def test_cancellation_closes_upstream(self) -> None:
+        """Cancelled while the upstream stalls, joined_text still closes it."""
+        source = upstream("text.sse", stall=True)
+        with anyio.move_on_after(0.01) as scope:
+            await joined_text(source)
+        assert scope.cancelled_caught and source.closed and not source.exhausted
+
+
+class TestCitations:
+    async def test_cited_blocks_of_citations_fixture(self) -> None:
+        """The 5 cited blocks come with their text and 6 citations of 5 location kinds."""
+        message = final("citations.sse")
+        cited: list[BlockCitations] = await collect(citations(upstream("citations.sse")))
+        assert len(cited) == 5
+        assert sum(len(block.citations) for block in cited) == 6
+        assert sorted(len(block.citations) for block in cited) == [1, 1, 1, 1, 2]
+        assert {c.type for block in cited for c in block.citations} == {
+            "char_location",
+            "page_location",
+            "content_block_location",
+            "search_result_location",
+            "web_search_result_location",
+        }
+        for block in cited:
+            original = message.content[block.index]
+            assert isinstance(original, TextBlock)
+            assert block.text == original.text and block.citations == original.citations
+
+    async def test_web_search_citations(self) -> None:
+        """Web search answers cite web_search_result_location."""
+        cited = await collect(citations(upstream("web_search.sse")))
+        assert cited and all(
+            c.type == "web_search_result_location" for block in cited for c in block.citations
+        )
+
+    async def test_no_citations_yields_nothing(self) -> None:
+        """Uncited text yields nothing."""
+        assert await collect(citations(upstream("text.sse"))) == []
+
+
+# ------------------------------------------------------------------------------- filters
+
+
+class TestOfType:
+    async def test_event_classes(self) -> None:
+        """Event classes keep exactly the events of those classes."""
+        events = events_of("tool_use.sse")
+        kept = await collect(of_type(Upstream(events), ContentBlockStart, MessageDelta))
+        assert kept == [e for e in events if isinstance(e, ContentBlockStart | MessageDelta)]
+        assert len(kept) == 3
+
+    async def test_delta_classes(self) -> None:
+        """A delta class keeps the content_block_delta events carrying that delta."""
+        events = events_of("tool_use.sse")
+        kept = await collect(of_type(Upstream(events), InputJSONDelta))
+        assert len(kept) == 34
+        assert all(isinstance(e, ContentBlockDelta) for e in kept)
+        assert kept == [e for e in events if isinstance(getattr(e, "delta", None), InputJSONDelta)]
+
+    async def test_unknown_types(self) -> None:
+        """UnknownEvent and UnknownDelta select forward-compatible events."""
+        events = events_of("unknown_types.sse")
+        unknown = await collect(of_type(Upstream(events), UnknownEvent, UnknownDelta))
+        assert [e.type for e in unknown] == [
+            "content_block_progress",
+            "content_block_delta",
+            "content_block_progress",
+            "content_block_delta",
+        ]
+
+    async def test_no_classes_is_a_type_error(self) -> None:
+        """of_type() without classes raises TypeError and still closes the upstream."""
+        source = upstream("text.sse")
+        with pytest.raises(TypeError, match="one or more classes"):
+            await collect(of_type(source))
+        assert source.closed
+        with pytest.raises(TypeError):
+            await collect(of_type(upstream("text.sse"), "text_delta"))  # type: ignore[arg-type]
+
+
+class TestFilterEvents:
+    async def test_sync_predicate(self) -> None:
+        """A plain function selects events."""
+        events = events_of("text.sse")
+        kept = await collect(filter_events(Upstream(events), lambda e: e.type == "ping"))
+        assert kept == [e for e in events if isinstance(e, Ping)]
+
+    async def test_async_predicate(self) -> None:
+        """A coroutine function is awaited."""
+
+        async def is_stop(event: Event) -> bool:
+            await anyio.lowlevel.checkpoint()
+            return isinstance(event, ContentBlockStop)
+
+        kept = await collect(filter_events(upstream("citations.sse"), is_stop))
+        assert [e.index for e in kept] == list(range(11))
+
+
+class TestMapEvents:
+    async def test_sync_function(self) -> None:
+        """A plain function's results are yielded."""
+        events = events_of("text.sse")
+        types = await collect(map_events(Upstream(events), lambda e: e.type))
+        assert types == [e.type for e in events]
+
+    async def test_async_function(self) -> None:
+        """A coroutine function's results are awaited and yielded."""
+
+        async def name(event: Event) -> str:
+            await anyio.lowlevel.checkpoint()
+            return type(event).__name__
+
+        names = await collect(map_events(upstream("text.sse"), name))
+        assert names[0] == "MessageStart" and names[-1] == "MessageStop"
+
+
+class TestTakeUntil:
+    async def test_inclusive_stops_after_the_match_and_closes(self) -> None:
+        """The matching event is yielded, then the upstream is closed, unread."""
+        source = upstream("text.sse")
+        taken = await collect(take_until(source, lambda e: isinstance(e, ContentBlockStop)))
+        assert isinstance(taken[-1], ContentBlockStop)
+        assert source.pulled == len(taken) < len(events_of("text.sse"))
+        assert source.closed and not source.exhausted
+
+    async def test_exclusive_leaves_the_match_out(self) -> None:
+        """inclusive=False stops before the matching event."""
+        events = events_of("text.sse")
+        taken = await collect(
+            take_until(Upstream(events), lambda e: isinstance(e, MessageDelta), inclusive=False)
+        )
+        assert taken == events[: len(taken)] and isinstance(events[len(taken)], MessageDelta)
+
+    async def test_never_true_yields_everything(self) -> None:
+        """A predicate that never matches passes the whole stream through."""
+        source = upstream("text.sse")
+        assert await collect(take_until(source, lambda e: False)) == events_of("text.sse")
+        assert source.exhausted
+
+
+class TestToolUseStopped:
+    async def test_stops_when_the_tool_input_is_complete(self) -> None:
+        """With take_until it ends at the tool_use block's stop, with the input parsed."""
+        source = upstream("tool_use.sse")
+        snapshots: list[Snapshot] = await collect(
+            accumulate(take_until(source, tool_use_stopped()))
+        )
+        assert snapshots[-1].event == ContentBlockStop(index=1)
+        assert source.closed and not source.exhausted
+        message = snapshots[-1].message
+        assert message is not None
+        tool = message.content[1]
+        expected = final("tool_use.sse").content[1]
+        assert isinstance(tool, ToolUseBlock) and isinstance(expected, ToolUseBlock)
+        assert tool.input == expected.input
+
+    async def test_server_tools_do_not_count(self) -> None:
+        """server_tool_use blocks (run by the API) never stop the stream."""
+        predicate = tool_use_stopped()
+        assert not any(predicate(event) for event in events_of("web_search.sse"))
+
+    async def test_true_at_each_tool_use_stop_only(self) -> None:
+        """It fires at the stop of tool_use blocks only, here block 2 after unknown ones."""
+        predicate = tool_use_stopped()
+        fired = [e for e in events_of("unknown_types.sse") if predicate(e)]
+        assert fired == [ContentBlockStop(index=2)]
+
+    async def test_each_call_has_fresh_state(self) -> None:
+        """A new predicate knows nothing of the blocks another one saw."""
+        events = events_of("tool_use.sse")
+        first = tool_use_stopped()
+        for event in events:
+            first(event)
+        assert not tool_use_stopped()(ContentBlockStop(index=1))
+        assert first(ContentBlockStop(index=1))
+        assert repr(first) == "tool_use_stopped()"
+
+
+# ------------------------------------------------------------------ closing, for everyone
+
+OPERATORS: list[tuple[str, Callable[[Any], AsyncGenerator[Any, None]], str]] = [
+    ("accumulate", accumulate, "text.sse"),
+    ("text_deltas", text_deltas, "text.sse"),
+    ("thinking_deltas", thinking_deltas, "thinking.sse"),
+    ("text_blocks", text_blocks, "citations.sse"),
+    ("citations", citations, "citations.sse"),
+    ("of_type", lambda source: of_type(source, TextDelta), "text.sse"),
+    ("filter_events", partial(filter_events, predicate=bool), "text.sse"),
+    ("map_events", partial(map_events, fn=to_builtins), "text.sse"),
+    ("take_until", partial(take_until, predicate=lambda e: False), "text.sse"),
+]
+IDS = [name for name, _, _ in OPERATORS]
+
+
+@pytest.mark.parametrize(("name", "operator", "fixture"), OPERATORS, ids=IDS)
+class TestClosing:
+    async def test_break_then_aclose_closes_upstream(
+        self, name: str, operator: Callable[[Any], AsyncGenerator[Any, None]], fixture: str
+    ) -> None:
+        """Leaving the loop early and closing the operator closes the upstream."""
+        source = upstream(fixture)
+        async with aclosing(operator(source)) as items:
+            async for _ in items:
+                break
+        assert source.closed and not source.exhausted
+
+    async def test_exhaustion_closes_upstream(
+        self, name: str, operator: Callable[[Any], AsyncGenerator[Any, None]], fixture: str
+    ) -> None:
+        """Running the operator to its end leaves the upstream finished and closed."""
+        source = upstream(fixture)
+        assert await collect(operator(source))
+        assert source.exhausted and source.closed
+
+    async def test_upstream_error_propagates_and_closes(
+        self, name: str, operator: Callable[[Any], AsyncGenerator[Any, None]], fixture: str
+    ) -> None:
+        """The upstream's typed error reaches the consumer; the upstream is closed."""
+        source = upstream("overloaded_error.sse", like_stream=True)
+        with pytest.raises(sluice.OverloadedError):
+            await collect(operator(source))
+        assert source.closed
+
+    async def test_cancellation_while_upstream_stalls(
+        self, name: str, operator: Callable[[Any], AsyncGenerator[Any, None]], fixture: str
+    ) -> None:
+        """move_on_after around the consumption cancels a stalled upstream and closes it."""
+        source = upstream(fixture, stall=True)
+        async with aclosing(operator(source)) as items:
+            with anyio.move_on_after(0.01) as scope:
+                async for _ in items:
+                    pass
+        assert scope.cancelled_caught and source.closed and not source.exhausted
+
+    async def test_cancellation_while_consumer_waits(
+        self, name: str, operator: Callable[[Any], AsyncGenerator[Any, None]], fixture: str
+    ) -> None:
+        """Cancelled in the consumer's own code, closing the operator closes the upstream."""
+        source = upstream(fixture)
+        async with aclosing(operator(source)) as items:
+            with anyio.move_on_after(0.01) as scope:
+                async for _ in items:
+                    await anyio.sleep_forever()
+        assert scope.cancelled_caught and source.closed and not source.exhausted
+
+    async def test_closing_a_message_stream_releases_the_body(
+        self, name: str, operator: Callable[[Any], AsyncGenerator[Any, None]], fixture: str
+    ) -> None:
+        """Over a real MessageStream, breaking out and closing closes the HTTP body."""
+        stream, body = message_stream(fixture)
+        async with aclosing(operator(stream)) as items:
+            async for _ in items:
+                break
+        assert body.closed
+
+
+# --------------------------------------------------------------------------------- chains
+
+
+class TestChains:
+    async def test_pipe_take_until_then_accumulate(self) -> None:
+        """pipe() composes: stop at the tool call, snapshot the message, read its input."""
+        source = upstream("tool_use.sse")
+        stop = partial(take_until, predicate=tool_use_stopped())
+        snapshots: list[Snapshot] = await collect(pipe(source, stop, accumulate))
+        message = snapshots[-1].message
+        assert message is not None
+        tool, expected = message.content[1], final("tool_use.sse").content[1]
+        assert isinstance(tool, ToolUseBlock) and isinstance(expected, ToolUseBlock)
+        assert tool.input == expected.input
+        assert source.closed and not source.exhausted
+
+    async def test_message_stream_pipe_text_then_map(self) -> None:
+        """MessageStream.pipe chains text_deltas and map_events; the stream still finishes."""
+        stream, body = message_stream("text.sse")
+        upper = await collect(stream.pipe(text_deltas, partial(map_events, fn=str.upper)))
+        assert "".join(upper) == texts(final("text.sse"))[0].text.upper()
+        assert body.closed
+        assert (await stream.final_message()).stop_reason == "end_turn"
+
+    async def test_four_stages_close_the_root_on_break(self) -> None:
+        """Breaking out of a four-stage chain closes the root upstream."""
+        source = upstream("citations.sse")
+        chain: Any = pipe(
+            source,
+            partial(filter_events, predicate=lambda e: not isinstance(e, Ping)),
+            partial(take_until, predicate=lambda e: isinstance(e, MessageDelta)),
+            text_blocks,
+            partial(map_events, fn=lambda block: block.text),
+        )
+        async with aclosing(chain) as items:
+            async for text in items:
+                assert text == texts(final("citations.sse"))[0].text
+                break
+        assert source.closed and not source.exhausted
+
+    async def test_error_crosses_a_chain(self) -> None:
+        """An in-stream error from a MessageStream crosses every stage; the body is closed."""
+        stream, body = message_stream("overloaded_error.sse")
+        chain = stream.pipe(lambda s: of_type(s, TextDelta), text_deltas, accumulate_text)
+        with pytest.raises(sluice.OverloadedError) as info:
+            await collect(chain)
+        assert isinstance(info.value, sluice.APIStreamError)
+        assert info.value.partial_message is not None
+        assert body.closed
+
+    async def test_of_type_then_joined_text(self) -> None:
+        """joined_text consumes a filtered chain to the end."""
+        source = upstream("web_search.sse")
+        kept = of_type(source, ContentBlockStart, ContentBlockStop, TextDelta, CitationsDelta)
+        expected = "".join(block.text for block in texts(final("web_search.sse")))
+        assert await joined_text(kept) == expected
+        assert source.closed
+
+
+async def accumulate_text(source: AsyncIterable[str]) -> AsyncGenerator[str, None]:
+    """A user-written operator in the same shape: running text so far."""
+    text = ""
+    try:
+        async for piece in source:
+            text += piece
+            yield text
+    finally:
+        await aclose_upstream(source)
