@@ -293,3 +293,12 @@ class TestMessageDeltaExtras:
         out = to_builtins(event)
         assert out["delta"]["future_delta_field"] == 1
         assert out["usage"]["shiny_tokens"] == 9
+
+
+class TestLoneSurrogates:
+    def test_to_json_writes_lone_surrogate_as_escape(self) -> None:
+        """A lone surrogate (valid JSON, invalid UTF-8) re-encodes as its \\u escape."""
+        event = ev(
+            '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a\\ud800b"}}'
+        )
+        assert to_json(event).endswith(b'"text":"a\\ud800b"}}')

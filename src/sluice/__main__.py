@@ -1,11 +1,15 @@
-"""Command line: ``python -m sluice replay FILE [--final | --events]``.
+"""Command line: ``python -m sluice replay FILE [--final | --events | --tools]``.
 
 ``replay`` decodes a recorded SSE transcript (bytes exactly as the API sent them) with the
 same sans-I/O core the client uses, and prints:
 
 * by default, the text as it streams (thinking is not printed);
 * ``--events``: each decoded event as one JSON line, with API field names;
-* ``--final``: the final message as JSON, with API field names.
+* ``--final``: the final message as JSON, with API field names;
+* ``--tools``: the tool calls as JSON lines: after every ``input_json_delta``, the call's
+  input as parsed so far (``{"type": "tool_call_delta", ...}``), and at the block's end the
+  complete call (``{"type": "tool_call", ..., "input": ...}``). Each line repeats the whole
+  partial input, so this mode is for inspecting a transcript, not for huge inputs.
 
 A stream that fails (in-stream ``error``, truncation, malformed event) prints what it
 received, then the error on stderr, and exits with status 1. ``-`` reads standard input.
@@ -14,15 +18,19 @@ received, then the error on stderr, and exits with status 1. ``-`` reads standar
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Iterator, Sequence
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+import msgspec
 
 from ._accumulate import MessageAccumulator
 from ._decode import EventStreamDecoder
 from ._events import ContentBlockDelta, Event, TextDelta
 from ._exceptions import SluiceError, StreamError
 from ._serialize import to_json
+from .ops._tools import ToolCall, ToolCallAssembler, ToolCallDelta
 
 __all__ = ["main"]
 
@@ -35,15 +43,49 @@ def _events(source: BinaryIO, decoder: EventStreamDecoder) -> Iterator[Event]:
     yield from decoder.close()
 
 
+def _tool_line(item: ToolCallDelta | ToolCall) -> str:
+    """One ``--tools`` output line."""
+    line: dict[str, Any] = {
+        "type": "tool_call" if isinstance(item, ToolCall) else "tool_call_delta",
+        "index": item.index,
+        "id": item.id,
+        "name": item.name,
+        "kind": item.kind,
+    }
+    if isinstance(item, ToolCall):
+        line["input"] = item.input
+        if item.caller is not None:
+            line["caller"] = item.caller
+        if item.server_name is not None:
+            line["server_name"] = item.server_name
+    else:
+        line["json_delta"] = item.json_delta
+        line["partial_input"] = item.partial_input
+    try:
+        return _line_encoder.encode(line).decode()
+    except UnicodeEncodeError:
+        # A lone surrogate (legal in JSON text as an escape, not encodable as UTF-8):
+        # write it escaped again, as the model sent it.
+        return json.dumps(line)
+
+
+_line_encoder = msgspec.json.Encoder()
+
+
 def _replay(args: argparse.Namespace) -> int:
     out = sys.stdout
     decoder = EventStreamDecoder(max_event_size=args.max_event_size)
     accumulator = MessageAccumulator()
+    tools = ToolCallAssembler() if args.tools else None
     source = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
     try:
         for event in _events(source, decoder):
             accumulator.feed(event)
-            if args.events:
+            if tools is not None:
+                item = tools.feed(event)
+                if item is not None:
+                    out.write(_tool_line(item) + "\n")
+            elif args.events:
                 out.write(to_json(event).decode() + "\n")
             elif not args.final and type(event) is ContentBlockDelta:
                 delta = event.delta
@@ -54,7 +96,7 @@ def _replay(args: argparse.Namespace) -> int:
     except SluiceError as exc:
         if isinstance(exc, StreamError) and exc.partial_message is None:
             exc.partial_message = accumulator.partial()
-        if not args.events and not args.final:
+        if not args.events and not args.final and not args.tools:
             out.write("\n")
         out.flush()
         print(f"sluice: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -66,7 +108,7 @@ def _replay(args: argparse.Namespace) -> int:
             source.close()
     if args.final:
         out.write(to_json(message).decode() + "\n")
-    elif not args.events:
+    elif not args.events and not args.tools:
         out.write("\n")
     return 0
 
@@ -79,6 +121,12 @@ def _parser() -> argparse.ArgumentParser:
     mode = replay.add_mutually_exclusive_group()
     mode.add_argument("--final", action="store_true", help="print the final message as JSON")
     mode.add_argument("--events", action="store_true", help="print each event as a JSON line")
+    mode.add_argument(
+        "--tools",
+        action="store_true",
+        help="print each tool call's partial input after every delta, then the complete "
+        "call, as JSON lines",
+    )
     replay.add_argument(
         "--max-event-size",
         type=int,

@@ -28,6 +28,7 @@ from ._events import (
     ErrorEvent,
     Event,
     InputJSONDelta,
+    MCPToolUseBlock,
     Message,
     MessageDelta,
     MessageStart,
@@ -66,6 +67,8 @@ _KIND: dict[type, int] = {
     ThinkingBlock: _THINKING,
     ToolUseBlock: _TOOL,
     ServerToolUseBlock: _TOOL,
+    # The SDK's beta stream tracks MCP tool input too (its non-beta one has no MCP blocks).
+    MCPToolUseBlock: _TOOL,
 }
 
 _decode_json = msgspec.json.Decoder().decode

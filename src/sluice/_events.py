@@ -23,6 +23,7 @@ object). Design rules:
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar, Literal, TypeAlias, cast
 
 import msgspec
@@ -837,7 +838,9 @@ def decode_event(data: bytes, name: str = "", offset: int = 0) -> Event:
         except msgspec.MsgspecError as exc:
             raise _decode_error(exc, data, name, offset) from exc
     except msgspec.DecodeError as exc:
-        raise _decode_error(exc, data, name, offset) from exc
+        event = _python_fallback(data)
+        if event is None:
+            raise _decode_error(exc, data, name, offset) from exc
     cls = type(event)
     if cls is ContentBlockDelta:
         if type(event.delta) is CitationsDelta:
@@ -860,6 +863,25 @@ def decode_event(data: bytes, name: str = "", offset: int = 0) -> Event:
             raise _decode_error(exc, data, name, offset) from exc
         return MessageStart(message=message)
     return cast(Event, event)
+
+
+def _python_fallback(data: bytes) -> ContentBlockDelta | None:
+    """Decode a delta that msgspec refuses but JSON allows: a lone surrogate escape.
+
+    ``"\\ud800"`` is valid JSON yet not valid UTF-8, so msgspec reports it as truncated
+    input. The stdlib parser accepts it; only deltas carry model text, so only they are
+    retried this way. Anything else stays a decode error.
+    """
+    try:
+        raw = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(raw, dict) or raw.get("type") != "content_block_delta":
+        return None
+    try:
+        return msgspec.convert(raw, ContentBlockDelta)
+    except msgspec.ValidationError:
+        return None
 
 
 def _decode_error(exc: Exception, data: bytes, name: str, offset: int) -> EventDecodeError:

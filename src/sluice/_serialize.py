@@ -8,6 +8,7 @@ what the API sent, updated by accumulation: the same dictionary the official SDK
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import msgspec
@@ -55,5 +56,13 @@ _encoder = msgspec.json.Encoder()
 
 
 def to_json(obj: Any) -> bytes:
-    """Encode a sluice wire value as compact JSON bytes (see :func:`to_builtins`)."""
-    return _encoder.encode(to_builtins(obj))
+    """Encode a sluice wire value as compact JSON bytes (see :func:`to_builtins`).
+
+    A lone surrogate in a string (JSON allows ``"\\ud800"``, UTF-8 cannot hold it) is
+    written back as the same ``\\u`` escape instead of failing.
+    """
+    builtins = to_builtins(obj)
+    try:
+        return _encoder.encode(builtins)
+    except UnicodeEncodeError:
+        return json.dumps(builtins, separators=(",", ":")).encode("ascii")
