@@ -178,7 +178,7 @@ class SDKContender:
 
 
 _typed_event = msgspec.json.Decoder(sluice.Event)
-_REQUEST_BODY = msgspec.json.encode({**REQUEST, "stream": True})
+REQUEST_BODY = msgspec.json.encode({**REQUEST, "stream": True})
 
 
 class FloorContender:
@@ -190,7 +190,7 @@ class FloorContender:
     async def run(self) -> int:
         decode = _typed_event.decode
         events = 0
-        async with self._http.stream("POST", URL, content=_REQUEST_BODY) as response:
+        async with self._http.stream("POST", URL, content=REQUEST_BODY) as response:
             rest = b""
             async for chunk in response.aiter_bytes():
                 lines = (rest + chunk).split(b"\n")
@@ -240,6 +240,15 @@ def first_difference(a: Any, b: Any, path: str = "$") -> str | None:
             if found:
                 return found
         return None
+    if isinstance(a, str) and isinstance(b, str) and a != b:
+        at = next(
+            (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+        )
+        lo = max(0, at - 40)
+        return (
+            f"{path}: strings differ at character {at} (lengths {len(a)}, {len(b)}): "
+            f"sluice ...{a[lo : at + 40]!r} != sdk ...{b[lo : at + 40]!r}"
+        )
     if a != b or type(a) is not type(b):
         return f"{path}: sluice {a!r:.200} != sdk {b!r:.200}"
     return None

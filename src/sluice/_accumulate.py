@@ -131,6 +131,8 @@ class MessageAccumulator:
             dcls = type(delta)
             try:
                 kind = self._kinds[index]
+                if index < 0:
+                    raise IndexError(index)
             except (IndexError, TypeError):
                 raise self._unexpected(
                     f"content_block_delta for block {index}, which never started"
