@@ -1,0 +1,23 @@
+"""The benchmark suite runs and its correctness check passes (no timing is asserted here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class TestBenchmarkSmoke:
+    def test_quick_run_verifies_against_the_sdk(self) -> None:
+        """`benchmarks/run.py --quick` exits 0: sluice's final messages equal the SDK's."""
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--rounds", "1"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "targets:" in result.stdout
