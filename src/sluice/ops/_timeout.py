@@ -1,0 +1,148 @@
+"""An idle timeout for event streams: fail when the API goes quiet, keeping what arrived.
+
+The official SDKs only have httpx's per-read timeout, which a trickle of ``ping`` events or
+a slow proxy can defeat and which, when it fires, loses the message streamed so far.
+:func:`idle_timeout` measures the gap between events instead and raises
+:class:`~sluice.StreamIdleTimeoutError` carrying the partial message.
+
+It is a plain async generator (no background task): each wait for the next event runs in
+its own ``anyio.move_on_after`` scope, and the event is yielded only after that scope has
+closed, never from inside it (PEP 789).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+from contextlib import suppress
+
+import anyio
+
+from .._accumulate import MessageAccumulator
+from .._events import Event, Message
+from .._exceptions import StreamError, StreamIdleTimeoutError
+from ._base import aclose_upstream
+
+__all__ = ["idle_timeout"]
+
+
+def idle_timeout(source: AsyncIterable[Event], timeout: float) -> AsyncGenerator[Event, None]:
+    """Pass events through; raise if none arrives for ``timeout`` seconds.
+
+    The clock runs while this operator waits for its upstream, from the moment the
+    consumer asks for the next event until that event arrives; time the consumer spends
+    between events does not count. The first event (usually ``message_start``) is under
+    the same timeout.
+
+    On timeout, and whenever iteration stops (end, error, ``break`` + close,
+    cancellation), the upstream is closed, which releases the HTTP connection.
+
+    Args:
+        source: the events, e.g. a ``MessageStream`` or another operator.
+        timeout: the longest gap between two events, in seconds (> 0).
+
+    Raises:
+        ValueError: ``timeout`` is not positive (raised at the call, not at iteration).
+        StreamIdleTimeoutError: no event arrived within ``timeout``. ``partial_message``
+            is the message so far: the source's ``current_message_snapshot`` when it has
+            one (a ``MessageStream``), else a message accumulated here from the events
+            that passed through. ``events_received`` counts them.
+
+    Example::
+
+        async with client.messages.stream(...) as stream:
+            async for event in ops.idle_timeout(stream, 30):
+                ...
+    """
+    if not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    return _idle_timeout(source, timeout)
+
+
+async def _idle_timeout(
+    source: AsyncIterable[Event], seconds: float
+) -> AsyncGenerator[Event, None]:
+    iterator = aiter(source)
+    witness = Witness(source)
+    try:
+        while True:
+            with anyio.move_on_after(seconds) as scope:
+                try:
+                    event = await anext(iterator)
+                except StopAsyncIteration:
+                    return
+            if scope.cancelled_caught:
+                raise StreamIdleTimeoutError(
+                    f"no event arrived for {seconds:g} s after {witness.events} events; the "
+                    "stream was closed and partial_message holds what arrived. Retry the "
+                    "request, or raise the idle timeout if the model legitimately pauses "
+                    "(long thinking, server tools).",
+                    timeout=seconds,
+                    partial_message=witness.partial(),
+                    events_received=witness.events,
+                )
+            witness.see(event)
+            yield event
+    finally:
+        await aclose_all(source, iterator)
+
+
+class Witness:
+    """Remembers what passed through an operator, to report it in an error.
+
+    A source with a ``current_message_snapshot`` (a ``MessageStream``) already keeps the
+    message: it is asked. Any other source's events are fed to a private
+    :class:`~sluice.MessageAccumulator` as they pass (O(1) per event, text joined only
+    when the report is made).
+    """
+
+    __slots__ = ("_accumulator", "_count", "_source")
+
+    def __init__(self, source: object) -> None:
+        # Looked up on the type, so that a property is not evaluated just to test for it.
+        if getattr(type(source), "current_message_snapshot", None) is not None:
+            self._source: object | None = source
+            self._accumulator: MessageAccumulator | None = None
+        else:
+            self._source = None
+            self._accumulator = MessageAccumulator()
+        self._count = 0
+
+    @property
+    def events(self) -> int:
+        """How many events were received (the source's own count when it keeps one)."""
+        if self._source is not None:
+            received = getattr(self._source, "events_received", None)
+            if isinstance(received, int):
+                return received
+        return self._count
+
+    def see(self, event: Event) -> None:
+        """Record one event that passed through."""
+        self._count += 1
+        if self._accumulator is not None:
+            # This accumulator only serves the error report. The consumer receives the
+            # event itself and its own accumulator raises for an ``error`` event or an
+            # out-of-order one; the failed feed left this accumulator unchanged, so the
+            # report still holds everything before that event.
+            with suppress(StreamError):
+                self._accumulator.feed(event)
+
+    def partial(self) -> Message | None:
+        """The message so far, or ``None`` if not even ``message_start`` passed."""
+        if self._source is not None:
+            snapshot = getattr(self._source, "current_message_snapshot", None)
+            return snapshot if isinstance(snapshot, Message) else None
+        assert self._accumulator is not None
+        return self._accumulator.partial()
+
+
+async def aclose_all(source: object, iterator: AsyncIterator[object]) -> None:
+    """Close the iterator taken from ``source``, then ``source`` itself (both shielded).
+
+    For an async generator or a ``MessageStream`` one of the two is enough, but an
+    iterable whose ``__aiter__`` makes a fresh generator needs that generator closed too,
+    or trio warns that it was garbage collected unfinished.
+    """
+    await aclose_upstream(iterator)
+    if iterator is not source:
+        await aclose_upstream(source)

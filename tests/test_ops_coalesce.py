@@ -1,0 +1,446 @@
+"""Tests for coalesce: a slow consumer gets fewer, larger deltas, in order, nothing lost."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+import pytest
+
+from _util import COMPLETE, load
+from sluice import EventStreamDecoder, MessageAccumulator, to_builtins
+from sluice._events import (
+    ContentBlockDelta,
+    ContentBlockStart,
+    ContentBlockStop,
+    ErrorEvent,
+    Event,
+    InputJSONDelta,
+    Message,
+    MessageDelta,
+    MessageDeltaBody,
+    MessageStart,
+    MessageStop,
+    Ping,
+    TextBlock,
+    TextDelta,
+    ThinkingDelta,
+)
+from sluice.ops._coalesce import BUFFER_SLOTS, CoalescedEvents, coalesce
+
+pytestmark = pytest.mark.anyio
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def events_of(name: str) -> list[Event]:
+    """The decoded events of a transcript in fixtures/."""
+    decoder = EventStreamDecoder()
+    return [*decoder.feed(load(name)), *decoder.close()]
+
+
+def text_stream(*blocks: list[str]) -> list[Event]:
+    """A whole stream with one text block per list of pieces."""
+    events: list[Event] = [MessageStart(message=Message(id="msg_1", model="claude-test"))]
+    for index, pieces in enumerate(blocks):
+        events.append(ContentBlockStart(index=index, content_block=TextBlock()))
+        events += [ContentBlockDelta(index=index, delta=TextDelta(text=p)) for p in pieces]
+        events.append(ContentBlockStop(index=index))
+    events += [MessageDelta(delta=MessageDeltaBody(stop_reason="end_turn")), MessageStop()]
+    return events
+
+
+class Boom(Exception):
+    """An upstream failure raised by a test source."""
+
+
+class Source:
+    """An async generator of events that records what was pulled and when it finished.
+
+    Each event is preceded by a checkpoint (as a network read would be) and by ``hook``.
+    ``then`` is what happens after the events: ``"end"``, ``"hang"`` or an exception.
+    """
+
+    def __init__(
+        self,
+        events: list[Event],
+        *,
+        then: str | BaseException = "end",
+        hook: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
+        self.events = events
+        self.then = then
+        self.hook = hook
+        self.pulled = 0
+        self.hanging = False
+        self.closed = False
+        self.gen = self._run()
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self.gen
+
+    async def aclose(self) -> None:
+        await self.gen.aclose()
+
+    async def _run(self) -> AsyncGenerator[Event, None]:
+        try:
+            for position, event in enumerate(self.events):
+                if self.hook is not None:
+                    await self.hook(position)
+                await anyio.lowlevel.checkpoint()
+                self.pulled += 1
+                yield event
+            if self.then == "hang":
+                self.hanging = True
+                await anyio.sleep_forever()
+            elif isinstance(self.then, BaseException):
+                raise self.then
+        finally:
+            self.closed = True
+
+
+_FIELD = {"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "partial_json"}
+
+
+def normalize(events: list[Event]) -> list[Any]:
+    """The events as builtins, with every run of adjacent mergeable deltas joined into one."""
+    out: list[Any] = []
+    for event in events:
+        item = to_builtins(event)
+        if item["type"] == "content_block_delta" and item["delta"]["type"] in _FIELD:
+            field = _FIELD[item["delta"]["type"]]
+            last = out[-1] if out else None
+            if (
+                last is not None
+                and last["type"] == "content_block_delta"
+                and last["index"] == item["index"]
+                and last["delta"]["type"] == item["delta"]["type"]
+            ):
+                last["delta"][field] += item["delta"][field]
+                continue
+        out.append(item)
+    return out
+
+
+def final(events: list[Event]) -> Any:
+    """The message (as builtins) a MessageAccumulator builds from ``events``."""
+    acc = MessageAccumulator()
+    for event in events:
+        acc.feed(event)
+    return to_builtins(acc.partial())
+
+
+async def settle(stream: CoalescedEvents) -> None:
+    """Let the reader run until it waits for room in the buffer or has stopped."""
+    with anyio.fail_after(10):
+        while not stream._reader_idle:
+            await anyio.lowlevel.checkpoint()
+
+
+async def drain_slowly(stream: CoalescedEvents) -> list[Event]:
+    """Take events one by one, letting the reader run as far as it can before each take."""
+    out: list[Event] = []
+    while True:
+        await settle(stream)
+        try:
+            out.append(await anext(stream))
+        except StopAsyncIteration:
+            return out
+
+
+def deltas(events: list[Event]) -> list[ContentBlockDelta]:
+    return [e for e in events if isinstance(e, ContentBlockDelta)]
+
+
+# -- tests ------------------------------------------------------------------------------------
+
+
+class TestMerging:
+    async def test_a_consumer_that_keeps_up_gets_every_delta_unmerged(self) -> None:
+        """When each event is taken before the next arrives, the output is the input, object for object."""
+        events = events_of("thinking.sse")
+        taken = [anyio.Event() for _ in events]
+
+        async def after_previous_taken(position: int) -> None:
+            if position:
+                await taken[position - 1].wait()
+
+        out: list[Event] = []
+        with anyio.fail_after(10):
+            async with coalesce(Source(events, hook=after_previous_taken)) as stream:
+                async for event in stream:
+                    taken[len(out)].set()
+                    out.append(event)
+        assert len(out) == len(events)
+        assert all(a is b for a, b in zip(out, events, strict=True))
+
+    async def test_deltas_merge_while_the_consumer_is_busy(self) -> None:
+        """Deltas arriving while the consumer is away reach it as one delta with all their text."""
+        pieces = [f"w{i} " for i in range(100)]
+        events = text_stream(pieces)
+        all_deltas_read = anyio.Event()
+
+        async def note_progress(position: int) -> None:
+            if position == 2 + len(pieces):  # asked for the block stop: every delta is in
+                all_deltas_read.set()
+
+        with anyio.fail_after(10):
+            async with coalesce(Source(events, hook=note_progress)) as stream:
+                first = await anext(stream)
+                await all_deltas_read.wait()
+                rest = [event async for event in stream]
+        assert first is events[0]
+        assert [type(e) for e in rest] == [
+            ContentBlockStart,
+            ContentBlockDelta,
+            ContentBlockStop,
+            MessageDelta,
+            MessageStop,
+        ]
+        merged = rest[1]
+        assert isinstance(merged, ContentBlockDelta) and isinstance(merged.delta, TextDelta)
+        assert merged.index == 0
+        assert merged.delta.text == "".join(pieces)
+
+    async def test_a_merged_delta_is_handed_out_as_soon_as_asked(self) -> None:
+        """Nothing waits for more pieces: with the upstream silent, the merge so far comes at once."""
+        events = text_stream(["a", "b", "c", "d", "e"])[:-3]  # the block never stops
+        source = Source(events, then="hang")
+        async with coalesce(source, max_latency=3600) as stream:
+            assert await anext(stream) is events[0]
+            with anyio.fail_after(10):
+                while not source.hanging:
+                    await anyio.lowlevel.checkpoint()
+            with anyio.fail_after(1):  # far below max_latency
+                assert await anext(stream) is events[1]
+                merged = await anext(stream)
+        assert isinstance(merged, ContentBlockDelta) and isinstance(merged.delta, TextDelta)
+        assert merged.delta.text == "abcde"
+        assert source.closed
+
+    @pytest.mark.parametrize("name", COMPLETE)
+    async def test_slow_consumer_gets_same_text_order_and_message(self, name: str) -> None:
+        """With the reader always ahead, merged output equals the input up to joining adjacent deltas."""
+        events = events_of(name)
+        async with coalesce(Source(events)) as stream:
+            out = await drain_slowly(stream)
+        assert normalize(out) == normalize(events)
+        assert final(out) == final(events)
+        assert len(out) < len(events)  # every transcript has adjacent deltas to merge
+
+    @pytest.mark.parametrize("seed", range(6))
+    async def test_any_interleaving_preserves_everything(self, seed: int) -> None:
+        """Random producer and consumer pacing never reorders, drops or alters content."""
+        rng = random.Random(seed)
+        events = events_of(["citations.sse", "thinking.sse", "tool_use.sse"][seed % 3])
+
+        async def jitter(position: int) -> None:
+            for _ in range(rng.randrange(4)):
+                await anyio.lowlevel.checkpoint()
+
+        out: list[Event] = []
+        async with coalesce(Source(events, hook=jitter), max_chars=rng.choice([8, 64, 4096])) as s:
+            async for event in s:
+                out.append(event)
+                for _ in range(rng.randrange(6)):
+                    await anyio.lowlevel.checkpoint()
+        assert normalize(out) == normalize(events)
+        assert final(out) == final(events)
+
+    async def test_thinking_and_tool_input_deltas_keep_their_kind(self) -> None:
+        """Merged thinking stays a ThinkingDelta, merged tool input an InputJSONDelta; signatures stay apart."""
+        events = events_of("thinking.sse")
+        async with coalesce(Source(events)) as stream:
+            out = await drain_slowly(stream)
+        kinds = [type(d.delta).__name__ for d in deltas(out)]
+        assert kinds == ["ThinkingDelta", "SignatureDelta", "TextDelta"]
+        tool = events_of("tool_use.sse")
+        async with coalesce(Source(tool)) as stream:
+            out = await drain_slowly(stream)
+        merged = [d for d in deltas(out) if isinstance(d.delta, InputJSONDelta)]
+        assert len(merged) == 1
+        assert merged[0].delta.partial_json == "".join(  # type: ignore[union-attr]
+            d.delta.partial_json for d in deltas(tool) if isinstance(d.delta, InputJSONDelta)
+        )
+
+    async def test_max_chars_bounds_each_merged_delta(self) -> None:
+        """No merged delta exceeds max_chars, merging still happens, and the text is whole."""
+        pieces = ["abcdefg"] * 500
+        async with coalesce(Source(text_stream(pieces)), max_chars=50) as stream:
+            out = await drain_slowly(stream)
+        texts = [d.delta.text for d in deltas(out)]  # type: ignore[union-attr]
+        assert "".join(texts) == "".join(pieces)
+        assert max(len(t) for t in texts) == 49  # seven pieces fit in 50, the eighth does not
+        assert len(texts) == -(-500 // 7)
+
+    async def test_a_single_delta_longer_than_max_chars_is_not_split(self) -> None:
+        """A delta already over max_chars is passed on whole, and nothing is merged into it."""
+        events = text_stream(["x" * 30, "y", "z"])
+        async with coalesce(Source(events), max_chars=10) as stream:
+            out = await drain_slowly(stream)
+        assert [d.delta.text for d in deltas(out)] == ["x" * 30, "yz"]  # type: ignore[union-attr]
+
+    async def test_deltas_of_different_blocks_or_kinds_never_merge(self) -> None:
+        """Only adjacent deltas of one block and one delta type merge; other events end a merge."""
+        events: list[Event] = [
+            MessageStart(message=Message(id="msg_1")),
+            ContentBlockDelta(index=0, delta=TextDelta(text="a")),
+            ContentBlockDelta(index=0, delta=TextDelta(text="b")),
+            ContentBlockDelta(index=1, delta=TextDelta(text="c")),
+            ContentBlockDelta(index=1, delta=ThinkingDelta(thinking="d")),
+            Ping(),
+            ContentBlockDelta(index=1, delta=ThinkingDelta(thinking="e")),
+            ContentBlockDelta(index=1, delta=ThinkingDelta(thinking="f")),
+        ]
+        async with coalesce(Source(events)) as stream:
+            out = await drain_slowly(stream)
+        assert [to_builtins(e) for e in out] == [
+            to_builtins(events[0]),
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": "ab"},
+            },
+            to_builtins(events[3]),
+            to_builtins(events[4]),
+            {"type": "ping"},
+            {
+                "type": "content_block_delta",
+                "index": 1,
+                "delta": {"type": "thinking_delta", "thinking": "ef"},
+            },
+        ]
+
+
+class TestBackpressure:
+    async def test_buffer_stays_bounded_and_the_reader_stops(self) -> None:
+        """Against a consumer that does not read, 10k deltas buffer at most BUFFER_SLOTS entries."""
+        pieces = ["hello"] * 10_000
+        events = text_stream(pieces)
+        source = Source(events)
+        async with coalesce(source, max_chars=100) as stream:
+            await settle(stream)
+            assert stream._high_water == BUFFER_SLOTS
+            # Slots full of 100-char merges: the reader read only what fits, plus one event.
+            assert source.pulled <= 2 + (BUFFER_SLOTS - 1) * 20 + 1
+            out = [event async for event in stream]
+            assert stream._high_water == BUFFER_SLOTS
+        assert "".join(d.delta.text for d in deltas(out)) == "".join(pieces)  # type: ignore[union-attr]
+        assert source.pulled == len(events)
+
+    async def test_non_mergeable_events_each_take_a_slot(self) -> None:
+        """A flood of pings (never merged) fills the slots and then stops the reader."""
+        events: list[Event] = [Ping() for _ in range(200)]
+        source = Source(events)
+        async with coalesce(source) as stream:
+            await settle(stream)
+            assert stream._high_water == BUFFER_SLOTS
+            assert source.pulled == BUFFER_SLOTS + 1
+            out = [event async for event in stream]
+        assert len(out) == 200
+
+
+class TestErrorsAndClosing:
+    async def test_upstream_error_comes_after_the_events_before_it(self) -> None:
+        """An upstream exception is raised only once every earlier event was handed out."""
+        events = events_of("text.sse")[:-2]
+        source = Source(events, then=Boom("connection reset"))
+        out: list[Event] = []
+        async with coalesce(source) as stream:
+            with pytest.raises(Boom, match="connection reset"):
+                while True:
+                    await settle(stream)
+                    out.append(await anext(stream))
+            assert source.closed
+            with pytest.raises(StopAsyncIteration):
+                await anext(stream)
+        assert normalize(out) == normalize(events)
+
+    async def test_error_events_are_never_merged_or_reordered(self) -> None:
+        """An in-stream error event arrives in its place, after the merged text before it."""
+        events = events_of("overloaded_error.sse")
+        async with coalesce(Source(events)) as stream:
+            out = await drain_slowly(stream)
+        assert isinstance(out[-1], ErrorEvent)
+        assert normalize(out) == normalize(events)
+
+    async def test_break_closes_upstream(self) -> None:
+        """Leaving the block early stops the reader and closes the source before its end."""
+        source = Source(events_of("long_text.sse"), then="hang")
+        async with coalesce(source) as stream:
+            async for _ in stream:
+                break
+        assert source.closed
+        assert source.pulled < len(source.events)
+
+    async def test_aclose_ends_iteration_and_closes_upstream(self) -> None:
+        """aclose() closes the source at once; the iteration then ends."""
+        source = Source(events_of("text.sse"), then="hang")
+        async with coalesce(source, max_chars=100) as stream:
+            await anext(stream)
+            assert repr(stream).endswith("/16 max_chars=100 max_latency=0.05>")
+            await stream.aclose()
+            assert source.closed
+            assert [event async for event in stream] == []
+            await stream.aclose()  # idempotent
+
+    async def test_an_error_in_the_body_propagates_unwrapped(self) -> None:
+        """An exception raised inside the async with block comes out as itself, not an ExceptionGroup."""
+        source = Source(events_of("text.sse"), then="hang")
+        with pytest.raises(Boom, match="consumer failed"):
+            async with coalesce(source) as stream:
+                await anext(stream)
+                raise Boom("consumer failed")
+        assert source.closed
+
+    async def test_cancelling_the_consumer_at_every_point_closes_upstream(self) -> None:
+        """Cancelling the consumer's scope after any number of events leaves no open source."""
+        events = events_of("thinking.sse")
+        for cut in range(len(events) + 1):
+            source = Source(events, then="hang")
+            with anyio.CancelScope() as scope:
+                if cut == 0:
+                    scope.cancel()
+                async with coalesce(source) as stream:
+                    seen = 0
+                    async for _ in stream:
+                        seen += 1
+                        if seen == cut:
+                            scope.cancel()
+                            await anyio.lowlevel.checkpoint()
+            assert scope.cancelled_caught, cut
+            assert source.closed, cut
+
+    async def test_moving_on_after_a_deadline_closes_upstream(self) -> None:
+        """A deadline expiring while the consumer waits on a silent upstream closes it."""
+        source = Source(events_of("text.sse")[:3], then="hang")
+        with anyio.move_on_after(0.05) as scope:
+            async with coalesce(source) as stream:
+                async for _ in stream:
+                    pass
+        assert scope.cancelled_caught
+        assert source.closed
+
+    async def test_iterating_without_entering_is_an_error(self) -> None:
+        """The events can only be read inside async with, where the reader runs."""
+        source = Source([])
+        stream = coalesce(source)
+        with pytest.raises(RuntimeError, match="async with"):
+            await anext(stream)
+        await stream.aclose()
+        with pytest.raises(StopAsyncIteration):  # it was closed before it ever started
+            await anext(source.gen)
+
+    @pytest.mark.parametrize(
+        ("options", "match"),
+        [({"max_latency": 0}, "max_latency"), ({"max_chars": 0}, "max_chars")],
+    )
+    async def test_rejects_bad_arguments(self, options: dict[str, Any], match: str) -> None:
+        """Out-of-range options are refused at the call."""
+        source = Source([])
+        with pytest.raises(ValueError, match=match):
+            coalesce(source, **options)
+        await source.aclose()

@@ -1,0 +1,582 @@
+"""Tests for controlled: pause, resume and cancel over a bounded buffer with overflow policies."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+import pytest
+
+from _util import COMPLETE, load
+from sluice import EventStreamDecoder, MessageAccumulator, to_builtins
+from sluice._events import (
+    ContentBlockDelta,
+    ContentBlockStart,
+    ContentBlockStop,
+    ErrorDetail,
+    ErrorEvent,
+    Event,
+    Message,
+    MessageDelta,
+    MessageDeltaBody,
+    MessageStart,
+    MessageStop,
+    Ping,
+    TextBlock,
+    TextDelta,
+)
+from sluice._exceptions import StreamError
+from sluice.ops._control import BufferOverflowError, ControlledEvents, Overflow, controlled
+
+pytestmark = pytest.mark.anyio
+
+POLICIES: list[Overflow] = ["block", "drop_oldest", "coalesce", "error"]
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def events_of(name: str) -> list[Event]:
+    """The decoded events of a transcript in fixtures/."""
+    decoder = EventStreamDecoder()
+    return [*decoder.feed(load(name)), *decoder.close()]
+
+
+def text_stream(*blocks: list[str]) -> list[Event]:
+    """A whole stream with one text block per list of pieces."""
+    events: list[Event] = [MessageStart(message=Message(id="msg_1", model="claude-test"))]
+    for index, pieces in enumerate(blocks):
+        events.append(ContentBlockStart(index=index, content_block=TextBlock()))
+        events += [ContentBlockDelta(index=index, delta=TextDelta(text=p)) for p in pieces]
+        events.append(ContentBlockStop(index=index))
+    events += [MessageDelta(delta=MessageDeltaBody(stop_reason="end_turn")), MessageStop()]
+    return events
+
+
+class Boom(Exception):
+    """An upstream failure raised by a test source."""
+
+
+class Source:
+    """An async generator of events that records what was pulled and when it finished.
+
+    Each event is preceded by a checkpoint, as a network read would be. ``then`` is what
+    happens after the events: ``"end"``, ``"hang"`` (wait forever) or an exception.
+    """
+
+    def __init__(self, events: list[Event], *, then: str | BaseException = "end") -> None:
+        self.events = events
+        self.then = then
+        self.pulled = 0
+        self.hanging = False
+        self.closed = False
+        self.gen = self._run()
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self.gen
+
+    async def aclose(self) -> None:
+        await self.gen.aclose()
+
+    async def _run(self) -> AsyncGenerator[Event, None]:
+        try:
+            for event in self.events:
+                await anyio.lowlevel.checkpoint()
+                self.pulled += 1
+                yield event
+            if self.then == "hang":
+                self.hanging = True
+                await anyio.sleep_forever()
+            elif isinstance(self.then, BaseException):
+                raise self.then
+        finally:
+            self.closed = True
+
+
+_FIELD = {"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "partial_json"}
+
+
+def normalize(events: list[Event]) -> list[Any]:
+    """The events as builtins, with every run of adjacent mergeable deltas joined into one."""
+    out: list[Any] = []
+    for event in events:
+        item = to_builtins(event)
+        if item["type"] == "content_block_delta" and item["delta"]["type"] in _FIELD:
+            field = _FIELD[item["delta"]["type"]]
+            last = out[-1] if out else None
+            if (
+                last is not None
+                and last["type"] == "content_block_delta"
+                and last["index"] == item["index"]
+                and last["delta"]["type"] == item["delta"]["type"]
+            ):
+                last["delta"][field] += item["delta"][field]
+                continue
+        out.append(item)
+    return out
+
+
+def final(events: list[Event]) -> Any:
+    """The message (as builtins) a MessageAccumulator builds from ``events``."""
+    acc = MessageAccumulator()
+    for event in events:
+        acc.feed(event)
+    return to_builtins(acc.partial())
+
+
+def is_delta(event: Event) -> bool:
+    return isinstance(event, ContentBlockDelta)
+
+
+async def settle(stream: ControlledEvents, source: Source | None = None) -> None:
+    """Let the reader run until it waits for room in the buffer, for a hanging source, or stopped."""
+    with anyio.fail_after(10):
+        while not (stream._reader_idle or (source is not None and source.hanging)):
+            await anyio.lowlevel.checkpoint()
+
+
+async def drain_slowly(stream: ControlledEvents) -> list[Event]:
+    """Take events one by one, letting the reader run as far as it can before each take."""
+    out: list[Event] = []
+    while True:
+        await settle(stream)
+        try:
+            out.append(await anext(stream))
+        except StopAsyncIteration:
+            return out
+
+
+def same_objects(a: list[Event], b: list[Event]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+# -- pause and resume ----------------------------------------------------------------------
+
+
+class TestPauseResume:
+    @pytest.mark.parametrize("name", ["text.sse", "citations.sse", "tool_use.sse"])
+    async def test_everything_in_order_when_never_paused(self, name: str) -> None:
+        """Without pausing, the consumer gets the upstream's events, object for object."""
+        events = events_of(name)
+        source = Source(events)
+        async with controlled(source, buffer_size=8) as (stream, control):
+            out = [event async for event in stream]
+        assert same_objects(out, events)
+        assert source.closed
+        assert control.high_water <= 8
+
+    async def test_nothing_is_delivered_while_paused_and_all_after_resume(self) -> None:
+        """A paused consumer waits without spinning; resume delivers the buffer, in order."""
+        events = text_stream(["a"] * 50)
+        received: list[Event] = []
+        async with controlled(Source(events), buffer_size=100) as (stream, control):
+            control.pause()
+
+            async def consume() -> None:
+                async for event in stream:
+                    received.append(event)
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(consume)
+                with anyio.fail_after(5):  # would never return if the consumer spun
+                    await anyio.wait_all_tasks_blocked()
+                assert received == []
+                assert control.is_paused
+                assert control.buffered == len(events)
+                control.resume()
+            assert not control.is_paused
+        assert same_objects(received, events)
+
+    async def test_pause_from_another_task_midway_then_resume(self) -> None:
+        """Pausing from another task stops delivery where it is; resume continues in order."""
+        events = text_stream([f"{i} " for i in range(40)])
+        received: list[Event] = []
+        reached, go = anyio.Event(), anyio.Event()
+        async with controlled(Source(events), buffer_size=16) as (stream, control):
+
+            async def consume() -> None:
+                async for event in stream:
+                    received.append(event)
+                    if len(received) == 10:
+                        reached.set()
+                        await go.wait()
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(consume)
+                with anyio.fail_after(5):
+                    await reached.wait()
+                    control.pause()
+                    go.set()
+                    await anyio.wait_all_tasks_blocked()
+                assert len(received) == 10
+                assert control.buffered == 16
+                control.resume()
+        assert same_objects(received, events)
+
+
+# -- overflow policies ------------------------------------------------------------------------
+
+MANY = 10_000
+
+
+class TestOverflow:
+    async def test_block_bounds_the_buffer_and_the_read_ahead(self) -> None:
+        """With "block", 10k deltas behind a paused consumer: buffer_size held, one event read ahead."""
+        events = text_stream(["x"] * MANY)
+        source = Source(events)
+        async with controlled(source, buffer_size=64) as (stream, control):
+            control.pause()
+            await settle(stream)
+            assert control.buffered == control.high_water == 64
+            assert source.pulled <= 64 + 1
+            control.resume()
+            out = [event async for event in stream]
+            assert control.high_water == 64
+            assert control.dropped == 0
+        assert same_objects(out, events)
+
+    async def test_block_pushes_back_on_a_slow_consumer(self) -> None:
+        """Without pausing, a slow consumer is never more than buffer_size + 1 events behind."""
+        events = text_stream(["y"] * 2000)
+        source = Source(events)
+        out: list[Event] = []
+        async with controlled(source, buffer_size=16) as (stream, control):
+            while True:
+                await settle(stream)
+                assert source.pulled - len(out) <= 16 + 1
+                try:
+                    out.append(await anext(stream))
+                except StopAsyncIteration:
+                    break
+            assert control.high_water == 16
+        assert same_objects(out, events)
+
+    async def test_drop_oldest_drops_the_oldest_deltas_and_counts_them(self) -> None:
+        """With "drop_oldest", the reader reads on; the oldest deltas go, counted; structure stays."""
+        events = text_stream([str(i) for i in range(MANY)])
+        source = Source(events)
+        async with controlled(source, buffer_size=64, overflow="drop_oldest") as (stream, control):
+            control.pause()
+            await settle(stream)
+            assert source.pulled == len(events)
+            assert control.buffered == control.high_water == 64
+            control.resume()
+            out = [event async for event in stream]
+            dropped = control.dropped
+        structure = [e for e in events if not is_delta(e)]
+        assert [e for e in out if not is_delta(e)] == structure
+        kept = 64 - len(structure)
+        assert [e for e in out if is_delta(e)] == [e for e in events if is_delta(e)][-kept:]
+        assert dropped == MANY - kept
+        assert len(out) + dropped == len(events)
+
+    async def test_drop_oldest_drops_pings_too(self) -> None:
+        """Keep-alive pings are droppable like deltas; message_start and message_stop are not."""
+        events: list[Event] = [
+            MessageStart(message=Message(id="msg_1")),
+            *[Ping() for _ in range(100)],
+            MessageStop(),
+        ]
+        async with controlled(Source(events), buffer_size=4, overflow="drop_oldest") as (
+            stream,
+            control,
+        ):
+            control.pause()
+            await settle(stream)
+            control.resume()
+            out = [event async for event in stream]
+        assert [e.type for e in out] == ["message_start", "ping", "ping", "message_stop"]
+        assert control.dropped == 98
+
+    async def test_drop_oldest_blocks_when_only_structure_is_buffered(self) -> None:
+        """A buffer holding nothing droppable makes the reader wait instead of dropping structure."""
+        events = text_stream(*([[]] * 10))  # ten empty blocks: no delta at all
+        source = Source(events)
+        async with controlled(source, buffer_size=3, overflow="drop_oldest") as (stream, control):
+            control.pause()
+            await settle(stream)
+            assert source.pulled == 3 + 1
+            assert control.dropped == 0
+            control.resume()
+            out = [event async for event in stream]
+        assert same_objects(out, events)
+
+    async def test_coalesce_merges_instead_of_dropping(self) -> None:
+        """With "coalesce", 10k deltas in 3 blocks fit a 16-entry buffer with no text lost."""
+        events = text_stream(*[[f"{b}.{i} " for i in range(MANY // 3)] for b in range(3)])
+        source = Source(events)
+        async with controlled(source, buffer_size=16, overflow="coalesce") as (stream, control):
+            control.pause()
+            await settle(stream)
+            assert source.pulled == len(events)  # merging made room for everything
+            assert control.high_water <= 16
+            control.resume()
+            out = [event async for event in stream]
+            assert control.high_water <= 16
+            assert control.dropped == 0
+        assert len(out) == 3 * 3 + 3
+        assert normalize(out) == normalize(events)
+        assert final(out) == final(events)
+
+    async def test_coalesce_blocks_when_full_of_other_events(self) -> None:
+        """When merging frees no room, "coalesce" pushes back, and still loses nothing."""
+        events = text_stream(*[["a", "b", "c"] for _ in range(40)])
+        source = Source(events)
+        async with controlled(source, buffer_size=8, overflow="coalesce") as (stream, control):
+            control.pause()
+            await settle(stream)
+            assert not stream._done
+            assert source.pulled < len(events)
+            control.resume()
+            out = await drain_slowly(stream)
+            assert control.high_water == 8
+        assert normalize(out) == normalize(events)
+
+    @pytest.mark.parametrize("name", COMPLETE)
+    async def test_coalesce_keeps_every_transcript_intact(self, name: str) -> None:
+        """Citations, signatures, tool input and server tools survive coalescing unchanged."""
+        events = events_of(name)
+        async with controlled(Source(events), buffer_size=4, overflow="coalesce") as (
+            stream,
+            control,
+        ):
+            control.pause()
+            await settle(stream)
+            control.resume()
+            out = await drain_slowly(stream)
+        assert normalize(out) == normalize(events)
+        assert final(out) == final(events)
+
+    @pytest.mark.parametrize("paused", [True, False])
+    async def test_error_raises_overflow_with_the_partial_message(self, paused: bool) -> None:
+        """With "error", a full buffer raises BufferOverflowError at once, carrying all text read."""
+        pieces = [f"{i}," for i in range(100)]
+        source = Source(text_stream(pieces))
+        async with controlled(source, buffer_size=8, overflow="error") as (stream, control):
+            if paused:
+                control.pause()
+            await settle(stream)
+            assert source.closed
+            assert control.buffered == 0
+            with pytest.raises(BufferOverflowError) as info:
+                await anext(stream)
+            with pytest.raises(StopAsyncIteration):
+                await anext(stream)
+        error = info.value
+        assert isinstance(error, StreamError)
+        assert error.buffer_size == 8
+        # message_start, block start and 6 deltas filled the buffer; the 7th overflowed it.
+        assert error.events_received == 9
+        assert error.partial_message is not None
+        block = error.partial_message.content[0]
+        assert isinstance(block, TextBlock) and block.text == "".join(pieces[:7])
+        assert ("paused" in str(error)) is paused
+
+    async def test_no_overflow_while_the_consumer_keeps_up(self) -> None:
+        """The "error" policy never fires for a consumer that reads as fast as events come."""
+        events = text_stream(["z"] * 200)
+        async with controlled(Source(events), buffer_size=2, overflow="error") as (stream, _):
+            out = [event async for event in stream]
+        assert same_objects(out, events)
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+
+class TestErrors:
+    async def test_upstream_exception_bypasses_a_paused_buffer(self) -> None:
+        """A paused consumer waiting for an event gets the upstream's exception at once."""
+        source = Source(text_stream(["q"] * 20), then=Boom("connection reset"))
+        received: list[Event] = []
+        caught: list[BaseException] = []
+        async with controlled(source, buffer_size=64) as (stream, control):
+            control.pause()
+
+            async def consume() -> None:
+                try:
+                    async for event in stream:
+                        received.append(event)
+                except Boom as exc:
+                    caught.append(exc)
+
+            with anyio.fail_after(5):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(consume)
+            assert control.is_paused
+            assert control.buffered == 0
+        assert received == []
+        assert [str(e) for e in caught] == ["connection reset"]
+        assert source.closed
+
+    async def test_error_event_bypasses_the_buffer_and_ends_the_stream(self) -> None:
+        """An in-stream error event jumps the paused buffer; reading stops there and iteration ends."""
+        error_event = ErrorEvent(error=ErrorDetail(type="overloaded_error", message="busy"))
+        events = [*text_stream(["e"] * 10)[:-3], error_event, *text_stream(["late"])]
+        source = Source(events)
+        async with controlled(source, buffer_size=64) as (stream, control):
+            control.pause()
+            await settle(stream)
+            assert await anext(stream) is error_event
+            with pytest.raises(StopAsyncIteration):
+                await anext(stream)
+        assert source.pulled == events.index(error_event) + 1
+        assert source.closed
+
+    async def test_an_error_in_the_body_propagates_unwrapped(self) -> None:
+        """An exception raised inside the async with block comes out as itself, not an ExceptionGroup."""
+        source = Source(events_of("text.sse"), then="hang")
+        with pytest.raises(Boom, match="consumer failed"):
+            async with controlled(source) as (stream, _):
+                await anext(stream)
+                raise Boom("consumer failed")
+        assert source.closed
+
+
+# -- cancel -----------------------------------------------------------------------------------
+
+
+class TestCancel:
+    async def test_cancel_from_another_task_closes_upstream_and_ends_iteration(self) -> None:
+        """cancel() from another task ends the consumer's loop cleanly, after the upstream closed."""
+        source = Source(events_of("long_text.sse"), then="hang")
+        received: list[Event] = []
+        reached = anyio.Event()
+        closed_when_loop_ended: list[bool] = []
+        async with controlled(source, buffer_size=8) as (stream, control):
+
+            async def consume() -> None:
+                async for event in stream:
+                    received.append(event)
+                    if len(received) == 3:
+                        reached.set()
+                closed_when_loop_ended.append(source.closed)
+
+            with anyio.fail_after(5):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(consume)
+                    await reached.wait()
+                    control.cancel()
+            assert control.is_cancelled
+            assert control.buffered == 0
+        assert closed_when_loop_ended == [True]
+
+    async def test_cancel_wakes_a_paused_consumer(self) -> None:
+        """A consumer waiting on a paused stream ends its loop when another task cancels."""
+        source = Source(events_of("text.sse"))
+        async with controlled(source, buffer_size=4) as (stream, control):
+            control.pause()
+            received: list[Event] = []
+
+            async def consume() -> None:
+                async for event in stream:
+                    received.append(event)
+
+            with anyio.fail_after(5):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(consume)
+                    await anyio.wait_all_tasks_blocked()
+                    control.cancel()
+        assert received == []
+        assert source.closed
+
+    async def test_cancel_before_entering(self) -> None:
+        """Cancelling before the block starts: nothing is read, the iteration is empty."""
+        source = Source(events_of("text.sse"))
+        manager = controlled(source)
+        manager.control.cancel()
+        async with manager as (stream, control):
+            assert [event async for event in stream] == []
+            assert control.is_cancelled
+        assert source.pulled == 0
+
+    async def test_aclose_closes_upstream_and_ends_iteration(self) -> None:
+        """aclose() on the events cancels, and returns once the upstream is closed."""
+        source = Source(events_of("text.sse"), then="hang")
+        async with controlled(source) as (stream, control):
+            await anext(stream)
+            await stream.aclose()
+            assert source.closed
+            assert control.is_cancelled
+            assert [event async for event in stream] == []
+            await stream.aclose()  # idempotent
+
+    async def test_control_after_the_end_is_harmless(self) -> None:
+        """pause, resume and cancel after the stream ended do nothing; repr shows the state."""
+        async with controlled(Source(text_stream(["a"])), buffer_size=4) as (stream, control):
+            out = [event async for event in stream]
+        assert len(out) == 6
+        control.pause()
+        assert repr(control) == "<Control paused buffered=0/4 overflow='block' dropped=0>"
+        control.resume()
+        control.cancel()
+        control.cancel()
+        assert control.is_cancelled
+        assert (control.buffer_size, control.overflow) == (4, "block")
+
+    @pytest.mark.parametrize("overflow", POLICIES)
+    async def test_cancelling_the_consumer_at_every_point_closes_upstream(
+        self, overflow: Overflow
+    ) -> None:
+        """Cancelling the consumer's scope at any point, paused or not, leaves no open source."""
+        events = events_of("thinking.sse")
+        for cut in range(len(events) + 1):
+            source = Source(events, then="hang")
+            overflowed = False
+            with anyio.CancelScope() as scope:
+                if cut == 0:
+                    scope.cancel()
+                try:
+                    async with controlled(source, buffer_size=4, overflow=overflow) as (
+                        stream,
+                        control,
+                    ):
+                        seen = 0
+                        async for _ in stream:
+                            seen += 1
+                            if cut % 3 == 0:
+                                await settle(stream, source)  # let the buffer fill up
+                            # "drop_oldest" may leave fewer events than the cut: stop at the end.
+                            if seen == cut or (source.hanging and control.buffered == 0):
+                                control.pause()
+                                scope.cancel()
+                                await anyio.lowlevel.checkpoint()
+                except BufferOverflowError:
+                    assert overflow == "error"
+                    overflowed = True
+            assert scope.cancelled_caught or overflowed, cut
+            assert source.closed, cut
+
+    async def test_deadline_while_paused_closes_upstream(self) -> None:
+        """A deadline expiring while a paused consumer waits closes the upstream."""
+        source = Source(events_of("text.sse"), then="hang")
+        with anyio.move_on_after(0.05) as scope:
+            async with controlled(source) as (stream, control):
+                control.pause()
+                async for _ in stream:
+                    pass
+        assert scope.cancelled_caught
+        assert source.closed
+
+
+class TestArguments:
+    async def test_iterating_without_entering_is_an_error(self) -> None:
+        """The events can only be read inside async with, where the reader runs."""
+        source = Source([])
+        manager = controlled(source)
+        with pytest.raises(RuntimeError, match="async with"):
+            await anext(manager)
+        await manager.aclose()
+        with pytest.raises(StopAsyncIteration):  # it was closed before it ever started
+            await anext(source.gen)
+
+    @pytest.mark.parametrize(
+        ("options", "match"),
+        [({"buffer_size": 0}, "buffer_size"), ({"overflow": "drop_newest"}, "overflow")],
+    )
+    async def test_rejects_bad_arguments(self, options: dict[str, Any], match: str) -> None:
+        """A buffer smaller than one or an unknown policy is refused at the call."""
+        source = Source([])
+        with pytest.raises(ValueError, match=match):
+            controlled(source, **options)
+        await source.aclose()
