@@ -13,7 +13,7 @@ class TestPublicAPI:
         public = {
             name
             for name in vars(sluice)
-            if not name.startswith(("_", "@")) and name not in {"annotations", "testing", "ops"}
+            if not name.startswith(("_", "@")) and name not in {"annotations", "testing"}
         }
         assert set(sluice.__all__) == public
         assert sluice.__all__ == sorted(sluice.__all__)
@@ -31,3 +31,24 @@ class TestPublicAPI:
             obj = getattr(sluice, name)
             if isinstance(obj, type) and issubclass(obj, BaseException):
                 assert issubclass(obj, sluice.SluiceError), name
+
+
+class TestOpsNamespace:
+    def test_ops_all_matches_public_names(self) -> None:
+        """sluice.ops.__all__ lists exactly its public names, sorted."""
+        from sluice import ops
+
+        public = {
+            name for name in vars(ops) if not name.startswith(("_", "@")) and name != "annotations"
+        }
+        assert set(ops.__all__) == public
+        assert ops.__all__ == sorted(ops.__all__)
+
+    def test_ops_are_documented(self) -> None:
+        """Every operator and class in sluice.ops has a docstring."""
+        from sluice import ops
+
+        for name in ops.__all__:
+            obj = getattr(ops, name)
+            if isinstance(obj, type) or inspect.isfunction(obj):
+                assert obj.__doc__, name

@@ -6,6 +6,7 @@ Bytes from httpx -> SSE frames (``_sse``) -> typed events (``_events``) -> opera
 
 from __future__ import annotations
 
+from . import ops as ops
 from ._accumulate import MessageAccumulator as MessageAccumulator
 from ._client import AsyncClient as AsyncClient
 from ._client import Messages as Messages
@@ -84,6 +85,7 @@ from ._exceptions import APITimeoutError as APITimeoutError
 from ._exceptions import AuthenticationError as AuthenticationError
 from ._exceptions import BadRequestError as BadRequestError
 from ._exceptions import BillingError as BillingError
+from ._exceptions import BufferOverflowError as BufferOverflowError
 from ._exceptions import EventDecodeError as EventDecodeError
 from ._exceptions import EventTooLargeError as EventTooLargeError
 from ._exceptions import GatewayTimeoutError as GatewayTimeoutError
@@ -98,6 +100,7 @@ from ._exceptions import RequestTooLargeError as RequestTooLargeError
 from ._exceptions import SluiceError as SluiceError
 from ._exceptions import StreamError as StreamError
 from ._exceptions import StreamIdleTimeoutError as StreamIdleTimeoutError
+from ._exceptions import SubscriberTooSlowError as SubscriberTooSlowError
 from ._exceptions import ToolInputError as ToolInputError
 from ._exceptions import UnexpectedEventError as UnexpectedEventError
 from ._pagination import AsyncPaginator as AsyncPaginator
@@ -129,6 +132,7 @@ __all__ = [
     "BashCodeExecutionToolResultBlock",
     "BashCodeExecutionToolResultError",
     "BillingError",
+    "BufferOverflowError",
     "CacheCreation",
     "Citation",
     "CitationCharLocation",
@@ -194,9 +198,9 @@ __all__ = [
     "StopDetails",
     "StreamError",
     "StreamIdleTimeoutError",
+    "SubscriberTooSlowError",
     "TextBlock",
     "TextDelta",
-    "TextEditorCodeExecutionToolResultBlock",
     "ThinkingBlock",
     "ThinkingDelta",
     "ToolInputError",
@@ -215,6 +219,7 @@ __all__ = [
     "WebSearchToolResultError",
     "decode_event",
     "decode_message",
+    "ops",
     "response_info",
     "to_builtins",
     "to_json",

@@ -19,6 +19,10 @@
     │   (each of these exists in two flavours: raised for an HTTP status, it is also an
     │    APIStatusError; raised for an in-stream `event: error`, it is also an APIStreamError)
     ├── PartialJSONError              text fed to the partial-JSON parser is not JSON
+    ├── BatchWaitTimeoutError         batches.wait() gave up before the batch ended
+    │                                 (also a TimeoutError)
+    ├── UploadError                   a file or skill upload is invalid (empty, too large, no
+    │                                 SKILL.md...); the API never got it (also a ValueError)
     └── StreamError                   the stream broke; carries the partial message so far
         ├── APIStreamError            an in-stream `event: error` (mixed into the classes above)
         ├── IncompleteStreamError     the body ended before `message_stop`
@@ -26,6 +30,8 @@
         ├── EventTooLargeError        one SSE event exceeded the configured maximum size
         ├── UnexpectedEventError      events out of order (a delta before message_start...)
         ├── ToolInputError            a tool call's streamed input is not valid JSON
+        ├── BufferOverflowError       ops.controlled(overflow="error") found its buffer full
+        ├── SubscriberTooSlowError    a broadcast subscriber fell behind (slow="disconnect")
         └── StreamIdleTimeoutError    no event arrived within the idle timeout
 
 ``except sluice.OverloadedError`` catches an overload whether it came as HTTP 529 before the
@@ -41,6 +47,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     import httpx
 
+    from ._batches import MessageBatch
     from ._events import Message
     from ._ratelimit import RateLimits
 
@@ -52,7 +59,9 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BatchWaitTimeoutError",
     "BillingError",
+    "BufferOverflowError",
     "EventDecodeError",
     "EventTooLargeError",
     "GatewayTimeoutError",
@@ -67,8 +76,10 @@ __all__ = [
     "SluiceError",
     "StreamError",
     "StreamIdleTimeoutError",
+    "SubscriberTooSlowError",
     "ToolInputError",
     "UnexpectedEventError",
+    "UploadError",
 ]
 
 
@@ -101,6 +112,43 @@ class PartialJSONError(SluiceError, ValueError):
         super().__init__(message)
         self.position = position
         self.text = text
+
+
+class BatchWaitTimeoutError(SluiceError, TimeoutError):
+    """``client.messages.batches.wait()`` ran out of time before the batch ended.
+
+    The batch keeps processing on the API side: wait again, or cancel it.
+
+    Attributes:
+        batch: the batch as last retrieved (``None`` if no retrieve completed in time).
+        timeout: the timeout in seconds that expired.
+    """
+
+    def __init__(self, message: str, *, batch: MessageBatch | None, timeout: float) -> None:
+        super().__init__(message)
+        self.batch = batch
+        self.timeout = timeout
+
+
+class UploadError(SluiceError, ValueError):
+    """A file or skill upload was refused on this side: nothing reached the API.
+
+    Raised before the request is sent (an empty or over-size file, a skill folder without
+    ``SKILL.md``...), or while the body streams when only then the problem shows (an async
+    iterable that goes past the size limit, a file that changed size as it was read): the
+    request is then aborted, so the API never stores a partial file.
+
+    Attributes:
+        filename: the file concerned, when there is one.
+        size: its size in bytes, when known.
+    """
+
+    def __init__(
+        self, message: str, *, filename: str | None = None, size: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.filename = filename
+        self.size = size
 
 
 class StreamError(SluiceError):
@@ -233,6 +281,48 @@ class ToolInputError(StreamError, ValueError):
         self.index = index
         self.text = text
         self.position = position
+
+
+class BufferOverflowError(StreamError):
+    """The buffer of :func:`controlled` was full and its ``overflow`` policy is ``"error"``.
+
+    The upstream was closed. ``partial_message`` holds everything received, including the
+    events that were still buffered.
+
+    Attributes:
+        buffer_size: the size of the buffer that overflowed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        buffer_size: int,
+        partial_message: Message | None = None,
+        events_received: int = 0,
+    ) -> None:
+        super().__init__(message, partial_message=partial_message, events_received=events_received)
+        self.buffer_size = buffer_size
+
+
+class SubscriberTooSlowError(StreamError):
+    """A subscription fell ``buffer_size`` events behind under ``slow="disconnect"``.
+
+    Raised by the subscription's iteration after the events that were already in its buffer;
+    the broadcast and the other subscriptions carry on. Read faster, raise ``buffer_size``,
+    or use ``slow="drop"``/``"block"``.
+
+    Attributes:
+        buffer_size: the size of the buffer that overflowed.
+        events_received: how many events the subscription got before the error (catch-up
+            included).
+        partial_message: always ``None``: accumulate the events you received if you need
+            the message so far.
+    """
+
+    def __init__(self, message: str, *, buffer_size: int, events_received: int) -> None:
+        super().__init__(message, partial_message=None, events_received=events_received)
+        self.buffer_size = buffer_size
 
 
 class StreamIdleTimeoutError(StreamError):

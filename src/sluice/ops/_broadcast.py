@@ -97,7 +97,7 @@ from .._events import (
     ToolUseBlock,
     decode_message,
 )
-from .._exceptions import StreamError
+from .._exceptions import SubscriberTooSlowError
 from .._serialize import to_builtins
 from ._base import aclose_upstream
 
@@ -121,26 +121,6 @@ _ReplayDelta: TypeAlias = (
 )
 
 _encode = msgspec.json.Encoder().encode
-
-
-class SubscriberTooSlowError(StreamError):
-    """A subscription fell ``buffer_size`` events behind under ``slow="disconnect"``.
-
-    Raised by the subscription's iteration after the events that were already in its buffer;
-    the broadcast and the other subscriptions carry on. Read faster, raise ``buffer_size``,
-    or use ``slow="drop"``/``"block"``.
-
-    Attributes:
-        buffer_size: the size of the buffer that overflowed.
-        events_received: how many events the subscription got before the error (catch-up
-            included).
-        partial_message: always ``None``: accumulate the events you received if you need
-            the message so far.
-    """
-
-    def __init__(self, message: str, *, buffer_size: int, events_received: int) -> None:
-        super().__init__(message, partial_message=None, events_received=events_received)
-        self.buffer_size = buffer_size
 
 
 def broadcast(

@@ -45,8 +45,8 @@ from typing import Literal, TypeAlias
 
 from anyio.lowlevel import cancel_shielded_checkpoint, checkpoint_if_cancelled
 
-from .._events import ContentBlockDelta, ErrorEvent, Event, Message, Ping
-from .._exceptions import StreamError
+from .._events import ContentBlockDelta, ErrorEvent, Event, Ping
+from .._exceptions import BufferOverflowError
 from ._coalesce import BackgroundReader, Item, Merge, handed_out, merge_into_tail, mergeable_text
 from ._timeout import Witness
 
@@ -55,28 +55,6 @@ __all__ = ["BufferOverflowError", "Control", "ControlledEvents", "Overflow", "co
 #: What :func:`controlled` does when its buffer is full (see the module docstring).
 Overflow: TypeAlias = Literal["block", "drop_oldest", "coalesce", "error"]
 _POLICIES = ("block", "drop_oldest", "coalesce", "error")
-
-
-class BufferOverflowError(StreamError):
-    """The buffer of :func:`controlled` was full and its ``overflow`` policy is ``"error"``.
-
-    The upstream was closed. ``partial_message`` holds everything received, including the
-    events that were still buffered.
-
-    Attributes:
-        buffer_size: the size of the buffer that overflowed.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        buffer_size: int,
-        partial_message: Message | None = None,
-        events_received: int = 0,
-    ) -> None:
-        super().__init__(message, partial_message=partial_message, events_received=events_received)
-        self.buffer_size = buffer_size
 
 
 def controlled(
