@@ -201,6 +201,7 @@ __all__ = [
     "SubscriberTooSlowError",
     "TextBlock",
     "TextDelta",
+    "TextEditorCodeExecutionToolResultBlock",
     "ThinkingBlock",
     "ThinkingDelta",
     "ToolInputError",
