@@ -11,12 +11,18 @@ import anyio
 import pytest
 
 from _util import load
-from sluice.testing import MockAnthropic, Reply
+from sluice.testing import MockAnthropic, RecordedRequest, Reply
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
 
 pytestmark = pytest.mark.anyio
+
+
+def reply_for(request: RecordedRequest) -> Reply:
+    """Requests that offer tools get a recorded tool-use turn; others a text answer."""
+    wants_tools = isinstance(request.json, dict) and bool(request.json.get("tools"))
+    return Reply.sse(load("tool_use.sse" if wants_tools else "text.sse"))
 
 
 async def run_python(code: str, server: MockAnthropic) -> str:
@@ -41,7 +47,7 @@ class TestReadme:
     @pytest.mark.parametrize("index", range(len(BLOCKS)))
     async def test_python_blocks_run(self, index: int) -> None:
         """Each ```python block of the README runs to completion and prints something."""
-        async with MockAnthropic(default=Reply.sse(load("text.sse"))) as server:
+        async with MockAnthropic(default=reply_for) as server:
             out = await run_python(BLOCKS[index], server)
         assert out.strip()
 
