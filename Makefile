@@ -22,6 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/ops.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks examples
