@@ -1,0 +1,89 @@
+"""messages.count_tokens over real HTTP against MockAnthropic with the count_tokens fake."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator
+
+import httpx
+import msgspec
+import pytest
+
+import sluice
+from sluice._tokens import MessageTokensCount, count_tokens
+from sluice.testing import MockAnthropic, Reply
+from sluice.testing._fakes_core import install_count_tokens
+
+pytestmark = pytest.mark.anyio
+
+TLS = ssl.create_default_context()
+MESSAGES = [{"role": "user", "content": "How many tokens is this?"}]
+
+
+@pytest.fixture
+async def server(anyio_backend: object) -> AsyncIterator[MockAnthropic]:
+    async with MockAnthropic() as mock:
+        yield mock
+
+
+@pytest.fixture
+async def client(server: MockAnthropic) -> AsyncIterator[sluice.AsyncClient]:
+    async with (
+        httpx.AsyncClient(verify=TLS, timeout=10.0) as http,
+        sluice.AsyncClient(api_key="test", base_url=server.base_url, http_client=http) as client,
+    ):
+        yield client
+
+
+class TestCountTokens:
+    async def test_counts_deterministically(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """The request goes to /v1/messages/count_tokens and the fake's count is stable."""
+        install_count_tokens(server)
+        first = await count_tokens(client, model="claude-sonnet-4-5", messages=MESSAGES)
+        second = await count_tokens(client, model="claude-sonnet-4-5", messages=MESSAGES)
+        assert isinstance(first, MessageTokensCount)
+        expected = len(msgspec.json.encode({"messages": MESSAGES})) // 4
+        assert first.input_tokens == second.input_tokens == expected
+        sent = server.requests[-1]
+        assert (sent.method, sent.path) == ("POST", "/v1/messages/count_tokens")
+        assert sent.json == {"model": "claude-sonnet-4-5", "messages": MESSAGES}
+        info = sluice.response_info(second)
+        assert info is not None and info.request_id == sent.request_id
+
+    async def test_system_and_tools_count(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """A system prompt and tools add to the count."""
+        install_count_tokens(server)
+        bare = await count_tokens(client, model="m", messages=MESSAGES)
+        fuller = await count_tokens(
+            client,
+            model="m",
+            messages=MESSAGES,
+            system="You are terse.",
+            tools=[{"name": "t", "input_schema": {"type": "object"}}],
+        )
+        assert fuller.input_tokens > bare.input_tokens
+
+    async def test_missing_model_is_a_bad_request(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """The fake validates like the API: no model is a typed 400."""
+        install_count_tokens(server)
+        with pytest.raises(sluice.BadRequestError, match="model"):
+            await count_tokens(client, messages=MESSAGES)
+
+    async def test_betas_header_and_unknown_fields(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """betas= sets anthropic-beta; extra response fields are kept for to_builtins."""
+        server.enqueue(Reply.json({"input_tokens": 7, "context_management": {"original": 9}}))
+        count = await count_tokens(client, model="m", messages=MESSAGES, betas=["b-1"])
+        assert count.input_tokens == 7
+        assert server.requests[-1].headers["anthropic-beta"] == "b-1"
+        assert sluice.to_builtins(count) == {
+            "input_tokens": 7,
+            "context_management": {"original": 9},
+        }
