@@ -1,0 +1,438 @@
+"""``client.files``: the Files API (beta), with uploads and downloads streamed in constant memory.
+
+Shapes follow the public API reference ("Upload File", "List Files", "Get File Metadata",
+"Download File", "Delete File"); every request carries the ``files-api-2025-04-14`` beta
+header. Timestamps stay RFC 3339 strings as sent.
+
+An upload streams its source into a ``multipart/form-data`` body (see ``_multipart``); a
+download streams the response into your loop or onto disk, one chunk at a time. A file of
+500 MB, the API's limit, never sits in memory whole.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import urllib.parse
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
+
+import anyio
+import httpx
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from . import _client as client_module
+from ._events import Wire, _attach_extras
+from ._exceptions import IncompleteStreamError, SluiceError
+from ._multipart import (
+    FileSource,
+    MultipartBody,
+    aclose_iterator,
+    extension_for,
+    guess_mime_type,
+    open_source,
+    send_multipart,
+    with_beta,
+)
+from ._pagination import AsyncPaginator, cursor_pages
+from ._stream import _exhaust
+
+if TYPE_CHECKING:
+    from ._client import AsyncClient
+
+__all__ = [
+    "FILES_BETA",
+    "MAX_FILE_SIZE",
+    "DeletedFile",
+    "FileDownload",
+    "FileMetadata",
+    "FileScope",
+    "Files",
+]
+
+#: The ``anthropic-beta`` value the Files API requires.
+FILES_BETA: Final = "files-api-2025-04-14"
+#: The largest file the Files API stores: 500 MB (read as MiB, so that no file the API
+#: accepts is refused here; a file between 500 * 10**6 and 500 * 2**20 bytes is left
+#: for the API to judge).
+MAX_FILE_SIZE: Final = 500 * 1024 * 1024
+#: Bytes per write when :meth:`Files.download_to` saves a file.
+DOWNLOAD_CHUNK_SIZE: Final = 256 * 1024
+
+
+class FileScope(Wire, kw_only=True, tag=False):
+    """What a file belongs to, when it was created in a context (e.g. a session)."""
+
+    id: str
+    type: str
+
+
+class FileMetadata(Wire, kw_only=True, tag="file"):
+    """A file stored by the Files API.
+
+    Attributes:
+        id: the file id (``file_...``), to reference in messages as a ``file`` source.
+        filename: the name it was uploaded with (the API keeps the last path component).
+        mime_type: its MIME type.
+        size_bytes: its size.
+        created_at: RFC 3339 upload time.
+        downloadable: whether :meth:`Files.download` may fetch it (files made by tools,
+            such as code execution, are; uploaded files are not). ``UNSET`` (falsy)
+            when the API did not say.
+        expires_at, scope: newer fields, ``UNSET`` when the API did not send them.
+
+    Fields this version does not model are kept (``sluice.to_json`` writes them back).
+    """
+
+    type: ClassVar[Literal["file"]] = "file"
+    id: str
+    filename: str
+    mime_type: str
+    size_bytes: int
+    created_at: str
+    downloadable: bool | UnsetType | None = UNSET
+    expires_at: str | UnsetType | None = UNSET
+    scope: FileScope | UnsetType | None = UNSET
+
+
+class DeletedFile(Wire, kw_only=True, tag="file_deleted"):
+    """The answer to a delete: the id of the file that is gone."""
+
+    type: ClassVar[Literal["file_deleted"]] = "file_deleted"
+    id: str
+
+
+_metadata_decoder = msgspec.json.Decoder(FileMetadata)
+_deleted_decoder = msgspec.json.Decoder(DeletedFile)
+_any_decoder = msgspec.json.Decoder()
+
+
+def _file_path(file_id: str) -> str:
+    if not isinstance(file_id, str) or not file_id:
+        raise ValueError(f"expected a non-empty file id, got {file_id!r}")
+    return f"/v1/files/{urllib.parse.quote(file_id, safe='')}"
+
+
+class FileDownload:
+    """The content of a file, streamed: an async iterator of ``bytes`` chunks.
+
+    Use it as ``async with client.files.download(file_id) as content:`` and ``async for
+    chunk in content``. The request is sent on enter (or on the first ``__anext__``
+    without ``async with``); leaving the block, :meth:`aclose`, or reading to the end
+    releases the connection, on asyncio and trio alike. Breaking out of a bare ``async for``
+    leaves the connection to the garbage collector: prefer ``async with``.
+
+    Attributes:
+        response: the ``httpx.Response`` being read, once the request was sent.
+        bytes_received: how many bytes were delivered so far.
+    """
+
+    def __init__(
+        self,
+        send: Callable[[], Awaitable[httpx.Response]],
+        *,
+        file_id: str,
+        chunk_size: int | None = None,
+    ) -> None:
+        if chunk_size is not None and chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+        self._send = send
+        self.file_id = file_id
+        self._chunk_size = chunk_size
+        self.response: httpx.Response | None = None
+        self.bytes_received = 0
+        self._iterator = self._iter_bytes()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<FileDownload {self.file_id} {state}, {self.bytes_received} bytes>"
+
+    @property
+    def mime_type(self) -> str | None:
+        """The response's ``Content-Type`` (``None`` before the request is sent)."""
+        return None if self.response is None else self.response.headers.get("content-type")
+
+    @property
+    def size(self) -> int | None:
+        """The ``Content-Length`` of the file, when the response announced it."""
+        if self.response is None:
+            return None
+        length = self.response.headers.get("content-length")
+        return int(length) if length is not None and length.isdigit() else None
+
+    @property
+    def request_id(self) -> str | None:
+        """The ``request-id`` of the response (``None`` before it is sent)."""
+        return None if self.response is None else self.response.headers.get("request-id")
+
+    async def __aenter__(self) -> FileDownload:
+        await self._open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> AsyncGenerator[bytes, None]:
+        return self._iterator
+
+    async def __anext__(self) -> bytes:
+        return await self._iterator.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection. Safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._iterator.aclose()
+        finally:
+            if self.response is not None:
+                with anyio.CancelScope(shield=True):
+                    await self.response.aclose()
+
+    async def _open(self) -> httpx.Response:
+        if self._closed:
+            raise SluiceError("this download is closed; call download() again")
+        if self.response is None:
+            self.response = await self._send()
+        return self.response
+
+    async def _iter_bytes(self) -> AsyncGenerator[bytes, None]:
+        response = await self._open()
+        # httpx's byte iterator is an async generator too: close it explicitly, or trio
+        # warns that it was garbage collected unfinished when we stop early.
+        chunks = response.aiter_bytes(self._chunk_size)
+        try:
+            try:
+                async for chunk in chunks:
+                    self.bytes_received += len(chunk)
+                    yield chunk
+            except httpx.TransportError as exc:
+                raise IncompleteStreamError(
+                    f"the connection failed after {self.bytes_received} bytes of file "
+                    f"{self.file_id} ({type(exc).__name__}: {exc}); download it again"
+                ) from exc
+        finally:
+            with anyio.CancelScope(shield=True):
+                await response.aclose()
+                await _exhaust(chunks)
+
+
+class Files:
+    """``client.files``: upload, list, inspect, download and delete files (Files API beta).
+
+    Args:
+        client: the :class:`~sluice.AsyncClient` that sends the requests. Every request
+            carries the ``files-api-2025-04-14`` beta header.
+
+    Every method raises :class:`~sluice.APIError` subclasses for error statuses (e.g.
+    :class:`~sluice.NotFoundError` for an unknown file id) and
+    :class:`~sluice.APIConnectionError` when the API cannot be reached.
+    """
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    def _betas(self, betas: Sequence[str]) -> tuple[str, ...]:
+        return with_beta(self._client, FILES_BETA, betas)
+
+    async def upload(
+        self,
+        file: FileSource,
+        *,
+        filename: str | None = None,
+        mime_type: str | None = None,
+        betas: Sequence[str] = (),
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> FileMetadata:
+        """Upload a file; returns its metadata (use ``.id`` in messages).
+
+        The body is streamed: a path is read from disk chunk by chunk (again on a retry),
+        an async iterable is sent as it yields (once: such an upload is not retried).
+
+        Args:
+            file: a path (``str`` or ``os.PathLike``), ``bytes``, or an async iterable
+                of ``bytes``.
+            filename: the name to store; defaults to the path's last component, else
+                ``upload`` plus an extension for the MIME type (``upload.pdf``).
+            mime_type: the part's ``Content-Type``; guessed from the filename's extension,
+                else from the content (PDF, PNG, JPEG, GIF, WEBP, text) by default.
+
+        Raises:
+            UploadError: the file is empty, larger than :data:`MAX_FILE_SIZE` (for an
+                async iterable: found out while sending, which aborts the upload), not a
+                regular file, or changed size while it was read.
+            TypeError: ``file`` is none of the accepted kinds.
+        """
+        if filename is not None and not filename:
+            raise ValueError("filename must not be empty")
+        source, head, disk_name, iterator = await open_source(
+            file, limit=MAX_FILE_SIZE, name=filename
+        )
+        try:
+            name = filename or disk_name
+            complete = source.size is not None and source.size == len(head)
+            content_type = mime_type or guess_mime_type(name, head, complete=complete)
+            if name is None:
+                name = "upload" + extension_for(content_type)
+            body = MultipartBody()
+            body.add_file("file", name, content_type, source)
+            response = await send_multipart(
+                self._client,
+                "/v1/files",
+                body,
+                betas=self._betas(betas),
+                extra_headers=extra_headers,
+            )
+        finally:
+            if iterator is not None:
+                await aclose_iterator(iterator)
+        return _decode_metadata(response)
+
+    def list(
+        self,
+        *,
+        limit: int | None = None,
+        after_id: str | None = None,
+        before_id: str | None = None,
+        betas: Sequence[str] = (),
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> AsyncPaginator[FileMetadata]:
+        """Every file of the workspace, most recent first, fetched page by page.
+
+        Args:
+            limit: files per page (the API's default is 20, its maximum 1000).
+            after_id: start after this file id (the next page forward).
+            before_id: start before this file id; iteration then goes backward.
+
+        Nothing is sent until iteration starts.
+        """
+        fetch = cursor_pages(
+            self._client,
+            "/v1/files",
+            FileMetadata,
+            betas=self._betas(betas),
+            headers=extra_headers,
+        )
+        return AsyncPaginator(fetch, {"limit": limit, "after_id": after_id, "before_id": before_id})
+
+    async def retrieve_metadata(
+        self,
+        file_id: str,
+        *,
+        betas: Sequence[str] = (),
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> FileMetadata:
+        """The metadata of one file.
+
+        Raises:
+            NotFoundError: no such file.
+            ValueError: ``file_id`` is empty.
+        """
+        response = await self._client._call(
+            "GET", _file_path(file_id), headers=extra_headers, betas=self._betas(betas)
+        )
+        return _decode_metadata(response)
+
+    def download(
+        self,
+        file_id: str,
+        *,
+        chunk_size: int | None = None,
+        betas: Sequence[str] = (),
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> FileDownload:
+        """Stream the content of a file::
+
+            async with client.files.download(file_id) as content:
+                async for chunk in content:
+                    ...
+
+        Args:
+            file_id: a file with ``downloadable`` true (made by a tool such as code
+                execution; the API refuses to send back files that were uploaded).
+            chunk_size: re-chunk to this many bytes per item; ``None`` gives the chunks
+                as the network delivers them.
+
+        Raises (on enter or first iteration): :class:`~sluice.NotFoundError`,
+        :class:`~sluice.BadRequestError` for a file that is not downloadable. While
+        iterating: :class:`~sluice.IncompleteStreamError` if the connection fails.
+        """
+        path = _file_path(file_id) + "/content"
+        client = self._client
+        headers = {"accept": "application/binary", **(extra_headers or {})}
+        all_betas = self._betas(betas)
+
+        async def send() -> httpx.Response:
+            return await client._call("GET", path, headers=headers, betas=all_betas, stream=True)
+
+        return FileDownload(send, file_id=file_id, chunk_size=chunk_size)
+
+    async def download_to(
+        self,
+        file_id: str,
+        path: str | os.PathLike[str],
+        *,
+        chunk_size: int = DOWNLOAD_CHUNK_SIZE,
+        betas: Sequence[str] = (),
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> int:
+        """Save the content of a file to ``path``, chunk by chunk; returns the byte count.
+
+        The bytes go to a hidden temporary file next to ``path``, which replaces ``path``
+        only once the download is complete: a failed or cancelled download leaves no
+        partial file behind and does not clobber an existing one.
+
+        Raises: as :meth:`download`; ``OSError`` if the file cannot be written.
+        """
+        target = anyio.Path(path)
+        partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+        download = self.download(
+            file_id, chunk_size=chunk_size, betas=betas, extra_headers=extra_headers
+        )
+        async with download:
+            try:
+                async with await anyio.open_file(partial, "wb") as out:
+                    async for chunk in download:
+                        await out.write(chunk)
+                await partial.replace(target)
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await partial.unlink(missing_ok=True)
+                raise
+        return download.bytes_received
+
+    async def delete(
+        self,
+        file_id: str,
+        *,
+        betas: Sequence[str] = (),
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> DeletedFile:
+        """Delete a file; messages can no longer reference it.
+
+        Raises:
+            NotFoundError: no such file.
+        """
+        response = await self._client._call(
+            "DELETE", _file_path(file_id), headers=extra_headers, betas=self._betas(betas)
+        )
+        deleted = _deleted_decoder.decode(response.content)
+        client_module._attach_info(deleted, response)
+        return deleted
+
+
+def _decode_metadata(response: httpx.Response) -> FileMetadata:
+    metadata = _metadata_decoder.decode(response.content)
+    raw: Any = _any_decoder.decode(response.content)
+    _attach_extras(metadata, raw)
+    client_module._attach_info(metadata, response)
+    return metadata
