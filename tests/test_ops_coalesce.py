@@ -60,8 +60,10 @@ class Boom(Exception):
 class Source:
     """An async generator of events that records what was pulled and when it finished.
 
-    Each event is preceded by a checkpoint (as a network read would be) and by ``hook``.
-    ``then`` is what happens after the events: ``"end"``, ``"hang"`` or an exception.
+    Each event is preceded by ``hook`` (called with its position) and a checkpoint (as a
+    network read would be); ``arrived`` records when each event was handed to the reader.
+    ``then`` is what happens after the events, once ``hook(len(events))`` returned:
+    ``"end"``, ``"hang"`` or an exception.
     """
 
     def __init__(
@@ -75,6 +77,7 @@ class Source:
         self.then = then
         self.hook = hook
         self.pulled = 0
+        self.arrived: list[float] = []
         self.hanging = False
         self.closed = False
         self.gen = self._run()
@@ -92,7 +95,10 @@ class Source:
                     await self.hook(position)
                 await anyio.lowlevel.checkpoint()
                 self.pulled += 1
+                self.arrived.append(anyio.current_time())
                 yield event
+            if self.hook is not None:
+                await self.hook(len(self.events))
             if self.then == "hang":
                 self.hanging = True
                 await anyio.sleep_forever()
@@ -155,12 +161,35 @@ def deltas(events: list[Event]) -> list[ContentBlockDelta]:
     return [e for e in events if isinstance(e, ContentBlockDelta)]
 
 
+def text_of(event: Event) -> str:
+    """The text of a text delta."""
+    assert isinstance(event, ContentBlockDelta) and isinstance(event.delta, TextDelta)
+    return event.delta.text
+
+
+async def until_held(stream: CoalescedEvents) -> None:
+    """Wait until the consumer holds the only buffered delta back for more pieces."""
+    with anyio.fail_after(10):
+        while not stream._holding:
+            await anyio.lowlevel.checkpoint()
+
+
+def ticking_source(count: int, *, every: float = 0.001) -> Source:
+    """A text block of ``count`` four-character deltas, one every ``every`` seconds."""
+
+    async def tick(position: int) -> None:
+        if 2 <= position < 2 + count:
+            await anyio.sleep(every)
+
+    return Source(text_stream([f"{i:04d}" for i in range(count)]), hook=tick)
+
+
 # -- tests ------------------------------------------------------------------------------------
 
 
 class TestMerging:
-    async def test_a_consumer_that_keeps_up_gets_every_delta_unmerged(self) -> None:
-        """When each event is taken before the next arrives, the output is the input, object for object."""
+    async def test_with_max_latency_0_a_consumer_that_keeps_up_gets_every_delta(self) -> None:
+        """max_latency=0 holds nothing back: each event taken before the next arrives comes out as is."""
         events = events_of("thinking.sse")
         taken = [anyio.Event() for _ in events]
 
@@ -170,11 +199,32 @@ class TestMerging:
 
         out: list[Event] = []
         with anyio.fail_after(10):
-            async with coalesce(Source(events, hook=after_previous_taken)) as stream:
+            source = Source(events, hook=after_previous_taken)
+            async with coalesce(source, max_latency=0) as stream:
                 async for event in stream:
                     taken[len(out)].set()
                     out.append(event)
         assert len(out) == len(events)
+        assert all(a is b for a, b in zip(out, events, strict=True))
+
+    async def test_a_source_that_waits_for_the_consumer_is_delayed_only_by_max_latency(
+        self,
+    ) -> None:
+        """A held delta nothing can join is handed out at max_latency, so the stream still flows."""
+        events = events_of("thinking.sse")
+        taken = [anyio.Event() for _ in events]
+
+        async def after_previous_taken(position: int) -> None:
+            if 0 < position < len(events):
+                await taken[position - 1].wait()
+
+        out: list[Event] = []
+        with anyio.fail_after(10):
+            source = Source(events, hook=after_previous_taken)
+            async with coalesce(source, max_latency=0.01) as stream:
+                async for event in stream:
+                    taken[len(out)].set()
+                    out.append(event)
         assert all(a is b for a, b in zip(out, events, strict=True))
 
     async def test_deltas_merge_while_the_consumer_is_busy(self) -> None:
@@ -205,20 +255,124 @@ class TestMerging:
         assert merged.index == 0
         assert merged.delta.text == "".join(pieces)
 
-    async def test_a_merged_delta_is_handed_out_as_soon_as_asked(self) -> None:
-        """Nothing waits for more pieces: with the upstream silent, the merge so far comes at once."""
+    @pytest.mark.parametrize("max_latency", [0.05, 0.2])
+    async def test_a_delta_that_could_still_grow_is_held_for_max_latency(
+        self, max_latency: float
+    ) -> None:
+        """With the upstream silent, the merge comes out max_latency after its first piece, not before."""
         events = text_stream(["a", "b", "c", "d", "e"])[:-3]  # the block never stops
         source = Source(events, then="hang")
-        async with coalesce(source, max_latency=3600) as stream:
+        async with coalesce(source, max_latency=max_latency) as stream:
             assert await anext(stream) is events[0]
+            assert await anext(stream) is events[1]
             with anyio.fail_after(10):
                 while not source.hanging:
                     await anyio.lowlevel.checkpoint()
-            with anyio.fail_after(1):  # far below max_latency
+                merged = await anext(stream)
+            held = anyio.current_time() - source.arrived[2]
+        assert text_of(merged) == "abcde"
+        # The lower bound is exact (the reader notes the arrival after the source does);
+        # the upper one is deliberately loose: this is not a speed test.
+        assert max_latency <= held < max_latency + 0.5
+        assert source.closed
+
+    async def test_a_fast_consumer_gets_batched_deltas(self) -> None:
+        """Deltas arriving every millisecond reach a consumer that keeps up as far fewer deltas."""
+        source = ticking_source(200)
+        with anyio.fail_after(10):
+            async with coalesce(source, max_latency=0.05) as stream:
+                out = [event async for event in stream]
+        texts = [text_of(d) for d in deltas(out)]
+        assert len(texts) < 200 / 3
+        assert "".join(texts) == "".join(text_of(d) for d in deltas(source.events))
+
+    async def test_a_merge_is_never_held_longer_than_max_latency(self) -> None:
+        """Each delta reaches a consumer that keeps up within max_latency of its first piece (loose bound)."""
+        max_latency = 0.05
+        source = ticking_source(200)
+        handed: list[tuple[Event, float]] = []
+        with anyio.fail_after(10):
+            async with coalesce(source, max_latency=max_latency) as stream:
+                async for event in stream:
+                    handed.append((event, anyio.current_time()))
+        received = 0  # pieces handed out so far; each piece is four characters
+        for event, at in handed:
+            if isinstance(event, ContentBlockDelta):
+                first_arrived = source.arrived[2 + received]
+                assert at - first_arrived < max_latency + 0.5
+                received += len(text_of(event)) // 4
+        assert received == 200
+
+    @pytest.mark.parametrize(
+        "behind",
+        [
+            ContentBlockStop(index=0),
+            Ping(),
+            ContentBlockDelta(index=1, delta=TextDelta(text="x")),
+            ContentBlockDelta(index=0, delta=ThinkingDelta(thinking="x")),
+        ],
+        ids=["block-stop", "ping", "other-block", "other-kind"],
+    )
+    async def test_an_event_behind_a_held_merge_flushes_it(self, behind: Event) -> None:
+        """Anything that cannot merge, arriving behind a held delta, hands the delta out at once."""
+        events = [*text_stream(["a", "b", "c"])[:-3], behind]
+        got_merge = anyio.Event()
+
+        async def when_held(position: int) -> None:
+            if position == len(events) - 1:
+                await until_held(stream)
+            elif position == len(events):  # end only once the merge is out, to flush `behind`
+                await got_merge.wait()
+
+        source = Source(events, hook=when_held)
+        async with coalesce(source, max_latency=3600) as stream:
+            with anyio.fail_after(10):  # far below max_latency
+                assert await anext(stream) is events[0]
                 assert await anext(stream) is events[1]
                 merged = await anext(stream)
-        assert isinstance(merged, ContentBlockDelta) and isinstance(merged.delta, TextDelta)
-        assert merged.delta.text == "abcde"
+                got_merge.set()
+                assert [event async for event in stream] == [behind]
+        assert text_of(merged) == "abc"
+
+    async def test_a_held_merge_that_reaches_max_chars_is_handed_out(self) -> None:
+        """A held delta that fills up to max_chars can grow no more and is handed out at once."""
+        events = text_stream(["abcde", "fghij", "k"])[:-3]
+
+        async def when_held(position: int) -> None:
+            if position == 3:  # the second piece, which fills the first to max_chars
+                await until_held(stream)
+
+        source = Source(events, then="hang", hook=when_held)
+        async with coalesce(source, max_latency=3600, max_chars=10) as stream:
+            with anyio.fail_after(10):  # far below max_latency
+                assert await anext(stream) is events[0]
+                assert await anext(stream) is events[1]
+                merged = await anext(stream)
+        assert text_of(merged) == "abcdefghij"
+
+    @pytest.mark.parametrize("then", ["end", "error"])
+    async def test_upstream_end_or_failure_flushes_a_held_merge(self, then: str) -> None:
+        """When the upstream ends or fails, the held delta is handed out at once, before the error."""
+        events = text_stream(["a", "b", "c"])[:-3]
+
+        async def when_held(position: int) -> None:
+            if position == len(events):
+                await until_held(stream)
+
+        ending: str | BaseException = "end" if then == "end" else Boom("connection reset")
+        source = Source(events, then=ending, hook=when_held)
+        async with coalesce(source, max_latency=3600) as stream:
+            with anyio.fail_after(10):  # far below max_latency
+                assert await anext(stream) is events[0]
+                assert await anext(stream) is events[1]
+                merged = await anext(stream)
+                assert text_of(merged) == "abc"
+                if then == "end":
+                    with pytest.raises(StopAsyncIteration):
+                        await anext(stream)
+                else:
+                    with pytest.raises(Boom, match="connection reset"):
+                        await anext(stream)
         assert source.closed
 
     @pytest.mark.parametrize("name", COMPLETE)
@@ -398,13 +552,14 @@ class TestErrorsAndClosing:
 
     async def test_cancelling_the_consumer_at_every_point_closes_upstream(self) -> None:
         """Cancelling the consumer's scope after any number of events leaves no open source."""
+        # max_latency=0: the consumer keeps up, so it sees every event and every cut point.
         events = events_of("thinking.sse")
         for cut in range(len(events) + 1):
             source = Source(events, then="hang")
             with anyio.CancelScope() as scope:
                 if cut == 0:
                     scope.cancel()
-                async with coalesce(source) as stream:
+                async with coalesce(source, max_latency=0) as stream:
                     seen = 0
                     async for _ in stream:
                         seen += 1
@@ -413,6 +568,24 @@ class TestErrorsAndClosing:
                             await anyio.lowlevel.checkpoint()
             assert scope.cancelled_caught, cut
             assert source.closed, cut
+
+    async def test_cancelling_the_consumer_while_it_holds_a_merge_closes_upstream(self) -> None:
+        """Cancellation reaches a consumer holding a delta back, and the source is closed."""
+        events = text_stream(["a", "b", "c"])[:-3]
+        source = Source(events, then="hang")
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+                async with coalesce(source, max_latency=3600) as stream:
+
+                    async def cancel_when_held() -> None:
+                        await until_held(stream)
+                        tg.cancel_scope.cancel()
+
+                    tg.start_soon(cancel_when_held)
+                    async for _ in stream:
+                        pass
+        assert tg.cancel_scope.cancelled_caught
+        assert source.closed
 
     async def test_moving_on_after_a_deadline_closes_upstream(self) -> None:
         """A deadline expiring while the consumer waits on a silent upstream closes it."""
@@ -436,7 +609,12 @@ class TestErrorsAndClosing:
 
     @pytest.mark.parametrize(
         ("options", "match"),
-        [({"max_latency": 0}, "max_latency"), ({"max_chars": 0}, "max_chars")],
+        [
+            ({"max_latency": -0.01}, "max_latency"),
+            ({"max_latency": float("nan")}, "max_latency"),
+            ({"max_latency": float("inf")}, "max_latency"),
+            ({"max_chars": 0}, "max_chars"),
+        ],
     )
     async def test_rejects_bad_arguments(self, options: dict[str, Any], match: str) -> None:
         """Out-of-range options are refused at the call."""

@@ -67,13 +67,28 @@ class TestCountTokens:
         )
         assert fuller.input_tokens > bare.input_tokens
 
-    async def test_missing_model_is_a_bad_request(
+    async def test_missing_model_is_caught_before_sending(
         self, server: MockAnthropic, client: sluice.AsyncClient
     ) -> None:
-        """The fake validates like the API: no model is a typed 400."""
+        """A request without model raises ParamsError locally; nothing reaches the server."""
         install_count_tokens(server)
-        with pytest.raises(sluice.BadRequestError, match="model"):
+        with pytest.raises(sluice.ParamsError, match="model"):
             await count_tokens(client, messages=MESSAGES)
+        assert server.requests == []
+
+    async def test_fake_validates_like_the_api(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """The fake itself answers a request without model with a typed 400."""
+        install_count_tokens(server)
+        http = client._http
+        response = await http.post(
+            f"{server.base_url}/v1/messages/count_tokens",
+            json={"messages": MESSAGES},
+            headers={"x-api-key": "k", "anthropic-version": "2023-06-01"},
+        )
+        assert response.status_code == 400
+        assert response.json()["error"]["type"] == "invalid_request_error"
 
     async def test_betas_header_and_unknown_fields(
         self, server: MockAnthropic, client: sluice.AsyncClient

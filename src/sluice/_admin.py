@@ -43,9 +43,9 @@ from msgspec import UNSET, UnsetType
 
 # The module, not its names: _client will import this module at its top to wire
 # ``client.admin``, so names are looked up at call time to keep the import acyclic.
-from . import _client as client_module
+from . import _response
 from ._events import Wire, _attach_extras
-from ._exceptions import SluiceError
+from ._exceptions import AdminParamsError
 from ._pagination import AsyncPaginator, cursor_pages
 
 if TYPE_CHECKING:
@@ -87,18 +87,6 @@ __all__ = [
     "WorkspaceMembers",
     "Workspaces",
 ]
-
-
-class AdminParamsError(SluiceError, ValueError):
-    """An Admin API parameter is invalid; raised before any request is sent.
-
-    Attributes:
-        param: the name of the offending parameter (``"limit"``, ``"starting_at"``...).
-    """
-
-    def __init__(self, message: str, *, param: str) -> None:
-        super().__init__(message)
-        self.param = param
 
 
 # ---------------------------------------------------------------------- organization
@@ -589,7 +577,7 @@ class _Resource:
         )
         result = _decoder(kind).decode(response.content)
         _attach_extras(result, _any_decoder.decode(response.content))
-        client_module._attach_info(result, response)
+        _response.attach_info(result, response)
         return result
 
     def _pages(

@@ -22,7 +22,7 @@ import anyio
 import httpx
 import msgspec
 
-from . import _client as client_module
+from . import _response
 from ._events import _UNKNOWN, ErrorDetail, Message, Wire, _attach_extras, decode_message
 from ._exceptions import (
     BatchWaitTimeoutError,
@@ -473,7 +473,7 @@ class Batches:
             "DELETE", _batch_path(batch_id), headers=extra_headers, betas=betas
         )
         deleted = _deleted_decoder.decode(response.content)
-        client_module._attach_info(deleted, response)
+        _response.attach_info(deleted, response)
         return deleted
 
     async def wait(
@@ -593,7 +593,7 @@ class Batches:
         )
         batch = _batch_decoder.decode(response.content)
         _attach_extras(batch, _any_decoder.decode(response.content))
-        client_module._attach_info(batch, response)
+        _response.attach_info(batch, response)
         return batch
 
 

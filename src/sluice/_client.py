@@ -15,26 +15,30 @@ import anyio
 import httpx
 import msgspec
 
+from ._admin import Admin
+from ._batches import Batches
+from ._completions import Completions
 from ._events import Message, decode_message
 from ._exceptions import (
     APIConnectionError,
-    APIError,
     APITimeoutError,
     SluiceError,
-    status_error_class,
 )
-from ._ratelimit import RateLimits
+from ._files import Files
+from ._models import Models
+from ._params import to_request_body, validate_message_params
+from ._response import attach_info, status_error
 from ._retry import retry_delay, should_retry
+from ._skills import Skills
 from ._sse import DEFAULT_MAX_EVENT_SIZE
 from ._stream import MessageStreamManager
+from ._tokens import MessageTokensCount, count_tokens
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
     "AsyncClient",
     "Messages",
-    "ResponseInfo",
-    "response_info",
 ]
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -43,34 +47,6 @@ API_VERSION = "2023-06-01"
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
 
 _json_encode = msgspec.json.Encoder().encode
-_json_decode = msgspec.json.Decoder().decode
-
-
-class ResponseInfo(msgspec.Struct, frozen=True, kw_only=True):
-    """Facts about the HTTP response that carried a result: see :func:`response_info`."""
-
-    status_code: int
-    request_id: str | None
-    rate_limits: RateLimits
-
-
-def response_info(result: object) -> ResponseInfo | None:
-    """The status, ``request-id`` and rate limits of the response a result came from.
-
-    Works for any value a request helper returned (``Message``, ``Model``, a batch...);
-    ``None`` for values that did not come from a response.
-    """
-    info = getattr(result, "__dict__", {}).get("_response_info")
-    return info if isinstance(info, ResponseInfo) else None
-
-
-def _attach_info(result: Any, response: httpx.Response) -> None:
-    # Results are structs with a __dict__ (``dict=True``): the info rides along off-wire.
-    result.__dict__["_response_info"] = ResponseInfo(
-        status_code=response.status_code,
-        request_id=response.headers.get("request-id"),
-        rate_limits=RateLimits.from_headers(response.headers),
-    )
 
 
 class _Secret:
@@ -139,7 +115,18 @@ class AsyncClient:
         self._default_headers = dict(default_headers or {})
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=self.timeout)
+        #: The Messages API: ``stream``, ``create``, ``count_tokens``, ``batches``.
         self.messages = Messages(self)
+        #: The Models API: ``list`` (auto-paginating) and ``get``.
+        self.models = Models(self)
+        #: The Files API (beta header sent automatically).
+        self.files = Files(self)
+        #: Agent Skills (beta header sent automatically), with ``skills.versions``.
+        self.skills = Skills(self)
+        #: The Admin API; needs a client created with an admin key (``sk-ant-admin...``).
+        self.admin = Admin(self)
+        #: The legacy Text Completions API.
+        self.completions = Completions(self)
 
     def __repr__(self) -> str:
         return f"<AsyncClient base_url={str(self.base_url)!r}>"
@@ -278,7 +265,7 @@ class AsyncClient:
                 await anyio.sleep(retry_delay(attempt, response.headers))
                 attempt += 1
                 continue
-            raise _status_error(response)
+            raise status_error(response)
 
 
 def _query_value(value: Any) -> str:
@@ -287,43 +274,13 @@ def _query_value(value: Any) -> str:
     return str(value)
 
 
-def _status_error(response: httpx.Response) -> APIError:
-    body: Any = None
-    error_type: str | None = None
-    message: str = ""
-    try:
-        body = _json_decode(response.content) if response.content else None
-    except msgspec.DecodeError:
-        body = None
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            error_type = error.get("type") if isinstance(error.get("type"), str) else None
-            text = error.get("message")
-            message = text if isinstance(text, str) else ""
-    if not message:
-        text = response.text[:500] if response.content else ""
-        message = f"{response.reason_phrase or 'HTTP error'}: {text}".rstrip(": ")
-    request_id = response.headers.get("request-id")
-    if request_id is None and isinstance(body, dict) and isinstance(body.get("request_id"), str):
-        request_id = body["request_id"]
-    cls = status_error_class(response.status_code, error_type)
-    return cls(
-        message,
-        error_type=error_type,
-        body=body,
-        request_id=request_id,
-        status_code=response.status_code,
-        response=response,
-        rate_limits=RateLimits.from_headers(response.headers),
-    )
-
-
 class Messages:
     """``client.messages``: the Messages API."""
 
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
+        #: The Message Batches API.
+        self.batches = Batches(client)
 
     def stream(
         self,
@@ -335,18 +292,24 @@ class Messages:
         """Stream a message: ``async with client.messages.stream(**params) as stream``.
 
         ``params`` are the Messages API request fields (``model``, ``max_tokens``,
-        ``messages``, ``system``, ``tools``, ``thinking``...), sent as given with
-        ``"stream": true``. The request is sent, with retries, when the block is entered.
+        ``messages``, ``system``, ``tools``, ``thinking``...), as plain values or the
+        typed structs of ``sluice`` (``MessageParam``, ``Tool``, ``ThinkingEnabled``...),
+        sent with ``"stream": true``. The request is sent, with retries, when the block is
+        entered.
 
-        Raises (on enter): :class:`~sluice.APIError` subclasses for HTTP errors,
-        :class:`~sluice.APIConnectionError` when the API cannot be reached.
+        Raises:
+            ParamsError: at once, for parameters the API would reject (checked locally).
+            APIError: on enter, typed by status, for HTTP errors.
+            APIConnectionError: on enter, when the API cannot be reached.
         """
         client = self._client
+        body = to_request_body(params)
+        validate_message_params(body, stream=True, betas=[*client.betas, *betas])
         headers = {"accept": "text/event-stream", **(extra_headers or {})}
         request = client._build(
             "POST",
             "/v1/messages",
-            json={**params, "stream": True},
+            json={**body, "stream": True},
             headers=headers,
             betas=betas,
         )
@@ -365,13 +328,38 @@ class Messages:
     ) -> Message:
         """Create a message without streaming and return it whole.
 
-        Raises: :class:`~sluice.APIError` subclasses, :class:`~sluice.APIConnectionError`.
+        Raises:
+            ParamsError: for parameters the API would reject, before sending; its subclass
+                StreamingRequiredError when ``max_tokens`` is too large for a request that
+                must finish within the non-streaming timeout (use :meth:`stream`).
+            APIError: typed by status. APIConnectionError: the API cannot be reached.
         """
         client = self._client
+        body = to_request_body(params)
+        validate_message_params(
+            body,
+            stream=False,
+            betas=[*client.betas, *betas],
+            allow_long_nonstreaming=client.timeout != DEFAULT_TIMEOUT,
+        )
         request = client._build(
-            "POST", "/v1/messages", json=params, headers=extra_headers, betas=betas
+            "POST", "/v1/messages", json=body, headers=extra_headers, betas=betas
         )
         response = await client._send(request, stream=False)
         message = decode_message(response.content)
-        _attach_info(message, response)
+        attach_info(message, response)
         return message
+
+    async def count_tokens(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        betas: Sequence[str] = (),
+        **params: Any,
+    ) -> MessageTokensCount:
+        """Count the input tokens of a Messages request without creating a message.
+
+        Takes the same fields as :meth:`create` (``model``, ``messages``, ``system``,
+        ``tools``...). Raises :class:`~sluice.APIError` subclasses.
+        """
+        return await count_tokens(self._client, extra_headers=extra_headers, betas=betas, **params)

@@ -21,7 +21,7 @@ import httpx
 import msgspec
 
 # The module, not its names: _client wires this module in at its top (see _models).
-from . import _client as client_module
+from . import _response
 from ._events import ErrorEvent, Ping, Wire, _attach_extras
 from ._exceptions import (
     EventDecodeError,
@@ -317,7 +317,7 @@ class Completions:
         )
         completion = _completion_decoder.decode(response.content)
         _attach_extras(completion, _any_decoder.decode(response.content))
-        client_module._attach_info(completion, response)
+        _response.attach_info(completion, response)
         return completion
 
     def stream(

@@ -18,6 +18,10 @@
     │   └── OverloadedError           529  overloaded_error
     │   (each of these exists in two flavours: raised for an HTTP status, it is also an
     │    APIStatusError; raised for an in-stream `event: error`, it is also an APIStreamError)
+    ├── ParamsError                   request parameters the API would reject (nothing sent)
+    │   ├── StreamingRequiredError    too many max_tokens for a non-streaming request
+    │   └── AdminParamsError          an Admin API parameter is invalid
+    ├── OutputParseError              a structured-output reply does not decode into its type
     ├── PartialJSONError              text fed to the partial-JSON parser is not JSON
     ├── BatchWaitTimeoutError         batches.wait() gave up before the batch ended
     │                                 (also a TimeoutError)
@@ -57,6 +61,7 @@ __all__ = [
     "APIStatusError",
     "APIStreamError",
     "APITimeoutError",
+    "AdminParamsError",
     "AuthenticationError",
     "BadRequestError",
     "BatchWaitTimeoutError",
@@ -68,7 +73,9 @@ __all__ = [
     "IncompleteStreamError",
     "InternalServerError",
     "NotFoundError",
+    "OutputParseError",
     "OverloadedError",
+    "ParamsError",
     "PartialJSONError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -76,6 +83,7 @@ __all__ = [
     "SluiceError",
     "StreamError",
     "StreamIdleTimeoutError",
+    "StreamingRequiredError",
     "SubscriberTooSlowError",
     "ToolInputError",
     "UnexpectedEventError",
@@ -96,6 +104,54 @@ class APIConnectionError(SluiceError):
 
 class APITimeoutError(APIConnectionError):
     """A connect, read, write or pool timeout expired before the response started."""
+
+
+class ParamsError(SluiceError, ValueError):
+    """The request parameters are ones the API would reject; nothing was sent.
+
+    Attributes:
+        field: where the problem is, as a path into the request body
+            (``"max_tokens"``, ``"thinking.budget_tokens"``, ``"tools[2].name"``).
+    """
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class StreamingRequiredError(ParamsError):
+    """A non-streaming request asks for so many tokens that it may outlive the 10-minute timeout.
+
+    Use ``client.messages.stream(...)`` (and ``await stream.final_message()`` for the same
+    ``Message``), or lower ``max_tokens``.
+    """
+
+
+class OutputParseError(SluiceError, ValueError):
+    """The reply's text does not decode into the requested structured-output type.
+
+    Attributes:
+        text: the text that failed to decode (``""`` if the reply had no text block).
+        stop_reason: the reply's ``stop_reason`` (``"max_tokens"`` means it was cut off).
+    """
+
+    def __init__(self, message: str, *, text: str, stop_reason: str | None) -> None:
+        super().__init__(message)
+        self.text = text
+        self.stop_reason = stop_reason
+
+
+class AdminParamsError(ParamsError):
+    """An Admin API parameter is invalid; raised before any request is sent.
+
+    Attributes:
+        param: the name of the offending parameter (``"limit"``, ``"starting_at"``...);
+            the same as ``field``.
+    """
+
+    def __init__(self, message: str, *, param: str) -> None:
+        super().__init__(message, field=param)
+        self.param = param
 
 
 class PartialJSONError(SluiceError, ValueError):

@@ -23,7 +23,7 @@ import httpx
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from . import _client as client_module
+from . import _response
 from ._events import Wire, _attach_extras
 from ._exceptions import IncompleteStreamError, SluiceError
 from ._multipart import (
@@ -426,7 +426,7 @@ class Files:
             "DELETE", _file_path(file_id), headers=extra_headers, betas=self._betas(betas)
         )
         deleted = _deleted_decoder.decode(response.content)
-        client_module._attach_info(deleted, response)
+        _response.attach_info(deleted, response)
         return deleted
 
 
@@ -434,5 +434,5 @@ def _decode_metadata(response: httpx.Response) -> FileMetadata:
     metadata = _metadata_decoder.decode(response.content)
     raw: Any = _any_decoder.decode(response.content)
     _attach_extras(metadata, raw)
-    client_module._attach_info(metadata, response)
+    _response.attach_info(metadata, response)
     return metadata

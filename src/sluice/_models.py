@@ -15,7 +15,7 @@ from msgspec import UNSET, UnsetType
 
 # The module, not its names: _client imports this module at its top to wire
 # ``client.models``, so names are looked up at call time to keep the import acyclic.
-from . import _client as client_module
+from . import _response
 from ._events import Wire, _attach_extras
 from ._pagination import AsyncPaginator, cursor_pages
 
@@ -116,5 +116,5 @@ class Models:
         )
         model = _model_decoder.decode(response.content)
         _attach_extras(model, _any_decoder.decode(response.content))
-        client_module._attach_info(model, response)
+        _response.attach_info(model, response)
         return model

@@ -37,7 +37,7 @@ import anyio
 import httpx
 
 # The module, not its names: _client may import the resources that import this module.
-from . import _client as client_module
+from . import _response
 from ._exceptions import APIConnectionError, APITimeoutError, UploadError
 
 if TYPE_CHECKING:
@@ -514,5 +514,5 @@ async def _send_once(request: httpx.Request, client: AsyncClient) -> httpx.Respo
     finally:
         await response.aclose()
     if not response.is_success:
-        raise client_module._status_error(response)
+        raise _response.status_error(response)
     return response

@@ -26,7 +26,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from ._events import Citation, ContentBlock, Message, TextBlock, Wire
-from ._exceptions import SluiceError
+from ._exceptions import OutputParseError, ParamsError, StreamingRequiredError
 from ._serialize import to_builtins as _wire_to_builtins
 
 __all__ = [
@@ -89,41 +89,6 @@ __all__ = [
 _T = TypeVar("_T")
 
 # ------------------------------------------------------------------------------- errors
-
-
-class ParamsError(SluiceError, ValueError):
-    """The request parameters are ones the API would reject; nothing was sent.
-
-    Attributes:
-        field: where the problem is, as a path into the request body
-            (``"max_tokens"``, ``"thinking.budget_tokens"``, ``"tools[2].name"``).
-    """
-
-    def __init__(self, message: str, *, field: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class StreamingRequiredError(ParamsError):
-    """A non-streaming request asks for so many tokens that it may outlive the 10-minute timeout.
-
-    Use ``client.messages.stream(...)`` (and ``await stream.final_message()`` for the same
-    ``Message``), or lower ``max_tokens``.
-    """
-
-
-class OutputParseError(SluiceError, ValueError):
-    """The reply's text does not decode into the requested structured-output type.
-
-    Attributes:
-        text: the text that failed to decode (``""`` if the reply had no text block).
-        stop_reason: the reply's ``stop_reason`` (``"max_tokens"`` means it was cut off).
-    """
-
-    def __init__(self, message: str, *, text: str, stop_reason: str | None) -> None:
-        super().__init__(message)
-        self.text = text
-        self.stop_reason = stop_reason
 
 
 # ------------------------------------------------------------------------------ structs

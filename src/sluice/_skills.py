@@ -25,7 +25,7 @@ import anyio
 import httpx
 import msgspec
 
-from . import _client as client_module
+from . import _response
 from ._events import Wire, _attach_extras
 from ._exceptions import UploadError
 from ._multipart import (
@@ -135,7 +135,7 @@ _decoders: dict[type[Any], msgspec.json.Decoder[Any]] = {
 def _decode(cls: type[W], response: httpx.Response) -> W:
     value: W = _decoders[cls].decode(response.content)
     _attach_extras(value, _any_decoder.decode(response.content))
-    client_module._attach_info(value, response)
+    _response.attach_info(value, response)
     return value
 
 

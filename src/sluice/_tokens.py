@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 # The module, not its names: _client wires this module in at its top (see _models).
-from . import _client as client_module
+from . import _response
 from ._events import Wire, _attach_extras
+from ._params import to_request_body, validate_count_tokens_params
 
 if TYPE_CHECKING:
     from ._client import AsyncClient
@@ -49,15 +50,18 @@ async def count_tokens(
         client: the client that sends the request.
         extra_headers: extra request headers.
         betas: values for the ``anthropic-beta`` header.
-        params: the request fields, sent as given (``model``, ``messages``...).
+        params: the request fields (``model``, ``messages``...), values or typed structs.
 
-    Raises: :class:`~sluice.APIError` subclasses (e.g. :class:`~sluice.BadRequestError`
+    Raises: :class:`~sluice.ParamsError` for fields the API would reject (before sending),
+    :class:`~sluice.APIError` subclasses (e.g. :class:`~sluice.BadRequestError`
     for an invalid request), :class:`~sluice.APIConnectionError`.
     """
+    body = to_request_body(params)
+    validate_count_tokens_params(body, betas=[*client.betas, *betas])
     response = await client._call(
-        "POST", "/v1/messages/count_tokens", json=params, headers=extra_headers, betas=betas
+        "POST", "/v1/messages/count_tokens", json=body, headers=extra_headers, betas=betas
     )
     count = _count_decoder.decode(response.content)
     _attach_extras(count, _any_decoder.decode(response.content))
-    client_module._attach_info(count, response)
+    _response.attach_info(count, response)
     return count

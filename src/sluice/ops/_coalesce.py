@@ -1,17 +1,35 @@
-"""Coalescing: a slow consumer gets fewer, larger deltas, and never an unbounded backlog.
+"""Coalescing for UIs: fewer, larger deltas, bounded in latency and size, never a backlog.
 
 :func:`coalesce` reads the upstream eagerly in a background task into a small buffer of
-:data:`BUFFER_SLOTS` items. A consumer that asks for the next event gets the oldest item at
-once. While it is busy, each new text, thinking or tool-input delta that continues the last
-buffered delta (same block, same delta type) is merged into it instead of taking a slot,
-up to ``max_chars`` per merged delta. Everything else (block start and stop, signatures,
-citations, ``message_delta``, pings, errors, unknown events) keeps its own slot, in order,
-and ends the merge before it. When every slot is taken the reader stops reading, which
-pushes back on the HTTP read.
+:data:`BUFFER_SLOTS` entries. Each new text, thinking or tool-input delta that continues the
+last buffered entry (a delta of the same block and the same delta type) is merged into it
+instead of taking a slot, up to ``max_chars`` characters per merged delta. Everything else
+(block start and stop, signatures, citations, ``message_delta``, pings, errors, unknown
+events) keeps its own slot, in order, and ends the merge before it. When every slot is taken
+the reader stops reading, which pushes back on the HTTP read.
 
-Cost is linear: a merged delta keeps its pieces in a list and joins them once, when it is
-handed out. Merging never reorders or drops anything: the concatenation of the text the
-consumer receives equals the text the API sent, block by block.
+A consumer that asks for the next event gets the oldest entry at once, except when that
+entry is a delta with nothing behind it, so that it could still grow. Such a delta is held
+back to let more pieces merge into it, and handed out as soon as one of these happens:
+
+- ``max_latency`` seconds have passed since its *first* piece arrived from upstream;
+- it holds ``max_chars`` characters;
+- any other event arrives behind it: a non-mergeable event, a delta of another block or
+  another delta type, or a piece that would take it over ``max_chars``;
+- the upstream ends or fails, or the stream is closed.
+
+So a consumer that keeps up (a UI repainting as fast as it can) gets at most about one
+delta of a block per ``max_latency`` seconds; a slower consumer gets everything that merged
+while it was busy, without waiting, since by then the merge is usually older than
+``max_latency`` or has something behind it; and nothing is ever held back longer than
+``max_latency`` after its first piece arrived (a consumer can only add its own delay).
+``max_latency=0`` holds nothing back: deltas merge only while the consumer is busy.
+
+Memory is bounded: :data:`BUFFER_SLOTS` entries of at most ``max_chars`` characters each
+(a single delta larger than that is kept whole), plus one event held by the reader. Cost is
+linear: a merged delta keeps its pieces in a list and joins them once, when it is handed
+out. Merging never reorders or drops anything: the concatenation of the text the consumer
+receives equals the text the API sent, block by block.
 
 The module also holds what the operators with a background task share (the merge buffer
 entries, the wake-ups, :class:`BackgroundReader`); ``controlled`` builds on them.
@@ -19,6 +37,7 @@ entries, the wake-ups, :class:`BackgroundReader`); ``controlled`` builds on them
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator
 from types import TracebackType
@@ -45,28 +64,39 @@ BUFFER_SLOTS = 16
 def coalesce(
     source: AsyncIterable[Event], *, max_latency: float = 0.05, max_chars: int = 4096
 ) -> CoalescedEvents:
-    """Merge adjacent deltas of one block while the consumer is busy.
+    """Merge adjacent deltas of one block, bounded in latency and size, for UIs.
 
     An async context manager: entering it starts the reader task, leaving it (even by
     ``break``, an error or cancellation) stops the reader and closes the upstream, which
     releases the HTTP connection. What it gives is an async iterator of events::
 
-        async with ops.coalesce(stream) as events:
+        async with ops.coalesce(stream, max_latency=0.05) as events:
             async for event in events:
-                await render(event)   # slow: gets fewer, larger text deltas
+                await render(event)   # at most ~20 text repaints a second, fewer if slow
 
-    A consumer that keeps up gets every delta as it came; one that falls behind gets, on
-    each ``__anext__``, everything that arrived for the current block meanwhile as one
-    delta. Merged deltas are ``ContentBlockDelta`` events with a ``TextDelta``,
-    ``ThinkingDelta`` or ``InputJSONDelta`` of the same index, exactly like the originals;
-    a delta that was not merged is handed out as the very object received.
+    Adjacent text, thinking or tool-input deltas of the same block and delta type are
+    merged into one; every other event is handed out as received, in order, and ends the
+    merge before it. A delta the consumer asks for while nothing is buffered behind it is
+    held back for more pieces, but never longer than ``max_latency`` seconds after its first
+    piece arrived; it is handed out at once when it reaches ``max_chars``, when any other
+    event arrives behind it, or when the upstream ends or fails. A delta that has something
+    behind it, or is already older than ``max_latency``, is handed out at once. So a fast
+    consumer gets about one delta per ``max_latency`` per block, and a slow one gets, on each
+    ``__anext__``, everything that arrived for the current block meanwhile as one delta.
+
+    Merged deltas are ``ContentBlockDelta`` events with a ``TextDelta``, ``ThinkingDelta``
+    or ``InputJSONDelta`` of the same index, exactly like the originals; a delta that was
+    not merged is handed out as the very object received. No text is lost or reordered:
+    the text handed out for a block, concatenated, is the text received. Memory stays
+    within :data:`BUFFER_SLOTS` entries of at most ``max_chars`` characters, plus one event;
+    when they are full the reader stops reading (backpressure on the HTTP read).
 
     Args:
         source: the events, e.g. a ``MessageStream`` or another operator.
-        max_latency: the longest time, in seconds, a merged delta may be held back after its
-            first piece arrived (> 0). Nothing is ever held back to wait for more pieces:
-            the merged delta is handed out as soon as the consumer asks, with whatever it
-            holds then, so a delta waits only for the consumer itself.
+        max_latency: the longest time, in seconds, a delta that could still grow is held
+            back for more pieces, counted from the arrival of its first piece (>= 0 and
+            finite). ``0`` holds nothing back: deltas then merge only while the consumer
+            is busy, and a consumer that keeps up gets every delta as it came.
         max_chars: the most characters merged into one delta (>= 1). A single delta larger
             than this is passed on unsplit.
 
@@ -74,10 +104,12 @@ def coalesce(
         ValueError: an argument is out of range (raised at the call).
 
     Errors raised by the upstream reach the consumer after every event received before
-    them, then the iteration ends.
+    them (a held delta first), then the iteration ends.
     """
-    if not max_latency > 0:
-        raise ValueError(f"max_latency must be a positive number of seconds, not {max_latency!r}")
+    if not (max_latency >= 0 and math.isfinite(max_latency)):
+        raise ValueError(
+            f"max_latency must be a finite number of seconds >= 0, not {max_latency!r}"
+        )
     if max_chars < 1:
         raise ValueError(f"max_chars must be at least 1, not {max_chars!r}")
     return CoalescedEvents(source, max_chars=max_chars, max_latency=max_latency)
@@ -332,10 +364,12 @@ class CoalescedEvents(BackgroundReader):
     def __init__(self, source: AsyncIterable[Event], *, max_chars: int, max_latency: float) -> None:
         super().__init__(source)
         self._max_chars = max_chars
-        # The bound max_latency promises holds by construction: the entry being merged into
-        # is handed out the moment the consumer asks, so nothing here ever holds a delta
-        # back. Kept for the repr and for a future push-style variant.
         self._max_latency = max_latency
+        #: When the first piece of the last buffered entry arrived (``anyio.current_time()``),
+        #: if that entry is a mergeable delta and ``max_latency > 0``; otherwise stale.
+        self._tail_arrived = 0.0
+        #: Whether the consumer is holding back the only buffered entry for more pieces.
+        self._holding = False
 
     def __repr__(self) -> str:
         return (
@@ -356,13 +390,26 @@ class CoalescedEvents(BackgroundReader):
         await checkpoint_if_cancelled()
         buffer = self._buffer
         waited = False
-        while not buffer:
-            if self._done:
+        while True:
+            if buffer:
+                deadline = self._hold_deadline()
+                if deadline is None or deadline <= anyio.current_time():
+                    break
+                # Hold the delta back until the reader adds anything behind it, fills it,
+                # or stops, or until the deadline; then look again. Nothing is yielded here.
+                self._holding = True
+                try:
+                    with anyio.CancelScope(deadline=deadline):
+                        await self._readable.wait()
+                finally:
+                    self._holding = False
+            elif self._done:
                 error, self._error = self._error, None
                 if error is not None:
                     raise error
                 raise StopAsyncIteration
-            await self._readable.wait()
+            else:
+                await self._readable.wait()
             waited = True
         item = buffer.popleft()
         self._writable.notify()
@@ -376,18 +423,47 @@ class CoalescedEvents(BackgroundReader):
         await self._stop_and_wait()
         self._buffer.clear()  # in case the reader had one more event in hand
 
+    def _hold_deadline(self) -> float | None:
+        """Until when the oldest entry may be held back for more pieces, or ``None``.
+
+        Only a delta with nothing behind it can still grow (anything appended after it ends
+        its merge), and only while the reader runs and it is under ``max_chars``.
+        """
+        buffer = self._buffer
+        if len(buffer) != 1 or self._done or not self._max_latency:
+            return None
+        head = buffer[0]
+        if type(head) is Merge:
+            chars = head.chars
+        else:
+            text = mergeable_text(head)  # type: ignore[arg-type]
+            if text is None:
+                return None
+            chars = len(text)
+        if chars >= self._max_chars:
+            return None
+        return self._tail_arrived + self._max_latency
+
     async def _put(self, event: Event) -> bool:
         buffer = self._buffer
+        max_chars = self._max_chars
         text = mergeable_text(event)
-        if text is not None and merge_into_tail(buffer, event, text, self._max_chars):
+        if text is not None and merge_into_tail(buffer, event, text, max_chars):
+            if self._holding and buffer[-1].chars >= max_chars:  # type: ignore[union-attr]
+                self._readable.notify()  # it is full: stop holding it back
             return True
+        # The latency bound counts from when the first piece arrived, not from when room
+        # was found for it.
+        arrived = anyio.current_time() if text is not None and self._max_latency else 0.0
         while len(buffer) >= BUFFER_SLOTS:
             await self._writable.wait()
         if self._stopping:
             return False
         self._append(event)
+        self._tail_arrived = arrived
         if self._readable.notify():
-            # Let the waiting consumer take this event before more is merged into it: a
-            # consumer that keeps up gets the deltas one by one.
+            # Let the waiting consumer look at this event before more is merged into it: it
+            # takes what was held before it, or it takes (or, if max_latency allows, holds)
+            # this one; with max_latency=0, a consumer that keeps up gets deltas one by one.
             await checkpoint()
         return True

@@ -18,13 +18,45 @@ Faults on demand -- ``drop_after``, ``stall_after``, ``inject_error`` and
 :meth:`Reply.drop` -- reproduce broken connections, stalled streams and mid-stream API
 errors deterministically. With pytest and anyio, the ``mock_anthropic`` fixture (from
 ``sluice.testing._pytest_plugin``) yields a started server.
+
+Stateful fakes make it answer the other endpoints like the API does, in memory:
+``install_models``, ``install_batches`` (a :class:`FakeBatches` you can complete),
+``install_count_tokens``, ``install_completions``, ``install_files``, ``install_skills``
+and ``install_admin`` (users, invites, workspaces, keys and usage/cost reports).
 """
 
 from __future__ import annotations
 
+from ._fakes_admin import FakeAdmin as FakeAdmin
+from ._fakes_admin import install_admin as install_admin
+from ._fakes_core import FakeBatches as FakeBatches
+from ._fakes_core import install_batches as install_batches
+from ._fakes_core import install_completions as install_completions
+from ._fakes_core import install_count_tokens as install_count_tokens
+from ._fakes_core import install_models as install_models
+from ._fakes_files import FakeFiles as FakeFiles
+from ._fakes_files import FakeSkills as FakeSkills
+from ._fakes_files import install_files as install_files
+from ._fakes_files import install_skills as install_skills
 from ._server import MockAnthropic as MockAnthropic
 from ._server import RecordedRequest as RecordedRequest
 from ._server import Reply as Reply
 from ._server import serve as serve
 
-__all__ = ["MockAnthropic", "RecordedRequest", "Reply", "serve"]
+__all__ = [
+    "FakeAdmin",
+    "FakeBatches",
+    "FakeFiles",
+    "FakeSkills",
+    "MockAnthropic",
+    "RecordedRequest",
+    "Reply",
+    "install_admin",
+    "install_batches",
+    "install_completions",
+    "install_count_tokens",
+    "install_files",
+    "install_models",
+    "install_skills",
+    "serve",
+]
