@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
 import httpx
@@ -27,7 +27,7 @@ from ._events import (
 from ._exceptions import IncompleteStreamError, StreamError
 from ._ratelimit import RateLimits
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
-from .ops._base import Operator, pipe
+from .ops._base import Operator, Pipeline, pipe
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -95,7 +95,7 @@ class MessageStream:
             if type(event) is ContentBlockDelta and type(event.delta) is TextDelta:
                 yield event.delta.text
 
-    def pipe(self, *stages: Operator) -> AsyncIterator[Any]:
+    def pipe(self, *stages: Operator) -> Pipeline:
         """Run this stream's events through operators, left to right (see ``sluice.ops``).
 
         ``stream.pipe(ops.text_deltas)`` is ``ops.text_deltas(stream)``; closing the result

@@ -16,6 +16,12 @@ Compose by nesting or, left to right, with :func:`pipe` / ``MessageStream.pipe``
                                       ops.text_deltas):
             print(text, end="")
 
+Closing before the first item: Python runs an async generator's ``finally:`` only once it
+has started, so a directly nested operator that is closed before yielding anything cannot
+reach its upstream (the stream's own ``async with`` still releases the connection when it
+exits). A :func:`pipe` (or ``MessageStream.pipe``) has no such gap: closing it closes every
+stage and the source, started or not. Prefer ``pipe`` when you may close early.
+
 Families: views (:func:`accumulate`, :func:`text_deltas`, :func:`thinking_deltas`,
 :func:`text_blocks`, :func:`joined_text`, :func:`citations`), selection (:func:`of_type`,
 :func:`filter_events`, :func:`map_events`, :func:`take_until`), tool calls
@@ -27,6 +33,7 @@ Families: views (:func:`accumulate`, :func:`text_deltas`, :func:`thinking_deltas
 from __future__ import annotations
 
 from ._base import Operator as Operator
+from ._base import Pipeline as Pipeline
 from ._base import aclose_upstream as aclose_upstream
 from ._base import pipe as pipe
 from ._broadcast import Broadcaster as Broadcaster
@@ -70,6 +77,7 @@ __all__ = [
     "ControlledEvents",
     "Operator",
     "Overflow",
+    "Pipeline",
     "SSEEncoder",
     "SlowPolicy",
     "Snapshot",

@@ -18,12 +18,12 @@ hand out a bounded stream instead, so that no generator ever yields inside a tas
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any, TypeAlias
 
 import anyio
 
-__all__ = ["Operator", "aclose_upstream", "pipe"]
+__all__ = ["Operator", "Pipeline", "aclose_upstream", "pipe"]
 
 #: A pipeline stage: takes the upstream iterable, returns the downstream iterator.
 Operator: TypeAlias = Callable[[AsyncIterable[Any]], AsyncIterator[Any]]
@@ -41,8 +41,43 @@ async def aclose_upstream(source: object) -> None:
             await aclose()
 
 
-def pipe(source: AsyncIterable[Any], *stages: Operator) -> AsyncIterator[Any]:
-    """Compose operators left to right: ``pipe(s, a, b)`` is ``b(a(s))``.
+class Pipeline(AsyncIterator[Any]):
+    """The result of :func:`pipe`: iterate it; closing it closes every stage and the source.
+
+    Python runs an async generator's ``finally:`` only once it has started, so closing an
+    operator before its first item would not reach its upstream by itself. A pipeline
+    remembers its stages and, if it is closed before the first item, closes each of them
+    and the source explicitly; after that, closing the last stage is enough, because each
+    started stage closes its own upstream.
+    """
+
+    __slots__ = ("_last", "_source", "_stages", "_started")
+
+    def __init__(self, source: AsyncIterable[Any], stages: list[AsyncIterator[Any]]) -> None:
+        self._source = source
+        self._stages = stages
+        self._last: AsyncIterator[Any] = stages[-1] if stages else aiter(source)
+        self._started = False
+
+    def __aiter__(self) -> Pipeline:
+        return self
+
+    def __anext__(self) -> Awaitable[Any]:
+        self._started = True
+        return self._last.__anext__()
+
+    async def aclose(self) -> None:
+        """Close the last stage, and every earlier stage and the source if none started."""
+        with anyio.CancelScope(shield=True):
+            await aclose_upstream(self._last)
+            if not self._started:
+                for stage in reversed(self._stages[:-1]):
+                    await aclose_upstream(stage)
+                await aclose_upstream(self._source)
+
+
+def pipe(source: AsyncIterable[Any], *stages: Operator) -> Pipeline:
+    """Compose operators left to right: ``pipe(s, a, b)`` iterates like ``b(a(s))``.
 
     Args:
         source: the upstream, e.g. a ``MessageStream``.
@@ -50,11 +85,12 @@ def pipe(source: AsyncIterable[Any], *stages: Operator) -> AsyncIterator[Any]:
             options).
 
     Returns:
-        the last stage's iterator; closing it closes every stage and the source.
+        a :class:`Pipeline`; closing it (``aclose()``, ``contextlib.aclosing``) closes every
+        stage and the source, even before the first item.
     """
-    result: Any = source
+    built: list[AsyncIterator[Any]] = []
+    upstream: Any = source
     for stage in stages:
-        result = stage(result)
-    if not stages:
-        return aiter(result)
-    return result  # type: ignore[no-any-return]
+        upstream = stage(upstream)
+        built.append(upstream)
+    return Pipeline(source, built)

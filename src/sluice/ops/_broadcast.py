@@ -250,7 +250,11 @@ class Broadcaster:
         self._state = "closed"
         self._task_group.cancel_scope.cancel()
         try:
-            return await self._task_group.__aexit__(exc_type, exc, tb)
+            # Exit the task group as if the body succeeded: the reader was cancelled on
+            # purpose, and the body's own exception (or cancellation) must propagate
+            # unchanged, not wrapped in an ExceptionGroup.
+            await self._task_group.__aexit__(None, None, None)
+            return None
         finally:
             # The reader does both in its own `finally`; repeated here (both are idempotent)
             # so that nothing stays open whatever state the reader ended in.

@@ -1053,7 +1053,11 @@ async def _linger(stream: anyio.abc.SocketStream) -> None:
     Closing at once could reset the connection while the response still sits in a send
     buffer (asyncio's transport discards it on abort), losing bytes the client should get.
     """
-    await stream.send_eof()
+    try:
+        await stream.send_eof()
+    except OSError:
+        # The client hung up first (ENOTCONN on trio): nothing left to linger for.
+        return
     with anyio.move_on_after(_LINGER_SECONDS):
         await _wait_for_hang_up(stream)
 
