@@ -11,7 +11,19 @@ import anyio
 import pytest
 
 from _util import load
-from sluice.testing import MockAnthropic, RecordedRequest, Reply
+from sluice import EventStreamDecoder, MessageAccumulator, to_json
+from sluice.testing import (
+    MockAnthropic,
+    RecordedRequest,
+    Reply,
+    install_admin,
+    install_batches,
+    install_completions,
+    install_count_tokens,
+    install_files,
+    install_models,
+    install_skills,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
@@ -19,10 +31,33 @@ BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re
 pytestmark = pytest.mark.anyio
 
 
+def final_message_json(name: str) -> bytes:
+    """The final message of a recorded transcript, as a non-streaming response body."""
+    decoder = EventStreamDecoder()
+    acc = MessageAccumulator()
+    for event in [*decoder.feed(load(name)), *decoder.close()]:
+        acc.feed(event)
+    return to_json(acc.finish())
+
+
 def reply_for(request: RecordedRequest) -> Reply:
-    """Requests that offer tools get a recorded tool-use turn; others a text answer."""
-    wants_tools = isinstance(request.json, dict) and bool(request.json.get("tools"))
-    return Reply.sse(load("tool_use.sse" if wants_tools else "text.sse"))
+    """Tool requests get a recorded tool-use turn, others a text answer; whole or streamed."""
+    body = request.json if isinstance(request.json, dict) else {}
+    name = "tool_use.sse" if body.get("tools") else "text.sse"
+    if body.get("stream"):
+        return Reply.sse(load(name))
+    return Reply.json(final_message_json(name))
+
+
+def install_fakes(server: MockAnthropic) -> None:
+    """Every endpoint family the README shows, answered in memory."""
+    install_models(server)
+    install_batches(server, complete_after=1)
+    install_count_tokens(server)
+    install_completions(server)
+    install_files(server)
+    install_skills(server)
+    install_admin(server)
 
 
 async def run_python(code: str, server: MockAnthropic) -> str:
@@ -30,6 +65,7 @@ async def run_python(code: str, server: MockAnthropic) -> str:
         **os.environ,
         "ANTHROPIC_API_KEY": "sk-readme",
         "ANTHROPIC_BASE_URL": server.base_url,
+        "ANTHROPIC_ADMIN_KEY": "sk-ant-admin-readme",
     }
     result = await anyio.run_process([sys.executable, "-c", code], env=env, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stderr.decode()
@@ -48,6 +84,7 @@ class TestReadme:
     async def test_python_blocks_run(self, index: int) -> None:
         """Each ```python block of the README runs to completion and prints something."""
         async with MockAnthropic(default=reply_for) as server:
+            install_fakes(server)
             out = await run_python(BLOCKS[index], server)
         assert out.strip()
 

@@ -243,3 +243,15 @@ class TestFake:
         install_models(server)
         with pytest.raises(sluice.BadRequestError, match="after_id"):
             await Models(client).list(after_id="nope").first_page()
+
+
+class TestAliases:
+    async def test_get_resolves_an_alias_like_the_api(self) -> None:
+        """GET /v1/models/{alias} on the fake answers the newest model with that alias."""
+        from sluice.testing import MockAnthropic, install_models
+
+        async with MockAnthropic() as server:
+            install_models(server, ["claude-x-1-20250101", "claude-x-1-20240101"])
+            async with sluice.AsyncClient(api_key="k", base_url=server.base_url) as client:
+                model = await client.models.get("claude-x-1")
+        assert model.id == "claude-x-1-20250101"

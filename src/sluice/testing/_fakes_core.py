@@ -138,6 +138,9 @@ def _tail(request: RecordedRequest, prefix: str) -> list[str]:
 # ------------------------------------------------------------------------------- models
 
 
+_DATE_SUFFIX: Final = re.compile(r"-\d{8}$")
+
+
 def install_models(
     server: MockAnthropic, models: Iterable[Mapping[str, Any] | str] | None = None
 ) -> None:
@@ -160,6 +163,11 @@ def install_models(
             }
         listed.append({"type": "model", **model})
     by_id = {model["id"]: model for model in listed}
+    # Like the API, a model alias (the id without its date suffix) names the newest model.
+    for model in listed:  # most recent first, so the newest takes the alias
+        alias = _DATE_SUFFIX.sub("", str(model["id"]))
+        if alias != model["id"]:
+            by_id.setdefault(alias, model)
 
     def list_models(request: RecordedRequest) -> Reply:
         return _paginate(listed, request)
