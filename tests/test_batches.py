@@ -725,3 +725,12 @@ class TestResults:
                     received += 1
         assert received == 10
         assert caught.value.events_received == 10
+
+
+class TestUnknownResultReencoding:
+    def test_unknown_result_type_reencodes_as_received(self) -> None:
+        """A result of an unknown type writes back its raw JSON, not the placeholder."""
+        from sluice._batches import UnknownBatchResult
+
+        raw = {"type": "deferred", "until": "tomorrow"}
+        assert sluice.to_builtins(UnknownBatchResult(raw=raw)) == raw

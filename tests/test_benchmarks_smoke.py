@@ -21,3 +21,32 @@ class TestBenchmarkSmoke:
         )
         assert result.returncode == 0, result.stdout + result.stderr
         assert "targets:" in result.stdout
+
+    def test_batch_results_quick_run_verifies(self) -> None:
+        """`benchmarks/batch_results.py --quick` exits 0: results equal the SDK's."""
+        result = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "benchmarks" / "batch_results.py"),
+                "--quick",
+                "--rounds",
+                "1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "verified" in result.stdout + result.stderr
+
+    def test_operator_benchmarks_quick_run_verifies(self) -> None:
+        """`benchmarks/ops.py --quick` exits 0: every pipeline's output was checked first."""
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "ops.py"), "--quick", "--rounds", "1"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr

@@ -718,7 +718,7 @@ _KNOWN_DELTA_TYPES = frozenset(
 )
 
 
-_OPAQUE = frozenset({UnknownBlock, UnknownDelta, UnknownEvent})
+_OPAQUE = frozenset({UnknownBlock, UnknownDelta, UnknownEvent})  # extras: raw holds all
 
 
 def _attach_extras(obj: Any, raw: Any) -> None:

@@ -13,11 +13,10 @@ from typing import Any
 
 import msgspec
 
-from ._events import UnknownBlock, UnknownDelta, UnknownEvent, Wire
+from ._events import _UNKNOWN, Wire
 
 __all__ = ["to_builtins", "to_json"]
 
-_OPAQUE = (UnknownBlock, UnknownDelta)
 _UNSET = msgspec.UNSET
 
 
@@ -28,12 +27,12 @@ def to_builtins(obj: Any) -> Any:
     version of sluice does not model are written back where they came from.
     """
     if isinstance(obj, Wire):
-        if isinstance(obj, _OPAQUE):
-            return obj.raw
-        if isinstance(obj, UnknownEvent):
-            return obj.raw
-        out: dict[str, Any] = {}
         tag = obj.__struct_config__.tag
+        if tag == _UNKNOWN:
+            # Every Unknown* placeholder (event, block, delta, batch result...) carries the
+            # JSON it was decoded from: write that back unchanged.
+            return obj.raw  # type: ignore[attr-defined]
+        out: dict[str, Any] = {}
         if isinstance(tag, str):
             out["type"] = tag
         for name in obj.__struct_fields__:
