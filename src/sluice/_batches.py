@@ -32,7 +32,7 @@ from ._exceptions import (
 )
 from ._jsonl import DEFAULT_MAX_LINE_SIZE, LineSplitter
 from ._pagination import AsyncPaginator, cursor_pages
-from ._stream import _exhaust
+from ._stream import release
 
 if TYPE_CHECKING:
     from ._client import AsyncClient
@@ -353,9 +353,7 @@ class BatchResults:
                     events_received=self.results_received,
                 ) from exc
         finally:
-            with anyio.CancelScope(shield=True):
-                await response.aclose()
-                await _exhaust(chunks)
+            await release(response, chunks)
 
     def _decode_error(self, exc: Exception, line: bytes, lines: list[bytes]) -> EventDecodeError:
         # Locate the line from the splitter's position: free on the happy path.

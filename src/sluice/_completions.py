@@ -12,8 +12,7 @@ and the same typed errors (an in-stream ``overloaded_error`` raises
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from types import TracebackType
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import anyio
@@ -30,7 +29,7 @@ from ._exceptions import (
     stream_error_class,
 )
 from ._sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent, SSEDecoder
-from ._stream import _exhaust
+from ._stream import StreamManager, release
 
 if TYPE_CHECKING:
     from ._client import AsyncClient
@@ -181,9 +180,7 @@ class CompletionStream:
                     unparsed=sse.unparsed,
                 )
         finally:
-            with anyio.CancelScope(shield=True):
-                await self.response.aclose()
-                await _exhaust(chunks)
+            await release(self.response, chunks)
 
     def _handle(self, frame: ServerSentEvent) -> Completion | None:
         try:
@@ -245,38 +242,16 @@ def _decode_error(exc: Exception, frame: ServerSentEvent, events: int) -> EventD
     )
 
 
-class CompletionStreamManager:
-    """``async with client.completions.stream(...) as stream``: sends the request on enter.
-
-    Retries happen inside ``__aenter__``, before any piece is yielded; the stream is
-    closed, and its connection released, on exit.
-    """
+class CompletionStreamManager(StreamManager[CompletionStream]):
+    """``async with client.completions.stream(...) as stream``: a :class:`CompletionStream`."""
 
     def __init__(
         self, send: Callable[[], Awaitable[httpx.Response]], *, max_event_size: int
     ) -> None:
-        self._send = send
-        self._max_event_size = max_event_size
-        self._stream: CompletionStream | None = None
-
-    async def __aenter__(self) -> CompletionStream:
-        response = await self._send()
-        self._stream = CompletionStream(response, max_event_size=self._max_event_size)
-        return self._stream
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._stream is not None:
-            await self._stream.aclose()
-
-    def __aiter__(self) -> AsyncIterator[Completion]:
-        raise TypeError(
-            "use `async with client.completions.stream(...) as stream:` and iterate "
-            "`stream`; the context manager is what releases the connection"
+        super().__init__(
+            send,
+            lambda response: CompletionStream(response, max_event_size=max_event_size),
+            usage="client.completions.stream(...)",
         )
 
 

@@ -37,7 +37,7 @@ from ._multipart import (
     with_beta,
 )
 from ._pagination import AsyncPaginator, cursor_pages
-from ._stream import _exhaust
+from ._stream import release
 
 if TYPE_CHECKING:
     from ._client import AsyncClient
@@ -221,9 +221,7 @@ class FileDownload:
                     f"{self.file_id} ({type(exc).__name__}: {exc}); download it again"
                 ) from exc
         finally:
-            with anyio.CancelScope(shield=True):
-                await response.aclose()
-                await _exhaust(chunks)
+            await release(response, chunks)
 
 
 class Files:

@@ -8,9 +8,9 @@ abandoning iteration releases the connection, on asyncio and trio alike.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
 import httpx
@@ -29,10 +29,7 @@ from ._ratelimit import RateLimits
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
 from .ops._base import Operator, Pipeline, pipe
 
-if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
-__all__ = ["MessageStream", "MessageStreamManager"]
+__all__ = ["MessageStream", "MessageStreamManager", "StreamManager", "release"]
 
 
 class MessageStream:
@@ -180,9 +177,7 @@ class MessageStream:
                     unparsed=unparsed,
                 )
         finally:
-            with anyio.CancelScope(shield=True):
-                await self.response.aclose()
-                await _exhaust(chunks)
+            await release(self.response, chunks)
 
 
 _CLOSED_STREAM_ERRORS = (
@@ -211,26 +206,51 @@ async def _exhaust(chunks: AsyncIterator[bytes]) -> None:
             pass  # expected: the response is closed
 
 
-class MessageStreamManager:
-    """``async with client.messages.stream(...) as stream``: sends the request on enter.
+async def release(response: httpx.Response, chunks: AsyncIterator[bytes]) -> None:
+    """Close ``response`` and finish its byte iterator, shielded from cancellation.
 
-    Retries (see ``_retry``) happen inside ``__aenter__``, before any event is yielded; the
-    stream is closed, and its connection released, on exit.
+    Every body-reading generator (message streams, completions, batch results, file
+    downloads) ends with this in its ``finally:``, so the connection is released however
+    the reading stops: exhaustion, an error, ``break`` then ``aclose()``, or cancellation.
+    """
+    with anyio.CancelScope(shield=True):
+        await response.aclose()
+        await _exhaust(chunks)
+
+
+class _Closeable(Protocol):
+    async def aclose(self) -> None: ...
+
+
+S = TypeVar("S", bound=_Closeable)
+
+
+class StreamManager(Generic[S]):
+    """``async with <resource>.stream(...) as stream``: sends the request on enter.
+
+    Retries happen inside ``__aenter__``, before anything is yielded; the stream is closed,
+    and its connection released, on exit.
+
+    Args:
+        send: sends the request (with retries) and returns the unread response.
+        wrap: makes the stream object that owns the response.
+        usage: how to call it, for the error raised on ``async for`` without ``async with``.
     """
 
     def __init__(
         self,
         send: Callable[[], Awaitable[httpx.Response]],
+        wrap: Callable[[httpx.Response], S],
         *,
-        max_event_size: int,
+        usage: str,
     ) -> None:
         self._send = send
-        self._max_event_size = max_event_size
-        self._stream: MessageStream | None = None
+        self._wrap = wrap
+        self._usage = usage
+        self._stream: S | None = None
 
-    async def __aenter__(self) -> MessageStream:
-        response = await self._send()
-        self._stream = MessageStream(response, max_event_size=self._max_event_size)
+    async def __aenter__(self) -> S:
+        self._stream = self._wrap(await self._send())
         return self._stream
 
     async def __aexit__(
@@ -242,8 +262,24 @@ class MessageStreamManager:
         if self._stream is not None:
             await self._stream.aclose()
 
-    def __aiter__(self) -> AsyncIterator[Event]:
+    def __aiter__(self) -> AsyncIterator[Any]:
         raise TypeError(
-            "use `async with client.messages.stream(...) as stream:` and iterate `stream`; "
+            f"use `async with {self._usage} as stream:` and iterate `stream`; "
             "the context manager is what releases the connection"
+        )
+
+
+class MessageStreamManager(StreamManager[MessageStream]):
+    """``async with client.messages.stream(...) as stream``: yields a :class:`MessageStream`."""
+
+    def __init__(
+        self,
+        send: Callable[[], Awaitable[httpx.Response]],
+        *,
+        max_event_size: int,
+    ) -> None:
+        super().__init__(
+            send,
+            lambda response: MessageStream(response, max_event_size=max_event_size),
+            usage="client.messages.stream(...)",
         )
