@@ -15,7 +15,6 @@ from __future__ import annotations
 import inspect
 import urllib.parse
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 import anyio
@@ -23,6 +22,7 @@ import httpx
 import msgspec
 
 from . import _response
+from ._body import LazyBody
 from ._events import _UNKNOWN, ErrorDetail, Message, Wire, _attach_extras, decode_message
 from ._exceptions import (
     BatchWaitTimeoutError,
@@ -237,7 +237,7 @@ def _decode_keeping_fields(line: bytes) -> MessageBatchIndividualResponse:
 # ------------------------------------------------------------------------- results stream
 
 
-class BatchResults:
+class BatchResults(LazyBody[MessageBatchIndividualResponse]):
     """The results of a batch, streamed from the results file: an async iterator of
     :class:`MessageBatchIndividualResponse`, one per line.
 
@@ -260,61 +260,18 @@ class BatchResults:
         max_line_size: int = DEFAULT_MAX_LINE_SIZE,
         keep_unknown_fields: bool = False,
     ) -> None:
-        self._send = send
         self._splitter = LineSplitter(max_line_size=max_line_size)
         self._decode = _decode_keeping_fields if keep_unknown_fields else decode_batch_result
-        self.response: httpx.Response | None = None
         self.results_received = 0
-        self._iterator = self._iter_results()
-        self._closed = False
+        super().__init__(send)
+
+    _what = "these batch results"
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<BatchResults {state}, {self.results_received} results>"
 
-    @property
-    def request_id(self) -> str | None:
-        """The ``request-id`` of the results response (``None`` before it is sent)."""
-        return None if self.response is None else self.response.headers.get("request-id")
-
-    async def __aenter__(self) -> BatchResults:
-        await self._open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    def __aiter__(self) -> AsyncGenerator[MessageBatchIndividualResponse, None]:
-        return self._iterator
-
-    async def __anext__(self) -> MessageBatchIndividualResponse:
-        return await self._iterator.__anext__()
-
-    async def aclose(self) -> None:
-        """Stop reading and release the connection. Safe to call more than once."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            await self._iterator.aclose()
-        finally:
-            if self.response is not None:
-                with anyio.CancelScope(shield=True):
-                    await self.response.aclose()
-
-    async def _open(self) -> httpx.Response:
-        if self._closed:
-            raise SluiceError("these batch results are closed; call results() again")
-        if self.response is None:
-            self.response = await self._send()
-        return self.response
-
-    async def _iter_results(self) -> AsyncGenerator[MessageBatchIndividualResponse, None]:
+    async def _iterate(self) -> AsyncGenerator[MessageBatchIndividualResponse, None]:
         response = await self._open()
         splitter = self._splitter
         feed = splitter.feed

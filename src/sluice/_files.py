@@ -15,7 +15,6 @@ import os
 import secrets
 import urllib.parse
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 
 import anyio
@@ -24,8 +23,9 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from . import _response
+from ._body import LazyBody
 from ._events import Wire, _attach_extras
-from ._exceptions import IncompleteStreamError, SluiceError
+from ._exceptions import IncompleteStreamError
 from ._multipart import (
     FileSource,
     MultipartBody,
@@ -115,7 +115,7 @@ def _file_path(file_id: str) -> str:
     return f"/v1/files/{urllib.parse.quote(file_id, safe='')}"
 
 
-class FileDownload:
+class FileDownload(LazyBody[bytes]):
     """The content of a file, streamed: an async iterator of ``bytes`` chunks.
 
     Use it as ``async with client.files.download(file_id) as content:`` and ``async for
@@ -138,13 +138,12 @@ class FileDownload:
     ) -> None:
         if chunk_size is not None and chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-        self._send = send
         self.file_id = file_id
         self._chunk_size = chunk_size
-        self.response: httpx.Response | None = None
         self.bytes_received = 0
-        self._iterator = self._iter_bytes()
-        self._closed = False
+        super().__init__(send)
+
+    _what = "this download"
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -163,49 +162,7 @@ class FileDownload:
         length = self.response.headers.get("content-length")
         return int(length) if length is not None and length.isdigit() else None
 
-    @property
-    def request_id(self) -> str | None:
-        """The ``request-id`` of the response (``None`` before it is sent)."""
-        return None if self.response is None else self.response.headers.get("request-id")
-
-    async def __aenter__(self) -> FileDownload:
-        await self._open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    def __aiter__(self) -> AsyncGenerator[bytes, None]:
-        return self._iterator
-
-    async def __anext__(self) -> bytes:
-        return await self._iterator.__anext__()
-
-    async def aclose(self) -> None:
-        """Stop reading and release the connection. Safe to call more than once."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            await self._iterator.aclose()
-        finally:
-            if self.response is not None:
-                with anyio.CancelScope(shield=True):
-                    await self.response.aclose()
-
-    async def _open(self) -> httpx.Response:
-        if self._closed:
-            raise SluiceError("this download is closed; call download() again")
-        if self.response is None:
-            self.response = await self._send()
-        return self.response
-
-    async def _iter_bytes(self) -> AsyncGenerator[bytes, None]:
+    async def _iterate(self) -> AsyncGenerator[bytes, None]:
         response = await self._open()
         # httpx's byte iterator is an async generator too: close it explicitly, or trio
         # warns that it was garbage collected unfinished when we stop early.

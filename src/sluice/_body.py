@@ -1,0 +1,84 @@
+"""A response body read lazily as an async iterator: the shape of results files and downloads.
+
+:class:`LazyBody` sends its request on ``async with`` (or on the first item), owns the
+``httpx.Response``, and releases the connection on exit, on :meth:`~LazyBody.aclose`, or when
+reading ends; subclasses only write the generator that turns body bytes into items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from types import TracebackType
+from typing import ClassVar, Generic, Self, TypeVar
+
+import anyio
+import httpx
+
+from ._exceptions import SluiceError
+
+__all__ = ["LazyBody"]
+
+T = TypeVar("T")
+
+
+class LazyBody(Generic[T]):
+    """Base of body-reading iterators (batch results, file downloads).
+
+    Attributes:
+        response: the ``httpx.Response`` being read, once the request was sent.
+    """
+
+    #: What the iterator is called in the error raised when it is used after closing.
+    _what: ClassVar[str] = "this response"
+
+    def __init__(self, send: Callable[[], Awaitable[httpx.Response]]) -> None:
+        self._send = send
+        self.response: httpx.Response | None = None
+        self._iterator = self._iterate()
+        self._closed = False
+
+    @property
+    def request_id(self) -> str | None:
+        """The ``request-id`` of the response (``None`` before it is sent)."""
+        return None if self.response is None else self.response.headers.get("request-id")
+
+    async def __aenter__(self) -> Self:
+        await self._open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> AsyncGenerator[T, None]:
+        return self._iterator
+
+    async def __anext__(self) -> T:
+        return await self._iterator.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection. Safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._iterator.aclose()
+        finally:
+            if self.response is not None:
+                with anyio.CancelScope(shield=True):
+                    await self.response.aclose()
+
+    async def _open(self) -> httpx.Response:
+        if self._closed:
+            raise SluiceError(f"{self._what} is closed; request it again")
+        if self.response is None:
+            self.response = await self._send()
+        return self.response
+
+    def _iterate(self) -> AsyncGenerator[T, None]:
+        """The items of the body; must end with ``release(response, chunks)`` in ``finally``."""
+        raise NotImplementedError
