@@ -299,3 +299,17 @@ class TestRetries:
         assert all(should_retry(s, {}) for s in (408, 409, 429, 500, 503, 529))
         assert not should_retry(400, {})
         assert should_retry(400, {"x-should-retry": "true"})
+
+
+class TestTextStreamBreak:
+    async def test_break_out_of_text_stream_then_finish(self) -> None:
+        """Breaking out of text_stream leaves the stream usable and warns about nothing."""
+        import gc
+
+        async with client_for(lambda r: sse_response(load("text.sse"))) as client:
+            async with client.messages.stream(model="m", max_tokens=5, messages=[]) as stream:
+                async for _ in stream.text_stream:
+                    break
+                gc.collect()
+                message = await stream.final_message()
+        assert message.stop_reason == "end_turn"

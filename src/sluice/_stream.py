@@ -83,14 +83,13 @@ class MessageStream:
         return self._accumulator.events
 
     @property
-    def text_stream(self) -> AsyncGenerator[str, None]:
-        """The text deltas only, as they arrive (the events are still accumulated)."""
-        return self._text_stream()
+    def text_stream(self) -> AsyncIterator[str]:
+        """The text deltas only, as they arrive (every event is still accumulated).
 
-    async def _text_stream(self) -> AsyncGenerator[str, None]:
-        async for event in self._iterator:
-            if type(event) is ContentBlockDelta and type(event.delta) is TextDelta:
-                yield event.delta.text
+        A plain iterator, not a generator: breaking out of it leaves nothing to finalize,
+        and the stream goes on (``final_message()`` still works).
+        """
+        return _TextStream(self._iterator)
 
     def pipe(self, *stages: Operator) -> Pipeline:
         """Run this stream's events through operators, left to right (see ``sluice.ops``).
@@ -178,6 +177,23 @@ class MessageStream:
                 )
         finally:
             await release(self.response, chunks)
+
+
+class _TextStream(AsyncIterator[str]):
+    __slots__ = ("_events",)
+
+    def __init__(self, events: AsyncIterator[Event]) -> None:
+        self._events = events
+
+    def __aiter__(self) -> _TextStream:
+        return self
+
+    async def __anext__(self) -> str:
+        events = self._events
+        while True:
+            event = await events.__anext__()
+            if type(event) is ContentBlockDelta and type(event.delta) is TextDelta:
+                return event.delta.text
 
 
 _CLOSED_STREAM_ERRORS = (
