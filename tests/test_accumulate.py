@@ -62,6 +62,36 @@ class TestText:
         assert isinstance(start.content_block, sluice.TextBlock)
         assert start.content_block.text == ""
 
+    def test_text_delta_for_another_kind_of_block_changes_nothing(self) -> None:
+        """A text_delta aimed at a thinking or tool block is ignored, as by the SDK, and counted."""
+        acc = MessageAccumulator()
+        feed_all(
+            acc,
+            START,
+            '{"type":"content_block_start","index":0,"content_block":'
+            '{"type":"thinking","thinking":"hm","signature":""}}',
+            '{"type":"content_block_start","index":1,"content_block":'
+            '{"type":"tool_use","id":"toolu_1","name":"f","input":{}}}',
+            text_delta(0, "x"),
+            text_delta(1, "y"),
+        )
+        assert acc.events == 5
+        message = acc.message
+        assert message is not None
+        thinking, tool = message.content
+        assert isinstance(thinking, sluice.ThinkingBlock) and thinking.thinking == "hm"
+        assert isinstance(tool, sluice.ToolUseBlock) and tool.input == {}
+
+    def test_negative_index_is_unexpected_even_with_a_text_block(self) -> None:
+        """A text_delta for block -1 raises; it never lands in the last block."""
+        acc = MessageAccumulator()
+        feed_all(acc, START, text_block(0), text_delta(0, "a"))
+        with pytest.raises(sluice.UnexpectedEventError):
+            feed_all(acc, text_delta(-1, "b"))
+        message = acc.message
+        assert message is not None
+        assert message.content == [sluice.TextBlock(text="a")]
+
 
 class TestUsage:
     def test_cumulative_usage_keeps_absent_counters(self) -> None:

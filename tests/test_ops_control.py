@@ -28,7 +28,15 @@ from sluice._events import (
     TextDelta,
 )
 from sluice._exceptions import StreamError
-from sluice.ops._control import BufferOverflowError, ControlledEvents, Overflow, controlled
+from sluice.ops._coalesce import Merge
+from sluice.ops._control import (
+    _MAX_PIECES,
+    CHECKPOINT_EVERY,
+    BufferOverflowError,
+    ControlledEvents,
+    Overflow,
+    controlled,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -147,6 +155,21 @@ async def drain_slowly(stream: ControlledEvents) -> list[Event]:
             return out
 
 
+def text_of(event: Event) -> str:
+    """The text of a text delta event."""
+    assert isinstance(event, ContentBlockDelta) and isinstance(event.delta, TextDelta)
+    return event.delta.text
+
+
+def chars(entry: Any) -> int:
+    """The characters of text a buffer entry holds (0 for an event other than a text delta)."""
+    if type(entry) is Merge:
+        return entry.chars
+    if isinstance(entry, ContentBlockDelta) and isinstance(entry.delta, TextDelta):
+        return len(entry.delta.text)
+    return 0
+
+
 def same_objects(a: list[Event], b: list[Event]) -> bool:
     return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
@@ -213,6 +236,130 @@ class TestPauseResume:
                 assert control.buffered == 16
                 control.resume()
         assert same_objects(received, events)
+
+    async def test_pause_in_the_consumers_own_loop_stops_delivery_at_the_next_event(
+        self,
+    ) -> None:
+        """Pausing from the loop body with events buffered: the very next __anext__ blocks."""
+        events = text_stream(["p"] * 200)
+        received: list[Event] = []
+        async with controlled(Source(events), buffer_size=256) as (stream, control):
+            control.pause()
+            await settle(stream)
+            control.resume()
+
+            async def consume() -> None:
+                async for event in stream:
+                    received.append(event)
+                    if len(received) == 5:
+                        control.pause()
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(consume)
+                with anyio.fail_after(5):
+                    await anyio.wait_all_tasks_blocked()
+                assert len(received) == 5
+                assert control.buffered == len(events) - 5
+                control.resume()
+        assert same_objects(received, events)
+
+
+class TestScheduling:
+    async def test_a_consumer_that_never_awaits_still_lets_other_tasks_run(self) -> None:
+        """Taking buffered events, the consumer yields to other tasks every CHECKPOINT_EVERY."""
+        events = text_stream(["t"] * 1000)
+        ticks = 0
+        seen: list[int] = []  # the ticker's count when each event was handed out
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await anyio.lowlevel.checkpoint()
+
+        async with controlled(Source(events), buffer_size=2048) as (stream, control):
+            control.pause()
+            await settle(stream)  # everything is buffered: no waiting from here on
+            control.resume()
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(ticker)
+                async for _ in stream:
+                    seen.append(ticks)
+                tg.cancel_scope.cancel()
+        assert len(seen) == len(events)
+        # Each checkpoint lets the ticker run; trio orders every batch of runnable tasks at
+        # random, so the ticker may run just before one checkpoint and just after the next.
+        longest = max(seen.count(tick) for tick in set(seen))
+        assert longest <= 2 * CHECKPOINT_EVERY
+        assert len(set(seen)) >= len(events) // (2 * CHECKPOINT_EVERY)
+
+    async def test_cancellation_reaches_a_consumer_that_never_awaits(self) -> None:
+        """A cancelled scope stops a consumer of buffered events within CHECKPOINT_EVERY."""
+        events = text_stream(["c"] * 1000)
+        source = Source(events)
+        taken = 0
+        async with controlled(source, buffer_size=2048) as (stream, control):
+            control.pause()
+            await settle(stream)
+            control.resume()
+            with anyio.CancelScope() as scope:
+                async for _ in stream:
+                    taken += 1
+                    if taken == 10:
+                        scope.cancel()
+            assert scope.cancelled_caught
+            assert 10 <= taken <= 10 + CHECKPOINT_EVERY
+            assert control.buffered == len(events) - taken  # nothing lost to the cancellation
+        assert source.closed
+
+    async def test_the_reader_refills_a_full_buffer_in_batches(self) -> None:
+        """Blocked on a full buffer, the reader waits until half of it is taken, then refills."""
+        events = text_stream(["r"] * 100)
+        source = Source(events)
+        pulled: list[int] = []
+        async with controlled(source, buffer_size=16) as (stream, control):
+            await settle(stream)
+            assert (control.buffered, source.pulled) == (16, 17)  # and one event in hand
+            for _ in range(12):
+                await anext(stream)
+                await settle(stream)
+                pulled.append(source.pulled)
+            assert control.high_water == 16
+        # No read while more than half is buffered; at half, one batch back up to full.
+        assert pulled == [17] * 7 + [25] * 5
+
+    async def test_an_upstream_error_jumps_the_queue_of_a_consumer_midway(self) -> None:
+        """A consumer taking buffered events gets the upstream's error before the rest."""
+        events = text_stream(["m"] * 50)
+        failing = anyio.Event()
+        closed: list[bool] = []
+
+        async def source() -> AsyncGenerator[Event, None]:
+            try:
+                for event in events:
+                    await anyio.lowlevel.checkpoint()
+                    yield event
+                await failing.wait()
+                raise Boom("reset")
+            finally:
+                closed.append(True)
+
+        async with controlled(source(), buffer_size=64) as (stream, control):
+            with anyio.fail_after(5):
+                while control.buffered < len(events):
+                    await anyio.lowlevel.checkpoint()
+            received = [await anext(stream) for _ in range(3)]
+            failing.set()
+            with anyio.fail_after(5):
+                while not stream._done:
+                    await anyio.lowlevel.checkpoint()
+            assert control.buffered == 0  # the rest was discarded for the error
+            with pytest.raises(Boom):
+                await anext(stream)
+            with pytest.raises(StopAsyncIteration):
+                await anext(stream)
+        assert same_objects(received, events[:3])
+        assert closed == [True]
 
 
 # -- overflow policies ------------------------------------------------------------------------
@@ -345,6 +492,61 @@ class TestOverflow:
             await settle(stream)
             control.resume()
             out = await drain_slowly(stream)
+        assert normalize(out) == normalize(events)
+        assert final(out) == final(events)
+
+    async def test_coalesce_caps_the_text_of_each_entry(self) -> None:
+        """Paused "coalesce" holds at most buffer_size entries of max_merge_chars, then blocks."""
+        events = text_stream(["abcd"] * 1000)
+        source = Source(events)
+        async with controlled(source, buffer_size=4, overflow="coalesce", max_merge_chars=100) as (
+            stream,
+            control,
+        ):
+            control.pause()
+            await settle(stream)
+            assert not stream._done  # blocked: the merges are full, no slot is free
+            buffered = [chars(entry) for entry in stream._buffer]
+            assert control.buffered == 4 and all(c <= 100 for c in buffered)
+            # message_start, block start, then deltas: 2 entries of at most 100 characters
+            # (25 deltas each), and the one event in the reader's hand.
+            assert source.pulled <= 2 + 2 * 25 + 1
+            control.resume()
+            out = await drain_slowly(stream)
+        deltas = [e for e in out if is_delta(e)]
+        assert all(len(text_of(e)) <= 100 for e in deltas)
+        assert normalize(out) == normalize(events)
+        assert final(out) == final(events)
+
+    async def test_coalesce_keeps_a_delta_larger_than_the_cap_whole(self) -> None:
+        """A single delta over max_merge_chars takes a slot of its own, unsplit, and ends merges."""
+        big = "x" * 500
+        events = text_stream(["a", "b", big, "c", "d"])
+        async with controlled(
+            Source(events), buffer_size=3, overflow="coalesce", max_merge_chars=100
+        ) as (stream, control):
+            control.pause()
+            await settle(stream)
+            control.resume()
+            out = await drain_slowly(stream)
+        assert [text_of(e) for e in out if is_delta(e)] == ["ab", big, "cd"]
+        assert normalize(out) == normalize(events)
+
+    async def test_coalesce_paused_for_a_whole_stream_holds_few_pieces(self) -> None:
+        """Merged entries join their pieces as they grow: memory follows the text, not the deltas."""
+        events = text_stream([f"{i % 10}" * 2 for i in range(5000)])
+        source = Source(events)
+        async with controlled(
+            source, buffer_size=16, overflow="coalesce", max_merge_chars=4096
+        ) as (stream, control):
+            control.pause()
+            await settle(stream)
+            assert source.pulled == len(events)  # 10,000 characters fit easily
+            merges = [entry for entry in stream._buffer if type(entry) is Merge]
+            assert merges and all(len(m.pieces) <= _MAX_PIECES + 1 for m in merges)
+            assert all(m.chars <= 4096 for m in merges)
+            control.resume()
+            out = [event async for event in stream]
         assert normalize(out) == normalize(events)
         assert final(out) == final(events)
 
@@ -572,10 +774,14 @@ class TestArguments:
 
     @pytest.mark.parametrize(
         ("options", "match"),
-        [({"buffer_size": 0}, "buffer_size"), ({"overflow": "drop_newest"}, "overflow")],
+        [
+            ({"buffer_size": 0}, "buffer_size"),
+            ({"overflow": "drop_newest"}, "overflow"),
+            ({"max_merge_chars": 0}, "max_merge_chars"),
+        ],
     )
     async def test_rejects_bad_arguments(self, options: dict[str, Any], match: str) -> None:
-        """A buffer smaller than one or an unknown policy is refused at the call."""
+        """A buffer smaller than one, an unknown policy or a merge cap below 1 is refused."""
         source = Source([])
         with pytest.raises(ValueError, match=match):
             controlled(source, **options)

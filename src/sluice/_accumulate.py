@@ -89,7 +89,7 @@ class MessageAccumulator:
         message = acc.finish()
     """
 
-    __slots__ = ("_done", "_events", "_kinds", "_message", "_sinks")
+    __slots__ = ("_done", "_events", "_kinds", "_message", "_sinks", "_text_sinks")
 
     def __init__(self) -> None:
         self._message: Message | None = None
@@ -97,6 +97,10 @@ class MessageAccumulator:
         # piece of a text/thinking sink is the block's text at the last flush.
         self._kinds: list[int] = []
         self._sinks: list[list[str]] = []
+        # The sinks of the text blocks by index: the hot path (see feed) finds one with a
+        # single lookup. The same list objects as in _sinks, which are only ever changed in
+        # place.
+        self._text_sinks: dict[int, list[str]] = {}
         self._events = 0
         self._done = False
 
@@ -123,8 +127,20 @@ class MessageAccumulator:
 
     def feed(self, event: Event) -> None:
         """Apply one event to the message."""
-        self._events += 1
         cls = type(event)
+        if cls is ContentBlockDelta:
+            delta = event.delta  # type: ignore[union-attr]
+            if type(delta) is TextDelta:
+                # The hot path, most events of most streams: text for a text block.
+                try:
+                    sink = self._text_sinks[event.index]  # type: ignore[union-attr]
+                except (KeyError, TypeError):
+                    pass  # not a text block: the rules below say what it means
+                else:
+                    self._events += 1
+                    sink.append(delta.text)
+                    return
+        self._events += 1
         if cls is ContentBlockDelta:
             index = event.index  # type: ignore[union-attr]
             delta = event.delta  # type: ignore[union-attr]
@@ -224,9 +240,12 @@ class MessageAccumulator:
 
     def _add_block(self, block: Any) -> None:
         kind = _KIND.get(type(block), _OTHER)
+        index = len(self._kinds)
         self._kinds.append(kind)
         if kind == _TEXT:
-            self._sinks.append([block.text])
+            sink = [block.text]
+            self._sinks.append(sink)
+            self._text_sinks[index] = sink
         elif kind == _THINKING:
             self._sinks.append([block.thinking])
         else:

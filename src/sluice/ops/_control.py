@@ -22,11 +22,18 @@ fill up:
     everything: its ``final_message()`` is complete.
 ``"coalesce"``
     Merge adjacent text, thinking or tool-input deltas of the same block in the buffer, as
-    :func:`~sluice.ops.coalesce` does, so that no text is lost. If that frees no room (the
-    buffer is full of other events), the reader blocks.
+    :func:`~sluice.ops.coalesce` does, so that no text is lost, up to ``max_merge_chars``
+    characters per entry. If that frees no room (the buffer is full of other events, or of
+    merged deltas that are full), the reader blocks. Memory is bounded either way: at most
+    ``buffer_size`` entries of at most ``max_merge_chars`` characters each (a single delta
+    larger than that is kept whole), plus the event the reader holds.
 ``"error"``
     Stop reading, close the upstream and raise :class:`BufferOverflowError` to the
     consumer at once, with the partial message of everything received.
+
+A reader blocked on a full buffer starts reading again once the consumer has taken half of
+it (or when delivery is paused, to fill the buffer up), so that it refills in batches rather
+than waking up for every event taken.
 
 Errors bypass the buffer: an exception raised by the upstream, the overflow error, or an
 ``error`` event reaches the consumer as soon as the upstream is closed, ahead of any
@@ -35,30 +42,59 @@ in ``partial_message``), even while paused. After it the iteration ends.
 
 :meth:`Control.cancel` stops delivery, discards the buffer and closes the upstream (the HTTP
 connection); the consumer's ``async for`` then ends normally, once the upstream is closed.
+
+Cost: taking an event that is already buffered is a ``popleft``, without a scheduling
+point, except for a full checkpoint (cancellation point and scheduling point) once every
+:data:`CHECKPOINT_EVERY` events; a consumer that finds the buffer empty or paused waits,
+which is a checkpoint too. So even a consumer that never awaits anything else sees a
+cancellation, and lets the reader and other tasks run, within that many events; an
+upstream error reaches it once the reader has run. :meth:`Control.pause` takes effect at
+the next event in any case.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator
 from typing import Literal, TypeAlias
 
-from anyio.lowlevel import cancel_shielded_checkpoint, checkpoint_if_cancelled
+from anyio.lowlevel import checkpoint, checkpoint_if_cancelled
 
 from .._events import ContentBlockDelta, ErrorEvent, Event, Ping
 from .._exceptions import BufferOverflowError
 from ._coalesce import BackgroundReader, Item, Merge, handed_out, merge_into_tail, mergeable_text
-from ._timeout import Witness
+from ._timeout import Witness, aclose_all
 
-__all__ = ["BufferOverflowError", "Control", "ControlledEvents", "Overflow", "controlled"]
+__all__ = [
+    "CHECKPOINT_EVERY",
+    "MAX_MERGE_CHARS",
+    "BufferOverflowError",
+    "Control",
+    "ControlledEvents",
+    "Overflow",
+    "controlled",
+]
 
 #: What :func:`controlled` does when its buffer is full (see the module docstring).
 Overflow: TypeAlias = Literal["block", "drop_oldest", "coalesce", "error"]
 _POLICIES = ("block", "drop_oldest", "coalesce", "error")
 
+#: The most buffered events the consumer takes in a row without a scheduling point.
+CHECKPOINT_EVERY = 64
+
+#: The default of ``max_merge_chars``: 64 KiB of text per merged entry.
+MAX_MERGE_CHARS = 64 * 1024
+
+#: A merged entry joins its pieces once it holds more than this many (see ``_squash``).
+_MAX_PIECES = 256
+
 
 def controlled(
-    source: AsyncIterable[Event], *, buffer_size: int = 1024, overflow: Overflow = "block"
+    source: AsyncIterable[Event],
+    *,
+    buffer_size: int = 1024,
+    overflow: Overflow = "block",
+    max_merge_chars: int = MAX_MERGE_CHARS,
 ) -> ControlledEvents:
     """Deliver ``source`` through a bounded buffer that another task can pause and cancel.
 
@@ -76,15 +112,22 @@ def controlled(
             deltas merged by ``"coalesce"`` is one entry.
         overflow: what the reader does when the buffer is full, whether delivery is paused
             or the consumer is slow. ``"block"``: stop reading upstream (backpressure down
-            to the HTTP read). ``"drop_oldest"``: drop the oldest buffered delta or ping,
-            counted in ``control.dropped``; the message structure (starts, stops,
-            ``message_delta``) is never dropped, and a buffer of nothing else blocks.
-            ``"coalesce"``: merge adjacent text, thinking and tool-input deltas of one
-            block, losing no text; block if that frees no room. ``"error"``: close the
-            upstream and raise :class:`BufferOverflowError`.
+            to the HTTP read) until the consumer has taken half the buffer.
+            ``"drop_oldest"``: drop the oldest buffered delta or ping, counted in
+            ``control.dropped``; the message structure (starts, stops, ``message_delta``)
+            is never dropped, and a buffer of nothing else blocks. ``"coalesce"``: merge
+            adjacent text, thinking and tool-input deltas of one block, losing no text;
+            block if that frees no room. ``"error"``: close the upstream and raise
+            :class:`BufferOverflowError`.
+        max_merge_chars: with ``"coalesce"``, the most characters merged into one entry
+            (>= 1); a delta that would take the last entry over it needs a slot of its
+            own. This bounds the buffered text to ``buffer_size * max_merge_chars``
+            characters however long delivery stays paused. A single delta larger than
+            this is kept whole.
 
     Raises:
-        ValueError: ``buffer_size`` or ``overflow`` is invalid (raised at the call).
+        ValueError: ``buffer_size``, ``overflow`` or ``max_merge_chars`` is invalid (raised
+            at the call).
         BufferOverflowError: from the iteration, with ``overflow="error"``.
 
     Exceptions raised by the upstream are raised by the iteration, unchanged.
@@ -95,7 +138,11 @@ def controlled(
         raise ValueError(
             f"overflow must be one of {', '.join(map(repr, _POLICIES))}, not {overflow!r}"
         )
-    return ControlledEvents(source, buffer_size=buffer_size, overflow=overflow)
+    if max_merge_chars < 1:
+        raise ValueError(f"max_merge_chars must be at least 1, not {max_merge_chars!r}")
+    return ControlledEvents(
+        source, buffer_size=buffer_size, overflow=overflow, max_merge_chars=max_merge_chars
+    )
 
 
 class Control:
@@ -121,7 +168,11 @@ class Control:
 
     def pause(self) -> None:
         """Stop handing out events; the reader keeps filling the buffer."""
-        self._stream._paused = True
+        stream = self._stream
+        stream._paused = True
+        stream._credit = 0  # the consumer's fast path checks only this, not _paused
+        # A reader waiting for the consumer to take half the buffer fills it up now.
+        stream._writable.notify()
 
     def resume(self) -> None:
         """Hand out events again, starting with the oldest buffered one."""
@@ -177,16 +228,28 @@ class ControlledEvents(BackgroundReader):
     """
 
     def __init__(
-        self, source: AsyncIterable[Event], *, buffer_size: int, overflow: Overflow
+        self,
+        source: AsyncIterable[Event],
+        *,
+        buffer_size: int,
+        overflow: Overflow,
+        max_merge_chars: int = MAX_MERGE_CHARS,
     ) -> None:
         super().__init__(source)
         self._size = buffer_size
+        # The reader, once blocked on a full buffer, is woken when the consumer has taken
+        # it down to this many entries: it then refills in one batch, instead of one task
+        # switch per event taken.
+        self._low_water = buffer_size // 2
         self._overflow: Overflow = overflow
+        self._max_merge_chars = max_merge_chars
         self._dropped = 0
         self._paused = False
         self._cancelled = False
         self._ended = False  # the consumer got the final error
         self._error_event: ErrorEvent | None = None
+        # How many more buffered events the consumer may take before a scheduling point.
+        self._credit = CHECKPOINT_EVERY
         # Only the "error" policy reports a partial message of its own.
         self._witness = Witness(source) if overflow == "error" else None
         self.control = Control(self)
@@ -199,12 +262,42 @@ class ControlledEvents(BackgroundReader):
         return self
 
     async def __anext__(self) -> Event:
+        # The fast path: an event is buffered and delivery runs. Pausing zeroes the credit;
+        # a non-empty buffer means that no error is pending (errors clear the buffer to go
+        # first) and that the stream was not cancelled (that clears it too). So popping it
+        # is all there is to do.
+        buffer = self._buffer
+        credit = self._credit
+        if credit and buffer:
+            self._credit = credit - 1
+            item = buffer.popleft()
+            if len(buffer) <= self._low_water:
+                self._writable.notify()
+            if type(item) is Merge:
+                return item.event()
+            return item  # type: ignore[return-value]
+        return await self._next()
+
+    async def aclose(self) -> None:
+        """Cancel, and wait until the upstream is closed. Idempotent."""
+        self._cancel()
+        await self._stop_and_wait()
+
+    # ------------------------------------------------------------------------ internals
+
+    async def _next(self) -> Event:
+        """The slow path of ``__anext__``: wait, end, raise, or take a scheduling point."""
         if self._task_group is None:
             raise RuntimeError(
                 "use `async with controlled(source) as (events, control):` and iterate events"
             )
-        await checkpoint_if_cancelled()
-        waited = False
+        if self._credit:
+            await checkpoint_if_cancelled()
+        else:
+            # CHECKPOINT_EVERY events taken in a row, or pause() was called: let
+            # cancellation and the other tasks in (the state is looked at below, after it).
+            await checkpoint()
+            self._credit = CHECKPOINT_EVERY
         while True:
             if self._cancelled or self._ended:
                 await self._wait_done()
@@ -219,22 +312,15 @@ class ControlledEvents(BackgroundReader):
                 return event
             buffer = self._buffer
             if buffer and not self._paused:
+                self._credit = max(self._credit - 1, 0)
                 item = buffer.popleft()
-                self._writable.notify()
-                if not waited:
-                    await cancel_shielded_checkpoint()
+                if len(buffer) <= self._low_water:
+                    self._writable.notify()
                 return handed_out(item)
             if self._done and not buffer:
                 raise StopAsyncIteration
             await self._readable.wait()
-            waited = True
-
-    async def aclose(self) -> None:
-        """Cancel, and wait until the upstream is closed. Idempotent."""
-        self._cancel()
-        await self._stop_and_wait()
-
-    # ------------------------------------------------------------------------ internals
+            self._credit = CHECKPOINT_EVERY
 
     def _cancel(self) -> None:
         if self._cancelled:
@@ -248,6 +334,48 @@ class ControlledEvents(BackgroundReader):
         super()._fail(exc)
         self._buffer.clear()  # the error goes first; what was buffered is in its report
 
+    async def _read(self) -> None:
+        # BackgroundReader._read, with the common case of _put (there is room) inline: a
+        # coroutine per event would cost as much as the rest of the reader's work.
+        assert self._iterator is not None and self._reader_scope is not None
+        try:
+            with self._reader_scope:
+                try:
+                    await self._pump(self._iterator)
+                except Exception as exc:  # delivered to the consumer, ahead of the buffer
+                    self._fail(exc)
+        finally:
+            try:
+                await aclose_all(self._source, self._iterator)
+            finally:
+                self._done = True
+                self._readable.notify()
+                self._writable.notify()
+
+    async def _pump(self, iterator: AsyncIterator[Event]) -> None:
+        """Read the upstream into the buffer until it ends, or the reader must stop."""
+        buffer = self._buffer
+        append = buffer.append
+        size = self._size
+        readable = self._readable
+        put = self._put
+        error_event = ErrorEvent
+        plain = self._witness is None  # the "error" policy records every event first
+        async for event in iterator:
+            count = len(buffer)  # before the append
+            if count < size and plain and type(event) is not error_event:
+                if self._stopping:
+                    return
+                append(event)
+                if count >= self._high_water:
+                    self._high_water = count + 1
+                # The consumer waits for an event only on an empty buffer (or while paused,
+                # and resume() wakes it), so only the first event into it needs to wake it.
+                if not count and not self._paused:
+                    readable.notify()
+            elif not await put(event) or self._stopping:
+                return
+
     async def _put(self, event: Event) -> bool:
         if type(event) is ErrorEvent:
             self._error_event = event
@@ -256,28 +384,42 @@ class ControlledEvents(BackgroundReader):
         if self._witness is not None:
             self._witness.see(event)
         buffer = self._buffer
+        if len(buffer) >= self._size and await self._overflowed(event):
+            return True  # merged into the last entry
+        if self._stopping:
+            return False
+        self._append(event)
+        if len(buffer) == 1 and not self._paused:
+            self._readable.notify()
+        return True
+
+    async def _overflowed(self, event: Event) -> bool:
+        """Apply the overflow policy to a full buffer: whether ``event`` was merged into it.
+
+        Otherwise it returns once there is room for ``event`` (or the reader is stopping).
+        """
+        buffer = self._buffer
         size = self._size
+        overflow = self._overflow
         while len(buffer) >= size:
-            overflow = self._overflow
             if overflow == "drop_oldest":
                 if self._drop_oldest():
                     break
             elif overflow == "coalesce":
                 text = mergeable_text(event)
-                if text is not None and merge_into_tail(buffer, event, text, None):
+                if text is not None and _merge_into_tail(
+                    buffer, event, text, self._max_merge_chars
+                ):
                     return True
-                if _compact(buffer):
+                if _compact(buffer, self._max_merge_chars):
                     continue
             elif overflow == "error":
                 raise self._overflow_error()
             # "block", or nothing to drop or merge: wait for the consumer to make room.
             await self._writable.wait()
-        if self._stopping:
-            return False
-        self._append(event)
-        if not self._paused:
-            self._readable.notify()
-        return True
+            if self._stopping:
+                break
+        return False
 
     def _drop_oldest(self) -> bool:
         buffer = self._buffer
@@ -302,22 +444,74 @@ class ControlledEvents(BackgroundReader):
         )
 
 
-def _compact(buffer: deque[Item]) -> bool:
-    """Merge every run of adjacent deltas of one block, in place; whether it freed room."""
+# ------------------------------------------------------------------------------- merging
+
+
+def _merge_into_tail(buffer: deque[Item], event: Event, text: str, max_chars: int) -> bool:
+    """Merge a delta into the last entry if it continues it and fits in ``max_chars``."""
+    if not merge_into_tail(buffer, event, text, max_chars):
+        return False
+    _squash(buffer[-1])
+    return True
+
+
+def _room(buffer: deque[Item], first: ContentBlockDelta, max_chars: int) -> int:
+    """How many characters the last entry can still take from deltas like ``first``.
+
+    ``-1`` if the buffer is empty or its last entry is not a delta of the same block and
+    delta type as ``first``.
+    """
+    if not buffer:
+        return -1
+    tail = buffer[-1]
+    if type(tail) is Merge:
+        head, chars = tail.first, tail.chars
+    else:
+        text = mergeable_text(tail)  # type: ignore[arg-type]
+        if text is None:
+            return -1
+        head, chars = tail, len(text)  # type: ignore[assignment]
+    if head.index != first.index or type(head.delta) is not type(first.delta):
+        return -1
+    return max_chars - chars
+
+
+def _compact(buffer: deque[Item], max_chars: int) -> bool:
+    """Merge adjacent deltas of one block, in place, within ``max_chars`` characters per
+    entry; whether it freed room."""
     before = len(buffer)
     entries = list(buffer)
     buffer.clear()
     for entry in entries:
         if type(entry) is Merge:
-            if merge_into_tail(buffer, entry.first, entry.pieces[0], None):
+            pieces = entry.pieces
+            if _room(buffer, entry.first, max_chars) >= entry.chars and merge_into_tail(
+                buffer, entry.first, pieces[0], max_chars
+            ):
                 tail = buffer[-1]
                 assert type(tail) is Merge
-                for piece in entry.pieces[1:]:
+                for piece in pieces[1:]:
                     tail.add(piece)
-            else:
-                buffer.append(entry)
+                _squash(tail)
+                continue
         else:
             text = mergeable_text(entry)  # type: ignore[arg-type]
-            if text is None or not merge_into_tail(buffer, entry, text, None):  # type: ignore[arg-type]
-                buffer.append(entry)
+            if text is not None and _merge_into_tail(buffer, entry, text, max_chars):  # type: ignore[arg-type]
+                continue
+        buffer.append(entry)
     return len(buffer) < before
+
+
+def _squash(entry: Item) -> None:
+    """Join the pieces of a merged entry once they are many.
+
+    A piece costs a ``str`` object (~50 bytes) besides its characters, so a merge of many
+    small deltas would hold several times its text. The first piece stays as it is
+    (``Merge.event`` tells a merge from a lone delta by the number of pieces); the others
+    become one. Each join copies at most ``max_merge_chars`` characters, once per
+    ``_MAX_PIECES`` pieces.
+    """
+    if type(entry) is Merge:
+        pieces = entry.pieces
+        if len(pieces) > _MAX_PIECES:
+            pieces[1:] = ["".join(pieces[1:])]

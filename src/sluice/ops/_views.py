@@ -108,10 +108,14 @@ async def accumulate(source: AsyncIterable[Event]) -> AsyncGenerator[Snapshot, N
     """
     accumulator = MessageAccumulator()
     feed = accumulator.feed
+    # tuple.__new__ builds the snapshot in C; Snapshot(...) would run the Python __new__
+    # that NamedTuple generates, which costs more than the rest of this loop.
+    new = tuple.__new__
+    snapshot = Snapshot
     try:
         async for event in source:
             feed(event)
-            yield Snapshot(event, accumulator)
+            yield new(snapshot, (event, accumulator))
     finally:
         await aclose_upstream(source)
 
@@ -133,12 +137,20 @@ async def text_deltas(
         async for text in ops.text_deltas(stream):
             print(text, end="", flush=True)
     """
+    block_delta, text_delta = ContentBlockDelta, TextDelta  # locals: looked up per event
     try:
-        async for event in source:
-            if type(event) is ContentBlockDelta:
-                delta = event.delta
-                if type(delta) is TextDelta and (index is None or event.index == index):
-                    yield delta.text
+        if index is None:
+            async for event in source:
+                if type(event) is block_delta:
+                    delta = event.delta
+                    if type(delta) is text_delta:
+                        yield delta.text
+        else:
+            async for event in source:
+                if type(event) is block_delta and event.index == index:
+                    delta = event.delta
+                    if type(delta) is text_delta:
+                        yield delta.text
     finally:
         await aclose_upstream(source)
 
@@ -157,12 +169,20 @@ async def thinking_deltas(
         async for thought in ops.thinking_deltas(stream):
             print(thought, end="", flush=True)
     """
+    block_delta, thinking_delta = ContentBlockDelta, ThinkingDelta  # locals: looked up per event
     try:
-        async for event in source:
-            if type(event) is ContentBlockDelta:
-                delta = event.delta
-                if type(delta) is ThinkingDelta and (index is None or event.index == index):
-                    yield delta.thinking
+        if index is None:
+            async for event in source:
+                if type(event) is block_delta:
+                    delta = event.delta
+                    if type(delta) is thinking_delta:
+                        yield delta.thinking
+        else:
+            async for event in source:
+                if type(event) is block_delta and event.index == index:
+                    delta = event.delta
+                    if type(delta) is thinking_delta:
+                        yield delta.thinking
     finally:
         await aclose_upstream(source)
 
@@ -355,14 +375,15 @@ async def filter_events(
             ops.text_deltas(stream), lambda text: len(text) > 10
         )
     """
-    is_async = inspect.iscoroutinefunction(predicate)
     try:
-        async for item in source:
-            keep = predicate(item)
-            if is_async:
-                keep = await keep  # type: ignore[misc]
-            if keep:
-                yield item
+        if inspect.iscoroutinefunction(predicate):
+            async for item in source:
+                if await predicate(item):
+                    yield item
+        else:
+            async for item in source:
+                if predicate(item):
+                    yield item
     finally:
         await aclose_upstream(source)
 
@@ -389,13 +410,13 @@ async def map_events(
         async for line in ops.map_events(stream, lambda event: event.type):
             print(line)
     """
-    is_async = inspect.iscoroutinefunction(fn)
     try:
-        async for item in source:
-            value = fn(item)
-            if is_async:
-                value = await value
-            yield value
+        if inspect.iscoroutinefunction(fn):
+            async for item in source:
+                yield await fn(item)
+        else:
+            async for item in source:
+                yield fn(item)
     finally:
         await aclose_upstream(source)
 
