@@ -9,8 +9,8 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from _util import COMPLETE, load
-from sluice import EventStreamDecoder, MessageAccumulator, to_builtins
+from _util import COMPLETE, final, load, normalize
+from sluice import EventStreamDecoder
 from sluice._events import (
     ContentBlockDelta,
     ContentBlockStart,
@@ -100,37 +100,6 @@ class Source:
                 raise self.then
         finally:
             self.closed = True
-
-
-_FIELD = {"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "partial_json"}
-
-
-def normalize(events: list[Event]) -> list[Any]:
-    """The events as builtins, with every run of adjacent mergeable deltas joined into one."""
-    out: list[Any] = []
-    for event in events:
-        item = to_builtins(event)
-        if item["type"] == "content_block_delta" and item["delta"]["type"] in _FIELD:
-            field = _FIELD[item["delta"]["type"]]
-            last = out[-1] if out else None
-            if (
-                last is not None
-                and last["type"] == "content_block_delta"
-                and last["index"] == item["index"]
-                and last["delta"]["type"] == item["delta"]["type"]
-            ):
-                last["delta"][field] += item["delta"][field]
-                continue
-        out.append(item)
-    return out
-
-
-def final(events: list[Event]) -> Any:
-    """The message (as builtins) a MessageAccumulator builds from ``events``."""
-    acc = MessageAccumulator()
-    for event in events:
-        acc.feed(event)
-    return to_builtins(acc.partial())
 
 
 def is_delta(event: Event) -> bool:
