@@ -23,7 +23,7 @@ from typing import Any, TypeAlias
 
 import anyio
 
-__all__ = ["Operator", "Pipeline", "aclose_upstream", "pipe"]
+__all__ = ["Operator", "Pipeline", "aclose_all", "aclose_upstream", "pipe"]
 
 #: A pipeline stage: takes the upstream iterable, returns the downstream iterator.
 Operator: TypeAlias = Callable[[AsyncIterable[Any]], AsyncIterator[Any]]
@@ -74,6 +74,18 @@ class Pipeline(AsyncIterator[Any]):
                 for stage in reversed(self._stages[:-1]):
                     await aclose_upstream(stage)
                 await aclose_upstream(self._source)
+
+
+async def aclose_all(source: object, iterator: AsyncIterator[object]) -> None:
+    """Close the iterator taken from ``source``, then ``source`` itself (both shielded).
+
+    For an async generator or a ``MessageStream`` one of the two is enough, but an
+    iterable whose ``__aiter__`` makes a fresh generator needs that generator closed too,
+    or trio warns that it was garbage collected unfinished.
+    """
+    await aclose_upstream(iterator)
+    if iterator is not source:
+        await aclose_upstream(source)
 
 
 def pipe(source: AsyncIterable[Any], *stages: Operator) -> Pipeline:

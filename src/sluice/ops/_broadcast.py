@@ -99,7 +99,7 @@ from .._events import (
 )
 from .._exceptions import SubscriberTooSlowError
 from .._serialize import to_builtins
-from ._base import aclose_upstream
+from ._base import aclose_all, aclose_upstream
 
 __all__ = [
     "Broadcaster",
@@ -342,10 +342,10 @@ class Broadcaster:
             subscription._end(error, traceback)
 
     async def _close_source(self) -> None:
-        if self._iterator is not None:
-            await aclose_upstream(self._iterator)
-        if self._source is not self._iterator:
+        if self._iterator is None:
             await aclose_upstream(self._source)
+        else:
+            await aclose_all(self._source, self._iterator)
 
     # ----------------------------------------------------------------------------- replay
 

@@ -47,8 +47,7 @@ import anyio
 from anyio.lowlevel import cancel_shielded_checkpoint, checkpoint, checkpoint_if_cancelled
 
 from .._events import ContentBlockDelta, Event, InputJSONDelta, TextDelta, ThinkingDelta
-from ._base import aclose_upstream
-from ._timeout import aclose_all
+from ._base import aclose_all, aclose_upstream
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup

@@ -62,8 +62,9 @@ from anyio.lowlevel import checkpoint, checkpoint_if_cancelled
 
 from .._events import ContentBlockDelta, ErrorEvent, Event, Ping
 from .._exceptions import BufferOverflowError
+from ._base import aclose_all
 from ._coalesce import BackgroundReader, Item, Merge, handed_out, merge_into_tail, mergeable_text
-from ._timeout import Witness, aclose_all
+from ._timeout import Witness
 
 __all__ = [
     "CHECKPOINT_EVERY",

@@ -12,7 +12,7 @@ closed, never from inside it (PEP 789).
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable
 from contextlib import suppress
 
 import anyio
@@ -20,7 +20,7 @@ import anyio
 from .._accumulate import MessageAccumulator
 from .._events import Event, Message
 from .._exceptions import StreamError, StreamIdleTimeoutError
-from ._base import aclose_upstream
+from ._base import aclose_all
 
 __all__ = ["idle_timeout"]
 
@@ -134,15 +134,3 @@ class Witness:
             return snapshot if isinstance(snapshot, Message) else None
         assert self._accumulator is not None
         return self._accumulator.partial()
-
-
-async def aclose_all(source: object, iterator: AsyncIterator[object]) -> None:
-    """Close the iterator taken from ``source``, then ``source`` itself (both shielded).
-
-    For an async generator or a ``MessageStream`` one of the two is enough, but an
-    iterable whose ``__aiter__`` makes a fresh generator needs that generator closed too,
-    or trio warns that it was garbage collected unfinished.
-    """
-    await aclose_upstream(iterator)
-    if iterator is not source:
-        await aclose_upstream(source)
