@@ -14,7 +14,7 @@ Three parts, one per target of the operators issue:
    ``MessageAccumulator`` (``+message``: the SDK's output, like for like), ``ops.tool_calls``
    over an async source, and a consumer that keeps the partial ``content`` string between
    deltas (``held``). Targets: sluice 256 KB / 64 KB <= 4.5x, SDK / sluice at 256 KB >= 50x.
-2. **chain**: ``controlled -> accumulate -> map_events(snapshot.event) -> text_deltas``
+2. **chain**: ``controlled -> accumulate -> text_deltas``
    over the 6 MB ``long_text`` transcript (50,000 deltas), end to end through
    ``httpx.MockTransport`` in 4 KiB chunks, against reading the bare ``MessageStream``;
    ``controlled``, ``accumulate`` and the views without ``controlled`` are timed alone too,
@@ -406,10 +406,6 @@ async def bench_tools(
 # ================================================================ part 2: operator chain
 
 
-def _event_of(snapshot: ops.Snapshot) -> sluice.Event:
-    return snapshot.event
-
-
 class ChainContender:
     """One way of reading the long text stream through sluice; ``run`` reads it to the end."""
 
@@ -442,18 +438,18 @@ class ChainContender:
                 pass
 
     async def _views(self) -> None:
-        """``accumulate -> map_events(snapshot.event) -> text_deltas``, without ``controlled``."""
+        """``accumulate -> text_deltas``, without ``controlled``."""
         async with self._client.messages.stream(**REQUEST) as stream:
-            async for _text in ops.text_deltas(ops.map_events(ops.accumulate(stream), _event_of)):
+            async for _text in ops.text_deltas(ops.accumulate(stream)):
                 pass
 
     async def _chain(self) -> None:
-        """The chain of the target: ``controlled -> accumulate -> map_events -> text_deltas``."""
+        """The chain of the target: ``controlled -> accumulate -> text_deltas``."""
         async with (
             self._client.messages.stream(**REQUEST) as stream,
             ops.controlled(stream, buffer_size=self._buffer_size) as (events, _control),
         ):
-            async for _text in ops.text_deltas(ops.map_events(ops.accumulate(events), _event_of)):
+            async for _text in ops.text_deltas(ops.accumulate(events)):
                 pass
 
     async def reference(self) -> sluice.Message:
@@ -468,17 +464,15 @@ class ChainContender:
         ``accumulate``'s own accumulator must build the reference message.
         """
         seen = [0]
-        last: list[ops.Snapshot] = []
+        accumulator: sluice.MessageAccumulator | None = None
         texts: list[str] = []
 
-        def event_of(snapshot: ops.Snapshot) -> sluice.Event:
-            seen[0] += 1
-            last[:] = [snapshot]
-            return snapshot.event
-
         async def views(source: AsyncIterable[sluice.Event]) -> None:
-            async for text in ops.text_deltas(ops.map_events(ops.accumulate(source), event_of)):
+            nonlocal accumulator
+            accumulator = sluice.MessageAccumulator()
+            async for text in ops.text_deltas(ops.accumulate(source, accumulator=accumulator)):
                 texts.append(text)
+            seen[0] = accumulator.events
 
         async with self._client.messages.stream(**REQUEST) as stream:
             if self.name == "bare":
@@ -486,7 +480,8 @@ class ChainContender:
                     seen[0] += 1
             elif self.name == "accumulate":
                 async for snapshot in ops.accumulate(stream):
-                    event_of(snapshot)
+                    seen[0] += 1
+                    accumulator = snapshot.accumulator
             elif self.name == "views":
                 await views(stream)
             else:
@@ -502,8 +497,8 @@ class ChainContender:
             raise VerificationError(
                 f"{name}: {seen[0]} events passed, the stream has {transcript.events}"
             )
-        if last:
-            message = last[0].accumulator.finish()
+        if accumulator is not None:
+            message = accumulator.finish()
         if sluice.to_builtins(message) != sluice.to_builtins(reference):
             raise VerificationError(f"{name}: the final message differs from the bare stream's")
         block = reference.content[0]
@@ -1009,7 +1004,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if results.transcript is not None:
         print(
             f"\n2. chain: controlled(buffer_size={plan.buffer_size}) -> accumulate -> "
-            "map_events(snapshot.event) -> text_deltas, end to end, 4 KiB chunks"
+            "text_deltas, end to end, 4 KiB chunks"
         )
         print(chain_table(results.transcript, results.chain_series))
         targets += chain_targets(results.chain_series)

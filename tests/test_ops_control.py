@@ -236,7 +236,7 @@ class TestPauseResume:
 class TestScheduling:
     async def test_a_consumer_that_never_awaits_still_lets_other_tasks_run(self) -> None:
         """Taking buffered events, the consumer yields to other tasks every CHECKPOINT_EVERY."""
-        events = text_stream(["t"] * 1000)
+        events = text_stream(["t"] * (8 * CHECKPOINT_EVERY))
         ticks = 0
         seen: list[int] = []  # the ticker's count when each event was handed out
 
@@ -246,7 +246,7 @@ class TestScheduling:
                 ticks += 1
                 await anyio.lowlevel.checkpoint()
 
-        async with controlled(Source(events), buffer_size=2048) as (stream, control):
+        async with controlled(Source(events), buffer_size=len(events)) as (stream, control):
             control.pause()
             await settle(stream)  # everything is buffered: no waiting from here on
             control.resume()
@@ -264,10 +264,10 @@ class TestScheduling:
 
     async def test_cancellation_reaches_a_consumer_that_never_awaits(self) -> None:
         """A cancelled scope stops a consumer of buffered events within CHECKPOINT_EVERY."""
-        events = text_stream(["c"] * 1000)
+        events = text_stream(["c"] * (4 * CHECKPOINT_EVERY))
         source = Source(events)
         taken = 0
-        async with controlled(source, buffer_size=2048) as (stream, control):
+        async with controlled(source, buffer_size=len(events)) as (stream, control):
             control.pause()
             await settle(stream)
             control.resume()

@@ -8,7 +8,7 @@ abandoning iteration releases the connection, on asyncio and trio alike.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -26,7 +26,7 @@ from ._events import (
 )
 from ._exceptions import IncompleteStreamError, StreamError
 from ._ratelimit import RateLimits
-from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
+from ._sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent, SSEDecoder
 from .ops._base import Operator, Pipeline, pipe
 
 __all__ = ["MessageStream", "MessageStreamManager", "StreamManager", "release"]
@@ -54,7 +54,9 @@ class MessageStream:
         self.request_id: str | None = response.headers.get("request-id")
         self._accumulator = MessageAccumulator()
         self._sse = SSEDecoder(max_event_size=max_event_size)
-        self._iterator = self._iter_events()
+        self._iterator: AsyncGenerator[Event, None] = self._iter_events()
+        self._batches: AsyncGenerator[list[Event], None] | None = None
+        self._reading = False  # set once either generator starts reading the body
         self._closed = False
 
     def __repr__(self) -> str:
@@ -127,11 +129,33 @@ class MessageStream:
         self._closed = True
         try:
             await self._iterator.aclose()
+            if self._batches is not None:
+                await self._batches.aclose()
         finally:
             with anyio.CancelScope(shield=True):
                 await self.response.aclose()
 
+    def _event_batches(self) -> AsyncGenerator[list[Event], None] | None:
+        """Hand the body over to a reader that takes events one HTTP chunk at a time.
+
+        For operators that buffer (``ops.controlled``): a list of events per chunk saves
+        one generator round trip per event. Each event is accumulated before its batch is
+        yielded, as when iterating; an error (an in-stream ``error`` event, a cut
+        connection) is raised after the batch of the events before it. Iterating the stream
+        afterwards (``final_message()`` included) goes on where the batches stopped.
+
+        Returns:
+            the batches, or ``None`` if iteration began already (or the stream is closed):
+            then read events one by one.
+        """
+        if self._reading or self._closed:
+            return None
+        self._batches = batches = self._iter_batches()
+        self._iterator = _flatten(batches)
+        return batches
+
     async def _iter_events(self) -> AsyncGenerator[Event, None]:
+        self._reading = True
         accumulator = self._accumulator
         feed = accumulator.feed
         sse = self._sse
@@ -153,30 +177,96 @@ class MessageStream:
                     feed(event)
                     yield event
             except httpx.TransportError as exc:
-                raise IncompleteStreamError(
-                    f"the connection failed after {accumulator.events} events "
-                    f"({type(exc).__name__}: {exc}); partial_message holds what arrived",
-                    partial_message=accumulator.partial(),
-                    events_received=accumulator.events,
-                    unparsed=self._sse.unparsed,
-                ) from exc
+                raise self._connection_failed(exc) from exc
             except StreamError as exc:
-                if exc.partial_message is None:
-                    exc.partial_message = accumulator.partial()
-                    exc.events_received = accumulator.events
+                self._annotate(exc)
                 raise
-            if not accumulator.done:
-                unparsed = self._sse.unparsed
-                tail = f" and {len(unparsed)} bytes of an unfinished event" if unparsed else ""
-                raise IncompleteStreamError(
-                    f"the response ended before message_stop, after {accumulator.events} "
-                    f"events{tail}; partial_message holds what arrived",
-                    partial_message=accumulator.partial(),
-                    events_received=accumulator.events,
-                    unparsed=unparsed,
-                )
+            self._check_complete()
         finally:
             await release(self.response, chunks)
+
+    async def _iter_batches(self) -> AsyncGenerator[list[Event], None]:
+        """``_iter_events``, one list per chunk of the body (see :meth:`_event_batches`)."""
+        self._reading = True
+        feed = self._accumulator.feed
+        sse = self._sse
+        chunks = self.response.aiter_bytes()
+        try:
+            try:
+                async for chunk in chunks:
+                    batch, error = _decode_batch(sse.feed(chunk), feed)
+                    if batch:  # the good events go first, as when iterating
+                        yield batch
+                    if error is not None:
+                        raise error
+                batch, error = _decode_batch(sse.close(), feed)
+                if batch:
+                    yield batch
+                if error is not None:
+                    raise error
+            except httpx.TransportError as exc:
+                raise self._connection_failed(exc) from exc
+            except StreamError as exc:
+                self._annotate(exc)
+                raise
+            self._check_complete()
+        finally:
+            await release(self.response, chunks)
+
+    def _connection_failed(self, exc: httpx.TransportError) -> IncompleteStreamError:
+        accumulator = self._accumulator
+        return IncompleteStreamError(
+            f"the connection failed after {accumulator.events} events "
+            f"({type(exc).__name__}: {exc}); partial_message holds what arrived",
+            partial_message=accumulator.partial(),
+            events_received=accumulator.events,
+            unparsed=self._sse.unparsed,
+        )
+
+    def _annotate(self, exc: StreamError) -> None:
+        """Give a stream error raised while decoding the partial message, if it has none."""
+        if exc.partial_message is None:
+            exc.partial_message = self._accumulator.partial()
+            exc.events_received = self._accumulator.events
+
+    def _check_complete(self) -> None:
+        """Raise ``IncompleteStreamError`` if the body ended before ``message_stop``."""
+        accumulator = self._accumulator
+        if not accumulator.done:
+            unparsed = self._sse.unparsed
+            tail = f" and {len(unparsed)} bytes of an unfinished event" if unparsed else ""
+            raise IncompleteStreamError(
+                f"the response ended before message_stop, after {accumulator.events} "
+                f"events{tail}; partial_message holds what arrived",
+                partial_message=accumulator.partial(),
+                events_received=accumulator.events,
+                unparsed=unparsed,
+            )
+
+
+def _decode_batch(
+    frames: Iterable[ServerSentEvent], feed: Callable[[Event], None]
+) -> tuple[list[Event], Exception | None]:
+    """Decode and accumulate ``frames``: the events, and the error that stopped them."""
+    batch: list[Event] = []
+    try:
+        for frame in frames:
+            event = decode_event(frame.data, frame.event, frame.offset)
+            feed(event)
+            batch.append(event)
+    except Exception as exc:
+        return batch, exc
+    return batch, None
+
+
+async def _flatten(batches: AsyncGenerator[list[Event], None]) -> AsyncGenerator[Event, None]:
+    """The events of ``batches``, one by one; closing it closes them."""
+    try:
+        async for batch in batches:
+            for event in batch:
+                yield event
+    finally:
+        await batches.aclose()
 
 
 class _TextStream(AsyncIterator[str]):

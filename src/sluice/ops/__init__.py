@@ -28,6 +28,11 @@ Families: views (:func:`accumulate`, :func:`text_deltas`, :func:`thinking_deltas
 (:func:`tool_calls`), flow control (:func:`coalesce`, :func:`idle_timeout`,
 :func:`controlled`), fan-out (:func:`broadcast`) and relay encoders (:func:`to_sse`,
 :func:`to_jsonl`, :class:`SSEEncoder`).
+
+The views and :func:`tool_calls` take :func:`accumulate`'s snapshots wherever they take
+events, so ``text_deltas(accumulate(events, accumulator=acc))`` paints text while ``acc``
+holds the message; :func:`text_deltas` and :func:`thinking_deltas` fuse with
+:func:`accumulate` into one stage (see :class:`Snapshots`).
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ from ._tools import ToolCallDelta as ToolCallDelta
 from ._tools import tool_calls as tool_calls
 from ._views import BlockCitations as BlockCitations
 from ._views import Snapshot as Snapshot
+from ._views import Snapshots as Snapshots
 from ._views import TextBlockDone as TextBlockDone
 from ._views import accumulate as accumulate
 from ._views import citations as citations
@@ -81,6 +87,7 @@ __all__ = [
     "SSEEncoder",
     "SlowPolicy",
     "Snapshot",
+    "Snapshots",
     "Subscription",
     "TextBlockDone",
     "ToolCall",

@@ -65,6 +65,7 @@ from .._events import (
 from .._exceptions import PartialJSONError, ToolInputError
 from .._partial_json import Change, PartialJSONParser
 from ._base import aclose_upstream
+from ._views import Snapshot
 
 __all__ = ["ToolCall", "ToolCallAssembler", "ToolCallDelta", "tool_calls"]
 
@@ -306,7 +307,7 @@ class ToolCallAssembler:
 
 
 async def tool_calls(
-    source: AsyncIterable[Event],
+    source: AsyncIterable[Event] | AsyncIterable[Snapshot],
 ) -> AsyncGenerator[ToolCallDelta | ToolCall, None]:
     """The tool calls of an event stream: a delta per input fragment, the call at its end.
 
@@ -314,7 +315,8 @@ async def tool_calls(
     events are not yielded. Closing or cancelling the generator closes ``source``.
 
     Args:
-        source: the events, e.g. a :class:`~sluice.MessageStream`.
+        source: the events, e.g. a :class:`~sluice.MessageStream`, or the snapshots of
+            :func:`~sluice.ops.accumulate`.
 
     Yields:
         a :class:`ToolCallDelta` after every ``input_json_delta`` of a tool block (its
@@ -329,9 +331,10 @@ async def tool_calls(
             events, not the message (the source's accumulator has it).
     """
     feed = ToolCallAssembler().feed
+    items: AsyncIterable[Any] = source  # events or snapshots
     try:
-        async for event in source:
-            item = feed(event)
+        async for each in items:
+            item = feed(each.event if type(each) is Snapshot else each)
             if item is not None:
                 yield item
     finally:

@@ -13,9 +13,10 @@ per block and joined once, when the block stops, so cost stays linear in the str
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable
-from typing import Any, NamedTuple, TypeVar, overload
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar, overload
 
+import anyio
 import msgspec
 
 from .._accumulate import MessageAccumulator
@@ -37,6 +38,7 @@ from ._base import aclose_upstream
 __all__ = [
     "BlockCitations",
     "Snapshot",
+    "Snapshots",
     "TextBlockDone",
     "accumulate",
     "citations",
@@ -58,8 +60,13 @@ U = TypeVar("U")
 # ---------------------------------------------------------------------------- snapshots
 
 
-class Snapshot(NamedTuple):
+class Snapshot(msgspec.Struct, frozen=True, gc=False):
     """One event and the accumulator that has just applied it (see :func:`accumulate`).
+
+    The views (:func:`text_deltas`, :func:`thinking_deltas`, :func:`text_blocks`,
+    :func:`joined_text`, :func:`citations`, :func:`of_type`, :func:`tool_use_stopped` and
+    :func:`~sluice.ops.tool_calls`) take snapshots wherever they take events, reading
+    ``snapshot.event``, so they compose after :func:`accumulate`.
 
     Attributes:
         event: the event, as received.
@@ -67,6 +74,9 @@ class Snapshot(NamedTuple):
             every snapshot; ``accumulator.finish()`` gives the final message at the end.
     """
 
+    # gc=False: a snapshot refers to the event and the accumulator, neither of which can
+    # refer back to it, so it can never be part of a cycle; untracked, it costs no more to
+    # make than a tuple.
     event: Event
     accumulator: MessageAccumulator
 
@@ -81,17 +91,28 @@ class Snapshot(NamedTuple):
         return self.accumulator.message
 
 
-async def accumulate(source: AsyncIterable[Event]) -> AsyncGenerator[Snapshot, None]:
+def accumulate(
+    source: AsyncIterable[Event], *, accumulator: MessageAccumulator | None = None
+) -> Snapshots:
     """Apply each event to one accumulator and yield ``Snapshot(event, accumulator)``.
 
     Cheap per event: nothing is copied. The snapshot's ``message`` is the accumulator's live
     message, joined lazily when read, so a UI that reads it after every event pays one join
-    per read; one that only needs the new text should use :func:`text_deltas`.
+    per read; one that only needs the new text should use :func:`text_deltas`, which takes
+    the snapshots too.
 
-    A ``MessageStream`` upstream keeps its own accumulator as well; this one is independent.
+    A ``MessageStream`` upstream keeps its own accumulator as well; this one is independent,
+    and always as of the last event handed out (behind the stream's own when a buffering
+    operator such as ``controlled`` sits in between).
 
     Args:
         source: the events, in stream order.
+        accumulator: the accumulator to feed, to read the message from outside the chain
+            (e.g. ``text_deltas(accumulate(events, accumulator=acc))``, then
+            ``acc.finish()``); by default a new one. It must not have seen other events.
+
+    Returns:
+        an async iterator of :class:`Snapshot` (see :class:`Snapshots`).
 
     Raises:
         APIStreamError: the stream carried an ``error`` event (the typed subclass, such as
@@ -106,47 +127,122 @@ async def accumulate(source: AsyncIterable[Event]) -> AsyncGenerator[Snapshot, N
                 render(snap.message.content)
         message = snap.accumulator.finish()
     """
-    accumulator = MessageAccumulator()
+    return Snapshots(source, MessageAccumulator() if accumulator is None else accumulator)
+
+
+class Snapshots(AsyncIterator[Snapshot]):
+    """What :func:`accumulate` returns: an async iterator of :class:`Snapshot`.
+
+    Iterating it runs an async generator over the upstream (``aiter()`` hands that
+    generator out, so ``async for`` costs no extra layer). Closing it closes the upstream,
+    even before the first snapshot.
+
+    :func:`text_deltas` and :func:`thinking_deltas` fuse with it: given a ``Snapshots``
+    that nobody has iterated yet, they read its upstream themselves and feed its
+    accumulator before yielding each delta, exactly what the two stages would do, without
+    making a snapshot per event or passing it through a second generator.
+
+    Attributes:
+        accumulator: the accumulator fed with every event.
+    """
+
+    __slots__ = ("_generator", "_source", "_taken", "accumulator")
+
+    def __init__(self, source: AsyncIterable[Event], accumulator: MessageAccumulator) -> None:
+        self._source = source
+        self.accumulator = accumulator
+        self._generator = _snapshots(source, accumulator)
+        self._taken = False  # whether the generator was handed out, or the upstream fused
+
+    def __aiter__(self) -> AsyncIterator[Snapshot]:
+        self._taken = True
+        return self._generator
+
+    def __anext__(self) -> Awaitable[Snapshot]:
+        self._taken = True
+        return self._generator.__anext__()
+
+    async def aclose(self) -> None:
+        """Close the iteration and the upstream. Idempotent."""
+        with anyio.CancelScope(shield=True):
+            await self._generator.aclose()
+            # The generator's finally closes the upstream only if it ever started.
+            await aclose_upstream(self._source)
+
+    def _fuse(self) -> tuple[AsyncIterable[Event], MessageAccumulator] | None:
+        """Hand the upstream and the accumulator to a fusing view, if nobody iterated yet."""
+        if self._taken:
+            return None
+        self._taken = True
+        return self._source, self.accumulator
+
+
+async def _snapshots(
+    source: AsyncIterable[Event], accumulator: MessageAccumulator
+) -> AsyncGenerator[Snapshot, None]:
     feed = accumulator.feed
-    # tuple.__new__ builds the snapshot in C; Snapshot(...) would run the Python __new__
-    # that NamedTuple generates, which costs more than the rest of this loop.
-    new = tuple.__new__
     snapshot = Snapshot
     try:
         async for event in source:
             feed(event)
-            yield new(snapshot, (event, accumulator))
+            yield snapshot(event, accumulator)
     finally:
         await aclose_upstream(source)
+
+
+def _fusable(source: object) -> tuple[AsyncIterable[Event], MessageAccumulator] | None:
+    """The upstream and accumulator of an unstarted :func:`accumulate`, to fuse with."""
+    return source._fuse() if type(source) is Snapshots else None
 
 
 # --------------------------------------------------------------------------------- text
 
 
 async def text_deltas(
-    source: AsyncIterable[Event], *, index: int | None = None
+    source: AsyncIterable[Event] | AsyncIterable[Snapshot], *, index: int | None = None
 ) -> AsyncGenerator[str, None]:
     """The text of each ``text_delta``, as it arrives.
 
+    Over :func:`accumulate` it fuses with it (see :class:`Snapshots`): the accumulator
+    still applies every event before its text is yielded, at the cost of one stage.
+
     Args:
-        source: the events.
+        source: the events, or the snapshots of :func:`accumulate`.
         index: only the deltas of the content block at this index; ``None`` for all.
 
     Example::
 
         async for text in ops.text_deltas(stream):
             print(text, end="", flush=True)
+
+        # The text, and the message as of each delta:
+        acc = sluice.MessageAccumulator()
+        async for text in ops.text_deltas(ops.accumulate(events, accumulator=acc)):
+            paint(text, usage=acc.message.usage)
     """
     block_delta, text_delta = ContentBlockDelta, TextDelta  # locals: looked up per event
+    fused = _fusable(source)
+    items: AsyncIterable[Any] = source  # events or snapshots
     try:
-        if index is None:
-            async for event in source:
+        if fused is not None:  # over accumulate(x): one stage instead of two, see Snapshots
+            upstream, accumulator = fused
+            feed = accumulator.feed
+            async for event in upstream:  # closed by closing source, below
+                feed(event)
+                if type(event) is block_delta and (index is None or event.index == index):
+                    delta = event.delta
+                    if type(delta) is text_delta:
+                        yield delta.text
+        elif index is None:
+            async for item in items:
+                event = item.event if type(item) is Snapshot else item
                 if type(event) is block_delta:
                     delta = event.delta
                     if type(delta) is text_delta:
                         yield delta.text
         else:
-            async for event in source:
+            async for item in items:
+                event = item.event if type(item) is Snapshot else item
                 if type(event) is block_delta and event.index == index:
                     delta = event.delta
                     if type(delta) is text_delta:
@@ -156,12 +252,14 @@ async def text_deltas(
 
 
 async def thinking_deltas(
-    source: AsyncIterable[Event], *, index: int | None = None
+    source: AsyncIterable[Event] | AsyncIterable[Snapshot], *, index: int | None = None
 ) -> AsyncGenerator[str, None]:
     """The text of each ``thinking_delta`` (extended thinking), as it arrives.
 
+    Over :func:`accumulate` it fuses with it, as :func:`text_deltas` does.
+
     Args:
-        source: the events.
+        source: the events, or the snapshots of :func:`accumulate`.
         index: only the deltas of the content block at this index; ``None`` for all.
 
     Example::
@@ -170,15 +268,28 @@ async def thinking_deltas(
             print(thought, end="", flush=True)
     """
     block_delta, thinking_delta = ContentBlockDelta, ThinkingDelta  # locals: looked up per event
+    fused = _fusable(source)
+    items: AsyncIterable[Any] = source  # events or snapshots
     try:
-        if index is None:
-            async for event in source:
+        if fused is not None:  # over accumulate(x): one stage instead of two, see Snapshots
+            upstream, accumulator = fused
+            feed = accumulator.feed
+            async for event in upstream:  # closed by closing source, below
+                feed(event)
+                if type(event) is block_delta and (index is None or event.index == index):
+                    delta = event.delta
+                    if type(delta) is thinking_delta:
+                        yield delta.thinking
+        elif index is None:
+            async for item in items:
+                event = item.event if type(item) is Snapshot else item
                 if type(event) is block_delta:
                     delta = event.delta
                     if type(delta) is thinking_delta:
                         yield delta.thinking
         else:
-            async for event in source:
+            async for item in items:
+                event = item.event if type(item) is Snapshot else item
                 if type(event) is block_delta and event.index == index:
                     delta = event.delta
                     if type(delta) is thinking_delta:
@@ -225,8 +336,10 @@ class _TextBlocks:
         # stop yet. The accumulator's rule: only deltas aimed at a text block count.
         self._open: dict[int, tuple[list[str], list[Citation]]] = {}
 
-    def feed(self, event: Event) -> TextBlockDone | None:
-        """Apply one event; the finished block if this event stopped a text block."""
+    def feed(self, event: Event | Snapshot) -> TextBlockDone | None:
+        """Apply one event (or snapshot); the finished block if it stopped a text block."""
+        if type(event) is Snapshot:
+            event = event.event
         if type(event) is ContentBlockDelta:
             entry = self._open.get(event.index)
             if entry is not None:
@@ -247,14 +360,16 @@ class _TextBlocks:
         return None
 
 
-async def text_blocks(source: AsyncIterable[Event]) -> AsyncGenerator[TextBlockDone, None]:
+async def text_blocks(
+    source: AsyncIterable[Event] | AsyncIterable[Snapshot],
+) -> AsyncGenerator[TextBlockDone, None]:
     """Each text block once it is complete, as ``TextBlockDone(index, text, citations)``.
 
     Yielded at the block's ``content_block_stop``; a block that never stops (the stream
     was cut) is not yielded. Other block types (thinking, tool use...) are skipped.
 
     Args:
-        source: the events.
+        source: the events, or the snapshots of :func:`accumulate`.
 
     Example::
 
@@ -272,14 +387,14 @@ async def text_blocks(source: AsyncIterable[Event]) -> AsyncGenerator[TextBlockD
         await aclose_upstream(source)
 
 
-async def joined_text(source: AsyncIterable[Event]) -> str:
+async def joined_text(source: AsyncIterable[Event] | AsyncIterable[Snapshot]) -> str:
     """Consume the stream and return the text of its completed text blocks, joined.
 
     For a complete stream this equals ``MessageStream.final_text()``. The upstream is
     closed on return, on error and on cancellation.
 
     Args:
-        source: the events.
+        source: the events, or the snapshots of :func:`accumulate`.
 
     Example::
 
@@ -298,7 +413,9 @@ async def joined_text(source: AsyncIterable[Event]) -> str:
     return "".join(parts)
 
 
-async def citations(source: AsyncIterable[Event]) -> AsyncGenerator[BlockCitations, None]:
+async def citations(
+    source: AsyncIterable[Event] | AsyncIterable[Snapshot],
+) -> AsyncGenerator[BlockCitations, None]:
     """The citations of each cited text block, with the text they support.
 
     Yielded at the block's ``content_block_stop``, as ``BlockCitations(index, text,
@@ -306,7 +423,7 @@ async def citations(source: AsyncIterable[Event]) -> AsyncGenerator[BlockCitatio
     events or already present in ``content_block_start``).
 
     Args:
-        source: the events.
+        source: the events, or the snapshots of :func:`accumulate`.
 
     Example::
 
@@ -328,15 +445,17 @@ async def citations(source: AsyncIterable[Event]) -> AsyncGenerator[BlockCitatio
 # ------------------------------------------------------------------------------ filters
 
 
-async def of_type(source: AsyncIterable[Event], *types: type) -> AsyncGenerator[Event, None]:
+async def of_type(source: AsyncIterable[T], *types: type) -> AsyncGenerator[T, None]:
     """Keep the events of the given classes, or whose ``delta`` is of one of them.
+
+    Over :func:`accumulate` it keeps the snapshots whose event matches.
 
     ``of_type(stream, TextDelta)`` keeps the ``content_block_delta`` events that carry text;
     ``of_type(stream, ContentBlockStart, MessageDelta)`` keeps those two event types.
     Classes are matched with ``isinstance``.
 
     Args:
-        source: the events.
+        source: the events, or the snapshots of :func:`accumulate`.
         types: event classes and/or delta classes to keep.
 
     Raises:
@@ -351,9 +470,10 @@ async def of_type(source: AsyncIterable[Event], *types: type) -> AsyncGenerator[
     try:
         if not types or not all(isinstance(cls, type) for cls in types):
             raise TypeError(f"of_type() needs one or more classes, got {types!r}")
-        async for event in source:
+        async for item in source:
+            event: object = item.event if type(item) is Snapshot else item  # type: ignore[attr-defined]
             if isinstance(event, types) or isinstance(getattr(event, "delta", None), types):
-                yield event
+                yield item
     finally:
         await aclose_upstream(source)
 
@@ -459,7 +579,9 @@ class _ToolUseStopped:
     def __init__(self) -> None:
         self._tool_blocks: set[int] = set()
 
-    def __call__(self, event: Event) -> bool:
+    def __call__(self, event: Event | Snapshot) -> bool:
+        if type(event) is Snapshot:
+            event = event.event
         if type(event) is ContentBlockStart:
             if type(event.content_block) is ToolUseBlock:
                 self._tool_blocks.add(event.index)
@@ -471,7 +593,7 @@ class _ToolUseStopped:
         return "tool_use_stopped()"
 
 
-def tool_use_stopped() -> Callable[[Event], bool]:
+def tool_use_stopped() -> Callable[[Event | Snapshot], bool]:
     """A predicate that is true at the ``content_block_stop`` of a ``tool_use`` block.
 
     It remembers which block indexes started as client ``tool_use`` blocks, so it is
