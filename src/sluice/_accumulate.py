@@ -99,7 +99,8 @@ class MessageAccumulator:
         self._sinks: list[list[str]] = []
         # The sinks of the text blocks by index: the hot path (see feed) finds one with a
         # single lookup. The same list objects as in _sinks, which are only ever changed in
-        # place.
+        # place. ops.text_deltas, fused with ops.accumulate, runs that hot path inline: it
+        # appends to these sinks and counts _events itself.
         self._text_sinks: dict[int, list[str]] = {}
         self._events = 0
         self._done = False

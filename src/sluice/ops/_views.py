@@ -224,12 +224,31 @@ async def text_deltas(
     fused = _fusable(source)
     items: AsyncIterable[Any] = source  # events or snapshots
     try:
-        if fused is not None:  # over accumulate(x): one stage instead of two, see Snapshots
+        if fused is not None and index is None:  # over accumulate(x), see Snapshots
             upstream, accumulator = fused
             feed = accumulator.feed
+            # MessageAccumulator.feed's hot path, inline: a text delta for a text block is
+            # one append to that block's sink, and one more event counted.
+            text_sinks = accumulator._text_sinks
             async for event in upstream:  # closed by closing source, below
+                if type(event) is block_delta:
+                    delta = event.delta
+                    if type(delta) is text_delta:
+                        sink = text_sinks.get(event.index)
+                        if sink is None:
+                            feed(event)  # aimed at another kind of block: the full rules
+                        else:
+                            accumulator._events += 1
+                            sink.append(delta.text)
+                        yield delta.text
+                        continue
                 feed(event)
-                if type(event) is block_delta and (index is None or event.index == index):
+        elif fused is not None:
+            upstream, accumulator = fused
+            feed = accumulator.feed
+            async for event in upstream:
+                feed(event)
+                if type(event) is block_delta and event.index == index:
                     delta = event.delta
                     if type(delta) is text_delta:
                         yield delta.text
