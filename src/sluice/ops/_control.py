@@ -11,7 +11,8 @@ fill up:
 
 ``"block"``
     Stop reading. The HTTP read stops with it, TCP flow control pushes back on the server,
-    nothing is lost. The reader holds at most one event besides the buffer.
+    nothing is lost. Besides the buffer, the reader holds at most one event (the rest of
+    one HTTP chunk when it reads a ``MessageStream``, which it does a chunk at a time).
 ``"drop_oldest"``
     Drop the oldest buffered ``content_block_delta`` or ``ping`` to make room (FIFO) and
     count it in :attr:`Control.dropped`. The structure of the message is never dropped:
