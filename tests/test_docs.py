@@ -117,3 +117,29 @@ class TestExamples:
             check=False,
         )
         assert result.returncode == 0, result.stderr.decode()
+
+    @pytest.mark.parametrize("backend", ["asyncio", "trio"])
+    async def test_operators_example_runs_offline(self, backend: str) -> None:
+        """examples/operators.py runs its three scenes over real HTTP, on either backend."""
+        env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
+        script = str(ROOT / "examples" / "operators.py")
+        result = await anyio.run_process(
+            [sys.executable, "-W", "error", script, "--delay", "0", "--backend", backend],
+            env=env,
+            check=False,
+        )
+        out = result.stdout.decode()
+        assert result.returncode == 0, result.stderr.decode()
+        # 1: the tool call's input paths complete one by one, then the whole call.
+        assert "create_calendar_event #1: completed title" in out
+        assert "create_calendar_event #1 complete -> ran create_calendar_event(" in out
+        assert "stop_reason: tool_use" in out
+        # 2: paused from another task, bounded buffer, nothing lost.
+        paused_after = int(out.split("[paused after ")[1].split(" deltas")[0])
+        assert 20 <= paused_after <= 385
+        buffered = int(out.split("[resuming: ")[1].split(" events")[0])
+        assert 0 <= buffered <= 64
+        assert "painted 385 deltas, 3534 characters, 906 output tokens" in out
+        # 3: both subscribers got every event, with ids 1..52.
+        assert out.count("52 frames, last 'id: 52'") == 2
+        assert "decodes back to 52 events, ending 'message_stop'" in out
