@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import anyio
 import anyio.lowlevel
+import httpx
 import pytest
 
-from _util import COMPLETE, final, load, normalize
-from sluice import EventStreamDecoder
+from _util import COMPLETE, chunked, final, load, normalize
+from sluice import EventStreamDecoder, to_builtins
 from sluice._events import (
     ContentBlockDelta,
     ContentBlockStart,
@@ -28,6 +30,7 @@ from sluice._events import (
     TextDelta,
 )
 from sluice._exceptions import StreamError
+from sluice._stream import MessageStream
 from sluice.ops._coalesce import Merge
 from sluice.ops._control import (
     _MAX_PIECES,
@@ -755,3 +758,335 @@ class TestArguments:
         with pytest.raises(ValueError, match=match):
             controlled(source, **options)
         await source.aclose()
+
+
+# -- over a MessageStream: one HTTP chunk at a time ---------------------------------------------
+
+
+class Body(httpx.AsyncByteStream):
+    """A response body sent in the given chunks, with a checkpoint before each.
+
+    ``gate``, if given, holds back chunk ``gate_at`` (``len(chunks)``: the end of the body)
+    until it is set. ``hang`` waits after the last chunk until the body is closed, like a
+    stalled connection. ``closed`` records that the response released it.
+    """
+
+    def __init__(
+        self,
+        chunks: list[bytes],
+        *,
+        gate: anyio.Event | None = None,
+        gate_at: int = 0,
+        hang: bool = False,
+    ) -> None:
+        self.chunks = chunks
+        self.gate = gate
+        self.gate_at = gate_at
+        self.hang = hang
+        self.sent = 0
+        self.closed = False
+        self._released = anyio.Event()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for position, chunk in enumerate(self.chunks):
+            if self.gate is not None and position == self.gate_at:
+                await self.gate.wait()
+            await anyio.lowlevel.checkpoint()
+            self.sent += 1
+            yield chunk
+        if self.gate is not None and self.gate_at == len(self.chunks):
+            await self.gate.wait()
+        if self.hang:
+            await self._released.wait()
+
+    async def aclose(self) -> None:
+        self.closed = True
+        self._released.set()
+
+
+def pieces(data: bytes, size: int | None) -> list[bytes]:
+    """``data`` in chunks of ``size`` bytes, or in one chunk if ``size`` is None."""
+    return [data] if size is None else list(chunked(data, size))
+
+
+def message_stream(chunks: list[bytes], **options: Any) -> tuple[MessageStream, Body]:
+    """A real MessageStream over an in-memory HTTP response sending ``chunks``."""
+    body = Body(chunks, **options)
+    response = httpx.Response(200, headers={"request-id": "req_1"}, stream=body)
+    return MessageStream(response), body
+
+
+async def plain_run(name: str) -> tuple[list[Event], BaseException | None, Any]:
+    """The oracle: plain iteration of a MessageStream over a transcript.
+
+    The events, the error that ended it (or None), and the final message as builtins (or
+    None when there is none).
+    """
+    stream, body = message_stream(pieces(load(name), 97))
+    events: list[Event] = []
+    error: BaseException | None = None
+    try:
+        async for event in stream:
+            events.append(event)
+    except Exception as exc:
+        error = exc
+    message = None if error is not None else to_builtins(await stream.final_message())
+    await stream.aclose()
+    assert body.closed
+    return events, error, message
+
+
+def error_report(error: BaseException | None) -> Any:
+    """What a stream error says: class, message, counts and partial message."""
+    assert isinstance(error, StreamError)
+    return (
+        type(error),
+        str(error),
+        error.events_received,
+        to_builtins(error.partial_message),
+        getattr(error, "request_id", None),
+        getattr(error, "unparsed", None),
+    )
+
+
+def structure(events: list[Event]) -> list[Any]:
+    """The events that "drop_oldest" never drops, as builtins."""
+    kept: list[Any] = to_builtins(
+        [e for e in events if not isinstance(e, ContentBlockDelta | Ping)]
+    )
+    return kept
+
+
+def is_subsequence(part: list[Any], whole: list[Any]) -> bool:
+    rest = iter(whole)
+    return all(any(item == other for other in rest) for item in part)
+
+
+CHUNKINGS = [7, 97, None]  # None: the whole body in one chunk
+
+
+class TestOverMessageStream:
+    @pytest.mark.parametrize("size", CHUNKINGS, ids=["7", "97", "whole"])
+    @pytest.mark.parametrize("name", COMPLETE)
+    async def test_delivers_exactly_the_events_of_plain_iteration(
+        self, name: str, size: int | None
+    ) -> None:
+        """Read in batches, controlled hands out the events of plain iteration, in order."""
+        expected, _, message = await plain_run(name)
+        stream, body = message_stream(pieces(load(name), size))
+        with anyio.fail_after(5):
+            async with controlled(stream) as (events, control):
+                out = [event async for event in events]
+                assert stream._batches is not None  # the batch reader was used
+                assert control.high_water <= control.buffer_size
+        assert to_builtins(out) == to_builtins(expected)
+        assert body.closed
+        assert to_builtins(await stream.final_message()) == message
+
+    @pytest.mark.parametrize("buffer_size", [2, 3])
+    @pytest.mark.parametrize("overflow", POLICIES)
+    async def test_one_chunk_bigger_than_the_buffer(
+        self, overflow: Overflow, buffer_size: int
+    ) -> None:
+        """A chunk of many events into a tiny buffer: each policy keeps its promise."""
+        for name in COMPLETE:
+            expected, _, message = await plain_run(name)
+            assert len(expected) > buffer_size
+            stream, body = message_stream([load(name)])
+            out: list[Event] = []
+            with anyio.fail_after(10):
+                try:
+                    async with controlled(stream, buffer_size=buffer_size, overflow=overflow) as (
+                        events,
+                        control,
+                    ):
+                        async for event in events:
+                            out.append(event)
+                except BufferOverflowError as exc:
+                    overflowed: BufferOverflowError | None = exc
+                else:
+                    overflowed = None
+            assert control.high_water <= buffer_size, name
+            assert body.closed, name
+            if overflow == "error":
+                assert overflowed is not None, name
+                assert out == [] and overflowed.buffer_size == buffer_size
+                # The stream had accumulated the whole chunk: that is what was received.
+                assert overflowed.events_received == len(expected), name
+                assert to_builtins(overflowed.partial_message) == message, name
+                continue
+            assert overflowed is None, name
+            assert to_builtins(await stream.final_message()) == message, name
+            if overflow == "block":
+                assert to_builtins(out) == to_builtins(expected), name
+                assert control.dropped == 0
+            elif overflow == "coalesce":
+                assert normalize(out) == normalize(expected), name
+                assert final(out) == final(expected), name
+                assert control.dropped == 0
+            else:
+                assert structure(out) == structure(expected), name
+                assert len(out) + control.dropped == len(expected), name
+                assert is_subsequence(to_builtins(out), to_builtins(expected)), name
+                if len(structure(expected)) < len(expected) - buffer_size:
+                    assert control.dropped > 0, name
+
+    @pytest.mark.parametrize("buffer_size", [3, 1024])
+    @pytest.mark.parametrize("size", CHUNKINGS, ids=["7", "97", "whole"])
+    @pytest.mark.parametrize("name", ["overloaded_error.sse", "truncated.sse"])
+    async def test_a_stream_error_comes_after_the_good_events(
+        self, name: str, size: int | None, buffer_size: int
+    ) -> None:
+        """The error event or the cut raises the typed error of plain iteration, after the events before it."""
+        expected, plain_error, _ = await plain_run(name)
+        data = load(name)
+        # Everything before the error event, or the whole truncated body, then a gate: the
+        # rest comes once the consumer has every good event.
+        cut = data.index(b"event: error") if name == "overloaded_error.sse" else len(data)
+        head = pieces(data[:cut], size)
+        tail = [data[cut:]] if cut < len(data) else []
+        gate = anyio.Event()
+        stream, body = message_stream([*head, *tail], gate=gate, gate_at=len(head))
+        out: list[Event] = []
+        with anyio.fail_after(5):
+            async with controlled(stream, buffer_size=buffer_size) as (events, control):
+                with pytest.raises(StreamError) as info:
+                    async for event in events:
+                        out.append(event)
+                        if len(out) == len(expected):
+                            gate.set()
+                assert control.high_water <= buffer_size
+        assert to_builtins(out) == to_builtins(expected)
+        assert error_report(info.value) == error_report(plain_error)
+        assert type(info.value) is type(plain_error)
+        assert body.closed
+
+    @pytest.mark.parametrize("name", ["overloaded_error.sse", "truncated.sse"])
+    async def test_a_stream_error_in_the_same_chunk_as_the_events(self, name: str) -> None:
+        """One chunk, a 2-event buffer: the error ends the events, of which few are lost.
+
+        Events still buffered when the error arrives are discarded (they are in its partial
+        message), so the consumer gets a prefix of the events, short of at most a buffer.
+        """
+        expected, plain_error, _ = await plain_run(name)
+        stream, body = message_stream([load(name)])
+        out: list[Event] = []
+        with anyio.fail_after(5):
+            async with controlled(stream, buffer_size=2) as (events, control):
+                with pytest.raises(StreamError) as info:
+                    async for event in events:
+                        out.append(event)
+                assert control.high_water <= 2
+        assert len(expected) - 2 <= len(out) <= len(expected)
+        assert to_builtins(out) == to_builtins(expected[: len(out)])
+        assert error_report(info.value) == error_report(plain_error)
+        assert body.closed
+
+    @pytest.mark.parametrize("name", ["overloaded_error.sse", "truncated.sse"])
+    async def test_a_stream_error_jumps_a_paused_buffer(self, name: str) -> None:
+        """Paused, the consumer gets the same typed error at once, and no event."""
+        _, plain_error, _ = await plain_run(name)
+        stream, body = message_stream(pieces(load(name), 97))
+        with anyio.fail_after(5):
+            async with controlled(stream) as (events, control):
+                control.pause()
+                with pytest.raises(StreamError) as info:
+                    await anext(events)
+                assert control.is_paused and control.buffered == 0
+        assert error_report(info.value) == error_report(plain_error)
+        assert body.closed
+
+    async def test_batches_are_refused_once_iteration_began(self) -> None:
+        """After one anext(stream), _event_batches() is None and controlled reads per event."""
+        expected, _, message = await plain_run("text.sse")
+        stream, body = message_stream(pieces(load("text.sse"), None))
+        first = await anext(stream)
+        assert stream._event_batches() is None
+        async with controlled(stream, buffer_size=4) as (events, control):
+            rest = [event async for event in events]
+            assert control.high_water <= 4
+        assert stream._batches is None  # it fell back to the per-event iterator
+        assert to_builtins([first, *rest]) == to_builtins(expected)
+        assert to_builtins(await stream.final_message()) == message
+        assert body.closed
+
+    async def test_batches_then_plain_iteration_go_on_where_they_stopped(self) -> None:
+        """A batch is a list of the events of one chunk, accumulated; iteration continues."""
+        expected, _, message = await plain_run("thinking.sse")
+        data = load("thinking.sse")
+        stream, body = message_stream(pieces(data, len(data) // 3 + 1))
+        batches = stream._event_batches()
+        assert inspect.isasyncgen(batches)
+        assert batches is not None
+        batch = await anext(batches)
+        assert isinstance(batch, list) and 1 < len(batch) < len(expected)
+        assert stream.events_received == len(batch)  # accumulated before it was handed out
+        assert stream._event_batches() is None  # reading began
+        rest = [event async for event in stream]
+        assert to_builtins([*batch, *rest]) == to_builtins(expected)
+        assert to_builtins(await stream.final_message()) == message
+        await stream.aclose()
+        assert body.closed
+
+    async def test_batches_are_handed_out_once(self) -> None:
+        """A second _event_batches() before any read is None: one reader owns the body."""
+        expected, _, message = await plain_run("text.sse")
+        stream, body = message_stream(pieces(load("text.sse"), 97))
+        batches = stream._event_batches()
+        assert batches is not None
+        assert stream._event_batches() is None
+        events = [event async for batch in batches for event in batch]
+        assert to_builtins(events) == to_builtins(expected)
+        assert to_builtins(await stream.final_message()) == message
+        await stream.aclose()
+        assert body.closed
+
+    async def test_a_closed_stream_gives_no_batches(self) -> None:
+        """_event_batches() on a closed stream is None."""
+        stream, body = message_stream(pieces(load("text.sse"), 97))
+        await stream.aclose()
+        assert stream._event_batches() is None
+        assert body.closed
+
+    async def test_cancel_closes_the_response(self) -> None:
+        """cancel() from another task ends the loop and closes the HTTP response."""
+        stream, body = message_stream(pieces(load("long_text.sse"), 97), hang=True)
+        received: list[Event] = []
+        reached = anyio.Event()
+        with anyio.fail_after(5):
+            async with controlled(stream, buffer_size=8) as (events, control):
+
+                async def consume() -> None:
+                    async for event in events:
+                        received.append(event)
+                        if len(received) == 3:
+                            reached.set()
+
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(consume)
+                    await reached.wait()
+                    control.cancel()
+                assert control.is_cancelled and control.buffered == 0
+                assert body.closed and stream.response.is_closed
+        assert body.sent < len(body.chunks)
+        assert to_builtins(received) == to_builtins(events_of("long_text.sse")[: len(received)])
+
+    async def test_cancel_closes_a_stalled_response(self) -> None:
+        """Once the body stalls after its last chunk, cancel() still releases it."""
+        stream, body = message_stream(pieces(load("truncated.sse"), None), hang=True)
+        with anyio.fail_after(5):
+            async with controlled(stream) as (events, control):
+                out = [await anext(events) for _ in range(8)]
+                control.cancel()
+                assert [event async for event in events] == []
+                assert body.closed and stream.response.is_closed
+        assert len(out) == 8
+
+    async def test_leaving_the_block_early_closes_the_response(self) -> None:
+        """break out of the events, leave the block: the HTTP response is released."""
+        stream, body = message_stream(pieces(load("long_text.sse"), 97))
+        async with controlled(stream, buffer_size=8, overflow="coalesce") as (events, _):
+            async for _event in events:
+                break
+        assert body.closed and stream.response.is_closed
+        assert body.sent < len(body.chunks)

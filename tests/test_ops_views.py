@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import gc
+import inspect
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 from contextlib import aclosing
 from functools import partial
@@ -10,10 +13,11 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 import httpx
+import msgspec
 import pytest
 
 import sluice
-from _util import COMPLETE, chunked, load
+from _util import ALL, COMPLETE, chunked, load
 from sluice import (
     CitationsDelta,
     ContentBlockDelta,
@@ -30,6 +34,7 @@ from sluice import (
     TextBlock,
     TextDelta,
     ThinkingBlock,
+    ThinkingDelta,
     ToolUseBlock,
     UnknownDelta,
     UnknownEvent,
@@ -37,10 +42,13 @@ from sluice import (
 )
 from sluice._decode import EventStreamDecoder
 from sluice._stream import MessageStream
+from sluice.ops import _views
 from sluice.ops._base import aclose_upstream, pipe
+from sluice.ops._tools import ToolCall
 from sluice.ops._views import (
     BlockCitations,
     Snapshot,
+    Snapshots,
     TextBlockDone,
     accumulate,
     citations,
@@ -676,3 +684,521 @@ async def accumulate_text(source: AsyncIterable[str]) -> AsyncGenerator[str, Non
             yield text
     finally:
         await aclose_upstream(source)
+
+
+# ---------------------------------------------------- snapshots, fusion, views of snapshots
+
+
+async def outcome(items: Any) -> tuple[list[Any], BaseException | None]:
+    """What an operator yields until it ends or raises, and what it raised (closed after)."""
+    out: list[Any] = []
+    async with aclosing(items) as it:
+        try:
+            async for item in it:
+                out.append(item)
+        except Exception as exc:
+            return out, exc
+    return out, None
+
+
+def same_error(a: BaseException | None, b: BaseException | None) -> bool:
+    """Whether two errors are alike: same class, message and partial message."""
+    if a is None or b is None:
+        return a is b
+    return (
+        type(a) is type(b)
+        and str(a) == str(b)
+        and to_builtins(getattr(a, "partial_message", None))
+        == to_builtins(getattr(b, "partial_message", None))
+    )
+
+
+def is_text_delta(event: Event) -> bool:
+    return isinstance(event, ContentBlockDelta) and isinstance(event.delta, TextDelta)
+
+
+def is_thinking_delta(event: Event) -> bool:
+    return isinstance(event, ContentBlockDelta) and isinstance(event.delta, ThinkingDelta)
+
+
+class Replayable:
+    """An async iterable whose every ``aiter()`` starts the transcript over.
+
+    Reading the events twice, e.g. through a second ``aiter()``, shows up as duplicates.
+    """
+
+    def __init__(self, events: list[Event]) -> None:
+        self.events = events
+        self.iterators: list[Upstream] = []
+
+    def __aiter__(self) -> Upstream:
+        iterator = Upstream(self.events)
+        self.iterators.append(iterator)
+        return iterator
+
+    async def aclose(self) -> None:
+        for iterator in self.iterators:
+            await iterator.aclose()
+
+
+class Failing:
+    """An async iterator of events that then raises ``error``, recording being closed."""
+
+    def __init__(self, events: list[Event], error: Exception) -> None:
+        self.closed = False
+        self._events = iter(events)
+        self._error = error
+
+    def __aiter__(self) -> Failing:
+        return self
+
+    async def __anext__(self) -> Event:
+        await anyio.lowlevel.checkpoint()
+        event = next(self._events, None)
+        if event is None:
+            raise self._error
+        return event
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+class Boom(Exception):
+    """An upstream failure raised by a test source."""
+
+
+def unfused(name: str) -> Any:
+    """accumulate() behind a stage that hides it: text views see snapshots, no fusion."""
+    return map_events(accumulate(upstream(name)), lambda snap: snap)
+
+
+def tool_call_record(item: Any) -> Any:
+    """A tool_calls item as comparable data, taken at the moment it is yielded."""
+    if isinstance(item, ToolCall):
+        return item
+    return (
+        item.index,
+        item.id,
+        item.name,
+        item.kind,
+        item.json_delta,
+        [(change.kind, change.path, change.text) for change in item.changes],
+        copy.deepcopy(item.partial_input),
+    )
+
+
+async def tool_call_records(items: AsyncGenerator[Any, None]) -> list[Any]:
+    async with aclosing(items) as calls:
+        return [tool_call_record(item) async for item in calls]
+
+
+class TestSnapshots:
+    async def test_snapshot_is_a_frozen_struct_untracked_by_the_gc(self) -> None:
+        """Snapshot is a frozen, gc=False msgspec Struct with event, accumulator, message."""
+        accumulator = MessageAccumulator()
+        snap = Snapshot(Ping(), accumulator)
+        assert isinstance(snap, msgspec.Struct)
+        assert Snapshot.__struct_config__.frozen and not Snapshot.__struct_config__.gc
+        assert not gc.is_tracked(snap)
+        with pytest.raises(AttributeError):
+            snap.event = MessageStop()  # type: ignore[misc]
+        assert snap.event == Ping() and snap.accumulator is accumulator
+        assert snap.message is None
+        accumulator.feed(events_of("text.sse")[0])
+        assert snap.message is accumulator.message and snap.message is not None
+
+    async def test_accumulate_returns_snapshots_not_a_generator(self) -> None:
+        """accumulate() returns a Snapshots iterator with a fresh accumulator by default."""
+        first, second = accumulate(upstream("text.sse")), accumulate(upstream("text.sse"))
+        assert type(first) is Snapshots and not inspect.isasyncgen(first)
+        assert isinstance(first.accumulator, MessageAccumulator)
+        assert first.accumulator is not second.accumulator
+        assert first.accumulator.events == 0
+        await first.aclose()
+        await second.aclose()
+
+    @pytest.mark.parametrize("name", COMPLETE)
+    async def test_the_given_accumulator_is_the_one_fed(self, name: str) -> None:
+        """accumulator= is fed every event; its finish() is the stream's final message."""
+        acc = MessageAccumulator()
+        snapshots = accumulate(upstream(name), accumulator=acc)
+        assert snapshots.accumulator is acc
+        collected: list[Snapshot] = await collect(snapshots)
+        assert all(snap.accumulator is acc for snap in collected)
+        assert acc.events == len(events_of(name)) == len(collected)
+        assert to_builtins(acc.finish()) == to_builtins(final(name))
+
+    async def test_aiter_hands_out_the_async_generator_itself(self) -> None:
+        """aiter(snapshots) is an async generator, the same one each time: no extra layer."""
+        source = upstream("text.sse")
+        snapshots = accumulate(source)
+        iterator = aiter(snapshots)
+        assert inspect.isasyncgen(iterator)
+        assert aiter(snapshots) is iterator
+        got = [snap.event async for snap in iterator]
+        assert got == events_of("text.sse")
+        assert source.exhausted and source.closed
+        await snapshots.aclose()
+
+    async def test_anext_works_on_the_snapshots_directly(self) -> None:
+        """anext() on the Snapshots object yields snapshots in order; aclose closes upstream."""
+        events = events_of("text.sse")
+        source = Upstream(events)
+        snapshots = accumulate(source)
+        first = await anext(snapshots)
+        second = await anext(snapshots)
+        assert (first.event, second.event) == (events[0], events[1])
+        assert first.accumulator is second.accumulator is snapshots.accumulator
+        assert snapshots.accumulator.events == 2
+        await snapshots.aclose()
+        assert source.closed and not source.exhausted and source.pulled == 2
+        with pytest.raises(StopAsyncIteration):
+            await anext(snapshots)
+
+    async def test_aclose_before_iteration_closes_upstream(self) -> None:
+        """Closing before the first snapshot still closes the upstream, which is never read."""
+        source = upstream("text.sse")
+        snapshots = accumulate(source)
+        await snapshots.aclose()
+        assert source.closed and source.pulled == 0
+        await snapshots.aclose()  # idempotent
+        assert source.closed and source.pulled == 0
+        with pytest.raises(StopAsyncIteration):
+            await anext(snapshots)
+
+    async def test_aclose_is_idempotent_after_iteration(self) -> None:
+        """aclose() after a partial or a complete iteration may be repeated harmlessly."""
+        source = upstream("thinking.sse")
+        snapshots = accumulate(source)
+        async for _ in snapshots:
+            break
+        await snapshots.aclose()
+        await snapshots.aclose()
+        assert source.closed and not source.exhausted
+        done = upstream("text.sse")
+        everything = accumulate(done)
+        assert len(await collect(everything)) == len(events_of("text.sse"))
+        await everything.aclose()
+        await everything.aclose()
+        assert done.closed and done.exhausted
+
+    async def test_aclose_over_a_message_stream_releases_the_body(self) -> None:
+        """Closing an unstarted accumulate() over a MessageStream closes the HTTP body."""
+        stream, body = message_stream("text.sse")
+        snapshots = accumulate(stream)
+        await snapshots.aclose()
+        assert body.closed
+
+
+FUSED_INDEXES = [None, 0, 1, 2]
+
+
+class TestFusion:
+    @pytest.mark.parametrize("index", FUSED_INDEXES)
+    @pytest.mark.parametrize("name", ALL)
+    async def test_fused_text_deltas_equal_the_two_stages(
+        self, name: str, index: int | None
+    ) -> None:
+        """text_deltas(accumulate(x)) yields, raises and accumulates as the unfused chain."""
+        fused_acc, plain_acc = MessageAccumulator(), MessageAccumulator()
+        fused = await outcome(
+            text_deltas(accumulate(upstream(name), accumulator=fused_acc), index=index)
+        )
+        two_stages = await outcome(
+            text_deltas(
+                map_events(accumulate(upstream(name), accumulator=plain_acc), lambda s: s.event),
+                index=index,
+            )
+        )
+        assert fused[0] == two_stages[0]
+        assert same_error(fused[1], two_stages[1])
+        assert fused_acc.events == plain_acc.events
+        assert to_builtins(fused_acc.partial()) == to_builtins(plain_acc.partial())
+        assert fused_acc.done == plain_acc.done
+        # And the text is that of the events themselves, up to the error if any.
+        events_only = await outcome(text_deltas(upstream(name), index=index))
+        assert events_only[1] is None
+        assert fused[0] == events_only[0][: len(fused[0])]
+        if fused[1] is None:
+            assert fused[0] == events_only[0]
+
+    @pytest.mark.parametrize("index", FUSED_INDEXES)
+    @pytest.mark.parametrize("name", ALL)
+    async def test_fused_thinking_deltas_equal_the_two_stages(
+        self, name: str, index: int | None
+    ) -> None:
+        """thinking_deltas(accumulate(x)) yields, raises and accumulates as the unfused chain."""
+        fused_acc, plain_acc = MessageAccumulator(), MessageAccumulator()
+        fused = await outcome(
+            thinking_deltas(accumulate(upstream(name), accumulator=fused_acc), index=index)
+        )
+        two_stages = await outcome(
+            thinking_deltas(
+                map_events(accumulate(upstream(name), accumulator=plain_acc), lambda s: s.event),
+                index=index,
+            )
+        )
+        assert fused[0] == two_stages[0]
+        assert same_error(fused[1], two_stages[1])
+        assert fused_acc.events == plain_acc.events
+        assert to_builtins(fused_acc.partial()) == to_builtins(plain_acc.partial())
+        events_only = await outcome(thinking_deltas(upstream(name), index=index))
+        assert fused[0] == events_only[0][: len(fused[0])]
+
+    @pytest.mark.parametrize("index", [None, 0, 1])
+    @pytest.mark.parametrize("name", ["text.sse", "thinking.sse", "citations.sse", "tool_use.sse"])
+    async def test_accumulator_is_fed_before_each_text_delta(
+        self, name: str, index: int | None
+    ) -> None:
+        """At each fused text delta, the accumulator has applied exactly the events up to it."""
+        events = events_of(name)
+        acc, oracle = MessageAccumulator(), MessageAccumulator()
+        fed = 0
+        yielded = 0
+        async with aclosing(
+            text_deltas(accumulate(Upstream(events), accumulator=acc), index=index)
+        ) as it:
+            async for text in it:
+                # The oracle catches up to the event that carried this text.
+                while True:
+                    event = events[fed]
+                    oracle.feed(event)
+                    fed += 1
+                    if is_text_delta(event) and index in (None, event.index):  # type: ignore[union-attr]
+                        break
+                assert text == event.delta.text  # type: ignore[union-attr]
+                assert acc.events == oracle.events == fed
+                assert to_builtins(acc.message) == to_builtins(oracle.message)
+                yielded += 1
+        assert yielded == len(
+            [e for e in events if is_text_delta(e) and index in (None, e.index)]  # type: ignore[union-attr]
+        )
+        assert to_builtins(acc.finish()) == to_builtins(final(name))
+
+    @pytest.mark.parametrize("index", [None, 0])
+    async def test_accumulator_is_fed_before_each_thinking_delta(self, index: int | None) -> None:
+        """At each fused thinking delta, the thinking block holds the text up to it."""
+        events = events_of("thinking.sse")
+        acc = MessageAccumulator()
+        seen = ""
+        async with aclosing(
+            thinking_deltas(accumulate(Upstream(events), accumulator=acc), index=index)
+        ) as it:
+            async for thought in it:
+                seen += thought
+                message = acc.message
+                assert message is not None
+                block = message.content[0]
+                assert isinstance(block, ThinkingBlock) and block.thinking == seen
+                position = acc.events - 1
+                assert is_thinking_delta(events[position])
+                assert events[position].delta.thinking == thought  # type: ignore[union-attr]
+        assert to_builtins(acc.finish()) == to_builtins(final("thinking.sse"))
+
+    async def test_fused_text_deltas_make_no_snapshot(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Fused, text_deltas and thinking_deltas never build a Snapshot."""
+
+        def forbidden(*args: object) -> None:
+            raise AssertionError("a Snapshot was made")
+
+        monkeypatch.setattr(_views, "Snapshot", forbidden)
+        acc = MessageAccumulator()
+        pieces = await collect(text_deltas(accumulate(upstream("text.sse"), accumulator=acc)))
+        assert "".join(pieces) == texts(final("text.sse"))[0].text
+        thoughts = await collect(thinking_deltas(accumulate(upstream("thinking.sse"))))
+        assert len(thoughts) == 8
+        # Unfused, the same chain does make them (the patch is what fails).
+        with pytest.raises(AssertionError, match="a Snapshot was made"):
+            await collect(text_deltas(map_events(accumulate(upstream("text.sse")), lambda s: s)))
+
+    @pytest.mark.parametrize("view", [text_deltas, thinking_deltas])
+    async def test_no_fusion_once_the_snapshots_were_iterated(
+        self, view: Callable[[Any], AsyncGenerator[str, None]]
+    ) -> None:
+        """After anext(snapshots), the view reads the rest of those snapshots, once each."""
+        events = events_of("thinking.sse")
+        wanted = is_text_delta if view is text_deltas else is_thinking_delta
+        expected = [
+            e.delta.text if view is text_deltas else e.delta.thinking  # type: ignore[union-attr]
+            for e in events
+            if wanted(e)
+        ]
+        first_delta = next(i for i, e in enumerate(events) if wanted(e))
+        source = Replayable(events)  # a second aiter() would start over: duplicates
+        snapshots = accumulate(source)
+        taken = [await anext(snapshots) for _ in range(first_delta + 2)]
+        head = [
+            snap.event.delta.text if view is text_deltas else snap.event.delta.thinking  # type: ignore[union-attr]
+            for snap in taken
+            if wanted(snap.event)
+        ]
+        assert len(head) == 2
+        rest = await collect(view(snapshots))
+        assert head + rest == expected
+        assert len(source.iterators) == 1
+        assert snapshots.accumulator.events == len(events)
+        assert to_builtins(snapshots.accumulator.finish()) == to_builtins(final("thinking.sse"))
+
+    async def test_no_fusion_once_aiter_was_taken(self) -> None:
+        """A Snapshots whose generator was handed out is read through it, not fused."""
+        events = events_of("text.sse")
+        source = Replayable(events)
+        snapshots = accumulate(source)
+        iterator = aiter(snapshots)
+        first = await anext(iterator)
+        assert first.event == events[0]
+        pieces = await collect(text_deltas(snapshots))
+        assert "".join(pieces) == texts(final("text.sse"))[0].text
+        assert len(source.iterators) == 1
+        assert snapshots.accumulator.events == len(events)
+
+    @pytest.mark.parametrize("view", [text_deltas, thinking_deltas])
+    async def test_closing_the_fused_view_early_closes_upstream(
+        self, view: Callable[[Any], AsyncGenerator[str, None]]
+    ) -> None:
+        """break + aclose on the fused view closes the upstream, unread to its end."""
+        source = upstream("thinking.sse")
+        snapshots = accumulate(source)
+        async with aclosing(view(snapshots)) as items:
+            async for _ in items:
+                break
+        assert source.closed and not source.exhausted
+        assert 0 < source.pulled < len(events_of("thinking.sse"))
+        assert snapshots.accumulator.events == source.pulled
+
+    async def test_closing_the_fused_view_releases_a_message_stream(self) -> None:
+        """Over a MessageStream, breaking out of the fused view closes the HTTP body."""
+        stream, body = message_stream("long_text.sse")
+        async with aclosing(text_deltas(accumulate(stream))) as items:
+            async for _ in items:
+                break
+        assert body.closed
+
+    async def test_fused_over_a_message_stream_is_complete(self) -> None:
+        """Fused over a real MessageStream: all the text, the accumulator and stream agree."""
+        stream, body = message_stream("citations.sse")
+        acc = MessageAccumulator()
+        pieces = await collect(text_deltas(accumulate(stream, accumulator=acc)))
+        assert "".join(pieces) == "".join(block.text for block in texts(final("citations.sse")))
+        assert to_builtins(acc.finish()) == to_builtins(await stream.final_message())
+        assert body.closed
+
+    @pytest.mark.parametrize("view", [text_deltas, thinking_deltas])
+    async def test_an_upstream_exception_passes_unchanged(
+        self, view: Callable[[Any], AsyncGenerator[str, None]]
+    ) -> None:
+        """The exception the upstream raises is the very one the fused view raises."""
+        boom = Boom("connection reset")
+        source = Failing(events_of("thinking.sse")[:12], boom)
+        with pytest.raises(Boom) as info:
+            await collect(view(accumulate(source)))
+        assert info.value is boom
+        assert source.closed
+
+    async def test_an_in_stream_error_event_raises_the_typed_error(self) -> None:
+        """Fused, an error event raises OverloadedError with the text before it, closing upstream."""
+        source = upstream("overloaded_error.sse")
+        pieces, error = await outcome(text_deltas(accumulate(source)))
+        assert isinstance(error, sluice.OverloadedError)
+        assert isinstance(error, sluice.APIStreamError)
+        assert error.request_id == "req_011CZmU1EHj3rDIHIIiRbj1H"
+        assert error.partial_message is not None
+        expected = texts(final("overloaded_error.sse"))[0].text
+        assert "".join(pieces) == expected == texts(error.partial_message)[0].text
+        assert source.closed
+
+    async def test_a_message_stream_error_crosses_the_fused_stage(self) -> None:
+        """Over a MessageStream, the in-stream error and truncation reach the consumer, typed."""
+        stream, body = message_stream("overloaded_error.sse")
+        with pytest.raises(sluice.OverloadedError) as info:
+            await collect(text_deltas(accumulate(stream)))
+        assert isinstance(info.value, sluice.APIStreamError)
+        assert info.value.partial_message is not None and body.closed
+        stream, body = message_stream("truncated.sse")
+        pieces, error = await outcome(text_deltas(accumulate(stream)))
+        assert isinstance(error, sluice.IncompleteStreamError)
+        assert "".join(pieces) == texts(final("truncated.sse"))[0].text
+        assert body.closed
+
+
+class TestViewsOfSnapshots:
+    @pytest.mark.parametrize("index", [None, 0, 1])
+    @pytest.mark.parametrize("name", COMPLETE)
+    async def test_text_and_thinking_deltas(self, name: str, index: int | None) -> None:
+        """Unfused, text_deltas and thinking_deltas of snapshots equal those of events."""
+        assert await collect(text_deltas(unfused(name), index=index)) == await collect(
+            text_deltas(upstream(name), index=index)
+        )
+        assert await collect(thinking_deltas(unfused(name), index=index)) == await collect(
+            thinking_deltas(upstream(name), index=index)
+        )
+
+    @pytest.mark.parametrize("name", COMPLETE)
+    async def test_text_blocks_joined_text_and_citations(self, name: str) -> None:
+        """text_blocks, joined_text and citations read snapshots as they read events."""
+        blocks = await collect(text_blocks(accumulate(upstream(name))))
+        assert blocks == await collect(text_blocks(upstream(name)))
+        assert blocks and all(isinstance(block, TextBlockDone) for block in blocks)
+        assert await joined_text(accumulate(upstream(name))) == await joined_text(upstream(name))
+        cited = await collect(citations(accumulate(upstream(name))))
+        assert cited == await collect(citations(upstream(name)))
+
+    async def test_citations_of_snapshots_are_found(self) -> None:
+        """The cited blocks of citations.sse come through snapshots too (not vacuous)."""
+        cited = await collect(citations(accumulate(upstream("citations.sse"))))
+        assert len(cited) == 5 and sum(len(block.citations) for block in cited) == 6
+
+    @pytest.mark.parametrize("name", COMPLETE)
+    async def test_of_type_keeps_the_matching_snapshots(self, name: str) -> None:
+        """of_type over snapshots yields the snapshots themselves, whose event matches."""
+        kinds = (ContentBlockStart, MessageDelta, TextDelta, InputJSONDelta, UnknownEvent)
+        kept = await collect(of_type(accumulate(upstream(name)), *kinds))
+        assert all(type(snap) is Snapshot for snap in kept)
+        assert [snap.event for snap in kept] == await collect(of_type(upstream(name), *kinds))
+        assert kept
+
+    async def test_of_type_snapshot_is_current_at_its_event(self) -> None:
+        """A kept snapshot's accumulator has applied its event when it is handed out."""
+        events = events_of("text.sse")
+        async with aclosing(of_type(accumulate(Upstream(events)), MessageDelta)) as kept:
+            async for snap in kept:
+                assert snap.accumulator.events == events.index(snap.event) + 1
+                assert snap.message is not None and snap.message.stop_reason == "end_turn"
+
+    @pytest.mark.parametrize("name", ["tool_use.sse", "unknown_types.sse", "web_search.sse"])
+    async def test_tool_use_stopped_reads_snapshots(self, name: str) -> None:
+        """tool_use_stopped fires at the same events for snapshots as for events."""
+        events = events_of(name)
+        predicate, oracle = tool_use_stopped(), tool_use_stopped()
+        snapshots: list[Snapshot] = await collect(accumulate(Upstream(events)))
+        assert [predicate(snap) for snap in snapshots] == [oracle(e) for e in events]
+        taken: list[Snapshot] = await collect(
+            take_until(accumulate(upstream(name)), tool_use_stopped())
+        )
+        expected = await collect(take_until(upstream(name), tool_use_stopped()))
+        assert [snap.event for snap in taken] == expected
+
+    @pytest.mark.parametrize("name", COMPLETE)
+    async def test_tool_calls_read_snapshots(self, name: str) -> None:
+        """ops.tool_calls over snapshots yields the same deltas and calls as over events."""
+        over_snapshots = await tool_call_records(sluice.ops.tool_calls(accumulate(upstream(name))))
+        assert over_snapshots == await tool_call_records(sluice.ops.tool_calls(upstream(name)))
+        if name == "tool_use.sse":
+            assert isinstance(over_snapshots[-1], ToolCall) and len(over_snapshots) == 35
+
+    async def test_views_raise_the_accumulators_error(self) -> None:
+        """Over accumulate(), an error event raises the typed error in every view."""
+        views: list[Callable[[Any], Any]] = [
+            text_blocks,
+            citations,
+            sluice.ops.tool_calls,
+            lambda s: of_type(s, TextDelta),
+            lambda s: text_deltas(map_events(s, lambda snap: snap)),
+        ]
+        for view in views:
+            source = upstream("overloaded_error.sse")
+            with pytest.raises(sluice.OverloadedError):
+                await collect(view(accumulate(source)))
+            assert source.closed

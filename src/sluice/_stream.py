@@ -8,7 +8,15 @@ abandoning iteration releases the connection, on asyncio and trio alike.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+)
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -145,10 +153,10 @@ class MessageStream:
         afterwards (``final_message()`` included) goes on where the batches stopped.
 
         Returns:
-            the batches, or ``None`` if iteration began already (or the stream is closed):
-            then read events one by one.
+            the batches, or ``None`` if iteration began already, the batches were handed
+            out before, or the stream is closed: then read events one by one.
         """
-        if self._reading or self._closed:
+        if self._reading or self._closed or self._batches is not None:
             return None
         self._batches = batches = self._iter_batches()
         self._iterator = _flatten(batches)
@@ -164,7 +172,7 @@ class MessageStream:
         # warns that it was garbage collected unfinished when we stop early.
         chunks = self.response.aiter_bytes()
         try:
-            try:
+            with self._stream_errors():
                 # The hot loop: SSE framing and typed decoding inline, one event at a time,
                 # so an error surfaces only after every good event before it was yielded.
                 async for chunk in chunks:
@@ -176,11 +184,6 @@ class MessageStream:
                     event = decode_event(frame.data, frame.event, frame.offset)
                     feed(event)
                     yield event
-            except httpx.TransportError as exc:
-                raise self._connection_failed(exc) from exc
-            except StreamError as exc:
-                self._annotate(exc)
-                raise
             self._check_complete()
         finally:
             await release(self.response, chunks)
@@ -192,7 +195,7 @@ class MessageStream:
         sse = self._sse
         chunks = self.response.aiter_bytes()
         try:
-            try:
+            with self._stream_errors():
                 async for chunk in chunks:
                     batch, error = _decode_batch(sse.feed(chunk), feed)
                     if batch:  # the good events go first, as when iterating
@@ -204,30 +207,30 @@ class MessageStream:
                     yield batch
                 if error is not None:
                     raise error
-            except httpx.TransportError as exc:
-                raise self._connection_failed(exc) from exc
-            except StreamError as exc:
-                self._annotate(exc)
-                raise
             self._check_complete()
         finally:
             await release(self.response, chunks)
 
-    def _connection_failed(self, exc: httpx.TransportError) -> IncompleteStreamError:
+    @contextmanager
+    def _stream_errors(self) -> Iterator[None]:
+        """Turn a cut connection into ``IncompleteStreamError``, and give every stream error
+        raised while reading the partial message (if it has none yet)."""
         accumulator = self._accumulator
-        return IncompleteStreamError(
-            f"the connection failed after {accumulator.events} events "
-            f"({type(exc).__name__}: {exc}); partial_message holds what arrived",
-            partial_message=accumulator.partial(),
-            events_received=accumulator.events,
-            unparsed=self._sse.unparsed,
-        )
-
-    def _annotate(self, exc: StreamError) -> None:
-        """Give a stream error raised while decoding the partial message, if it has none."""
-        if exc.partial_message is None:
-            exc.partial_message = self._accumulator.partial()
-            exc.events_received = self._accumulator.events
+        try:
+            yield
+        except httpx.TransportError as exc:
+            raise IncompleteStreamError(
+                f"the connection failed after {accumulator.events} events "
+                f"({type(exc).__name__}: {exc}); partial_message holds what arrived",
+                partial_message=accumulator.partial(),
+                events_received=accumulator.events,
+                unparsed=self._sse.unparsed,
+            ) from exc
+        except StreamError as exc:
+            if exc.partial_message is None:
+                exc.partial_message = accumulator.partial()
+                exc.events_received = accumulator.events
+            raise
 
     def _check_complete(self) -> None:
         """Raise ``IncompleteStreamError`` if the body ended before ``message_stop``."""
