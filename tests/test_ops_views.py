@@ -893,6 +893,56 @@ class TestSnapshots:
 FUSED_INDEXES = [None, 0, 1, 2]
 
 
+class CountingAccumulator(sluice.MessageAccumulator):
+    """An accumulator subclass that counts its feed() calls (e.g. to log every event)."""
+
+    __slots__ = ("fed",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fed = 0
+
+    def feed(self, event: Event) -> None:
+        self.fed += 1
+        super().feed(event)
+
+
+class TestFusionEdges:
+    @pytest.mark.parametrize("view", [text_deltas, thinking_deltas])
+    @pytest.mark.parametrize("index", [None, 0, 1])
+    async def test_a_subclassed_accumulator_sees_every_event_through_feed(
+        self, view: Any, index: int | None
+    ) -> None:
+        """Fused, an accumulator subclass still gets feed() for every event, as unfused."""
+        events = events_of("thinking.sse")
+        fused_acc, plain_acc = CountingAccumulator(), CountingAccumulator()
+        fused = await collect(
+            view(accumulate(Upstream(events), accumulator=fused_acc), index=index)
+        )
+        snaps = accumulate(Upstream(events), accumulator=plain_acc)
+        plain = await collect(view(aiter(snaps), index=index))  # aiter(): no fusion
+        assert fused == plain
+        assert fused_acc.fed == plain_acc.fed == len(events)
+        assert to_builtins(fused_acc.finish()) == to_builtins(plain_acc.finish())
+
+    @pytest.mark.parametrize("view", [text_deltas, thinking_deltas])
+    async def test_nothing_fuses_with_a_closed_snapshots(self, view: Any) -> None:
+        """A closed accumulate() stays closed: a view over it reads nothing, like unfused."""
+        source = Replayable(events_of("thinking.sse"))
+        snaps = accumulate(source)
+        await snaps.aclose()
+        assert await collect(view(snaps)) == []
+        assert source.iterators == []  # the upstream was never opened
+        assert snaps.accumulator.events == 0
+
+    async def test_the_accumulator_is_read_only(self) -> None:
+        """Snapshots.accumulator cannot be swapped for another after the fact."""
+        snaps = accumulate(Upstream(events_of("text.sse")))
+        with pytest.raises(AttributeError):
+            snaps.accumulator = sluice.MessageAccumulator()  # type: ignore[misc]
+        await snaps.aclose()
+
+
 class TestFusion:
     @pytest.mark.parametrize("index", FUSED_INDEXES)
     @pytest.mark.parametrize("name", ALL)

@@ -84,7 +84,12 @@ class MessageStream:
 
     @property
     def current_message_snapshot(self) -> Message | None:
-        """The message accumulated from the events yielded so far."""
+        """The message accumulated from the events read so far.
+
+        That is the events yielded, except under a buffering operator such as
+        ``ops.controlled``, which reads ahead of what it has handed out: use
+        ``ops.accumulate`` after it for the message as of the consumer's position.
+        """
         return self._accumulator.message
 
     @property

@@ -27,7 +27,8 @@ fill up:
     characters per entry. If that frees no room (the buffer is full of other events, or of
     merged deltas that are full), the reader blocks. Memory is bounded either way: at most
     ``buffer_size`` entries of at most ``max_merge_chars`` characters each (a single delta
-    larger than that is kept whole), plus the event the reader holds.
+    larger than that is kept whole), plus what the reader holds (one event, or the rest of
+    one HTTP chunk of a ``MessageStream``).
 ``"error"``
     Stop reading, close the upstream and raise :class:`BufferOverflowError` to the
     consumer at once, with the partial message of everything received. The reader takes

@@ -140,19 +140,23 @@ class Snapshots(AsyncIterator[Snapshot]):
     :func:`text_deltas` and :func:`thinking_deltas` fuse with it: given a ``Snapshots``
     that nobody has iterated yet, they read its upstream themselves and feed its
     accumulator before yielding each delta, exactly what the two stages would do, without
-    making a snapshot per event or passing it through a second generator.
-
-    Attributes:
-        accumulator: the accumulator fed with every event.
+    making a snapshot per event or passing it through a second generator. Nothing fuses
+    with a ``Snapshots`` once it was iterated, handed out by ``aiter()`` or closed.
     """
 
-    __slots__ = ("_generator", "_source", "_taken", "accumulator")
+    __slots__ = ("_accumulator", "_generator", "_source", "_taken")
 
     def __init__(self, source: AsyncIterable[Event], accumulator: MessageAccumulator) -> None:
         self._source = source
-        self.accumulator = accumulator
+        self._accumulator = accumulator
         self._generator = _snapshots(source, accumulator)
-        self._taken = False  # whether the generator was handed out, or the upstream fused
+        # Whether the generator was handed out, the upstream fused, or this closed.
+        self._taken = False
+
+    @property
+    def accumulator(self) -> MessageAccumulator:
+        """The accumulator fed with every event."""
+        return self._accumulator
 
     def __aiter__(self) -> AsyncIterator[Snapshot]:
         self._taken = True
@@ -164,6 +168,7 @@ class Snapshots(AsyncIterator[Snapshot]):
 
     async def aclose(self) -> None:
         """Close the iteration and the upstream. Idempotent."""
+        self._taken = True  # nothing fuses with a closed Snapshots
         with anyio.CancelScope(shield=True):
             await self._generator.aclose()
             # The generator's finally closes the upstream only if it ever started.
@@ -174,7 +179,7 @@ class Snapshots(AsyncIterator[Snapshot]):
         if self._taken:
             return None
         self._taken = True
-        return self._source, self.accumulator
+        return self._source, self._accumulator
 
 
 async def _snapshots(
@@ -215,16 +220,19 @@ async def text_deltas(
         async for text in ops.text_deltas(stream):
             print(text, end="", flush=True)
 
-        # The text, and the message as of each delta:
+        # The text, and the accumulator as of each delta (reading acc.message joins
+        # the text so far: do it now and then, not per delta):
         acc = sluice.MessageAccumulator()
         async for text in ops.text_deltas(ops.accumulate(events, accumulator=acc)):
-            paint(text, usage=acc.message.usage)
+            paint(text, events_so_far=acc.events)
     """
     block_delta, text_delta = ContentBlockDelta, TextDelta  # locals: looked up per event
     fused = _fusable(source)
     items: AsyncIterable[Any] = source  # events or snapshots
     try:
-        if fused is not None and index is None:  # over accumulate(x), see Snapshots
+        if fused is not None and index is None and type(fused[1]) is MessageAccumulator:
+            # Over accumulate(x), see Snapshots. (A subclass may override feed: it gets
+            # the general fused loop below, which calls feed for every event.)
             upstream, accumulator = fused
             feed = accumulator.feed
             # MessageAccumulator.feed's hot path, inline: a text delta for a text block is
@@ -248,7 +256,7 @@ async def text_deltas(
             feed = accumulator.feed
             async for event in upstream:
                 feed(event)
-                if type(event) is block_delta and event.index == index:
+                if type(event) is block_delta and (index is None or event.index == index):
                     delta = event.delta
                     if type(delta) is text_delta:
                         yield delta.text
