@@ -1028,6 +1028,29 @@ class TestOverMessageStream:
         await stream.aclose()
         assert body.closed
 
+    async def test_a_subclass_is_read_through_its_own_iteration(self) -> None:
+        """A MessageStream subclass may iterate differently: controlled reads it per event."""
+        expected, _, _ = await plain_run("text.sse")
+        seen: list[Event] = []
+
+        class Logged(MessageStream):
+            def __aiter__(self) -> AsyncGenerator[Event, None]:
+                return self._logged()
+
+            async def _logged(self) -> AsyncGenerator[Event, None]:
+                async for event in self._iterator:
+                    seen.append(event)
+                    yield event
+
+        body = Body(pieces(load("text.sse"), 97))
+        stream = Logged(httpx.Response(200, stream=body))
+        async with controlled(stream, buffer_size=8) as (events, _control):
+            received = [event async for event in events]
+        assert stream._batches is None  # never handed over
+        assert to_builtins(received) == to_builtins(expected) == to_builtins(seen)
+        await stream.aclose()
+        assert body.closed
+
     async def test_batches_are_handed_out_once(self) -> None:
         """A second _event_batches() before any read is None: one reader owns the body."""
         expected, _, message = await plain_run("text.sse")

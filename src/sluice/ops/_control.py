@@ -350,9 +350,12 @@ class ControlledEvents(BackgroundReader):
         try:
             with self._reader_scope:
                 try:
-                    # A MessageStream hands over its events one HTTP chunk at a time.
-                    take_batches = getattr(self._source, "_event_batches", None)
-                    batches = take_batches() if take_batches is not None else None
+                    # A MessageStream hands over its events one HTTP chunk at a time (not a
+                    # subclass: it may iterate differently).
+                    from .._stream import MessageStream  # here: _stream imports ops
+
+                    source = self._source
+                    batches = source._event_batches() if type(source) is MessageStream else None
                     if batches is not None:
                         await self._pump_batches(batches)
                     else:
