@@ -321,9 +321,7 @@ class BackgroundReader:
         try:
             with self._reader_scope:
                 try:
-                    async for event in self._iterator:
-                        if not await self._put(event) or self._stopping:
-                            break
+                    await self._pump()
                 except Exception as exc:  # delivered to the consumer, in its turn
                     self._fail(exc)
         finally:
@@ -333,6 +331,13 @@ class BackgroundReader:
                 self._done = True
                 self._readable.notify()
                 self._writable.notify()
+
+    async def _pump(self) -> None:
+        """Read the upstream into the buffer until it ends, or the reader must stop."""
+        assert self._iterator is not None
+        async for event in self._iterator:
+            if not await self._put(event) or self._stopping:
+                return
 
     async def _put(self, event: Event) -> bool:
         """Buffer one event (waiting for room if need be); ``False`` stops the reader."""

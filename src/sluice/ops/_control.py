@@ -67,7 +67,6 @@ from anyio.lowlevel import checkpoint, checkpoint_if_cancelled
 
 from .._events import ContentBlockDelta, ErrorEvent, Event, Ping
 from .._exceptions import BufferOverflowError
-from ._base import aclose_all
 from ._coalesce import BackgroundReader, Item, Merge, handed_out, merge_into_tail, mergeable_text
 from ._timeout import Witness
 
@@ -343,35 +342,23 @@ class ControlledEvents(BackgroundReader):
         super()._fail(exc)
         self._buffer.clear()  # the error goes first; what was buffered is in its report
 
-    async def _read(self) -> None:
-        # BackgroundReader._read, with the common case of _put (there is room) inline: a
-        # coroutine per event would cost as much as the rest of the reader's work.
-        assert self._iterator is not None and self._reader_scope is not None
-        try:
-            with self._reader_scope:
-                try:
-                    # A MessageStream hands over its events one HTTP chunk at a time (not a
-                    # subclass: it may iterate differently).
-                    from .._stream import MessageStream  # here: _stream imports ops
+    async def _pump(self) -> None:
+        """Read the upstream into the buffer until it ends, or the reader must stop.
 
-                    source = self._source
-                    batches = source._event_batches() if type(source) is MessageStream else None
-                    if batches is not None:
-                        await self._pump_batches(batches)
-                    else:
-                        await self._pump(self._iterator)
-                except Exception as exc:  # delivered to the consumer, ahead of the buffer
-                    self._fail(exc)
-        finally:
-            try:
-                await aclose_all(self._source, self._iterator)
-            finally:
-                self._done = True
-                self._readable.notify()
-                self._writable.notify()
+        :meth:`_put` inline for the common case (there is room): a coroutine per event
+        would cost as much as the rest of the reader's work. A ``MessageStream`` (not a
+        subclass: it may iterate differently) hands over its events one HTTP chunk at a
+        time.
+        """
+        from .._stream import MessageStream  # here: _stream imports ops
 
-    async def _pump(self, iterator: AsyncIterator[Event]) -> None:
-        """Read the upstream into the buffer until it ends, or the reader must stop."""
+        source = self._source
+        batches = source._event_batches() if type(source) is MessageStream else None
+        if batches is not None:
+            await self._pump_batches(batches)
+            return
+        assert self._iterator is not None
+        iterator = self._iterator
         buffer = self._buffer
         append = buffer.append
         size = self._size
@@ -395,7 +382,7 @@ class ControlledEvents(BackgroundReader):
                 return
 
     async def _pump_batches(self, batches: AsyncIterator[list[Event]]) -> None:
-        """:meth:`_pump`, for a source that gives lists of events (``MessageStream``).
+        """:meth:`_pump`, for a ``MessageStream``'s lists of events.
 
         A batch that fits goes into the buffer in one ``extend``; one that does not goes
         event by event through the overflow policy, like :meth:`_pump`'s slow path, so the
