@@ -51,7 +51,7 @@ from ._exceptions import (
     StreamError,
     ToolInputError,
     UnexpectedEventError,
-    stream_error_class,
+    stream_error,
 )
 from ._serialize import to_json
 
@@ -325,19 +325,13 @@ class MessageAccumulator:
                 setattr(target, name, value)
 
     def _stream_error(self, event: ErrorEvent) -> StreamError:
-        error = event.error
-        cls = stream_error_class(error.type)
-        request_id = event.request_id if isinstance(event.request_id, str) else None
-        exc = cls(  # type: ignore[call-arg]
-            error.message or f"the API sent an in-stream {error.type}",
-            error_type=error.type,
-            body={"type": "error", "error": {"type": error.type, "message": error.message}},
-            request_id=request_id,
+        return stream_error(
+            event.error.type,
+            event.error.message,
+            request_id=event.request_id if isinstance(event.request_id, str) else None,
             partial_message=self.partial(),
             events_received=self._events,
         )
-        assert isinstance(exc, StreamError)
-        return exc
 
     def _unexpected(self, what: str) -> UnexpectedEventError:
         return UnexpectedEventError(

@@ -26,7 +26,7 @@ from ._exceptions import (
     EventDecodeError,
     IncompleteStreamError,
     StreamError,
-    stream_error_class,
+    stream_error,
 )
 from ._sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent, SSEDecoder
 from ._stream import StreamManager, release
@@ -203,18 +203,13 @@ class CompletionStream:
         return None  # ping
 
     def _stream_error(self, event: ErrorEvent) -> StreamError:
-        error = event.error
-        cls = stream_error_class(error.type)
         request_id = event.request_id if isinstance(event.request_id, str) else None
-        exc = cls(  # type: ignore[call-arg]
-            error.message or f"the API sent an in-stream {error.type}",
-            error_type=error.type,
-            body={"type": "error", "error": {"type": error.type, "message": error.message}},
+        return stream_error(
+            event.error.type,
+            event.error.message,
             request_id=request_id or self.request_id,
             events_received=self._events,
         )
-        assert isinstance(exc, StreamError)
-        return exc
 
 
 def _reject_malformed(frame: ServerSentEvent, exc: msgspec.ValidationError) -> None:

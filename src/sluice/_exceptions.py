@@ -594,3 +594,32 @@ def stream_error_class(error_type: str | None) -> type[APIError]:
     if base is None:
         return APIStreamError
     return _STREAM_FLAVOUR[base]
+
+
+def stream_error(
+    error_type: str,
+    message: str | None,
+    *,
+    request_id: str | None,
+    events_received: int,
+    partial_message: Any = None,
+) -> StreamError:
+    """The typed exception for an in-stream ``error`` event (see :func:`stream_error_class`).
+
+    Args:
+        error_type: the event's ``error.type``, e.g. ``"overloaded_error"``.
+        message: the event's ``error.message``.
+        request_id: the request the stream answers.
+        events_received: how many events arrived before it.
+        partial_message: what the stream had built so far, if anything.
+    """
+    exc = stream_error_class(error_type)(  # type: ignore[call-arg]
+        message or f"the API sent an in-stream {error_type}",
+        error_type=error_type,
+        body={"type": "error", "error": {"type": error_type, "message": message}},
+        request_id=request_id,
+        partial_message=partial_message,
+        events_received=events_received,
+    )
+    assert isinstance(exc, StreamError)
+    return exc
