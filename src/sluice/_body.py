@@ -16,12 +16,48 @@ import httpx
 
 from ._exceptions import SluiceError
 
-__all__ = ["LazyBody"]
+__all__ = ["BodyIterator", "LazyBody"]
 
 T = TypeVar("T")
 
 
-class LazyBody(Generic[T]):
+class BodyIterator(Generic[T]):
+    """An async iterator over a streaming response body that it owns.
+
+    ``async for`` runs ``self._iterator`` (an async generator the subclass makes, which
+    releases the response in its ``finally:``) with no extra layer; :meth:`aclose` closes
+    it and the response. Subclasses: :class:`LazyBody`, ``MessageStream``,
+    ``CompletionStream``.
+    """
+
+    response: httpx.Response | None
+    _iterator: AsyncGenerator[T, None]
+    _closed: bool
+
+    def __aiter__(self) -> AsyncGenerator[T, None]:
+        return self._iterator
+
+    async def __anext__(self) -> T:
+        return await self._iterator.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection. Safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._close_iterators()
+        finally:
+            if self.response is not None:
+                with anyio.CancelScope(shield=True):
+                    await self.response.aclose()
+
+    async def _close_iterators(self) -> None:
+        """Close what reads the body (a subclass may read it through more than one)."""
+        await self._iterator.aclose()
+
+
+class LazyBody(BodyIterator[T]):
     """Base of body-reading iterators (batch results, file downloads).
 
     Attributes:
@@ -53,24 +89,6 @@ class LazyBody(Generic[T]):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-    def __aiter__(self) -> AsyncGenerator[T, None]:
-        return self._iterator
-
-    async def __anext__(self) -> T:
-        return await self._iterator.__anext__()
-
-    async def aclose(self) -> None:
-        """Stop reading and release the connection. Safe to call more than once."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            await self._iterator.aclose()
-        finally:
-            if self.response is not None:
-                with anyio.CancelScope(shield=True):
-                    await self.response.aclose()
 
     async def _open(self) -> httpx.Response:
         if self._closed:

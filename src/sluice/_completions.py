@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import anyio
 import httpx
 import msgspec
 
 # The module, not its names: _client wires this module in at its top (see _models).
 from . import _response
+from ._body import BodyIterator
 from ._events import ErrorEvent, Ping, Wire, _attach_extras
 from ._exceptions import (
     EventDecodeError,
@@ -60,7 +60,7 @@ _any_decoder = msgspec.json.Decoder()
 _KNOWN_EVENTS = frozenset({"completion", "ping", "error"})
 
 
-class CompletionStream:
+class CompletionStream(BodyIterator[Completion]):
     """A streaming text completion: an async iterator of :class:`Completion` pieces.
 
     ``ping`` events are skipped and events of unknown types ignored; an ``error`` event
@@ -74,7 +74,7 @@ class CompletionStream:
     def __init__(
         self, response: httpx.Response, *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
     ) -> None:
-        self.response = response
+        self.response: httpx.Response = response
         self.request_id: str | None = response.headers.get("request-id")
         self._sse = SSEDecoder(max_event_size=max_event_size)
         self._pieces: list[str] = []
@@ -86,12 +86,6 @@ class CompletionStream:
     def __repr__(self) -> str:
         state = "done" if self.done else f"{self._events} events"
         return f"<CompletionStream request_id={self.request_id!r} {state}>"
-
-    def __aiter__(self) -> AsyncGenerator[Completion, None]:
-        return self._iterator
-
-    async def __anext__(self) -> Completion:
-        return await self._iterator.__anext__()
 
     @property
     def done(self) -> bool:
@@ -141,17 +135,6 @@ class CompletionStream:
     async def final_text(self) -> str:
         """Consume the rest of the stream and return the whole text."""
         return (await self.final_completion()).completion
-
-    async def aclose(self) -> None:
-        """Stop reading and release the connection. Safe to call more than once."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            await self._iterator.aclose()
-        finally:
-            with anyio.CancelScope(shield=True):
-                await self.response.aclose()
 
     async def _iter_completions(self) -> AsyncGenerator[Completion, None]:
         sse = self._sse

@@ -24,6 +24,7 @@ import anyio
 import httpx
 
 from ._accumulate import MessageAccumulator
+from ._body import BodyIterator
 from ._events import (
     ContentBlockDelta,
     Event,
@@ -40,7 +41,7 @@ from .ops._base import Operator, Pipeline, pipe
 __all__ = ["MessageStream", "MessageStreamManager", "StreamManager", "release"]
 
 
-class MessageStream:
+class MessageStream(BodyIterator[Event]):
     """A streaming response of the Messages API, as an async iterator of typed events.
 
     Mirrors the official SDK's ``MessageStream`` where that helps migration
@@ -58,7 +59,7 @@ class MessageStream:
         *,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
     ) -> None:
-        self.response = response
+        self.response: httpx.Response = response
         self.request_id: str | None = response.headers.get("request-id")
         self._accumulator = MessageAccumulator()
         self._sse = SSEDecoder(max_event_size=max_event_size)
@@ -70,12 +71,6 @@ class MessageStream:
     def __repr__(self) -> str:
         state = "done" if self._accumulator.done else f"{self._accumulator.events} events"
         return f"<MessageStream request_id={self.request_id!r} {state}>"
-
-    def __aiter__(self) -> AsyncGenerator[Event, None]:
-        return self._iterator
-
-    async def __anext__(self) -> Event:
-        return await self._iterator.__anext__()
 
     @property
     def rate_limits(self) -> RateLimits:
@@ -135,18 +130,10 @@ class MessageStream:
         message = await self.final_message()
         return "".join(block.text for block in message.content if isinstance(block, TextBlock))
 
-    async def aclose(self) -> None:
-        """Stop reading and release the connection. Safe to call more than once."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            await self._iterator.aclose()
-            if self._batches is not None:
-                await self._batches.aclose()
-        finally:
-            with anyio.CancelScope(shield=True):
-                await self.response.aclose()
+    async def _close_iterators(self) -> None:
+        await self._iterator.aclose()
+        if self._batches is not None:
+            await self._batches.aclose()
 
     def _event_batches(self) -> AsyncGenerator[list[Event], None] | None:
         """Hand the body over to a reader that takes events one HTTP chunk at a time.
