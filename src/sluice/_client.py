@@ -227,20 +227,16 @@ class AsyncClient:
         while True:
             try:
                 response = await self._http.send(request, stream=True)
-            except httpx.TimeoutException as exc:
+            except httpx.TransportError as exc:  # timeouts included
                 if attempt < self.max_retries:
                     await anyio.sleep(retry_delay(attempt))
                     attempt += 1
                     continue
-                raise APITimeoutError(
-                    f"{request.method} {request.url.path} timed out after "
-                    f"{attempt + 1} attempt(s) ({type(exc).__name__})"
-                ) from exc
-            except httpx.TransportError as exc:
-                if attempt < self.max_retries:
-                    await anyio.sleep(retry_delay(attempt))
-                    attempt += 1
-                    continue
+                if isinstance(exc, httpx.TimeoutException):
+                    raise APITimeoutError(
+                        f"{request.method} {request.url.path} timed out after "
+                        f"{attempt + 1} attempt(s) ({type(exc).__name__})"
+                    ) from exc
                 raise APIConnectionError(
                     f"{request.method} {request.url.path} failed after {attempt + 1} "
                     f"attempt(s): {type(exc).__name__}: {exc}"
