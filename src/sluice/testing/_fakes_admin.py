@@ -44,6 +44,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
+from ._fakes_core import _paginate
 from ._server import MockAnthropic, RecordedRequest, Reply
 
 __all__ = ["FakeAdmin", "install_admin"]
@@ -219,31 +220,7 @@ def _snap(moment: datetime, width: timedelta) -> datetime:
 
 def _cursor_page(items: Sequence[dict[str, Any]], query: Mapping[str, list[str]]) -> Reply:
     """One page of ``items`` for the request's ``limit``/``after_id``/``before_id``."""
-    limit = _limit(query, _DEFAULT_LIMIT, _MAX_LIMIT)
-    after = _one(query, "after_id")
-    before = _one(query, "before_id")
-    if after is not None and before is not None:
-        raise _invalid("after_id and before_id cannot be used together")
-    ids = [_key(item) for item in items]
-    if after is not None:
-        if after not in ids:
-            raise _invalid(f"after_id: no object with id {after!r}")
-        start = ids.index(after) + 1
-        page = list(items[start : start + limit])
-        has_more = start + limit < len(items)
-    elif before is not None:
-        if before not in ids:
-            raise _invalid(f"before_id: no object with id {before!r}")
-        end = ids.index(before)
-        start = max(0, end - limit)
-        page = list(items[start:end])
-        has_more = start > 0
-    else:
-        page = list(items[:limit])
-        has_more = limit < len(items)
-    first = _key(page[0]) if page else None
-    last = _key(page[-1]) if page else None
-    return Reply.json({"data": page, "has_more": has_more, "first_id": first, "last_id": last})
+    return _paginate(items, query, key=_key)
 
 
 def _key(item: Mapping[str, Any]) -> str:

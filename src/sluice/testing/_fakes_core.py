@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 import secrets
 import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -88,9 +88,8 @@ def _timestamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _paginate(items: Sequence[Mapping[str, Any]], request: RecordedRequest) -> Reply:
-    """One page of ``items`` (listed most recent first) for the request's cursor query."""
-    query = request.query
+def _query_limit(query: Mapping[str, list[str]]) -> int | Reply:
+    """The ``limit`` of a list request (1 to 1000, default 20), or the API's refusal."""
     raw_limit = query.get("limit", [str(_DEFAULT_LIMIT)])[-1]
     try:
         limit = int(raw_limit)
@@ -98,11 +97,29 @@ def _paginate(items: Sequence[Mapping[str, Any]], request: RecordedRequest) -> R
         return _invalid(f"limit: Input should be a valid integer, got {raw_limit!r}")
     if not 1 <= limit <= _MAX_LIMIT:
         return _invalid(f"limit: Input should be between 1 and {_MAX_LIMIT}, got {limit}")
+    return limit
+
+
+def _item_id(item: Mapping[str, Any]) -> str:
+    return str(item["id"])
+
+
+def _paginate(
+    items: Sequence[Mapping[str, Any]],
+    query: Mapping[str, list[str]],
+    *,
+    key: Callable[[Mapping[str, Any]], str] = _item_id,
+) -> Reply:
+    """One page of ``items`` (listed most recent first) for the ``limit``/``after_id``/
+    ``before_id`` query; ``key`` gives an item's cursor."""
+    limit = _query_limit(query)
+    if isinstance(limit, Reply):
+        return limit
     after = query.get("after_id", [None])[-1]
     before = query.get("before_id", [None])[-1]
     if after is not None and before is not None:
         return _invalid("after_id and before_id cannot be used together")
-    ids = [item["id"] for item in items]
+    ids = [key(item) for item in items]
     if after is not None:
         if after not in ids:
             return _invalid(f"after_id: no object with id {after!r}")
@@ -123,8 +140,8 @@ def _paginate(items: Sequence[Mapping[str, Any]], request: RecordedRequest) -> R
         {
             "data": list(page),
             "has_more": has_more,
-            "first_id": page[0]["id"] if page else None,
-            "last_id": page[-1]["id"] if page else None,
+            "first_id": key(page[0]) if page else None,
+            "last_id": key(page[-1]) if page else None,
         }
     )
 
@@ -170,7 +187,7 @@ def install_models(
             by_id.setdefault(alias, model)
 
     def list_models(request: RecordedRequest) -> Reply:
-        return _paginate(listed, request)
+        return _paginate(listed, request.query)
 
     def get_model(request: RecordedRequest) -> Reply:
         (model_id, *rest) = _tail(request, "/v1/models/")
@@ -312,7 +329,7 @@ class FakeBatches:
 
     def _list(self, request: RecordedRequest) -> Reply:
         batches = [self._public(batch, request) for batch in reversed(self._batches.values())]
-        return _paginate(batches, request)
+        return _paginate(batches, request.query)
 
     def _get_route(self, request: RecordedRequest) -> Reply:
         parts = _tail(request, "/v1/messages/batches/")

@@ -40,7 +40,15 @@ from typing import Any, Final, Literal
 
 from .._files import FILES_BETA, MAX_FILE_SIZE
 from .._skills import SKILLS_BETA
-from ._fakes_core import _invalid, _not_found, _now, _paginate, _tail, _timestamp
+from ._fakes_core import (
+    _invalid,
+    _not_found,
+    _now,
+    _paginate,
+    _query_limit,
+    _tail,
+    _timestamp,
+)
 from ._server import MockAnthropic, RecordedRequest, Reply
 
 __all__ = [
@@ -54,8 +62,6 @@ __all__ = [
     "parse_multipart",
 ]
 
-_DEFAULT_LIMIT: Final = 20
-_MAX_LIMIT: Final = 1000
 
 # ---------------------------------------------------------------------- multipart parsing
 
@@ -428,7 +434,7 @@ class FakeFiles:
     def _list(self, request: RecordedRequest) -> Reply:
         if (refused := _missing_beta(request, FILES_BETA, "Files")) is not None:
             return refused
-        return _paginate([stored.wire for stored in reversed(self._files.values())], request)
+        return _paginate([stored.wire for stored in reversed(self._files.values())], request.query)
 
     def _get_route(self, request: RecordedRequest) -> Reply:
         if (refused := _missing_beta(request, FILES_BETA, "Files")) is not None:
@@ -548,13 +554,9 @@ def _page_offset(token: str) -> int | None:
 def _paginate_pages(items: Sequence[Mapping[str, Any]], request: RecordedRequest) -> Reply:
     """One page of ``items`` for ``limit`` and an opaque ``page`` token."""
     query = request.query
-    raw_limit = query.get("limit", [str(_DEFAULT_LIMIT)])[-1]
-    try:
-        limit = int(raw_limit)
-    except ValueError:
-        return _invalid(f"limit: Input should be a valid integer, got {raw_limit!r}")
-    if not 1 <= limit <= _MAX_LIMIT:
-        return _invalid(f"limit: Input should be between 1 and {_MAX_LIMIT}, got {limit}")
+    limit = _query_limit(query)
+    if isinstance(limit, Reply):
+        return limit
     start = 0
     if "page" in query:
         offset = _page_offset(query["page"][-1])
