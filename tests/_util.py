@@ -1,12 +1,28 @@
-"""Shared helpers for the test suite (fixtures on disk, chunking)."""
+"""Shared helpers for the test suite (fixtures on disk, chunking, event sources)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sluice import Event, MessageAccumulator, to_builtins
+import anyio
+import anyio.lowlevel
+
+from sluice import Event, EventStreamDecoder, MessageAccumulator, to_builtins
+from sluice._events import (
+    ContentBlockDelta,
+    ContentBlockStart,
+    ContentBlockStop,
+    Message,
+    MessageDelta,
+    MessageDeltaBody,
+    MessageStart,
+    MessageStop,
+    TextBlock,
+    TextDelta,
+)
+from sluice.ops._coalesce import BackgroundReader
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -59,3 +75,103 @@ def final(events: list[Event]) -> Any:
     for event in events:
         acc.feed(event)
     return to_builtins(acc.partial())
+
+
+# -- event sources for the operator tests ---------------------------------------------------
+
+
+def events_of(name: str) -> list[Event]:
+    """The decoded events of a transcript in fixtures/."""
+    decoder = EventStreamDecoder()
+    return [*decoder.feed(load(name)), *decoder.close()]
+
+
+def text_stream(*blocks: list[str]) -> list[Event]:
+    """A whole stream with one text block per list of pieces."""
+    events: list[Event] = [MessageStart(message=Message(id="msg_1", model="claude-test"))]
+    for index, pieces in enumerate(blocks):
+        events.append(ContentBlockStart(index=index, content_block=TextBlock()))
+        events += [ContentBlockDelta(index=index, delta=TextDelta(text=p)) for p in pieces]
+        events.append(ContentBlockStop(index=index))
+    events += [MessageDelta(delta=MessageDeltaBody(stop_reason="end_turn")), MessageStop()]
+    return events
+
+
+class Boom(Exception):
+    """An upstream failure raised by a test source."""
+
+
+class Source:
+    """An async generator of events that records what was pulled and when it finished.
+
+    Each event is preceded by ``hook`` (called with its position) and a checkpoint, as a
+    network read would be (or a sleep of ``delay`` seconds); ``arrived`` records when each
+    event was handed out. ``then`` is what happens after the events, once
+    ``hook(len(events))`` returned: ``"end"``, ``"hang"`` (wait forever, with ``hanging``
+    set) or an exception to raise.
+    """
+
+    def __init__(
+        self,
+        events: list[Event],
+        *,
+        then: str | BaseException = "end",
+        hook: Callable[[int], Awaitable[None]] | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        self.events = events
+        self.then = then
+        self.hook = hook
+        self.delay = delay
+        self.pulled = 0
+        self.arrived: list[float] = []
+        self.hanging = False
+        self.closed = False
+        self.gen = self._run()
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self.gen
+
+    async def aclose(self) -> None:
+        await self.gen.aclose()
+
+    async def _run(self) -> AsyncGenerator[Event, None]:
+        try:
+            for position, event in enumerate(self.events):
+                if self.hook is not None:
+                    await self.hook(position)
+                if self.delay:
+                    await anyio.sleep(self.delay)
+                else:
+                    await anyio.lowlevel.checkpoint()
+                self.pulled += 1
+                self.arrived.append(anyio.current_time())
+                yield event
+            if self.hook is not None:
+                await self.hook(len(self.events))
+            if self.then == "hang":
+                self.hanging = True
+                await anyio.sleep_forever()
+            elif isinstance(self.then, BaseException):
+                raise self.then
+        finally:
+            self.closed = True
+
+
+async def settle(stream: BackgroundReader, source: Source | None = None) -> None:
+    """Let the reader run until it waits for room in the buffer, for a hanging source, or
+    stopped."""
+    with anyio.fail_after(10):
+        while not (stream._reader_idle or (source is not None and source.hanging)):
+            await anyio.lowlevel.checkpoint()
+
+
+async def drain_slowly(stream: Any) -> list[Event]:
+    """Take events one by one, letting the reader run as far as it can before each take."""
+    out: list[Event] = []
+    while True:
+        await settle(stream)
+        try:
+            out.append(await anext(stream))
+        except StopAsyncIteration:
+            return out

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anyio
 import anyio.lowlevel
 import pytest
 
-from _util import COMPLETE, final, load, normalize
-from sluice import EventStreamDecoder, to_builtins
+from _util import (
+    COMPLETE,
+    Boom,
+    Source,
+    drain_slowly,
+    events_of,
+    final,
+    normalize,
+    settle,
+    text_stream,
+)
+from sluice import to_builtins
 from sluice._events import (
     ContentBlockDelta,
     ContentBlockStart,
@@ -21,11 +30,9 @@ from sluice._events import (
     InputJSONDelta,
     Message,
     MessageDelta,
-    MessageDeltaBody,
     MessageStart,
     MessageStop,
     Ping,
-    TextBlock,
     TextDelta,
     ThinkingDelta,
 )
@@ -34,96 +41,6 @@ from sluice.ops._coalesce import BUFFER_SLOTS, CoalescedEvents, coalesce
 pytestmark = pytest.mark.anyio
 
 # -- helpers --------------------------------------------------------------------------------
-
-
-def events_of(name: str) -> list[Event]:
-    """The decoded events of a transcript in fixtures/."""
-    decoder = EventStreamDecoder()
-    return [*decoder.feed(load(name)), *decoder.close()]
-
-
-def text_stream(*blocks: list[str]) -> list[Event]:
-    """A whole stream with one text block per list of pieces."""
-    events: list[Event] = [MessageStart(message=Message(id="msg_1", model="claude-test"))]
-    for index, pieces in enumerate(blocks):
-        events.append(ContentBlockStart(index=index, content_block=TextBlock()))
-        events += [ContentBlockDelta(index=index, delta=TextDelta(text=p)) for p in pieces]
-        events.append(ContentBlockStop(index=index))
-    events += [MessageDelta(delta=MessageDeltaBody(stop_reason="end_turn")), MessageStop()]
-    return events
-
-
-class Boom(Exception):
-    """An upstream failure raised by a test source."""
-
-
-class Source:
-    """An async generator of events that records what was pulled and when it finished.
-
-    Each event is preceded by ``hook`` (called with its position) and a checkpoint (as a
-    network read would be); ``arrived`` records when each event was handed to the reader.
-    ``then`` is what happens after the events, once ``hook(len(events))`` returned:
-    ``"end"``, ``"hang"`` or an exception.
-    """
-
-    def __init__(
-        self,
-        events: list[Event],
-        *,
-        then: str | BaseException = "end",
-        hook: Callable[[int], Awaitable[None]] | None = None,
-    ) -> None:
-        self.events = events
-        self.then = then
-        self.hook = hook
-        self.pulled = 0
-        self.arrived: list[float] = []
-        self.hanging = False
-        self.closed = False
-        self.gen = self._run()
-
-    def __aiter__(self) -> AsyncIterator[Event]:
-        return self.gen
-
-    async def aclose(self) -> None:
-        await self.gen.aclose()
-
-    async def _run(self) -> AsyncGenerator[Event, None]:
-        try:
-            for position, event in enumerate(self.events):
-                if self.hook is not None:
-                    await self.hook(position)
-                await anyio.lowlevel.checkpoint()
-                self.pulled += 1
-                self.arrived.append(anyio.current_time())
-                yield event
-            if self.hook is not None:
-                await self.hook(len(self.events))
-            if self.then == "hang":
-                self.hanging = True
-                await anyio.sleep_forever()
-            elif isinstance(self.then, BaseException):
-                raise self.then
-        finally:
-            self.closed = True
-
-
-async def settle(stream: CoalescedEvents) -> None:
-    """Let the reader run until it waits for room in the buffer or has stopped."""
-    with anyio.fail_after(10):
-        while not stream._reader_idle:
-            await anyio.lowlevel.checkpoint()
-
-
-async def drain_slowly(stream: CoalescedEvents) -> list[Event]:
-    """Take events one by one, letting the reader run as far as it can before each take."""
-    out: list[Event] = []
-    while True:
-        await settle(stream)
-        try:
-            out.append(await anext(stream))
-        except StopAsyncIteration:
-            return out
 
 
 def deltas(events: list[Event]) -> list[ContentBlockDelta]:

@@ -11,18 +11,26 @@ import anyio.lowlevel
 import httpx
 import pytest
 
-from _util import COMPLETE, chunked, final, load, normalize
-from sluice import EventStreamDecoder, to_builtins
+from _util import (
+    COMPLETE,
+    Boom,
+    Source,
+    chunked,
+    drain_slowly,
+    events_of,
+    final,
+    load,
+    normalize,
+    settle,
+    text_stream,
+)
+from sluice import to_builtins
 from sluice._events import (
     ContentBlockDelta,
-    ContentBlockStart,
-    ContentBlockStop,
     ErrorDetail,
     ErrorEvent,
     Event,
     Message,
-    MessageDelta,
-    MessageDeltaBody,
     MessageStart,
     MessageStop,
     Ping,
@@ -36,7 +44,6 @@ from sluice.ops._control import (
     _MAX_PIECES,
     CHECKPOINT_EVERY,
     BufferOverflowError,
-    ControlledEvents,
     Overflow,
     controlled,
 )
@@ -48,83 +55,8 @@ POLICIES: list[Overflow] = ["block", "drop_oldest", "coalesce", "error"]
 # -- helpers --------------------------------------------------------------------------------
 
 
-def events_of(name: str) -> list[Event]:
-    """The decoded events of a transcript in fixtures/."""
-    decoder = EventStreamDecoder()
-    return [*decoder.feed(load(name)), *decoder.close()]
-
-
-def text_stream(*blocks: list[str]) -> list[Event]:
-    """A whole stream with one text block per list of pieces."""
-    events: list[Event] = [MessageStart(message=Message(id="msg_1", model="claude-test"))]
-    for index, pieces in enumerate(blocks):
-        events.append(ContentBlockStart(index=index, content_block=TextBlock()))
-        events += [ContentBlockDelta(index=index, delta=TextDelta(text=p)) for p in pieces]
-        events.append(ContentBlockStop(index=index))
-    events += [MessageDelta(delta=MessageDeltaBody(stop_reason="end_turn")), MessageStop()]
-    return events
-
-
-class Boom(Exception):
-    """An upstream failure raised by a test source."""
-
-
-class Source:
-    """An async generator of events that records what was pulled and when it finished.
-
-    Each event is preceded by a checkpoint, as a network read would be. ``then`` is what
-    happens after the events: ``"end"``, ``"hang"`` (wait forever) or an exception.
-    """
-
-    def __init__(self, events: list[Event], *, then: str | BaseException = "end") -> None:
-        self.events = events
-        self.then = then
-        self.pulled = 0
-        self.hanging = False
-        self.closed = False
-        self.gen = self._run()
-
-    def __aiter__(self) -> AsyncIterator[Event]:
-        return self.gen
-
-    async def aclose(self) -> None:
-        await self.gen.aclose()
-
-    async def _run(self) -> AsyncGenerator[Event, None]:
-        try:
-            for event in self.events:
-                await anyio.lowlevel.checkpoint()
-                self.pulled += 1
-                yield event
-            if self.then == "hang":
-                self.hanging = True
-                await anyio.sleep_forever()
-            elif isinstance(self.then, BaseException):
-                raise self.then
-        finally:
-            self.closed = True
-
-
 def is_delta(event: Event) -> bool:
     return isinstance(event, ContentBlockDelta)
-
-
-async def settle(stream: ControlledEvents, source: Source | None = None) -> None:
-    """Let the reader run until it waits for room in the buffer, for a hanging source, or stopped."""
-    with anyio.fail_after(10):
-        while not (stream._reader_idle or (source is not None and source.hanging)):
-            await anyio.lowlevel.checkpoint()
-
-
-async def drain_slowly(stream: ControlledEvents) -> list[Event]:
-    """Take events one by one, letting the reader run as far as it can before each take."""
-    out: list[Event] = []
-    while True:
-        await settle(stream)
-        try:
-            out.append(await anext(stream))
-        except StopAsyncIteration:
-            return out
 
 
 def text_of(event: Event) -> str:

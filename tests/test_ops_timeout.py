@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
@@ -11,72 +11,14 @@ import anyio.lowlevel
 import httpx
 import pytest
 
-from _util import load
-from sluice import EventStreamDecoder, MessageAccumulator, to_builtins
+from _util import Boom, Source, events_of, load
+from sluice import MessageAccumulator, to_builtins
 from sluice._events import ErrorDetail, ErrorEvent, Event, TextBlock
 from sluice._exceptions import StreamIdleTimeoutError
 from sluice._stream import MessageStream
 from sluice.ops._timeout import idle_timeout
 
 pytestmark = pytest.mark.anyio
-
-
-def events_of(name: str) -> list[Event]:
-    """The decoded events of a transcript in fixtures/."""
-    decoder = EventStreamDecoder()
-    return [*decoder.feed(load(name)), *decoder.close()]
-
-
-class Boom(Exception):
-    """An upstream failure raised by a test source."""
-
-
-class Source:
-    """An async generator of events that records what was pulled and when it finished.
-
-    ``then`` says what happens after the events: ``"end"``, ``"hang"`` (wait forever) or
-    an exception to raise. ``delay`` sleeps before each event.
-    """
-
-    def __init__(
-        self,
-        events: list[Event],
-        *,
-        then: str | BaseException = "end",
-        delay: float = 0.0,
-        hook: Callable[[int], Awaitable[None]] | None = None,
-    ) -> None:
-        self.events = events
-        self.then = then
-        self.delay = delay
-        self.hook = hook
-        self.pulled = 0
-        self.closed = False
-        self.gen = self._run()
-
-    def __aiter__(self) -> AsyncIterator[Event]:
-        return self.gen
-
-    async def aclose(self) -> None:
-        await self.gen.aclose()
-
-    async def _run(self) -> AsyncGenerator[Event, None]:
-        try:
-            for position, event in enumerate(self.events):
-                if self.hook is not None:
-                    await self.hook(position)
-                if self.delay:
-                    await anyio.sleep(self.delay)
-                else:
-                    await anyio.lowlevel.checkpoint()
-                self.pulled += 1
-                yield event
-            if self.then == "hang":
-                await anyio.sleep_forever()
-            elif isinstance(self.then, BaseException):
-                raise self.then
-        finally:
-            self.closed = True
 
 
 def text_of(message: Any) -> str:

@@ -17,7 +17,7 @@ import msgspec
 import pytest
 
 import sluice
-from _util import ALL, COMPLETE, chunked, load
+from _util import ALL, COMPLETE, Boom, chunked, events_of, load
 from sluice import (
     CitationsDelta,
     ContentBlockDelta,
@@ -40,7 +40,6 @@ from sluice import (
     UnknownEvent,
     to_builtins,
 )
-from sluice._decode import EventStreamDecoder
 from sluice._stream import MessageStream
 from sluice.ops import _views
 from sluice.ops._base import aclose_upstream, pipe
@@ -67,12 +66,6 @@ pytestmark = pytest.mark.anyio
 
 
 # -------------------------------------------------------------------------------- helpers
-
-
-def events_of(name: str) -> list[Event]:
-    """Every event of a transcript, decoded."""
-    decoder = EventStreamDecoder()
-    return [*decoder.feed(load(name)), *decoder.close()]
 
 
 def final(name: str) -> Message:
@@ -761,10 +754,6 @@ class Failing:
 
     async def aclose(self) -> None:
         self.closed = True
-
-
-class Boom(Exception):
-    """An upstream failure raised by a test source."""
 
 
 def unfused(name: str) -> Any:
