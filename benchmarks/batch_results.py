@@ -44,7 +44,7 @@ import anyio
 import httpx
 
 import sluice
-from sluice._batches import Batches
+from sluice._resources._batches import Batches
 from sluice.testing import MockAnthropic
 from sluice.testing._fakes_core import FakeBatches, install_batches
 

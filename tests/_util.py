@@ -10,18 +10,17 @@ import anyio
 import anyio.lowlevel
 
 from sluice import Event, EventStreamDecoder, MessageAccumulator, to_builtins
-from sluice._events import (
+from sluice._core._events import (
     ContentBlockDelta,
     ContentBlockStart,
     ContentBlockStop,
-    Message,
     MessageDelta,
     MessageDeltaBody,
     MessageStart,
     MessageStop,
-    TextBlock,
     TextDelta,
 )
+from sluice._core._message import Message, TextBlock
 from sluice.ops._coalesce import BackgroundReader
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 import sluice
-from sluice._admin import (
+from sluice._resources._admin import (
     Admin,
     AdminParamsError,
     APIKey,

@@ -21,7 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sluice
-from sluice._batches import (
+from sluice._core._jsonl import LineSplitter
+from sluice._resources._batches import (
     Batches,
     BatchResults,
     DeletedMessageBatch,
@@ -35,7 +36,6 @@ from sluice._batches import (
     UnknownBatchResult,
     decode_batch_result,
 )
-from sluice._jsonl import LineSplitter
 from sluice.testing import MockAnthropic, Reply
 from sluice.testing._fakes_core import FakeBatches, install_batches
 
@@ -463,7 +463,7 @@ class TestWait:
             await batches.wait(created.id, poll_interval=0.01, timeout=0.05)
         error = caught.value
         assert isinstance(error, TimeoutError)
-        assert isinstance(error, sluice._exceptions.BatchWaitTimeoutError)
+        assert isinstance(error, sluice.BatchWaitTimeoutError)
         assert error.batch is not None and error.batch.processing_status == "in_progress"
         assert error.timeout == 0.05
 
@@ -730,7 +730,7 @@ class TestResults:
 class TestUnknownResultReencoding:
     def test_unknown_result_type_reencodes_as_received(self) -> None:
         """A result of an unknown type writes back its raw JSON, not the placeholder."""
-        from sluice._batches import UnknownBatchResult
+        from sluice._resources._batches import UnknownBatchResult
 
         raw = {"type": "deferred", "until": "tomorrow"}
         assert sluice.to_builtins(UnknownBatchResult(raw=raw)) == raw

@@ -10,7 +10,7 @@ import pytest
 
 import sluice
 from _util import chunked, load
-from sluice._retry import retry_delay, should_retry
+from sluice._core._retry import retry_delay, should_retry
 
 pytestmark = pytest.mark.anyio
 

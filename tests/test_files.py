@@ -12,12 +12,12 @@ import anyio
 import httpx
 import msgspec
 import pytest
+import sluice._resources._files as files_module
 
 import sluice
-import sluice._files as files_module
-from sluice._exceptions import UploadError
-from sluice._files import FILES_BETA, MAX_FILE_SIZE, DeletedFile, FileMetadata, Files
-from sluice._multipart import PathSource, guess_mime_type
+from sluice._core._exceptions import UploadError
+from sluice._http._multipart import PathSource, guess_mime_type
+from sluice._resources._files import FILES_BETA, MAX_FILE_SIZE, DeletedFile, FileMetadata, Files
 from sluice.testing import MockAnthropic, Reply
 from sluice.testing._fakes_files import (
     FakeFiles,

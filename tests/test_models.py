@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 import sluice
-from sluice._models import ModelInfo, Models
+from sluice._resources._models import ModelInfo, Models
 from sluice.testing import MockAnthropic
 from sluice.testing._fakes_core import DEFAULT_MODELS, install_models
 

@@ -14,8 +14,8 @@ import pytest
 import sluice
 from _util import load
 from sluice import MessageAccumulator, to_builtins
-from sluice._decode import EventStreamDecoder
-from sluice._events import (
+from sluice._core._decode import EventStreamDecoder
+from sluice._core._events import (
     ContentBlockDelta,
     ContentBlockStart,
     ContentBlockStop,
@@ -24,12 +24,10 @@ from sluice._events import (
     MessageDelta,
     MessageStart,
     MessageStop,
-    TextBlock,
     TextDelta,
-    ThinkingBlock,
     ThinkingDelta,
-    ToolUseBlock,
 )
+from sluice._core._message import TextBlock, ThinkingBlock, ToolUseBlock
 from sluice.ops._broadcast import Broadcaster, SubscriberTooSlowError, Subscription, broadcast
 
 pytestmark = pytest.mark.anyio

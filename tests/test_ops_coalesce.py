@@ -21,14 +21,13 @@ from _util import (
     text_stream,
 )
 from sluice import to_builtins
-from sluice._events import (
+from sluice._core._events import (
     ContentBlockDelta,
     ContentBlockStart,
     ContentBlockStop,
     ErrorEvent,
     Event,
     InputJSONDelta,
-    Message,
     MessageDelta,
     MessageStart,
     MessageStop,
@@ -36,6 +35,7 @@ from sluice._events import (
     TextDelta,
     ThinkingDelta,
 )
+from sluice._core._message import Message
 from sluice.ops._coalesce import BUFFER_SLOTS, CoalescedEvents, coalesce
 
 pytestmark = pytest.mark.anyio

@@ -25,20 +25,19 @@ from _util import (
     text_stream,
 )
 from sluice import to_builtins
-from sluice._events import (
+from sluice._core._events import (
     ContentBlockDelta,
     ErrorDetail,
     ErrorEvent,
     Event,
-    Message,
     MessageStart,
     MessageStop,
     Ping,
-    TextBlock,
     TextDelta,
 )
-from sluice._exceptions import StreamError
-from sluice._stream import MessageStream
+from sluice._core._exceptions import StreamError
+from sluice._core._message import Message, TextBlock
+from sluice._http._stream import MessageStream
 from sluice.ops._coalesce import Merge
 from sluice.ops._control import (
     _MAX_PIECES,

@@ -33,8 +33,8 @@ from sluice import (
     to_builtins,
     to_json,
 )
-from sluice._decode import EventStreamDecoder
-from sluice._sse import SSEDecoder
+from sluice._core._decode import EventStreamDecoder
+from sluice._core._sse import SSEDecoder
 from sluice.ops import _encode
 from sluice.ops._encode import SSEEncoder, _event_json, to_jsonl, to_sse
 

@@ -13,9 +13,10 @@ import pytest
 
 from _util import Boom, Source, events_of, load
 from sluice import MessageAccumulator, to_builtins
-from sluice._events import ErrorDetail, ErrorEvent, Event, TextBlock
-from sluice._exceptions import StreamIdleTimeoutError
-from sluice._stream import MessageStream
+from sluice._core._events import ErrorDetail, ErrorEvent, Event
+from sluice._core._exceptions import StreamIdleTimeoutError
+from sluice._core._message import TextBlock
+from sluice._http._stream import MessageStream
 from sluice.ops._timeout import idle_timeout
 
 pytestmark = pytest.mark.anyio

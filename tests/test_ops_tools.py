@@ -17,27 +17,25 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 import sluice
-import sluice.ops._tools as tools_module
+import sluice._core._tool_calls as tools_module
 from _util import load
 from sluice import EventStreamDecoder, MessageAccumulator
-from sluice._events import (
+from sluice._core._events import (
     ContentBlockDelta,
     ContentBlockStart,
     ContentBlockStop,
     Event,
     InputJSONDelta,
-    MCPToolUseBlock,
     MessageDelta,
     MessageStop,
-    ServerToolUseBlock,
-    TextBlock,
     TextDelta,
-    ToolUseBlock,
     decode_event,
 )
-from sluice._exceptions import PartialJSONError, ToolInputError
-from sluice._partial_json import PartialJSONParser
-from sluice.ops._tools import ToolCall, ToolCallAssembler, ToolCallDelta, tool_calls
+from sluice._core._exceptions import PartialJSONError, ToolInputError
+from sluice._core._message import MCPToolUseBlock, ServerToolUseBlock, TextBlock, ToolUseBlock
+from sluice._core._partial_json import PartialJSONParser
+from sluice._core._tool_calls import ToolCall, ToolCallAssembler, ToolCallDelta
+from sluice.ops._tools import tool_calls
 from sluice.testing import MockAnthropic, Reply
 
 pytestmark = pytest.mark.anyio

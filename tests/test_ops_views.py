@@ -40,10 +40,10 @@ from sluice import (
     UnknownEvent,
     to_builtins,
 )
-from sluice._stream import MessageStream
+from sluice._core._tool_calls import ToolCall
+from sluice._http._stream import MessageStream
 from sluice.ops import _views
 from sluice.ops._base import aclose_upstream, pipe
-from sluice.ops._tools import ToolCall
 from sluice.ops._views import (
     BlockCitations,
     Snapshot,

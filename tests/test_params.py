@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal
 import msgspec
 import pytest
 
-from sluice._events import decode_message
-from sluice._exceptions import SluiceError
-from sluice._params import (
+from sluice._core._exceptions import SluiceError
+from sluice._core._message import decode_message
+from sluice._core._params import (
     INTERLEAVED_THINKING_BETA,
     NONSTREAMING_MAX_TOKENS,
     Base64ImageSource,

@@ -13,8 +13,8 @@ import msgspec
 import pytest
 
 import sluice
-from sluice._exceptions import UploadError
-from sluice._skills import (
+from sluice._core._exceptions import UploadError
+from sluice._resources._skills import (
     SKILLS_BETA,
     DeletedSkill,
     DeletedSkillVersion,

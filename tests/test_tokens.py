@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 import sluice
-from sluice._tokens import MessageTokensCount, count_tokens
+from sluice._resources._tokens import MessageTokensCount, count_tokens
 from sluice.testing import MockAnthropic, Reply
 from sluice.testing._fakes_core import install_count_tokens
 

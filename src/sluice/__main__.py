@@ -25,12 +25,12 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from ._accumulate import MessageAccumulator
-from ._decode import EventStreamDecoder
-from ._events import ContentBlockDelta, Event, TextDelta
-from ._exceptions import SluiceError, StreamError
-from ._serialize import to_json
-from .ops._tools import ToolCall, ToolCallAssembler, ToolCallDelta
+from ._core._accumulate import MessageAccumulator
+from ._core._decode import EventStreamDecoder
+from ._core._events import ContentBlockDelta, Event, TextDelta
+from ._core._exceptions import SluiceError, StreamError
+from ._core._serialize import to_json
+from ._core._tool_calls import ToolCall, ToolCallAssembler, ToolCallDelta
 
 __all__ = ["main"]
 

@@ -15,24 +15,20 @@ import anyio
 import httpx
 import msgspec
 
-from ._admin import Admin
-from ._batches import Batches
-from ._completions import Completions
-from ._events import Message, decode_message
-from ._exceptions import (
-    APIConnectionError,
-    APITimeoutError,
-    SluiceError,
-)
-from ._files import Files
-from ._models import Models
-from ._params import to_request_body, validate_message_params
-from ._response import attach_info, status_error
-from ._retry import retry_delay, should_retry
-from ._skills import Skills
-from ._sse import DEFAULT_MAX_EVENT_SIZE
-from ._stream import MessageStreamManager
-from ._tokens import MessageTokensCount, count_tokens
+from ._core._exceptions import APIConnectionError, APITimeoutError, SluiceError
+from ._core._message import Message, decode_message
+from ._core._params import to_request_body, validate_message_params
+from ._core._retry import retry_delay, should_retry
+from ._core._sse import DEFAULT_MAX_EVENT_SIZE
+from ._http._response import attach_info, status_error
+from ._http._stream import MessageStreamManager
+from ._resources._admin import Admin
+from ._resources._batches import Batches
+from ._resources._completions import Completions
+from ._resources._files import Files
+from ._resources._models import Models
+from ._resources._skills import Skills
+from ._resources._tokens import MessageTokensCount, count_tokens
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -37,6 +37,9 @@ holds the message; :func:`text_deltas` and :func:`thinking_deltas` fuse with
 
 from __future__ import annotations
 
+from .._core._tool_calls import ToolCall as ToolCall
+from .._core._tool_calls import ToolCallAssembler as ToolCallAssembler
+from .._core._tool_calls import ToolCallDelta as ToolCallDelta
 from ._base import Operator as Operator
 from ._base import Pipeline as Pipeline
 from ._base import aclose_upstream as aclose_upstream
@@ -55,9 +58,6 @@ from ._encode import SSEEncoder as SSEEncoder
 from ._encode import to_jsonl as to_jsonl
 from ._encode import to_sse as to_sse
 from ._timeout import idle_timeout as idle_timeout
-from ._tools import ToolCall as ToolCall
-from ._tools import ToolCallAssembler as ToolCallAssembler
-from ._tools import ToolCallDelta as ToolCallDelta
 from ._tools import tool_calls as tool_calls
 from ._views import BlockCitations as BlockCitations
 from ._views import Snapshot as Snapshot

@@ -77,10 +77,9 @@ import msgspec
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .._accumulate import MessageAccumulator
-from .._events import (
+from .._core._accumulate import MessageAccumulator
+from .._core._events import (
     CitationsDelta,
-    ContentBlock,
     ContentBlockDelta,
     ContentBlockStart,
     ContentBlockStop,
@@ -88,17 +87,20 @@ from .._events import (
     InputJSONDelta,
     MessageStart,
     MessageStop,
-    ServerToolUseBlock,
     SignatureDelta,
-    TextBlock,
     TextDelta,
-    ThinkingBlock,
     ThinkingDelta,
+)
+from .._core._exceptions import SubscriberTooSlowError
+from .._core._message import (
+    ContentBlock,
+    ServerToolUseBlock,
+    TextBlock,
+    ThinkingBlock,
     ToolUseBlock,
     decode_message,
 )
-from .._exceptions import SubscriberTooSlowError
-from .._serialize import to_builtins
+from .._core._serialize import to_builtins
 from ._base import aclose_all, aclose_upstream
 
 __all__ = [

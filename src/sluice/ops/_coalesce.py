@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, TypeAlias
 import anyio
 from anyio.lowlevel import cancel_shielded_checkpoint, checkpoint, checkpoint_if_cancelled
 
-from .._events import ContentBlockDelta, Event, InputJSONDelta, TextDelta, ThinkingDelta
+from .._core._events import ContentBlockDelta, Event, InputJSONDelta, TextDelta, ThinkingDelta
 from ._base import aclose_all, aclose_upstream
 
 if TYPE_CHECKING:

@@ -65,8 +65,8 @@ from typing import Literal, TypeAlias
 
 from anyio.lowlevel import checkpoint, checkpoint_if_cancelled
 
-from .._events import ContentBlockDelta, ErrorEvent, Event, Ping
-from .._exceptions import BufferOverflowError
+from .._core._events import ContentBlockDelta, ErrorEvent, Event, Ping
+from .._core._exceptions import BufferOverflowError
 from ._coalesce import BackgroundReader, Item, Merge, handed_out, merge_into_tail, mergeable_text
 from ._timeout import Witness
 
@@ -350,7 +350,7 @@ class ControlledEvents(BackgroundReader):
         subclass: it may iterate differently) hands over its events one HTTP chunk at a
         time.
         """
-        from .._stream import MessageStream  # here: _stream imports ops
+        from .._http._stream import MessageStream
 
         source = self._source
         batches = source._event_batches() if type(source) is MessageStream else None

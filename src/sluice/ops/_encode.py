@@ -21,7 +21,7 @@ from typing import Any, Final
 
 import msgspec
 
-from .._events import (
+from .._core._events import (
     ContentBlockDelta,
     ContentBlockStop,
     Event,
@@ -32,12 +32,12 @@ from .._events import (
     SignatureDelta,
     TextDelta,
     ThinkingDelta,
-    UnknownBlock,
     UnknownDelta,
     UnknownEvent,
-    Wire,
 )
-from .._serialize import to_json
+from .._core._message import UnknownBlock
+from .._core._serialize import to_json
+from .._core._wire import Wire
 from ._base import aclose_upstream
 
 __all__ = ["SSEEncoder", "to_jsonl", "to_sse"]

@@ -17,9 +17,10 @@ from contextlib import suppress
 
 import anyio
 
-from .._accumulate import MessageAccumulator
-from .._events import Event, Message
-from .._exceptions import StreamError, StreamIdleTimeoutError
+from .._core._accumulate import MessageAccumulator
+from .._core._events import Event
+from .._core._exceptions import StreamError, StreamIdleTimeoutError
+from .._core._message import Message
 from ._base import aclose_all
 
 __all__ = ["idle_timeout"]

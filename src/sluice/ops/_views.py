@@ -19,20 +19,17 @@ from typing import Any, TypeVar, overload
 import anyio
 import msgspec
 
-from .._accumulate import MessageAccumulator
-from .._events import (
-    Citation,
+from .._core._accumulate import MessageAccumulator
+from .._core._events import (
     CitationsDelta,
     ContentBlockDelta,
     ContentBlockStart,
     ContentBlockStop,
     Event,
-    Message,
-    TextBlock,
     TextDelta,
     ThinkingDelta,
-    ToolUseBlock,
 )
+from .._core._message import Citation, Message, TextBlock, ToolUseBlock
 from ._base import aclose_upstream
 
 __all__ = [

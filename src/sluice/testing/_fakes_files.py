@@ -38,8 +38,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from .._files import FILES_BETA, MAX_FILE_SIZE
-from .._skills import SKILLS_BETA
+from .._resources._files import FILES_BETA, MAX_FILE_SIZE
+from .._resources._skills import SKILLS_BETA
 from ._fakes_core import (
     _invalid,
     _not_found,

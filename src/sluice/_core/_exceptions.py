@@ -51,8 +51,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     import httpx
 
-    from ._batches import MessageBatch
-    from ._events import Message
+    from .._resources._batches import MessageBatch
+    from ._message import Message
     from ._ratelimit import RateLimits
 
 __all__ = [

@@ -1,35 +1,29 @@
-"""Typed events of the Messages streaming API, decoded straight from ``data:`` bytes.
+"""The ``Message`` object: content blocks, citations and usage, as the API sends them.
 
-Shapes follow the public Messages API reference ("Streaming Messages" and the ``Message``
-object). Design rules:
+Shapes follow the public Messages API reference (the ``Message`` object and its content
+blocks). This is what ``message_start`` carries, what accumulation builds, and what
+``messages.create`` returns. Design rules (see also :mod:`._wire`):
 
 * Every wire object is a ``msgspec.Struct`` tagged by its wire ``type`` field and exposes that
-  as a class attribute (``event.type == "content_block_delta"``), as the official SDK does.
+  as a class attribute (``block.type == "text"``), as the official SDK does.
 * Optional fields default to ``msgspec.UNSET``: a field the wire did not send stays absent when
   re-encoded, a field sent as ``null`` stays ``null``. This reproduces, byte for byte, what the
   official SDK's ``to_dict()`` returns for the same stream.
 * Enumerations (``stop_reason``, ``service_tier``...) are plain ``str``: a new value from the
   API is data, not a crash.
-* Unknown event, block, delta and citation types never raise: they decode to
-  :class:`UnknownEvent` / :class:`UnknownBlock` / :class:`UnknownDelta`, which carry the raw
-  JSON. Unknown *fields* on messages, usage and blocks are kept (see ``_serialize``) so they
-  survive accumulation and re-encoding.
-* One module-level ``msgspec.json.Decoder`` decodes every event. The hot events
-  (``content_block_delta``, ``ping``, ``content_block_stop``) cost one typed decode; the rare
-  ones that can carry unknown fields (``message_start``, ``content_block_start``,
-  ``message_delta``, ``citations_delta``) are decoded a second time as plain JSON to
-  capture those fields.
+* A content block of an unknown type (or of a known type in a shape this version does not
+  understand) decodes to :class:`UnknownBlock`, which carries the raw JSON; unknown fields
+  are kept off-wire and written back by ``sluice.to_json``.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar, Literal, TypeAlias
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from ._exceptions import EventDecodeError
+from ._wire import UNKNOWN_TAG, Wire, attach_extras
 
 __all__ = [
     "BashCodeExecutionOutput",
@@ -41,7 +35,6 @@ __all__ = [
     "CitationCharLocation",
     "CitationContentBlockLocation",
     "CitationPageLocation",
-    "CitationsDelta",
     "CitationsSearchResultLocation",
     "CitationsWebSearchResultLocation",
     "CodeExecutionOutput",
@@ -51,40 +44,21 @@ __all__ = [
     "Container",
     "ContainerUploadBlock",
     "ContentBlock",
-    "ContentBlockDelta",
-    "ContentBlockStart",
-    "ContentBlockStop",
-    "Delta",
     "EncryptedCodeExecutionResult",
-    "ErrorDetail",
-    "ErrorEvent",
-    "Event",
-    "InputJSONDelta",
     "MCPToolResultBlock",
     "MCPToolUseBlock",
     "Message",
-    "MessageDelta",
-    "MessageDeltaBody",
-    "MessageDeltaUsage",
-    "MessageStart",
-    "MessageStop",
     "OutputTokensDetails",
-    "Ping",
     "RedactedThinkingBlock",
     "ServerToolUsage",
     "ServerToolUseBlock",
-    "SignatureDelta",
     "StopDetails",
     "TextBlock",
-    "TextDelta",
     "TextEditorCodeExecutionToolResultBlock",
     "ThinkingBlock",
-    "ThinkingDelta",
     "ToolSearchToolResultBlock",
     "ToolUseBlock",
     "UnknownBlock",
-    "UnknownDelta",
-    "UnknownEvent",
     "Usage",
     "WebFetchResult",
     "WebFetchToolResultBlock",
@@ -92,25 +66,9 @@ __all__ = [
     "WebSearchResult",
     "WebSearchToolResultBlock",
     "WebSearchToolResultError",
-    "decode_event",
+    "decode_block",
     "decode_message",
 ]
-
-# The tag of the Unknown* placeholders. It can never match a real wire type, so the
-# placeholders can sit in the decoding unions (msgspec needs every member tagged) while the
-# real wire type of an unknown value lives in its ``raw`` JSON.
-_UNKNOWN = "\x00unknown"
-
-
-class Wire(
-    msgspec.Struct,
-    kw_only=True,
-    tag_field="type",
-    dict=True,  # a __dict__ to hold fields the model does not know yet (off the wire)
-    repr_omit_defaults=True,
-):
-    """Base of every wire struct."""
-
 
 # --------------------------------------------------------------------------------- usage
 
@@ -148,17 +106,6 @@ class Usage(Wire, kw_only=True, tag=False):
     service_tier: str | UnsetType | None = UNSET
     inference_geo: str | UnsetType | None = UNSET
     speed: str | UnsetType | None = UNSET
-
-
-class MessageDeltaUsage(Wire, kw_only=True, tag=False):
-    """Cumulative usage sent with ``message_delta``; absent counters keep earlier values."""
-
-    output_tokens: int | UnsetType = UNSET
-    input_tokens: int | UnsetType | None = UNSET
-    cache_creation_input_tokens: int | UnsetType | None = UNSET
-    cache_read_input_tokens: int | UnsetType | None = UNSET
-    server_tool_use: ServerToolUsage | UnsetType | None = UNSET
-    output_tokens_details: OutputTokensDetails | UnsetType | None = UNSET
 
 
 class Container(Wire, kw_only=True, tag=False):
@@ -467,7 +414,7 @@ class MCPToolResultBlock(Wire, kw_only=True, tag="mcp_tool_result"):
     content: Any = UNSET
 
 
-class UnknownBlock(Wire, kw_only=True, tag=_UNKNOWN):
+class UnknownBlock(Wire, kw_only=True, tag=UNKNOWN_TAG):
     """A content block of a type this version of sluice does not know.
 
     ``raw`` is the block's JSON as received; accumulation keeps the block as-is and
@@ -518,177 +465,7 @@ class Message(Wire, kw_only=True, tag="message"):
     usage: Usage = msgspec.field(default_factory=Usage)
 
 
-# ----------------------------------------------------------------------------------- deltas
-
-
-class TextDelta(Wire, kw_only=True, tag="text_delta"):
-    """More text for a ``text`` block."""
-
-    type: ClassVar[Literal["text_delta"]] = "text_delta"
-    text: str
-
-
-class InputJSONDelta(Wire, kw_only=True, tag="input_json_delta"):
-    """More of a tool call's input, as a fragment of JSON text."""
-
-    type: ClassVar[Literal["input_json_delta"]] = "input_json_delta"
-    partial_json: str
-
-
-class ThinkingDelta(Wire, kw_only=True, tag="thinking_delta"):
-    """More text for a ``thinking`` block."""
-
-    type: ClassVar[Literal["thinking_delta"]] = "thinking_delta"
-    thinking: str
-
-
-class SignatureDelta(Wire, kw_only=True, tag="signature_delta"):
-    """The signature of a ``thinking`` block, sent just before the block stops."""
-
-    type: ClassVar[Literal["signature_delta"]] = "signature_delta"
-    signature: str
-
-
-class CitationsDelta(Wire, kw_only=True, tag="citations_delta"):
-    """A citation to append to a ``text`` block."""
-
-    type: ClassVar[Literal["citations_delta"]] = "citations_delta"
-    citation: Citation
-
-
-class UnknownDelta(Wire, kw_only=True, tag=_UNKNOWN):
-    """A delta of a type this version of sluice does not know; ``raw`` is its JSON."""
-
-    raw: dict[str, Any] = msgspec.field(default_factory=dict)
-
-    @property
-    def type(self) -> str:
-        """The delta's wire ``type``."""
-        return str(self.raw.get("type", ""))
-
-
-Delta: TypeAlias = (
-    TextDelta | InputJSONDelta | ThinkingDelta | SignatureDelta | CitationsDelta | UnknownDelta
-)
-
-# ----------------------------------------------------------------------------------- events
-
-
-class MessageStart(Wire, kw_only=True, tag="message_start"):
-    """First event: the message shell (id, model, empty content, initial usage)."""
-
-    type: ClassVar[Literal["message_start"]] = "message_start"
-    message: Message
-
-
-class ContentBlockStart(Wire, kw_only=True, tag="content_block_start"):
-    """A content block begins at ``index``; server tool results arrive whole here."""
-
-    type: ClassVar[Literal["content_block_start"]] = "content_block_start"
-    index: int
-    content_block: ContentBlock
-
-
-class ContentBlockDelta(Wire, kw_only=True, tag="content_block_delta"):
-    """More content for the block at ``index``."""
-
-    type: ClassVar[Literal["content_block_delta"]] = "content_block_delta"
-    index: int
-    delta: Delta
-
-
-class ContentBlockStop(Wire, kw_only=True, tag="content_block_stop"):
-    """The block at ``index`` is complete."""
-
-    type: ClassVar[Literal["content_block_stop"]] = "content_block_stop"
-    index: int
-
-
-class MessageDeltaBody(Wire, kw_only=True, tag=False):
-    """Top-level message changes carried by ``message_delta``."""
-
-    stop_reason: str | UnsetType | None = UNSET
-    stop_sequence: str | UnsetType | None = UNSET
-    stop_details: StopDetails | UnsetType | None = UNSET
-    container: Container | UnsetType | None = UNSET
-
-
-class MessageDelta(Wire, kw_only=True, tag="message_delta"):
-    """Stop reason and cumulative usage, sent once near the end of the stream."""
-
-    type: ClassVar[Literal["message_delta"]] = "message_delta"
-    delta: MessageDeltaBody = msgspec.field(default_factory=MessageDeltaBody)
-    usage: MessageDeltaUsage = msgspec.field(default_factory=MessageDeltaUsage)
-
-
-class MessageStop(Wire, kw_only=True, tag="message_stop"):
-    """Last event of a complete stream."""
-
-    type: ClassVar[Literal["message_stop"]] = "message_stop"
-
-
-class Ping(Wire, kw_only=True, tag="ping"):
-    """Keep-alive; carries nothing."""
-
-    type: ClassVar[Literal["ping"]] = "ping"
-
-
-class ErrorDetail(Wire, kw_only=True, tag=False):
-    """The ``error`` object of an error event or error response."""
-
-    type: str
-    message: str = ""
-
-
-class ErrorEvent(Wire, kw_only=True, tag="error"):
-    """An in-stream error (e.g. ``overloaded_error``); the stream ends after it."""
-
-    type: ClassVar[Literal["error"]] = "error"
-    error: ErrorDetail
-    request_id: str | UnsetType | None = UNSET
-
-
-class UnknownEvent(Wire, kw_only=True, tag=_UNKNOWN):
-    """An event of a type this version of sluice does not know.
-
-    Attributes:
-        event: the SSE event name.
-        raw: the event's JSON as received (``None`` if the data was not a JSON object).
-    """
-
-    event: str = ""
-    raw: Any = None
-
-    @property
-    def type(self) -> str:
-        """The event's wire ``type`` (falls back to the SSE event name)."""
-        if isinstance(self.raw, dict) and isinstance(self.raw.get("type"), str):
-            return str(self.raw["type"])
-        return self.event
-
-
-Event: TypeAlias = (
-    MessageStart
-    | ContentBlockStart
-    | ContentBlockDelta
-    | ContentBlockStop
-    | MessageDelta
-    | MessageStop
-    | Ping
-    | ErrorEvent
-    | UnknownEvent
-)
-
 # --------------------------------------------------------------------------------- decoding
-
-
-class _RawMessageStart(Wire, kw_only=True, tag="message_start"):
-    message: msgspec.Raw
-
-
-class _RawContentBlockStart(Wire, kw_only=True, tag="content_block_start"):
-    index: int
-    content_block: msgspec.Raw
 
 
 class _RawMessage(Wire, kw_only=True, tag="message"):
@@ -696,57 +473,10 @@ class _RawMessage(Wire, kw_only=True, tag="message"):
     content: list[msgspec.Raw] = msgspec.field(default_factory=list)
 
 
-_event_decoder = msgspec.json.Decoder(
-    ContentBlockDelta
-    | Ping
-    | ContentBlockStop
-    | _RawContentBlockStart
-    | _RawMessageStart
-    | MessageDelta
-    | MessageStop
-    | ErrorEvent
-)
 _block_decoder = msgspec.json.Decoder(ContentBlock)
 _message_decoder = msgspec.json.Decoder(Message)
 _raw_message_decoder = msgspec.json.Decoder(_RawMessage)
-_citation_decoder = msgspec.json.Decoder(Citation)
-_delta_decoder = msgspec.json.Decoder(Delta)
 _any_decoder = msgspec.json.Decoder()
-
-_KNOWN_DELTA_TYPES = frozenset(
-    cls.__struct_config__.tag for cls in Delta.__args__ if cls is not UnknownDelta
-)
-
-
-_OPAQUE = frozenset({UnknownBlock, UnknownDelta, UnknownEvent})  # extras: raw holds all
-
-
-def _attach_extras(obj: Any, raw: Any) -> None:
-    """Remember keys of ``raw`` that ``obj``'s struct does not declare, recursively.
-
-    They are stored off-wire in the struct's ``__dict__`` and written back by ``_serialize``.
-    """
-    if not isinstance(raw, dict) or type(obj) in _OPAQUE:
-        return
-    fields = type(obj).__struct_encode_fields__
-    extra = None
-    for key, value in raw.items():
-        if key == "type":
-            continue
-        if key not in fields:
-            if extra is None:
-                extra = {}
-            extra[key] = value
-            continue
-        attr = getattr(obj, key, None)
-        if isinstance(attr, Wire):
-            _attach_extras(attr, value)
-        elif isinstance(attr, list) and isinstance(value, list):
-            for item, raw_item in zip(attr, value, strict=False):
-                if isinstance(item, Wire):
-                    _attach_extras(item, raw_item)
-    if extra is not None:
-        obj._extra = extra
 
 
 def decode_block(raw: bytes | msgspec.Raw) -> ContentBlock:
@@ -766,7 +496,7 @@ def decode_block(raw: bytes | msgspec.Raw) -> ContentBlock:
         block: ContentBlock = _block_decoder.decode(raw)
     except msgspec.ValidationError:
         return UnknownBlock(raw=as_json)
-    _attach_extras(block, as_json)
+    attach_extras(block, as_json)
     return block
 
 
@@ -786,111 +516,5 @@ def decode_message(raw: bytes | msgspec.Raw) -> Message:
         shell = _raw_message_decoder.decode(raw)
         message = msgspec.convert({**as_json, "content": []}, Message)
         message.content = [decode_block(block) for block in shell.content]
-    _attach_extras(message, as_json)
+    attach_extras(message, as_json)
     return message
-
-
-def _lenient(data: bytes, name: str, offset: int) -> Event:
-    """Slow path for an event the typed decoder rejected: unknown types or changed shapes."""
-    raw = _any_decoder.decode(data)
-    wire_type = raw.get("type") if isinstance(raw, dict) else None
-    if wire_type == "content_block_delta" and isinstance(raw.get("delta"), dict):
-        index = raw.get("index")
-        if isinstance(index, int) and raw["delta"].get("type") not in _KNOWN_DELTA_TYPES:
-            delta: Delta = UnknownDelta(raw=raw["delta"])
-            return ContentBlockDelta(index=index, delta=delta)
-    if wire_type in _EVENT_TYPES:
-        # A known event whose shape is wrong: this is a malformed stream, not a new feature.
-        _event_decoder.decode(data)  # re-raise the precise ValidationError
-    return UnknownEvent(event=name, raw=raw)
-
-
-_EVENT_TYPES = frozenset(
-    {
-        "message_start",
-        "content_block_start",
-        "content_block_delta",
-        "content_block_stop",
-        "message_delta",
-        "message_stop",
-        "ping",
-        "error",
-    }
-)
-
-
-def decode_event(data: bytes, name: str = "", offset: int = 0) -> Event:
-    """Decode one SSE ``data`` payload into a typed event.
-
-    Args:
-        data: the event's ``data`` bytes (JSON).
-        name: the SSE ``event:`` name, used for unknown events and error messages.
-        offset: byte offset of the event in the stream, for error messages.
-
-    Raises:
-        EventDecodeError: the data is not JSON, or a known event type has the wrong shape.
-    """
-    try:
-        event: Any = _event_decoder.decode(data)
-    except msgspec.ValidationError:
-        try:
-            return _lenient(data, name, offset)
-        except msgspec.MsgspecError as exc:
-            raise _decode_error(exc, data, name, offset) from exc
-    except msgspec.DecodeError as exc:
-        event = _python_fallback(data)
-        if event is None:
-            raise _decode_error(exc, data, name, offset) from exc
-    cls = type(event)
-    if cls is ContentBlockDelta:
-        if type(event.delta) is CitationsDelta:
-            _attach_extras(event.delta, _any_decoder.decode(data).get("delta"))
-        return event  # type: ignore[no-any-return]  # (typing.cast costs a call per event)
-    if cls is _RawContentBlockStart:
-        try:
-            block = decode_block(event.content_block)
-        except msgspec.MsgspecError as exc:
-            raise _decode_error(exc, data, name, offset) from exc
-        return ContentBlockStart(index=event.index, content_block=block)
-    if cls is MessageDelta:
-        # Once per stream: keep fields this version does not model, for relays.
-        _attach_extras(event, _any_decoder.decode(data))
-        return event  # type: ignore[no-any-return]
-    if cls is _RawMessageStart:
-        try:
-            message = decode_message(event.message)
-        except msgspec.MsgspecError as exc:
-            raise _decode_error(exc, data, name, offset) from exc
-        return MessageStart(message=message)
-    return event  # type: ignore[no-any-return]
-
-
-def _python_fallback(data: bytes) -> ContentBlockDelta | None:
-    """Decode a delta that msgspec refuses but JSON allows: a lone surrogate escape.
-
-    ``"\\ud800"`` is valid JSON yet not valid UTF-8, so msgspec reports it as truncated
-    input. The stdlib parser accepts it; only deltas carry model text, so only they are
-    retried this way. Anything else stays a decode error.
-    """
-    try:
-        raw = json.loads(data)
-    except ValueError:
-        return None
-    if not isinstance(raw, dict) or raw.get("type") != "content_block_delta":
-        return None
-    try:
-        return msgspec.convert(raw, ContentBlockDelta)
-    except msgspec.ValidationError:
-        return None
-
-
-def _decode_error(exc: Exception, data: bytes, name: str, offset: int) -> EventDecodeError:
-    preview = data[:200].decode("utf-8", "replace")
-    more = "..." if len(data) > 200 else ""
-    return EventDecodeError(
-        f"could not decode SSE event {name or '(unnamed)'!r} at byte {offset} of the "
-        f"response: {exc}; data was {preview!r}{more}",
-        event=name,
-        data=data,
-        offset=offset,
-    )

@@ -5,7 +5,7 @@ use the Messages API. Shapes follow the public API reference ("Create a Text Com
 and "Streaming Text Completions": with ``"stream": true`` the body is server-sent events
 named ``completion`` (each with the next piece of text; the last one carries the
 ``stop_reason``), ``ping`` and ``error``. The stream reuses the Messages stream's layers:
-:class:`~sluice._sse.SSEDecoder` for framing, one module-level msgspec decoder per event,
+:class:`~sluice._core._sse.SSEDecoder` for framing, one module-level msgspec decoder per event,
 and the same typed errors (an in-stream ``overloaded_error`` raises
 :class:`~sluice.OverloadedError`, which is also an :class:`~sluice.APIStreamError`).
 """
@@ -18,21 +18,18 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import httpx
 import msgspec
 
+from .._core._events import ErrorEvent, Ping
+from .._core._exceptions import EventDecodeError, IncompleteStreamError, StreamError, stream_error
+from .._core._sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent, SSEDecoder
+from .._core._wire import Wire, attach_extras
+
 # The module, not its names: _client wires this module in at its top (see _models).
-from . import _response
-from ._body import BodyIterator
-from ._events import ErrorEvent, Ping, Wire, _attach_extras
-from ._exceptions import (
-    EventDecodeError,
-    IncompleteStreamError,
-    StreamError,
-    stream_error,
-)
-from ._sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent, SSEDecoder
-from ._stream import StreamManager, release
+from .._http import _response
+from .._http._body import BodyIterator
+from .._http._stream import StreamManager, release
 
 if TYPE_CHECKING:
-    from ._client import AsyncClient
+    from .._client import AsyncClient
 
 __all__ = ["Completion", "CompletionStream", "CompletionStreamManager", "Completions"]
 
@@ -269,7 +266,7 @@ class Completions:
             "POST", "/v1/complete", json=body, headers=extra_headers, betas=betas
         )
         completion = _completion_decoder.decode(response.content)
-        _attach_extras(completion, _any_decoder.decode(response.content))
+        attach_extras(completion, _any_decoder.decode(response.content))
         _response.attach_info(completion, response)
         return completion
 

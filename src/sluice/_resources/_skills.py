@@ -25,10 +25,10 @@ import anyio
 import httpx
 import msgspec
 
-from . import _response
-from ._events import Wire, _attach_extras
-from ._exceptions import UploadError
-from ._multipart import (
+from .._core._exceptions import UploadError
+from .._core._wire import Wire, attach_extras
+from .._http import _response
+from .._http._multipart import (
     SNIFF_SIZE,
     BytesSource,
     MultipartBody,
@@ -38,10 +38,10 @@ from ._multipart import (
     send_multipart,
     with_beta,
 )
-from ._pagination import AsyncPaginator, cursor_pages
+from .._http._pagination import AsyncPaginator, cursor_pages
 
 if TYPE_CHECKING:
-    from ._client import AsyncClient
+    from .._client import AsyncClient
 
 __all__ = [
     "SKILLS_BETA",
@@ -134,7 +134,7 @@ _decoders: dict[type[Any], msgspec.json.Decoder[Any]] = {
 
 def _decode(cls: type[W], response: httpx.Response) -> W:
     value: W = _decoders[cls].decode(response.content)
-    _attach_extras(value, _any_decoder.decode(response.content))
+    attach_extras(value, _any_decoder.decode(response.content))
     _response.attach_info(value, response)
     return value
 

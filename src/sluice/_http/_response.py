@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import msgspec
 
-from ._exceptions import APIError, status_error_class
-from ._ratelimit import RateLimits
+from .._core._exceptions import APIError, status_error_class
+from .._core._ratelimit import RateLimits
 
 __all__ = ["ResponseInfo", "attach_info", "response_info", "status_error"]
 

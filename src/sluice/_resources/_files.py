@@ -22,11 +22,11 @@ import httpx
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from . import _response
-from ._body import LazyBody
-from ._events import Wire, _attach_extras
-from ._exceptions import IncompleteStreamError
-from ._multipart import (
+from .._core._exceptions import IncompleteStreamError
+from .._core._wire import Wire, attach_extras
+from .._http import _response
+from .._http._body import LazyBody
+from .._http._multipart import (
     FileSource,
     MultipartBody,
     aclose_iterator,
@@ -36,11 +36,11 @@ from ._multipart import (
     send_multipart,
     with_beta,
 )
-from ._pagination import AsyncPaginator, cursor_pages
-from ._stream import release
+from .._http._pagination import AsyncPaginator, cursor_pages
+from .._http._stream import release
 
 if TYPE_CHECKING:
-    from ._client import AsyncClient
+    from .._client import AsyncClient
 
 __all__ = [
     "FILES_BETA",
@@ -388,6 +388,6 @@ class Files:
 def _decode_metadata(response: httpx.Response) -> FileMetadata:
     metadata = _metadata_decoder.decode(response.content)
     raw: Any = _any_decoder.decode(response.content)
-    _attach_extras(metadata, raw)
+    attach_extras(metadata, raw)
     _response.attach_info(metadata, response)
     return metadata

@@ -28,23 +28,14 @@ from ._events import (
     ErrorEvent,
     Event,
     InputJSONDelta,
-    MCPToolUseBlock,
-    Message,
     MessageDelta,
     MessageStart,
     MessageStop,
     Ping,
-    ServerToolUseBlock,
     SignatureDelta,
-    TextBlock,
     TextDelta,
-    ThinkingBlock,
     ThinkingDelta,
-    ToolUseBlock,
     UnknownEvent,
-    Usage,
-    decode_block,
-    decode_message,
 )
 from ._exceptions import (
     IncompleteStreamError,
@@ -52,6 +43,17 @@ from ._exceptions import (
     ToolInputError,
     UnexpectedEventError,
     stream_error,
+)
+from ._message import (
+    MCPToolUseBlock,
+    Message,
+    ServerToolUseBlock,
+    TextBlock,
+    ThinkingBlock,
+    ToolUseBlock,
+    Usage,
+    decode_block,
+    decode_message,
 )
 from ._serialize import to_json
 

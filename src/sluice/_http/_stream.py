@@ -23,20 +23,14 @@ from typing import Any, Generic, Protocol, TypeVar
 import anyio
 import httpx
 
-from ._accumulate import MessageAccumulator
+from .._core._accumulate import MessageAccumulator
+from .._core._events import ContentBlockDelta, Event, TextDelta, decode_event
+from .._core._exceptions import IncompleteStreamError, StreamError
+from .._core._message import Message, TextBlock
+from .._core._ratelimit import RateLimits
+from .._core._sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent, SSEDecoder
+from ..ops._base import Operator, Pipeline, pipe
 from ._body import BodyIterator
-from ._events import (
-    ContentBlockDelta,
-    Event,
-    Message,
-    TextBlock,
-    TextDelta,
-    decode_event,
-)
-from ._exceptions import IncompleteStreamError, StreamError
-from ._ratelimit import RateLimits
-from ._sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent, SSEDecoder
-from .ops._base import Operator, Pipeline, pipe
 
 __all__ = ["MessageStream", "MessageStreamManager", "StreamManager", "release"]
 

@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from .._core._wire import Wire, attach_extras
+
 # The module, not its names: _client imports this module at its top to wire
 # ``client.models``, so names are looked up at call time to keep the import acyclic.
-from . import _response
-from ._events import Wire, _attach_extras
-from ._pagination import AsyncPaginator, cursor_pages
+from .._http import _response
+from .._http._pagination import AsyncPaginator, cursor_pages
 
 if TYPE_CHECKING:
-    from ._client import AsyncClient
+    from .._client import AsyncClient
 
 __all__ = ["ModelInfo", "Models"]
 
@@ -115,6 +116,6 @@ class Models:
             "GET", _model_path(model_id), headers=extra_headers, betas=betas
         )
         model = _model_decoder.decode(response.content)
-        _attach_extras(model, _any_decoder.decode(response.content))
+        attach_extras(model, _any_decoder.decode(response.content))
         _response.attach_info(model, response)
         return model

@@ -7,7 +7,7 @@ Report", "Get Cost Report" and "Get Claude Code Usage Report". Every endpoint li
 create the client with one (``AsyncClient(api_key=admin_key)``); a standard key gets a
 401 :class:`~sluice.AuthenticationError`.
 
-Two pagination styles meet here (both are :class:`~sluice._pagination.AsyncPaginator`):
+Two pagination styles meet here (both are :class:`~sluice._http._pagination.AsyncPaginator`):
 
 * lists (users, invites, workspaces, members, API keys) take ``limit`` (1 to 1000) and an
   ``after_id``/``before_id`` cursor and answer ``{"data", "has_more", "first_id",
@@ -41,15 +41,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeVar
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from .._core._exceptions import AdminParamsError
+from .._core._wire import Wire, attach_extras
+
 # The module, not its names: _client will import this module at its top to wire
 # ``client.admin``, so names are looked up at call time to keep the import acyclic.
-from . import _response
-from ._events import Wire, _attach_extras
-from ._exceptions import AdminParamsError
-from ._pagination import AsyncPaginator, cursor_pages
+from .._http import _response
+from .._http._pagination import AsyncPaginator, cursor_pages
 
 if TYPE_CHECKING:
-    from ._client import AsyncClient
+    from .._client import AsyncClient
 
 __all__ = [
     "APIKey",
@@ -576,7 +577,7 @@ class _Resource:
             method, path, json=body, headers=extra_headers, betas=betas
         )
         result = _decoder(kind).decode(response.content)
-        _attach_extras(result, _any_decoder.decode(response.content))
+        attach_extras(result, _any_decoder.decode(response.content))
         _response.attach_info(result, response)
         return result
 

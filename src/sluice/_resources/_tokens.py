@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from .._core._params import to_request_body, validate_count_tokens_params
+from .._core._wire import Wire, attach_extras
+
 # The module, not its names: _client wires this module in at its top (see _models).
-from . import _response
-from ._events import Wire, _attach_extras
-from ._params import to_request_body, validate_count_tokens_params
+from .._http import _response
 
 if TYPE_CHECKING:
-    from ._client import AsyncClient
+    from .._client import AsyncClient
 
 __all__ = ["MessageTokensCount", "count_tokens"]
 
@@ -62,6 +63,6 @@ async def count_tokens(
         "POST", "/v1/messages/count_tokens", json=body, headers=extra_headers, betas=betas
     )
     count = _count_decoder.decode(response.content)
-    _attach_extras(count, _any_decoder.decode(response.content))
+    attach_extras(count, _any_decoder.decode(response.content))
     _response.attach_info(count, response)
     return count

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from ._events import _UNKNOWN, Wire
+from ._wire import UNKNOWN_TAG, Wire
 
 __all__ = ["to_builtins", "to_json"]
 
@@ -28,7 +28,7 @@ def to_builtins(obj: Any) -> Any:
     """
     if isinstance(obj, Wire):
         tag = obj.__struct_config__.tag
-        if tag == _UNKNOWN:
+        if tag == UNKNOWN_TAG:
             # Every Unknown* placeholder (event, block, delta, batch result...) carries the
             # JSON it was decoded from: write that back unchanged.
             return obj.raw  # type: ignore[attr-defined]

@@ -5,7 +5,7 @@ Batch", "List Message Batches", "Cancel a Message Batch", "Delete a Message Batc
 "Retrieve Message Batch results"). Timestamps stay RFC 3339 strings as sent.
 
 The results file of a large batch can be gigabytes. :meth:`Batches.results` reads it as the
-network delivers it: bytes -> lines (:class:`~sluice._jsonl.LineSplitter`, sans-I/O) ->
+network delivers it: bytes -> lines (:class:`~sluice._core._jsonl.LineSplitter`, sans-I/O) ->
 one typed msgspec decode per line -> your loop. Memory holds one network chunk and one
 line, whatever the size of the file, and nothing is decoded to ``str`` on the way.
 """
@@ -21,21 +21,23 @@ import anyio
 import httpx
 import msgspec
 
-from . import _response
-from ._body import LazyBody
-from ._events import _UNKNOWN, ErrorDetail, Message, Wire, _attach_extras, decode_message
-from ._exceptions import (
+from .._core._events import ErrorDetail
+from .._core._exceptions import (
     BatchWaitTimeoutError,
     EventDecodeError,
     IncompleteStreamError,
     SluiceError,
 )
-from ._jsonl import DEFAULT_MAX_LINE_SIZE, LineSplitter
-from ._pagination import AsyncPaginator, cursor_pages
-from ._stream import release
+from .._core._jsonl import DEFAULT_MAX_LINE_SIZE, LineSplitter
+from .._core._message import Message, decode_message
+from .._core._wire import UNKNOWN_TAG, Wire, attach_extras
+from .._http import _response
+from .._http._body import LazyBody
+from .._http._pagination import AsyncPaginator, cursor_pages
+from .._http._stream import release
 
 if TYPE_CHECKING:
-    from ._client import AsyncClient
+    from .._client import AsyncClient
 
 __all__ = [
     "Batches",
@@ -138,7 +140,7 @@ class MessageBatchExpiredResult(Wire, kw_only=True, tag="expired"):
     type: ClassVar[Literal["expired"]] = "expired"
 
 
-class UnknownBatchResult(Wire, kw_only=True, tag=_UNKNOWN):
+class UnknownBatchResult(Wire, kw_only=True, tag=UNKNOWN_TAG):
     """A result of a type this version of sluice does not know; ``raw`` is its JSON."""
 
     raw: dict[str, Any] = msgspec.field(default_factory=dict)
@@ -230,7 +232,7 @@ def _decode_lenient(line: bytes) -> MessageBatchIndividualResponse:
 def _decode_keeping_fields(line: bytes) -> MessageBatchIndividualResponse:
     item = decode_batch_result(line)
     if type(item.result) is not UnknownBatchResult:
-        _attach_extras(item, _any_decoder.decode(line))
+        attach_extras(item, _any_decoder.decode(line))
     return item
 
 
@@ -547,7 +549,7 @@ class Batches:
             method, path, json=body, headers=extra_headers, betas=betas
         )
         batch = _batch_decoder.decode(response.content)
-        _attach_extras(batch, _any_decoder.decode(response.content))
+        attach_extras(batch, _any_decoder.decode(response.content))
         _response.attach_info(batch, response)
         return batch
 

@@ -36,12 +36,13 @@ from typing import TYPE_CHECKING, Final, TypeAlias
 import anyio
 import httpx
 
+from .._core._exceptions import APIConnectionError, APITimeoutError, UploadError
+
 # The module, not its names: _client may import the resources that import this module.
 from . import _response
-from ._exceptions import APIConnectionError, APITimeoutError, UploadError
 
 if TYPE_CHECKING:
-    from ._client import AsyncClient
+    from .._client import AsyncClient
 
 __all__ = [
     "READ_CHUNK_SIZE",

@@ -14,7 +14,7 @@ from typing import ClassVar, Generic, Self, TypeVar
 import anyio
 import httpx
 
-from ._exceptions import SluiceError
+from .._core._exceptions import SluiceError
 
 __all__ = ["BodyIterator", "LazyBody"]
 

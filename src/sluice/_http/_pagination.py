@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import msgspec
 
-from ._events import _attach_extras
-from ._ratelimit import RateLimits
+from .._core._ratelimit import RateLimits
+from .._core._wire import attach_extras
 
 if TYPE_CHECKING:
-    from ._client import AsyncClient
+    from .._client import AsyncClient
 
 __all__ = ["AsyncPaginator", "Page", "cursor_pages"]
 
@@ -169,7 +169,7 @@ def cursor_pages(
         page: Page[T] = decoder.decode(response.content)
         raw = _any_decoder.decode(response.content)
         for item, raw_item in zip(page.data, raw.get("data") or (), strict=False):
-            _attach_extras(item, raw_item)
+            attach_extras(item, raw_item)
         page.rate_limits = RateLimits.from_headers(response.headers)
         page.request_id = response.headers.get("request-id")
         return page

@@ -25,9 +25,10 @@ from typing import Any, ClassVar, Literal, TypeAlias, TypeVar
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from ._events import Citation, ContentBlock, Message, TextBlock, Wire
 from ._exceptions import OutputParseError, ParamsError, StreamingRequiredError
+from ._message import Citation, ContentBlock, Message, TextBlock
 from ._serialize import to_builtins as _wire_to_builtins
+from ._wire import Wire
 
 __all__ = [
     "INTERLEAVED_THINKING_BETA",

@@ -1,0 +1,366 @@
+"""Typed events of the Messages streaming API, decoded straight from ``data:`` bytes.
+
+Shapes follow the public Messages API reference ("Streaming Messages"). Every event and
+delta is a tagged ``msgspec.Struct`` (see :mod:`._wire` and :mod:`._message` for the rules).
+Unknown event and delta types never raise: they decode to :class:`UnknownEvent` /
+:class:`UnknownDelta`, which carry the raw JSON.
+
+One module-level ``msgspec.json.Decoder`` decodes every event. The hot events
+(``content_block_delta``, ``ping``, ``content_block_stop``) cost one typed decode; the rare
+ones that can carry unknown fields (``message_start``, ``content_block_start``,
+``message_delta``, ``citations_delta``) are decoded a second time as plain JSON to capture
+those fields.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar, Literal, TypeAlias
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from ._message import (
+    Citation,
+    Container,
+    ContentBlock,
+    Message,
+    OutputTokensDetails,
+    ServerToolUsage,
+    StopDetails,
+    decode_block,
+    decode_message,
+)
+from ._wire import UNKNOWN_TAG, Wire, attach_extras
+from ._exceptions import EventDecodeError
+
+__all__ = [
+    "CitationsDelta",
+    "ContentBlockDelta",
+    "ContentBlockStart",
+    "ContentBlockStop",
+    "Delta",
+    "ErrorDetail",
+    "ErrorEvent",
+    "Event",
+    "InputJSONDelta",
+    "MessageDelta",
+    "MessageDeltaBody",
+    "MessageDeltaUsage",
+    "MessageStart",
+    "MessageStop",
+    "Ping",
+    "SignatureDelta",
+    "TextDelta",
+    "ThinkingDelta",
+    "UnknownDelta",
+    "UnknownEvent",
+    "decode_event",
+]
+
+
+class MessageDeltaUsage(Wire, kw_only=True, tag=False):
+    """Cumulative usage sent with ``message_delta``; absent counters keep earlier values."""
+
+    output_tokens: int | UnsetType = UNSET
+    input_tokens: int | UnsetType | None = UNSET
+    cache_creation_input_tokens: int | UnsetType | None = UNSET
+    cache_read_input_tokens: int | UnsetType | None = UNSET
+    server_tool_use: ServerToolUsage | UnsetType | None = UNSET
+    output_tokens_details: OutputTokensDetails | UnsetType | None = UNSET
+
+
+# ----------------------------------------------------------------------------------- deltas
+
+
+class TextDelta(Wire, kw_only=True, tag="text_delta"):
+    """More text for a ``text`` block."""
+
+    type: ClassVar[Literal["text_delta"]] = "text_delta"
+    text: str
+
+
+class InputJSONDelta(Wire, kw_only=True, tag="input_json_delta"):
+    """More of a tool call's input, as a fragment of JSON text."""
+
+    type: ClassVar[Literal["input_json_delta"]] = "input_json_delta"
+    partial_json: str
+
+
+class ThinkingDelta(Wire, kw_only=True, tag="thinking_delta"):
+    """More text for a ``thinking`` block."""
+
+    type: ClassVar[Literal["thinking_delta"]] = "thinking_delta"
+    thinking: str
+
+
+class SignatureDelta(Wire, kw_only=True, tag="signature_delta"):
+    """The signature of a ``thinking`` block, sent just before the block stops."""
+
+    type: ClassVar[Literal["signature_delta"]] = "signature_delta"
+    signature: str
+
+
+class CitationsDelta(Wire, kw_only=True, tag="citations_delta"):
+    """A citation to append to a ``text`` block."""
+
+    type: ClassVar[Literal["citations_delta"]] = "citations_delta"
+    citation: Citation
+
+
+class UnknownDelta(Wire, kw_only=True, tag=UNKNOWN_TAG):
+    """A delta of a type this version of sluice does not know; ``raw`` is its JSON."""
+
+    raw: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    @property
+    def type(self) -> str:
+        """The delta's wire ``type``."""
+        return str(self.raw.get("type", ""))
+
+
+Delta: TypeAlias = (
+    TextDelta | InputJSONDelta | ThinkingDelta | SignatureDelta | CitationsDelta | UnknownDelta
+)
+
+# ----------------------------------------------------------------------------------- events
+
+
+class MessageStart(Wire, kw_only=True, tag="message_start"):
+    """First event: the message shell (id, model, empty content, initial usage)."""
+
+    type: ClassVar[Literal["message_start"]] = "message_start"
+    message: Message
+
+
+class ContentBlockStart(Wire, kw_only=True, tag="content_block_start"):
+    """A content block begins at ``index``; server tool results arrive whole here."""
+
+    type: ClassVar[Literal["content_block_start"]] = "content_block_start"
+    index: int
+    content_block: ContentBlock
+
+
+class ContentBlockDelta(Wire, kw_only=True, tag="content_block_delta"):
+    """More content for the block at ``index``."""
+
+    type: ClassVar[Literal["content_block_delta"]] = "content_block_delta"
+    index: int
+    delta: Delta
+
+
+class ContentBlockStop(Wire, kw_only=True, tag="content_block_stop"):
+    """The block at ``index`` is complete."""
+
+    type: ClassVar[Literal["content_block_stop"]] = "content_block_stop"
+    index: int
+
+
+class MessageDeltaBody(Wire, kw_only=True, tag=False):
+    """Top-level message changes carried by ``message_delta``."""
+
+    stop_reason: str | UnsetType | None = UNSET
+    stop_sequence: str | UnsetType | None = UNSET
+    stop_details: StopDetails | UnsetType | None = UNSET
+    container: Container | UnsetType | None = UNSET
+
+
+class MessageDelta(Wire, kw_only=True, tag="message_delta"):
+    """Stop reason and cumulative usage, sent once near the end of the stream."""
+
+    type: ClassVar[Literal["message_delta"]] = "message_delta"
+    delta: MessageDeltaBody = msgspec.field(default_factory=MessageDeltaBody)
+    usage: MessageDeltaUsage = msgspec.field(default_factory=MessageDeltaUsage)
+
+
+class MessageStop(Wire, kw_only=True, tag="message_stop"):
+    """Last event of a complete stream."""
+
+    type: ClassVar[Literal["message_stop"]] = "message_stop"
+
+
+class Ping(Wire, kw_only=True, tag="ping"):
+    """Keep-alive; carries nothing."""
+
+    type: ClassVar[Literal["ping"]] = "ping"
+
+
+class ErrorDetail(Wire, kw_only=True, tag=False):
+    """The ``error`` object of an error event or error response."""
+
+    type: str
+    message: str = ""
+
+
+class ErrorEvent(Wire, kw_only=True, tag="error"):
+    """An in-stream error (e.g. ``overloaded_error``); the stream ends after it."""
+
+    type: ClassVar[Literal["error"]] = "error"
+    error: ErrorDetail
+    request_id: str | UnsetType | None = UNSET
+
+
+class UnknownEvent(Wire, kw_only=True, tag=UNKNOWN_TAG):
+    """An event of a type this version of sluice does not know.
+
+    Attributes:
+        event: the SSE event name.
+        raw: the event's JSON as received (``None`` if the data was not a JSON object).
+    """
+
+    event: str = ""
+    raw: Any = None
+
+    @property
+    def type(self) -> str:
+        """The event's wire ``type`` (falls back to the SSE event name)."""
+        if isinstance(self.raw, dict) and isinstance(self.raw.get("type"), str):
+            return str(self.raw["type"])
+        return self.event
+
+
+Event: TypeAlias = (
+    MessageStart
+    | ContentBlockStart
+    | ContentBlockDelta
+    | ContentBlockStop
+    | MessageDelta
+    | MessageStop
+    | Ping
+    | ErrorEvent
+    | UnknownEvent
+)
+
+# --------------------------------------------------------------------------------- decoding
+
+
+class _RawMessageStart(Wire, kw_only=True, tag="message_start"):
+    message: msgspec.Raw
+
+
+class _RawContentBlockStart(Wire, kw_only=True, tag="content_block_start"):
+    index: int
+    content_block: msgspec.Raw
+
+
+_event_decoder = msgspec.json.Decoder(
+    ContentBlockDelta
+    | Ping
+    | ContentBlockStop
+    | _RawContentBlockStart
+    | _RawMessageStart
+    | MessageDelta
+    | MessageStop
+    | ErrorEvent
+)
+_any_decoder = msgspec.json.Decoder()
+
+_KNOWN_DELTA_TYPES = frozenset(
+    cls.__struct_config__.tag for cls in Delta.__args__ if cls is not UnknownDelta
+)
+
+
+def _lenient(data: bytes, name: str, offset: int) -> Event:
+    """Slow path for an event the typed decoder rejected: unknown types or changed shapes."""
+    raw = _any_decoder.decode(data)
+    wire_type = raw.get("type") if isinstance(raw, dict) else None
+    if wire_type == "content_block_delta" and isinstance(raw.get("delta"), dict):
+        index = raw.get("index")
+        if isinstance(index, int) and raw["delta"].get("type") not in _KNOWN_DELTA_TYPES:
+            delta: Delta = UnknownDelta(raw=raw["delta"])
+            return ContentBlockDelta(index=index, delta=delta)
+    if wire_type in _EVENT_TYPES:
+        # A known event whose shape is wrong: this is a malformed stream, not a new feature.
+        _event_decoder.decode(data)  # re-raise the precise ValidationError
+    return UnknownEvent(event=name, raw=raw)
+
+
+_EVENT_TYPES = frozenset(
+    {
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+        "ping",
+        "error",
+    }
+)
+
+
+def decode_event(data: bytes, name: str = "", offset: int = 0) -> Event:
+    """Decode one SSE ``data`` payload into a typed event.
+
+    Args:
+        data: the event's ``data`` bytes (JSON).
+        name: the SSE ``event:`` name, used for unknown events and error messages.
+        offset: byte offset of the event in the stream, for error messages.
+
+    Raises:
+        EventDecodeError: the data is not JSON, or a known event type has the wrong shape.
+    """
+    try:
+        event: Any = _event_decoder.decode(data)
+    except msgspec.ValidationError:
+        try:
+            return _lenient(data, name, offset)
+        except msgspec.MsgspecError as exc:
+            raise _decode_error(exc, data, name, offset) from exc
+    except msgspec.DecodeError as exc:
+        event = _python_fallback(data)
+        if event is None:
+            raise _decode_error(exc, data, name, offset) from exc
+    cls = type(event)
+    if cls is ContentBlockDelta:
+        if type(event.delta) is CitationsDelta:
+            attach_extras(event.delta, _any_decoder.decode(data).get("delta"))
+        return event  # type: ignore[no-any-return]  # (typing.cast costs a call per event)
+    if cls is _RawContentBlockStart:
+        try:
+            block = decode_block(event.content_block)
+        except msgspec.MsgspecError as exc:
+            raise _decode_error(exc, data, name, offset) from exc
+        return ContentBlockStart(index=event.index, content_block=block)
+    if cls is MessageDelta:
+        # Once per stream: keep fields this version does not model, for relays.
+        attach_extras(event, _any_decoder.decode(data))
+        return event  # type: ignore[no-any-return]
+    if cls is _RawMessageStart:
+        try:
+            message = decode_message(event.message)
+        except msgspec.MsgspecError as exc:
+            raise _decode_error(exc, data, name, offset) from exc
+        return MessageStart(message=message)
+    return event  # type: ignore[no-any-return]
+
+
+def _python_fallback(data: bytes) -> ContentBlockDelta | None:
+    """Decode a delta that msgspec refuses but JSON allows: a lone surrogate escape.
+
+    ``"\\ud800"`` is valid JSON yet not valid UTF-8, so msgspec reports it as truncated
+    input. The stdlib parser accepts it; only deltas carry model text, so only they are
+    retried this way. Anything else stays a decode error.
+    """
+    try:
+        raw = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(raw, dict) or raw.get("type") != "content_block_delta":
+        return None
+    try:
+        return msgspec.convert(raw, ContentBlockDelta)
+    except msgspec.ValidationError:
+        return None
+
+
+def _decode_error(exc: Exception, data: bytes, name: str, offset: int) -> EventDecodeError:
+    preview = data[:200].decode("utf-8", "replace")
+    more = "..." if len(data) > 200 else ""
+    return EventDecodeError(
+        f"could not decode SSE event {name or '(unnamed)'!r} at byte {offset} of the "
+        f"response: {exc}; data was {preview!r}{more}",
+        event=name,
+        data=data,
+        offset=offset,
+    )

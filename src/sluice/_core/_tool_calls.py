@@ -1,0 +1,301 @@
+"""Tool calls assembled from ``input_json_delta`` events, with their input visible as it streams.
+
+The Messages API streams a tool call as a ``content_block_start`` carrying the block
+(``tool_use``, ``server_tool_use`` or ``mcp_tool_use``, with ``input: {}``), then
+``content_block_delta`` events whose ``input_json_delta.partial_json`` fragments concatenate
+to the input's JSON text, then ``content_block_stop`` ("Streaming Messages", *Input JSON
+delta*). :func:`tool_calls` turns that into two kinds of values::
+
+    async with contextlib.aclosing(ops.tool_calls(stream)) as calls:
+        async for item in calls:
+            match item:
+                case ToolCallDelta(changes=changes):
+                    ...  # after every fragment: what appeared, grew or completed
+                case ToolCall(name=name, input=input):
+                    ...  # at content_block_stop: the complete call
+
+:class:`ToolCallAssembler` is the same logic as a sans-I/O class fed one event at a time
+(the CLI's ``replay --tools`` uses it without an event loop).
+
+Cost model
+    Each call gets its own :class:`~sluice._core._partial_json.PartialJSONParser`, fed every
+    fragment once: O(len(fragment)) per delta, O(total input length) per call. The buffer
+    is never re-parsed (the official SDK re-parses it with ``jiter`` after every delta,
+    which is quadratic). A :class:`ToolCallDelta` carries the fragment and the parser's
+    change records (O(1) each); its :attr:`~ToolCallDelta.partial_input` is read from the
+    parser *when you access it*. Reading it is O(1) unless a string grew since the last
+    read, in which case that one string is brought up to date (on CPython an in-place
+    append, as long as you do not keep a reference to the growing string itself between
+    deltas; see the ``_partial_json`` cost model). A consumer that only looks at
+    ``changes`` or ``json_delta`` therefore pays O(delta) and never materialises anything.
+
+Live values
+    ``partial_input`` is the parser's live structure: the same dict, filled in place as
+    fragments arrive. Read it while the delta is the latest one for its call (before
+    advancing the iterator); a delta read later shows the input as it is *then*. Copy it
+    (``copy.deepcopy``) to keep a snapshot. Whatever it shows is consistent with the final
+    input: strings are prefixes of their final text, containers hold a prefix of their
+    final members, and numbers, ``true``/``false``/``null`` appear only once complete.
+
+What it does not do
+    It is a view: other events are dropped, and errors are the source's to raise (a
+    :class:`~sluice.MessageStream` raises in-stream ``error`` events and truncation). A tool
+    block that never gets its ``content_block_stop`` (the stream ended early) yields its
+    deltas but no :class:`ToolCall`; the view simply ends, and a ``MessageStream`` source
+    raises :class:`~sluice.IncompleteStreamError` for the truncation itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from ._events import (
+    ContentBlockDelta,
+    ContentBlockStart,
+    ContentBlockStop,
+    Event,
+    InputJSONDelta,
+)
+from ._exceptions import PartialJSONError, ToolInputError
+from ._message import MCPToolUseBlock, ServerToolUseBlock, ToolUseBlock
+from ._partial_json import Change, PartialJSONParser
+
+__all__ = ["ToolCall", "ToolCallAssembler", "ToolCallDelta"]
+
+_TOOL_BLOCKS = (ToolUseBlock, ServerToolUseBlock, MCPToolUseBlock)
+
+# How much of the received text an error message quotes; all of it is in the error's `text`.
+_QUOTE = 200
+
+
+class ToolCall(msgspec.Struct, frozen=True, kw_only=True, repr_omit_defaults=True):
+    """A complete tool call, yielded at its block's ``content_block_stop``.
+
+    Attributes:
+        index: the content block index.
+        id: the block id (``toolu_...``, ``srvtoolu_...``, ``mcptoolu_...``).
+        name: the tool's name.
+        kind: the block's wire type: ``"tool_use"`` (a client tool you must run),
+            ``"server_tool_use"`` (run by the API) or ``"mcp_tool_use"``.
+        input: the final input, equal to ``json.loads`` of all the fragments (except that
+            ``NaN``/``Infinity``, which are not JSON, are rejected). A tool without
+            parameters streams no text (or ``""``): ``input`` is then the block's start
+            input (``{}``), as in the official SDK.
+        caller: the block's ``caller`` (e.g. ``{"type": "direct"}``), if it had one.
+        server_name: the MCP server, for an ``mcp_tool_use`` call.
+    """
+
+    index: int
+    id: str
+    name: str
+    kind: str
+    input: Any
+    caller: dict[str, Any] | None = None
+    server_name: str | None = None
+
+
+class _Call:
+    """The state of one tool call being streamed."""
+
+    __slots__ = ("caller", "id", "index", "kind", "name", "parser", "server_name", "start_input")
+
+    def __init__(
+        self, index: int, block: ToolUseBlock | ServerToolUseBlock | MCPToolUseBlock
+    ) -> None:
+        self.index = index
+        self.id = block.id
+        self.name = block.name
+        self.kind: str = block.type
+        self.start_input: Any = block.input
+        caller = getattr(block, "caller", None)
+        self.caller: dict[str, Any] | None = caller if isinstance(caller, dict) else None
+        self.server_name: str | None = getattr(block, "server_name", None)
+        self.parser = PartialJSONParser()
+
+    def partial_input(self) -> Any:
+        parser = self.parser
+        value = parser.value
+        if value is None and not parser.done:
+            # Nothing shown yet (no text, only whitespace, or a literal still spelling
+            # out): keep showing the start input, as the SDK's snapshot does.
+            return self.start_input
+        return value
+
+    def error(self, exc: PartialJSONError) -> ToolInputError:
+        text = exc.text
+        position = exc.position
+        if len(text) <= _QUOTE:
+            quoted = f"{text!r}"
+        else:
+            start = max(0, min(position - _QUOTE // 2, len(text) - _QUOTE))
+            end = start + _QUOTE
+            before = "..." if start > 0 else ""
+            after = "..." if end < len(text) else ""
+            quoted = f"{before}{text[start:end]!r}{after} (characters {start} to {end})"
+        return ToolInputError(
+            f"the model streamed invalid JSON input for tool {self.name!r} "
+            f"({self.kind} {self.id}, content block {self.index}): {exc}; {len(text)} characters "
+            f"received: {quoted}; all of them are in ToolInputError.text. Retry the request, "
+            "or simplify the tool's input schema if this keeps happening.",
+            tool_name=self.name,
+            tool_use_id=self.id,
+            index=self.index,
+            text=text,
+            position=position,
+        )
+
+
+class ToolCallDelta:
+    """One ``input_json_delta`` fragment of a tool call, with what it changed.
+
+    Attributes:
+        index: the content block index.
+        id: the tool call's block id.
+        name: the tool's name.
+        kind: the block's wire type (``"tool_use"``, ``"server_tool_use"``...).
+        json_delta: the raw fragment of JSON text (the delta's ``partial_json``).
+        changes: the partial-JSON parser's records for this fragment, in document order:
+            ``"added"`` (a value appeared at ``path``), ``"grew"`` (the string at ``path``
+            got ``text`` appended), ``"completed"`` (the value at ``path`` is final).
+            Paths are relative to the input (``("content",)``); ``()`` is the input itself.
+            Empty when the fragment changed nothing visible (``""``, whitespace, part of
+            a key, or a number or literal not finished yet).
+
+    Immutable. Equality is identity (the partial input is live, see the module docs).
+    """
+
+    __slots__ = ("_call", "changes", "json_delta")
+
+    _call: _Call
+    changes: tuple[Change, ...]
+    json_delta: str
+
+    def __init__(self, call: _Call, json_delta: str, changes: tuple[Change, ...]) -> None:
+        object.__setattr__(self, "_call", call)
+        object.__setattr__(self, "json_delta", json_delta)
+        object.__setattr__(self, "changes", changes)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    @property
+    def index(self) -> int:
+        """The content block index of the call."""
+        return self._call.index
+
+    @property
+    def id(self) -> str:
+        """The tool call's block id."""
+        return self._call.id
+
+    @property
+    def name(self) -> str:
+        """The tool's name."""
+        return self._call.name
+
+    @property
+    def kind(self) -> str:
+        """The block's wire type (``"tool_use"``, ``"server_tool_use"``, ``"mcp_tool_use"``)."""
+        return self._call.kind
+
+    @property
+    def partial_input(self) -> Any:
+        """The input as far as it is known, read from the call's parser on access.
+
+        Strings show their text so far; numbers and ``true``/``false``/``null`` appear once
+        complete; an object member appears once its value starts. Before any JSON arrives
+        it is the block's start input (``{}``). A live structure, updated in place by later
+        fragments: read it before advancing the iterator, or ``copy.deepcopy`` it.
+        O(1) unless a string grew since the last read (module docs, *Cost model*).
+        """
+        return self._call.partial_input()
+
+    def __repr__(self) -> str:
+        return (
+            f"ToolCallDelta(index={self.index}, id={self.id!r}, name={self.name!r}, "
+            f"kind={self.kind!r}, json_delta={self.json_delta!r}, changes={list(self.changes)!r})"
+        )
+
+
+class ToolCallAssembler:
+    """Sans-I/O tool-call assembly: feed events in stream order, get deltas and calls.
+
+    Example::
+
+        assembler = ToolCallAssembler()
+        for event in events:
+            item = assembler.feed(event)
+            if isinstance(item, ToolCall):
+                run(item.name, item.input)
+
+    Each call (keyed by its content block index) has its own parser, so calls never share
+    state even if a stream interleaved them.
+    """
+
+    __slots__ = ("_calls",)
+
+    def __init__(self) -> None:
+        self._calls: dict[int, _Call] = {}
+
+    @property
+    def open_calls(self) -> tuple[int, ...]:
+        """Indices of tool blocks that started and have not stopped yet."""
+        return tuple(self._calls)
+
+    def feed(self, event: Event) -> ToolCallDelta | ToolCall | None:
+        """Apply one event.
+
+        Returns:
+            a :class:`ToolCallDelta` for an ``input_json_delta`` of a tool block, a
+            :class:`ToolCall` for the ``content_block_stop`` of a tool block, else ``None``.
+
+        Raises:
+            ToolInputError: the call's JSON text is invalid (raised by the fragment that
+                makes it so) or incomplete at its ``content_block_stop``. ``text`` holds
+                every character received for the call, ``position`` where it broke.
+        """
+        cls = type(event)
+        if cls is ContentBlockDelta:
+            delta = event.delta  # type: ignore[union-attr]
+            if type(delta) is not InputJSONDelta:
+                return None
+            call = self._calls.get(event.index)  # type: ignore[union-attr]
+            if call is None:
+                return None
+            piece = delta.partial_json
+            try:
+                changes = call.parser.feed(piece)
+            except PartialJSONError as exc:
+                raise call.error(exc) from exc
+            return ToolCallDelta(call, piece, tuple(changes))
+        if cls is ContentBlockStart:
+            block = event.content_block  # type: ignore[union-attr]
+            index = event.index  # type: ignore[union-attr]
+            if isinstance(block, _TOOL_BLOCKS):
+                self._calls[index] = _Call(index, block)
+            else:
+                self._calls.pop(index, None)
+            return None
+        if cls is ContentBlockStop:
+            call = self._calls.pop(event.index, None)  # type: ignore[union-attr]
+            if call is None:
+                return None
+            try:
+                value = call.parser.finish(default=call.start_input)
+            except PartialJSONError as exc:
+                raise call.error(exc) from exc
+            return ToolCall(
+                index=call.index,
+                id=call.id,
+                name=call.name,
+                kind=call.kind,
+                input=value,
+                caller=call.caller,
+                server_name=call.server_name,
+            )
+        return None
