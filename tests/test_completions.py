@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 import sluice
-from sluice._resources._completions import Completion, Completions, CompletionStream
+from sluice import Completion, Completions, CompletionStream
 from sluice.testing import MockAnthropic, Reply
 from sluice.testing._fakes_core import install_completions
 

@@ -12,9 +12,9 @@ import anyio
 import httpx
 import msgspec
 import pytest
-import sluice._resources._files as files_module
 
 import sluice
+import sluice._resources._files as files_module
 from sluice._core._exceptions import UploadError
 from sluice._http._multipart import PathSource, guess_mime_type
 from sluice._resources._files import FILES_BETA, MAX_FILE_SIZE, DeletedFile, FileMetadata, Files

@@ -11,6 +11,7 @@ from . import ops as ops
 from ._client import AsyncClient as AsyncClient
 from ._client import Messages as Messages
 from ._core._accumulate import MessageAccumulator as MessageAccumulator
+from ._core._completions import Completion as Completion
 from ._core._decode import EventStreamDecoder as EventStreamDecoder
 from ._core._events import CitationsDelta as CitationsDelta
 from ._core._events import ContentBlockDelta as ContentBlockDelta
@@ -169,6 +170,8 @@ from ._http._pagination import Page as Page
 from ._http._pagination import cursor_pages as cursor_pages
 from ._http._response import ResponseInfo as ResponseInfo
 from ._http._response import response_info as response_info
+from ._http._stream import CompletionStream as CompletionStream
+from ._http._stream import CompletionStreamManager as CompletionStreamManager
 from ._http._stream import MessageStream as MessageStream
 from ._http._stream import MessageStreamManager as MessageStreamManager
 from ._resources._admin import Admin as Admin
@@ -218,10 +221,7 @@ from ._resources._batches import MessageBatchResult as MessageBatchResult
 from ._resources._batches import MessageBatchSucceededResult as MessageBatchSucceededResult
 from ._resources._batches import UnknownBatchResult as UnknownBatchResult
 from ._resources._batches import decode_batch_result as decode_batch_result
-from ._resources._completions import Completion as Completion
 from ._resources._completions import Completions as Completions
-from ._resources._completions import CompletionStream as CompletionStream
-from ._resources._completions import CompletionStreamManager as CompletionStreamManager
 from ._resources._files import MAX_FILE_SIZE as MAX_FILE_SIZE
 from ._resources._files import DeletedFile as DeletedFile
 from ._resources._files import FileDownload as FileDownload

@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Literal, TypeAlias
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from ._exceptions import EventDecodeError
 from ._message import (
     Citation,
     Container,
@@ -32,7 +33,6 @@ from ._message import (
     decode_message,
 )
 from ._wire import UNKNOWN_TAG, Wire, attach_extras
-from ._exceptions import EventDecodeError
 
 __all__ = [
     "CitationsDelta",

@@ -58,7 +58,7 @@ def attach_extras(obj: Any, raw: Any) -> None:
                 if isinstance(item, Wire):
                     attach_extras(item, raw_item)
     if extra is not None:
-        obj._extra = extra
+        obj.__dict__["_extra"] = extra
 
 
 _any_decoder = msgspec.json.Decoder()
