@@ -64,6 +64,6 @@ class TestChunking:
     def test_reference_outcomes(self) -> None:
         """The reference runs end as the fixtures intend (complete, error, truncation)."""
         assert REFERENCE["text.sse"][2] is None
-        assert REFERENCE["overloaded_error.sse"][2] == "OverloadedError"
+        assert REFERENCE["overloaded_error.sse"][2] == "OverloadedStreamError"
         assert REFERENCE["truncated.sse"][2] == "IncompleteStreamError"
         assert REFERENCE["truncated.sse"][1] is not None

@@ -49,7 +49,7 @@ class TestReplay:
         code, out, err = replay(capsys, str(FIXTURES / "overloaded_error.sse"))
         assert code == 1
         assert out.strip()
-        assert "OverloadedError" in err
+        assert "OverloadedStreamError" in err
 
     def test_truncated_final_shows_partial(self, capsys: pytest.CaptureFixture[str]) -> None:
         """--final on a truncated stream reports the error and the partial message."""

@@ -41,23 +41,43 @@ from ._core._exceptions import APIStatusError as APIStatusError
 from ._core._exceptions import APIStreamError as APIStreamError
 from ._core._exceptions import APITimeoutError as APITimeoutError
 from ._core._exceptions import AuthenticationError as AuthenticationError
+from ._core._exceptions import AuthenticationStatusError as AuthenticationStatusError
+from ._core._exceptions import AuthenticationStreamError as AuthenticationStreamError
 from ._core._exceptions import BadRequestError as BadRequestError
+from ._core._exceptions import BadRequestStatusError as BadRequestStatusError
+from ._core._exceptions import BadRequestStreamError as BadRequestStreamError
 from ._core._exceptions import BatchWaitTimeoutError as BatchWaitTimeoutError
 from ._core._exceptions import BillingError as BillingError
+from ._core._exceptions import BillingStatusError as BillingStatusError
+from ._core._exceptions import BillingStreamError as BillingStreamError
 from ._core._exceptions import BufferOverflowError as BufferOverflowError
 from ._core._exceptions import EventDecodeError as EventDecodeError
 from ._core._exceptions import EventTooLargeError as EventTooLargeError
 from ._core._exceptions import GatewayTimeoutError as GatewayTimeoutError
+from ._core._exceptions import GatewayTimeoutStatusError as GatewayTimeoutStatusError
+from ._core._exceptions import GatewayTimeoutStreamError as GatewayTimeoutStreamError
 from ._core._exceptions import IncompleteStreamError as IncompleteStreamError
 from ._core._exceptions import InternalServerError as InternalServerError
+from ._core._exceptions import InternalServerStatusError as InternalServerStatusError
+from ._core._exceptions import InternalServerStreamError as InternalServerStreamError
 from ._core._exceptions import NotFoundError as NotFoundError
+from ._core._exceptions import NotFoundStatusError as NotFoundStatusError
+from ._core._exceptions import NotFoundStreamError as NotFoundStreamError
 from ._core._exceptions import OutputParseError as OutputParseError
 from ._core._exceptions import OverloadedError as OverloadedError
+from ._core._exceptions import OverloadedStatusError as OverloadedStatusError
+from ._core._exceptions import OverloadedStreamError as OverloadedStreamError
 from ._core._exceptions import ParamsError as ParamsError
 from ._core._exceptions import PartialJSONError as PartialJSONError
 from ._core._exceptions import PermissionDeniedError as PermissionDeniedError
+from ._core._exceptions import PermissionDeniedStatusError as PermissionDeniedStatusError
+from ._core._exceptions import PermissionDeniedStreamError as PermissionDeniedStreamError
 from ._core._exceptions import RateLimitError as RateLimitError
+from ._core._exceptions import RateLimitStatusError as RateLimitStatusError
+from ._core._exceptions import RateLimitStreamError as RateLimitStreamError
 from ._core._exceptions import RequestTooLargeError as RequestTooLargeError
+from ._core._exceptions import RequestTooLargeStatusError as RequestTooLargeStatusError
+from ._core._exceptions import RequestTooLargeStreamError as RequestTooLargeStreamError
 from ._core._exceptions import SluiceError as SluiceError
 from ._core._exceptions import StreamError as StreamError
 from ._core._exceptions import StreamIdleTimeoutError as StreamIdleTimeoutError
@@ -255,7 +275,11 @@ __all__ = [
     "AsyncClient",
     "AsyncPaginator",
     "AuthenticationError",
+    "AuthenticationStatusError",
+    "AuthenticationStreamError",
     "BadRequestError",
+    "BadRequestStatusError",
+    "BadRequestStreamError",
     "Base64ImageSource",
     "Base64PDFSource",
     "BashCodeExecutionOutput",
@@ -267,6 +291,8 @@ __all__ = [
     "BatchWaitTimeoutError",
     "Batches",
     "BillingError",
+    "BillingStatusError",
+    "BillingStreamError",
     "BufferOverflowError",
     "CacheControlEphemeral",
     "CacheCreation",
@@ -331,10 +357,14 @@ __all__ = [
     "FileSource",
     "Files",
     "GatewayTimeoutError",
+    "GatewayTimeoutStatusError",
+    "GatewayTimeoutStreamError",
     "ImageBlockParam",
     "IncompleteStreamError",
     "InputJSONDelta",
     "InternalServerError",
+    "InternalServerStatusError",
+    "InternalServerStreamError",
     "Invites",
     "JSONOutputFormat",
     "MAX_FILE_SIZE",
@@ -369,6 +399,8 @@ __all__ = [
     "ModelInfo",
     "Models",
     "NotFoundError",
+    "NotFoundStatusError",
+    "NotFoundStreamError",
     "Organization",
     "OrganizationInfo",
     "OrganizationInvite",
@@ -377,18 +409,26 @@ __all__ = [
     "OutputParseError",
     "OutputTokensDetails",
     "OverloadedError",
+    "OverloadedStatusError",
+    "OverloadedStreamError",
     "Page",
     "ParamsError",
     "PartialJSONError",
     "PartialJSONParser",
     "PermissionDeniedError",
+    "PermissionDeniedStatusError",
+    "PermissionDeniedStreamError",
     "Ping",
     "PlainTextSource",
     "RateLimitError",
+    "RateLimitStatusError",
+    "RateLimitStreamError",
     "RateLimits",
     "RedactedThinkingBlock",
     "RedactedThinkingBlockParam",
     "RequestTooLargeError",
+    "RequestTooLargeStatusError",
+    "RequestTooLargeStreamError",
     "ResponseInfo",
     "SSEDecoder",
     "SearchResultBlockParam",

@@ -16,8 +16,9 @@
     │   ├── InternalServerError       500  api_error (and any other 5xx)
     │   ├── GatewayTimeoutError       504  timeout_error
     │   └── OverloadedError           529  overloaded_error
-    │   (each of these exists in two flavours: raised for an HTTP status, it is also an
-    │    APIStatusError; raised for an in-stream `event: error`, it is also an APIStreamError)
+    │   (each comes in two flavours, written out below: for an HTTP status it is raised as
+    │    <Name>StatusError, also an APIStatusError, e.g. OverloadedStatusError; for an
+    │    in-stream `event: error` as <Name>StreamError, also an APIStreamError)
     ├── ParamsError                   request parameters the API would reject (nothing sent)
     │   ├── StreamingRequiredError    too many max_tokens for a non-streaming request
     │   └── AdminParamsError          an Admin API parameter is invalid
@@ -42,16 +43,17 @@
 body started or as an ``error`` event in the middle of a 200 stream; ``except
 sluice.APIStreamError`` catches only the latter, ``except sluice.APIStatusError`` only the
 former. The official SDK raises in-stream errors as a generic status-200 error instead.
+
+Every exception pickles (``pickle.dumps``/``loads`` round-trips its message and attributes;
+an HTTP ``response`` arrives as ``None``) and is importable as ``sluice.<Name>``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
-    import httpx
-
-    from .._resources._batches import MessageBatch
     from ._message import Message
     from ._ratelimit import RateLimits
 
@@ -63,23 +65,43 @@ __all__ = [
     "APITimeoutError",
     "AdminParamsError",
     "AuthenticationError",
+    "AuthenticationStatusError",
+    "AuthenticationStreamError",
     "BadRequestError",
+    "BadRequestStatusError",
+    "BadRequestStreamError",
     "BatchWaitTimeoutError",
     "BillingError",
+    "BillingStatusError",
+    "BillingStreamError",
     "BufferOverflowError",
     "EventDecodeError",
     "EventTooLargeError",
     "GatewayTimeoutError",
+    "GatewayTimeoutStatusError",
+    "GatewayTimeoutStreamError",
     "IncompleteStreamError",
     "InternalServerError",
+    "InternalServerStatusError",
+    "InternalServerStreamError",
     "NotFoundError",
+    "NotFoundStatusError",
+    "NotFoundStreamError",
     "OutputParseError",
     "OverloadedError",
+    "OverloadedStatusError",
+    "OverloadedStreamError",
     "ParamsError",
     "PartialJSONError",
     "PermissionDeniedError",
+    "PermissionDeniedStatusError",
+    "PermissionDeniedStreamError",
     "RateLimitError",
+    "RateLimitStatusError",
+    "RateLimitStreamError",
     "RequestTooLargeError",
+    "RequestTooLargeStatusError",
+    "RequestTooLargeStreamError",
     "SluiceError",
     "StreamError",
     "StreamIdleTimeoutError",
@@ -91,8 +113,47 @@ __all__ = [
 ]
 
 
+class HTTPResponse(Protocol):
+    """What an :class:`APIError` keeps of the HTTP response: an ``httpx.Response``.
+
+    Declared structurally so that this sans-I/O module does not import httpx.
+    """
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    @property
+    def text(self) -> str: ...
+
+
 class SluiceError(Exception):
-    """Root of every exception sluice raises."""
+    """Root of every exception sluice raises.
+
+    Every sluice exception pickles (for multiprocessing pools and task queues) with its
+    message and attributes, except ``response`` (an HTTP response is tied to its
+    connection), which arrives as ``None``.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # BaseException pickles as cls(*args), which fails for keyword-only arguments:
+        # rebuild without calling __init__, then restore the attributes.
+        state = dict(self.__dict__)
+        if "response" in state:
+            state["response"] = None
+        return (_rebuild, (type(self), self.args, state))
+
+
+def _rebuild(cls: type[SluiceError], args: tuple[Any, ...], state: dict[str, Any]) -> SluiceError:
+    exc = cls.__new__(cls, *args)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
 
 
 class APIConnectionError(SluiceError):
@@ -180,7 +241,7 @@ class BatchWaitTimeoutError(SluiceError, TimeoutError):
         timeout: the timeout in seconds that expired.
     """
 
-    def __init__(self, message: str, *, batch: MessageBatch | None, timeout: float) -> None:
+    def __init__(self, message: str, *, batch: Any, timeout: float) -> None:
         super().__init__(message)
         self.batch = batch
         self.timeout = timeout
@@ -427,7 +488,7 @@ class APIError(SluiceError):
         body: Any = None,
         request_id: str | None = None,
         status_code: int | None = None,
-        response: httpx.Response | None = None,
+        response: HTTPResponse | None = None,
         rate_limits: RateLimits | None = None,
     ) -> None:
         super().__init__(message)
@@ -541,59 +602,134 @@ class OverloadedError(APIError):
     status = 529
 
 
-_BY_TYPE: dict[str, type[APIError]] = {
-    cls.type_name: cls
-    for cls in (
-        BadRequestError,
-        AuthenticationError,
-        BillingError,
-        PermissionDeniedError,
-        NotFoundError,
-        RequestTooLargeError,
-        RateLimitError,
-        InternalServerError,
-        GatewayTimeoutError,
-        OverloadedError,
-    )
-}
-_BY_STATUS: dict[int, type[APIError]] = {cls.status: cls for cls in _BY_TYPE.values()}
+# ----------------------------------------------------------------------------- flavours
+# One concrete class per (error type, origin), so that both ``except OverloadedError`` and
+# ``except APIStreamError`` work. Written out rather than made by a factory: greppable,
+# visible to type checkers, and picklable by name.
 
 
-def _flavour(base: type[APIError], mixin: type[APIError]) -> type[APIError]:
-    # One concrete class per (error type, origin), so that both `except OverloadedError`
-    # and `except APIStreamError` work. Named after the base for readable tracebacks.
-    name = base.__name__
-    return type(
-        name, (mixin, base), {"__module__": "sluice", "__qualname__": name, "__doc__": base.__doc__}
-    )
+class BadRequestStatusError(APIStatusError, BadRequestError):
+    """BadRequestError for an HTTP 400 response (``invalid_request_error``)."""
 
 
-_STATUS_FLAVOUR: dict[type[APIError], type[APIError]] = {
-    cls: _flavour(cls, APIStatusError) for cls in _BY_TYPE.values()
-}
-_STREAM_FLAVOUR: dict[type[APIError], type[APIError]] = {
-    cls: _flavour(cls, APIStreamError) for cls in _BY_TYPE.values()
-}
+class BadRequestStreamError(APIStreamError, BadRequestError):
+    """BadRequestError for an in-stream ``invalid_request_error`` event."""
 
 
-def status_error_class(status_code: int, error_type: str | None) -> type[APIError]:
+class AuthenticationStatusError(APIStatusError, AuthenticationError):
+    """AuthenticationError for an HTTP 401 response (``authentication_error``)."""
+
+
+class AuthenticationStreamError(APIStreamError, AuthenticationError):
+    """AuthenticationError for an in-stream ``authentication_error`` event."""
+
+
+class BillingStatusError(APIStatusError, BillingError):
+    """BillingError for an HTTP 402 response (``billing_error``)."""
+
+
+class BillingStreamError(APIStreamError, BillingError):
+    """BillingError for an in-stream ``billing_error`` event."""
+
+
+class PermissionDeniedStatusError(APIStatusError, PermissionDeniedError):
+    """PermissionDeniedError for an HTTP 403 response (``permission_error``)."""
+
+
+class PermissionDeniedStreamError(APIStreamError, PermissionDeniedError):
+    """PermissionDeniedError for an in-stream ``permission_error`` event."""
+
+
+class NotFoundStatusError(APIStatusError, NotFoundError):
+    """NotFoundError for an HTTP 404 response (``not_found_error``)."""
+
+
+class NotFoundStreamError(APIStreamError, NotFoundError):
+    """NotFoundError for an in-stream ``not_found_error`` event."""
+
+
+class RequestTooLargeStatusError(APIStatusError, RequestTooLargeError):
+    """RequestTooLargeError for an HTTP 413 response (``request_too_large``)."""
+
+
+class RequestTooLargeStreamError(APIStreamError, RequestTooLargeError):
+    """RequestTooLargeError for an in-stream ``request_too_large`` event."""
+
+
+class RateLimitStatusError(APIStatusError, RateLimitError):
+    """RateLimitError for an HTTP 429 response (``rate_limit_error``)."""
+
+
+class RateLimitStreamError(APIStreamError, RateLimitError):
+    """RateLimitError for an in-stream ``rate_limit_error`` event."""
+
+
+class InternalServerStatusError(APIStatusError, InternalServerError):
+    """InternalServerError for an HTTP 500 response (``api_error``)."""
+
+
+class InternalServerStreamError(APIStreamError, InternalServerError):
+    """InternalServerError for an in-stream ``api_error`` event."""
+
+
+class GatewayTimeoutStatusError(APIStatusError, GatewayTimeoutError):
+    """GatewayTimeoutError for an HTTP 504 response (``timeout_error``)."""
+
+
+class GatewayTimeoutStreamError(APIStreamError, GatewayTimeoutError):
+    """GatewayTimeoutError for an in-stream ``timeout_error`` event."""
+
+
+class OverloadedStatusError(APIStatusError, OverloadedError):
+    """OverloadedError for an HTTP 529 response (``overloaded_error``)."""
+
+
+class OverloadedStreamError(APIStreamError, OverloadedError):
+    """OverloadedError for an in-stream ``overloaded_error`` event."""
+
+
+_STATUS_CLASSES: tuple[type[APIStatusError], ...] = (
+    BadRequestStatusError,
+    AuthenticationStatusError,
+    BillingStatusError,
+    PermissionDeniedStatusError,
+    NotFoundStatusError,
+    RequestTooLargeStatusError,
+    RateLimitStatusError,
+    InternalServerStatusError,
+    GatewayTimeoutStatusError,
+    OverloadedStatusError,
+)
+_STREAM_CLASSES: tuple[type[APIStreamError], ...] = (
+    BadRequestStreamError,
+    AuthenticationStreamError,
+    BillingStreamError,
+    PermissionDeniedStreamError,
+    NotFoundStreamError,
+    RequestTooLargeStreamError,
+    RateLimitStreamError,
+    InternalServerStreamError,
+    GatewayTimeoutStreamError,
+    OverloadedStreamError,
+)
+_STATUS_BY_TYPE: dict[str, type[APIStatusError]] = {cls.type_name: cls for cls in _STATUS_CLASSES}
+_STATUS_BY_CODE: dict[int, type[APIStatusError]] = {cls.status: cls for cls in _STATUS_CLASSES}
+_STREAM_BY_TYPE: dict[str, type[APIStreamError]] = {cls.type_name: cls for cls in _STREAM_CLASSES}
+
+
+def status_error_class(status_code: int, error_type: str | None) -> type[APIStatusError]:
     """The exception class for an HTTP error response (status first, then error type)."""
-    base = _BY_STATUS.get(status_code)
-    if base is None and error_type is not None:
-        base = _BY_TYPE.get(error_type)
-    if base is None and status_code >= 500:
-        base = InternalServerError
-    if base is None:
-        return APIStatusError
-    return _STATUS_FLAVOUR[base]
+    cls = _STATUS_BY_CODE.get(status_code)
+    if cls is None and error_type is not None:
+        cls = _STATUS_BY_TYPE.get(error_type)
+    if cls is None and status_code >= 500:
+        cls = InternalServerStatusError
+    return APIStatusError if cls is None else cls
 
 
-def stream_error_class(error_type: str | None) -> type[APIError]:
+def stream_error_class(error_type: str | None) -> type[APIStreamError]:
     """The exception class for an in-stream ``error`` event with this ``error.type``."""
-    base = _BY_TYPE.get(error_type or "")
-    if base is None:
-        return APIStreamError
-    return _STREAM_FLAVOUR[base]
+    return _STREAM_BY_TYPE.get(error_type or "", APIStreamError)
 
 
 def stream_error(
@@ -602,8 +738,8 @@ def stream_error(
     *,
     request_id: str | None,
     events_received: int,
-    partial_message: Any = None,
-) -> StreamError:
+    partial_message: Message | None = None,
+) -> APIStreamError:
     """The typed exception for an in-stream ``error`` event (see :func:`stream_error_class`).
 
     Args:
@@ -613,7 +749,7 @@ def stream_error(
         events_received: how many events arrived before it.
         partial_message: what the stream had built so far, if anything.
     """
-    exc = stream_error_class(error_type)(  # type: ignore[call-arg]
+    return stream_error_class(error_type)(
         message or f"the API sent an in-stream {error_type}",
         error_type=error_type,
         body={"type": "error", "error": {"type": error_type, "message": message}},
@@ -621,5 +757,15 @@ def stream_error(
         partial_message=partial_message,
         events_received=events_received,
     )
-    assert isinstance(exc, StreamError)
-    return exc
+
+
+def _public_names() -> None:
+    # Every exception is reachable as ``sluice.<Name>``: tracebacks show that path and
+    # pickles refer to it, so moving this module never breaks a stored exception.
+    for name in __all__:
+        value = globals()[name]
+        if isinstance(value, type):
+            value.__module__ = "sluice"
+
+
+_public_names()
