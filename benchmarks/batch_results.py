@@ -8,7 +8,7 @@ A results file of ``--size-mb`` MB (default 20) is generated (deterministic: mos
 and served by ``MockAnthropic`` over real HTTP on 127.0.0.1, in 64 KiB chunks. Both
 contenders read it to the end, in one process, on asyncio:
 
-* ``sluice``: ``Batches(client).results(batch_id)``, iterated inside ``async with``.
+* ``sluice``: ``client.messages.batches.results(batch_id)``, iterated inside ``async with``.
 * ``sluice-keep``: the same with ``keep_unknown_fields=True`` (a second, untyped decode
   of every line, so that fields sluice does not model survive re-encoding).
 * ``sdk``: ``anthropic.AsyncAnthropic(base_url=server.base_url)``,
@@ -44,7 +44,6 @@ import anyio
 import httpx
 
 import sluice
-from sluice._resources._batches import Batches
 from sluice.testing import MockAnthropic
 from sluice.testing._fakes_core import FakeBatches, install_batches
 
@@ -132,7 +131,7 @@ async def ended_batch(server: MockAnthropic, fake: FakeBatches, data: bytes) -> 
 
 async def read_sluice(client: sluice.AsyncClient, batch_id: str, *, keep: bool = False) -> int:
     count = 0
-    async with Batches(client).results(batch_id, keep_unknown_fields=keep) as results:
+    async with client.messages.batches.results(batch_id, keep_unknown_fields=keep) as results:
         async for _ in results:
             count += 1
     return count
@@ -154,7 +153,7 @@ async def verify(
 ) -> int:
     """Every result equal between sluice and the SDK; returns the number of results."""
     ours: list[Any] = []
-    async with Batches(sluice_client).results(batch_id) as results:
+    async with sluice_client.messages.batches.results(batch_id) as results:
         async for item in results:
             ours.append(sluice.to_builtins(item))
     theirs: list[Any] = []

@@ -9,19 +9,23 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 
-from sluice import Event, EventStreamDecoder, MessageAccumulator, to_builtins
-from sluice._core._events import (
+from sluice import (
     ContentBlockDelta,
     ContentBlockStart,
     ContentBlockStop,
+    Event,
+    EventStreamDecoder,
+    Message,
+    MessageAccumulator,
     MessageDelta,
-    MessageDeltaBody,
     MessageStart,
     MessageStop,
+    TextBlock,
     TextDelta,
+    to_builtins,
 )
-from sluice._core._message import Message, TextBlock
 from sluice.ops._coalesce import BackgroundReader
+from sluice.types import MessageDeltaBody
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

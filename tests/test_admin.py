@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 import sluice
-from sluice._resources._admin import (
-    Admin,
-    AdminParamsError,
+from sluice import AdminParamsError
+from sluice._resources._admin import Admin
+from sluice.admin import (
     APIKey,
     ClaudeCodeUsageRecord,
     CostReportBucket,
@@ -73,7 +73,7 @@ async def admin_for(
             api_key=key, base_url=server.base_url, http_client=http, max_retries=0
         ) as client,
     ):
-        yield Admin(client)
+        yield client.admin
 
 
 @pytest.fixture
@@ -164,8 +164,8 @@ class TestOrganization:
     def test_repr_shows_the_base_url_only(self) -> None:
         """repr(Admin) names the base URL and never the key."""
         client = sluice.AsyncClient(api_key=ADMIN_KEY, base_url="http://127.0.0.1:9")
-        assert repr(Admin(client)) == "<Admin base_url='http://127.0.0.1:9/'>"
-        assert ADMIN_KEY not in repr(Admin(client))
+        assert repr(client.admin) == "<Admin base_url='http://127.0.0.1:9/'>"
+        assert ADMIN_KEY not in repr(client.admin)
 
 
 class TestUsers:

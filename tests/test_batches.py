@@ -21,10 +21,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sluice
+from sluice import BatchResults
 from sluice._core._jsonl import LineSplitter
-from sluice._resources._batches import (
-    Batches,
-    BatchResults,
+from sluice._resources._batches import Batches, decode_batch_result
+from sluice.testing import MockAnthropic, Reply
+from sluice.testing._fakes_core import FakeBatches, install_batches
+from sluice.types import (
     DeletedMessageBatch,
     MessageBatch,
     MessageBatchCanceledResult,
@@ -34,10 +36,7 @@ from sluice._resources._batches import (
     MessageBatchRequestCounts,
     MessageBatchSucceededResult,
     UnknownBatchResult,
-    decode_batch_result,
 )
-from sluice.testing import MockAnthropic, Reply
-from sluice.testing._fakes_core import FakeBatches, install_batches
 
 pytestmark = pytest.mark.anyio
 
@@ -108,7 +107,7 @@ def fake(server: MockAnthropic) -> FakeBatches:
 
 @pytest.fixture
 def batches(client: sluice.AsyncClient) -> Batches:
-    return Batches(client)
+    return client.messages.batches
 
 
 async def ended_batch(
@@ -340,7 +339,7 @@ class TestRetrieve:
     ) -> None:
         """With complete_after=3 the third retrieve finds the batch ended, all succeeded."""
         install_batches(server, complete_after=3)
-        batches = Batches(client)
+        batches = client.messages.batches
         batch = await batches.create(requests=[request("a")])
         statuses = [(await batches.retrieve(batch.id)).processing_status for _ in range(3)]
         assert statuses == ["in_progress", "in_progress", "ended"]
@@ -430,7 +429,7 @@ class TestWait:
     ) -> None:
         """wait() retrieves until 'ended', calling a sync callback with every batch."""
         install_batches(server, complete_after=3)
-        batches = Batches(client)
+        batches = client.messages.batches
         created = await batches.create(requests=[request("a")])
         seen: list[str] = []
         batch = await batches.wait(
@@ -534,7 +533,7 @@ class TestResults:
                     expires_at="t",
                     results_url=results_url,
                 )
-                assert len(await collect(Batches(client).results(batch))) == 1
+                assert len(await collect(client.messages.batches.results(batch))) == 1
         assert [(r.path, r.query) for r in server.requests] == [
             ("/proxy/v1/messages/batches/b1/results", {}),
             ("/proxy/v1/messages/batches/b1/results", {"page": ["2"]}),

@@ -11,9 +11,11 @@ import msgspec
 import pytest
 
 import sluice
-from sluice import Completion, Completions, CompletionStream
+from sluice import CompletionStream
+from sluice._resources._completions import Completions
 from sluice.testing import MockAnthropic, Reply
 from sluice.testing._fakes_core import install_completions
+from sluice.types import Completion
 
 pytestmark = pytest.mark.anyio
 
@@ -44,7 +46,7 @@ async def completions(server: MockAnthropic) -> AsyncIterator[Completions]:
         httpx.AsyncClient(verify=TLS, timeout=10.0) as http,
         sluice.AsyncClient(api_key="test", base_url=server.base_url, http_client=http) as client,
     ):
-        yield Completions(client)
+        yield client.completions
 
 
 class TestCompletion:

@@ -30,9 +30,9 @@ class TestKnownEvents:
         assert (usage.input_tokens, usage.output_tokens) == (10, 1)
         assert usage.cache_creation_input_tokens == 2
         assert usage.cache_read_input_tokens == 3
-        assert isinstance(usage.cache_creation, sluice.CacheCreation)
+        assert isinstance(usage.cache_creation, sluice.types.CacheCreation)
         assert usage.cache_creation.ephemeral_5m_input_tokens == 2
-        assert isinstance(usage.server_tool_use, sluice.ServerToolUsage)
+        assert isinstance(usage.server_tool_use, sluice.types.ServerToolUsage)
         assert usage.service_tier == "standard"
         assert event.message.stop_reason is None
 
@@ -69,27 +69,27 @@ class TestKnownEvents:
             (
                 '{"type":"char_location","cited_text":"x","document_index":0,"document_title":"D",'
                 '"start_char_index":0,"end_char_index":1}',
-                sluice.CitationCharLocation,
+                sluice.types.CitationCharLocation,
             ),
             (
                 '{"type":"page_location","cited_text":"x","document_index":0,"document_title":null,'
                 '"start_page_number":1,"end_page_number":2}',
-                sluice.CitationPageLocation,
+                sluice.types.CitationPageLocation,
             ),
             (
                 '{"type":"content_block_location","cited_text":"x","document_index":1,'
                 '"start_block_index":0,"end_block_index":1}',
-                sluice.CitationContentBlockLocation,
+                sluice.types.CitationContentBlockLocation,
             ),
             (
                 '{"type":"web_search_result_location","cited_text":"x","url":"https://e.org",'
                 '"title":"E","encrypted_index":"Eo8"}',
-                sluice.CitationsWebSearchResultLocation,
+                sluice.types.CitationsWebSearchResultLocation,
             ),
             (
                 '{"type":"search_result_location","cited_text":"x","source":"kb","title":"T",'
                 '"search_result_index":0,"start_block_index":0,"end_block_index":1}',
-                sluice.CitationsSearchResultLocation,
+                sluice.types.CitationsSearchResultLocation,
             ),
         ],
     )
@@ -119,43 +119,43 @@ class TestKnownEvents:
                 '{"type":"web_search_tool_result","tool_use_id":"srvtoolu_1","content":[{"type":'
                 '"web_search_result","url":"https://e.org","title":"E","encrypted_content":"x",'
                 '"page_age":null}]}',
-                sluice.WebSearchToolResultBlock,
+                sluice.types.WebSearchToolResultBlock,
             ),
             (
                 '{"type":"web_search_tool_result","tool_use_id":"srvtoolu_1","content":{"type":'
                 '"web_search_tool_result_error","error_code":"max_uses_exceeded"}}',
-                sluice.WebSearchToolResultBlock,
+                sluice.types.WebSearchToolResultBlock,
             ),
             (
                 '{"type":"web_fetch_tool_result","tool_use_id":"s","content":{"type":'
                 '"web_fetch_result","url":"https://e.org","content":{"type":"document","source":'
                 '{"type":"text","media_type":"text/plain","data":"hi"}}}}',
-                sluice.WebFetchToolResultBlock,
+                sluice.types.WebFetchToolResultBlock,
             ),
             (
                 '{"type":"code_execution_tool_result","tool_use_id":"s","content":{"type":'
                 '"code_execution_result","stdout":"1","stderr":"","return_code":0,"content":[]}}',
-                sluice.CodeExecutionToolResultBlock,
+                sluice.types.CodeExecutionToolResultBlock,
             ),
             (
                 '{"type":"bash_code_execution_tool_result","tool_use_id":"s","content":{"type":'
                 '"bash_code_execution_result","stdout":"ok","stderr":"","return_code":0,"content":[]}}',
-                sluice.BashCodeExecutionToolResultBlock,
+                sluice.types.BashCodeExecutionToolResultBlock,
             ),
             (
                 '{"type":"text_editor_code_execution_tool_result","tool_use_id":"s","content":'
                 '{"type":"text_editor_code_execution_create_result","is_file_update":false}}',
-                sluice.TextEditorCodeExecutionToolResultBlock,
+                sluice.types.TextEditorCodeExecutionToolResultBlock,
             ),
             (
                 '{"type":"tool_search_tool_result","tool_use_id":"s","content":{"type":'
                 '"tool_search_tool_search_result","tool_references":[]}}',
-                sluice.ToolSearchToolResultBlock,
+                sluice.types.ToolSearchToolResultBlock,
             ),
-            ('{"type":"container_upload","file_id":"file_1"}', sluice.ContainerUploadBlock),
+            ('{"type":"container_upload","file_id":"file_1"}', sluice.types.ContainerUploadBlock),
             (
                 '{"type":"mcp_tool_use","id":"mcptoolu_1","name":"n","server_name":"s","input":{}}',
-                sluice.MCPToolUseBlock,
+                sluice.types.MCPToolUseBlock,
             ),
         ],
     )
@@ -175,7 +175,7 @@ class TestKnownEvents:
         )
         assert isinstance(event, sluice.MessageDelta)
         assert event.delta.stop_reason == "refusal"
-        assert isinstance(event.delta.stop_details, sluice.StopDetails)
+        assert isinstance(event.delta.stop_details, sluice.types.StopDetails)
         assert event.delta.stop_details.category == "cyber"
         assert event.usage.output_tokens == 7
         assert event.usage.input_tokens is msgspec.UNSET

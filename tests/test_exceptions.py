@@ -28,6 +28,12 @@ KWARGS: dict[type[BaseException], dict[str, Any]] = {
     sluice.PartialJSONError: {"position": 3, "text": "[1,"},
     sluice.BatchWaitTimeoutError: {"batch": None, "timeout": 1.5},
     sluice.UploadError: {"filename": "a.txt", "size": 3},
+    sluice.UnexpectedResponseError: {
+        "status_code": 200,
+        "request_id": "req_1",
+        "content_type": "text/html",
+        "head": b"<html>",
+    },
     sluice.IncompleteStreamError: {
         "partial_message": PARTIAL,
         "events_received": 4,

@@ -15,9 +15,9 @@ import pytest
 
 import sluice
 import sluice._resources._files as files_module
-from sluice._core._exceptions import UploadError
+from sluice import UploadError
 from sluice._http._multipart import PathSource, guess_mime_type
-from sluice._resources._files import FILES_BETA, MAX_FILE_SIZE, DeletedFile, FileMetadata, Files
+from sluice._resources._files import FILES_BETA, MAX_FILE_SIZE, Files
 from sluice.testing import MockAnthropic, Reply
 from sluice.testing._fakes_files import (
     FakeFiles,
@@ -26,6 +26,7 @@ from sluice.testing._fakes_files import (
     install_files,
     parse_multipart,
 )
+from sluice.types import DeletedFile, FileMetadata
 
 pytestmark = pytest.mark.anyio
 
@@ -67,7 +68,7 @@ async def client(server: MockAnthropic) -> AsyncIterator[sluice.AsyncClient]:
 
 @pytest.fixture
 def files(client: sluice.AsyncClient, fake: FakeFiles) -> Files:
-    return Files(client)
+    return client.files
 
 
 def boundary_of(request: Any) -> str:
@@ -456,7 +457,7 @@ class TestList:
             "brand_new": {"x": 1},
         }
         server.route("GET", "/v1/files", Reply.json({"data": [item], "has_more": False}))
-        (listed,) = await Files(client).list().to_list()
+        (listed,) = await client.files.list().to_list()
         assert msgspec.json.decode(sluice.to_json(listed)) == item
 
 
@@ -537,7 +538,7 @@ class TestDownload:
     ) -> None:
         """Downloading an uploaded file, as the API refuses it, raises BadRequestError."""
         install_files(server, downloadable_uploads=False)
-        api = Files(client)
+        api = client.files
         uploaded = await api.upload(b"secret", filename="s.txt")
         assert uploaded.downloadable is False
         with pytest.raises(sluice.BadRequestError) as caught:
@@ -602,8 +603,8 @@ class TestBetaHeader:
         async with sluice.AsyncClient(
             api_key="k", base_url=server.base_url, betas=[FILES_BETA, "other-beta"]
         ) as client:
-            await Files(client).upload(b"x", filename="a.txt")
-            await Files(client).list(betas=["extra"]).to_list()
+            await client.files.upload(b"x", filename="a.txt")
+            await client.files.list(betas=["extra"]).to_list()
         assert server.requests[0].headers["anthropic-beta"] == f"{FILES_BETA},other-beta"
         assert server.requests[1].headers["anthropic-beta"] == f"{FILES_BETA},other-beta,extra"
 

@@ -10,9 +10,9 @@ import msgspec
 import pytest
 
 import sluice
-from sluice._resources._models import ModelInfo, Models
 from sluice.testing import MockAnthropic
 from sluice.testing._fakes_core import DEFAULT_MODELS, install_models
+from sluice.types import ModelInfo
 
 pytestmark = pytest.mark.anyio
 
@@ -67,7 +67,7 @@ class TestGet:
     ) -> None:
         """get() answers a typed ModelInfo carrying the status and request-id."""
         install_models(server)
-        model = await Models(client).get("claude-sonnet-4-5-20250929")
+        model = await client.models.get("claude-sonnet-4-5-20250929")
         assert isinstance(model, ModelInfo)
         assert model.display_name == "Claude Sonnet 4.5"
         info = sluice.response_info(model)
@@ -82,7 +82,7 @@ class TestGet:
         """An unknown id raises NotFoundError with the API's message."""
         install_models(server)
         with pytest.raises(sluice.NotFoundError, match="model: claude-nope") as caught:
-            await Models(client).get("claude-nope")
+            await client.models.get("claude-nope")
         assert caught.value.status_code == 404
         assert isinstance(caught.value, sluice.APIStatusError)
 
@@ -91,7 +91,7 @@ class TestGet:
     ) -> None:
         """An id with '/' or '?' cannot escape its path segment."""
         install_models(server, ["a/b?c"])
-        model = await Models(client).get("a/b?c")
+        model = await client.models.get("a/b?c")
         assert model.id == "a/b?c"
         assert server.requests[-1].path == "/v1/models/a%2Fb%3Fc"
 
@@ -100,7 +100,7 @@ class TestGet:
     ) -> None:
         """An empty id is a ValueError, not a request for the model list."""
         with pytest.raises(ValueError, match="non-empty model id"):
-            await Models(client).get("")
+            await client.models.get("")
         assert server.requests == []
 
     async def test_unknown_fields_are_kept(
@@ -117,7 +117,7 @@ class TestGet:
             "brand_new_field": {"x": [1, 2]},
         }
         install_models(server, [wire])
-        model = await Models(client).get("claude-new")
+        model = await client.models.get("claude-new")
         assert model.capabilities == {"batch": {"supported": True}}
         assert sluice.to_builtins(model) == wire
 
@@ -126,7 +126,7 @@ class TestGet:
     ) -> None:
         """betas= becomes the anthropic-beta header; extra_headers are added."""
         install_models(server)
-        await Models(client).get(IDS[0], betas=["b1", "b2"], extra_headers={"x-trace": "t"})
+        await client.models.get(IDS[0], betas=["b1", "b2"], extra_headers={"x-trace": "t"})
         headers = server.requests[-1].headers
         assert headers["anthropic-beta"] == "b1,b2"
         assert headers["x-trace"] == "t"
@@ -138,7 +138,7 @@ class TestList:
     ) -> None:
         """Without arguments one request fetches every default model, newest first."""
         install_models(server)
-        models = await Models(client).list().to_list()
+        models = await client.models.list().to_list()
         assert [model.id for model in models] == IDS
         assert list_queries(server) == [{}]
 
@@ -147,7 +147,7 @@ class TestList:
     ) -> None:
         """limit=3 walks forward page by page with after_id = the previous last_id."""
         install_models(server)
-        models = await Models(client).list(limit=3).to_list()
+        models = await client.models.list(limit=3).to_list()
         assert [model.id for model in models] == IDS
         assert list_queries(server) == [
             {"limit": ["3"]},
@@ -160,7 +160,7 @@ class TestList:
     ) -> None:
         """before_id walks backward with before_id = the previous first_id."""
         install_models(server)
-        pages = [page async for page in Models(client).list(limit=2, before_id=IDS[6]).pages()]
+        pages = [page async for page in client.models.list(limit=2, before_id=IDS[6]).pages()]
         assert [[m.id for m in page.data] for page in pages] == [IDS[4:6], IDS[2:4], IDS[0:2]]
         assert [page.has_more for page in pages] == [True, True, False]
         assert list_queries(server) == [
@@ -174,7 +174,7 @@ class TestList:
     ) -> None:
         """Each page has first_id, last_id, has_more and its response's request-id."""
         install_models(server)
-        pages = [page async for page in Models(client).list(limit=4).pages()]
+        pages = [page async for page in client.models.list(limit=4).pages()]
         assert [(p.first_id, p.last_id, p.has_more) for p in pages] == [
             (IDS[0], IDS[3], True),
             (IDS[4], IDS[6], False),
@@ -188,7 +188,7 @@ class TestList:
     ) -> None:
         """after_id resumes a listing after that model."""
         install_models(server)
-        models = await Models(client).list(after_id=IDS[4]).to_list()
+        models = await client.models.list(after_id=IDS[4]).to_list()
         assert [model.id for model in models] == IDS[5:]
 
     async def test_nothing_is_sent_until_iteration(
@@ -196,7 +196,7 @@ class TestList:
     ) -> None:
         """list() is lazy: no request before the first item is asked for."""
         install_models(server)
-        paginator = Models(client).list(limit=1)
+        paginator = client.models.list(limit=1)
         assert server.requests == []
         first = await paginator.__anext__()
         await paginator.aclose()
@@ -209,7 +209,7 @@ class TestList:
         """The fake validates limit like the API: 0 is a 400 BadRequestError."""
         install_models(server)
         with pytest.raises(sluice.BadRequestError, match="limit"):
-            await Models(client).list(limit=0).first_page()
+            await client.models.list(limit=0).first_page()
 
 
 class TestFake:
@@ -224,7 +224,7 @@ class TestFake:
                 {"id": "m-full", "display_name": "Full", "created_at": "2025-01-02T00:00:00Z"},
             ],
         )
-        models = await Models(client).list().to_list()
+        models = await client.models.list().to_list()
         assert [(m.id, m.display_name) for m in models] == [
             ("m-plain", "m-plain"),
             ("m-full", "Full"),
@@ -233,7 +233,7 @@ class TestFake:
     async def test_no_models(self, server: MockAnthropic, client: sluice.AsyncClient) -> None:
         """An empty catalogue is one empty page without cursors."""
         install_models(server, [])
-        page = await Models(client).list().first_page()
+        page = await client.models.list().first_page()
         assert (page.data, page.has_more, page.first_id, page.last_id) == ([], False, None, None)
 
     async def test_unknown_cursor_is_a_bad_request(
@@ -242,7 +242,7 @@ class TestFake:
         """A cursor naming no model is a 400, not an empty page."""
         install_models(server)
         with pytest.raises(sluice.BadRequestError, match="after_id"):
-            await Models(client).list(after_id="nope").first_page()
+            await client.models.list(after_id="nope").first_page()
 
 
 class TestAliases:

@@ -13,21 +13,24 @@ import pytest
 
 import sluice
 from _util import load
-from sluice import MessageAccumulator, to_builtins
-from sluice._core._decode import EventStreamDecoder
-from sluice._core._events import (
+from sluice import (
     ContentBlockDelta,
     ContentBlockStart,
     ContentBlockStop,
     Event,
+    EventStreamDecoder,
     InputJSONDelta,
+    MessageAccumulator,
     MessageDelta,
     MessageStart,
     MessageStop,
+    TextBlock,
     TextDelta,
+    ThinkingBlock,
     ThinkingDelta,
+    ToolUseBlock,
+    to_builtins,
 )
-from sluice._core._message import TextBlock, ThinkingBlock, ToolUseBlock
 from sluice.ops._broadcast import Broadcaster, SubscriberTooSlowError, Subscription, broadcast
 
 pytestmark = pytest.mark.anyio

@@ -32,7 +32,6 @@ from hypothesis import strategies as st
 import sluice
 from _util import load
 from sluice import (
-    ErrorDetail,
     ErrorEvent,
     Event,
     EventStreamDecoder,
@@ -42,6 +41,7 @@ from sluice import (
     to_builtins,
 )
 from sluice.testing import MockAnthropic, Reply
+from sluice.types import ErrorDetail
 
 pytestmark = pytest.mark.anyio
 

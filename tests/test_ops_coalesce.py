@@ -20,22 +20,22 @@ from _util import (
     settle,
     text_stream,
 )
-from sluice import to_builtins
-from sluice._core._events import (
+from sluice import (
     ContentBlockDelta,
     ContentBlockStart,
     ContentBlockStop,
     ErrorEvent,
     Event,
     InputJSONDelta,
+    Message,
     MessageDelta,
     MessageStart,
     MessageStop,
     Ping,
     TextDelta,
     ThinkingDelta,
+    to_builtins,
 )
-from sluice._core._message import Message
 from sluice.ops._coalesce import BUFFER_SLOTS, CoalescedEvents, coalesce
 
 pytestmark = pytest.mark.anyio

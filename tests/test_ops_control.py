@@ -24,20 +24,20 @@ from _util import (
     settle,
     text_stream,
 )
-from sluice import to_builtins
-from sluice._core._events import (
+from sluice import (
     ContentBlockDelta,
-    ErrorDetail,
     ErrorEvent,
     Event,
+    Message,
     MessageStart,
     MessageStop,
+    MessageStream,
     Ping,
+    StreamError,
+    TextBlock,
     TextDelta,
+    to_builtins,
 )
-from sluice._core._exceptions import StreamError
-from sluice._core._message import Message, TextBlock
-from sluice._http._stream import MessageStream
 from sluice.ops._coalesce import Merge
 from sluice.ops._control import (
     _MAX_PIECES,
@@ -46,6 +46,7 @@ from sluice.ops._control import (
     Overflow,
     controlled,
 )
+from sluice.types import ErrorDetail
 
 pytestmark = pytest.mark.anyio
 

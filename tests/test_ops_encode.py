@@ -17,26 +17,23 @@ from sluice import (
     CitationsDelta,
     ContentBlockDelta,
     ContentBlockStart,
-    ErrorDetail,
     ErrorEvent,
     Event,
+    EventStreamDecoder,
     MessageAccumulator,
     MessageDelta,
-    MessageDeltaBody,
-    MessageDeltaUsage,
     MessageStart,
     Ping,
-    ServerToolUsage,
+    SSEDecoder,
     TextDelta,
     UnknownEvent,
     decode_event,
     to_builtins,
     to_json,
 )
-from sluice._core._decode import EventStreamDecoder
-from sluice._core._sse import SSEDecoder
 from sluice.ops import _encode
 from sluice.ops._encode import SSEEncoder, _event_json, to_jsonl, to_sse
+from sluice.types import ErrorDetail, MessageDeltaBody, MessageDeltaUsage, ServerToolUsage
 
 pytestmark = pytest.mark.anyio
 

@@ -12,12 +12,17 @@ import httpx
 import pytest
 
 from _util import Boom, Source, events_of, load
-from sluice import MessageAccumulator, to_builtins
-from sluice._core._events import ErrorDetail, ErrorEvent, Event
-from sluice._core._exceptions import StreamIdleTimeoutError
-from sluice._core._message import TextBlock
-from sluice._http._stream import MessageStream
+from sluice import (
+    ErrorEvent,
+    Event,
+    MessageAccumulator,
+    MessageStream,
+    StreamIdleTimeoutError,
+    TextBlock,
+    to_builtins,
+)
 from sluice.ops._timeout import idle_timeout
+from sluice.types import ErrorDetail
 
 pytestmark = pytest.mark.anyio
 

@@ -19,24 +19,29 @@ from hypothesis import strategies as st
 import sluice
 import sluice._core._tool_calls as tools_module
 from _util import load
-from sluice import EventStreamDecoder, MessageAccumulator
-from sluice._core._events import (
+from sluice import (
     ContentBlockDelta,
     ContentBlockStart,
     ContentBlockStop,
     Event,
+    EventStreamDecoder,
     InputJSONDelta,
+    MessageAccumulator,
     MessageDelta,
     MessageStop,
+    PartialJSONError,
+    PartialJSONParser,
+    ServerToolUseBlock,
+    TextBlock,
     TextDelta,
+    ToolInputError,
+    ToolUseBlock,
     decode_event,
 )
-from sluice._core._exceptions import PartialJSONError, ToolInputError
-from sluice._core._message import MCPToolUseBlock, ServerToolUseBlock, TextBlock, ToolUseBlock
-from sluice._core._partial_json import PartialJSONParser
-from sluice._core._tool_calls import ToolCall, ToolCallAssembler, ToolCallDelta
+from sluice.ops import ToolCall, ToolCallAssembler, ToolCallDelta
 from sluice.ops._tools import tool_calls
 from sluice.testing import MockAnthropic, Reply
+from sluice.types import MCPToolUseBlock
 
 pytestmark = pytest.mark.anyio
 

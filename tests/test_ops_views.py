@@ -30,6 +30,7 @@ from sluice import (
     MessageDelta,
     MessageStart,
     MessageStop,
+    MessageStream,
     Ping,
     TextBlock,
     TextDelta,
@@ -40,9 +41,7 @@ from sluice import (
     UnknownEvent,
     to_builtins,
 )
-from sluice._core._tool_calls import ToolCall
-from sluice._http._stream import MessageStream
-from sluice.ops import _views
+from sluice.ops import ToolCall, _views
 from sluice.ops._base import aclose_upstream, pipe
 from sluice.ops._views import (
     BlockCitations,
@@ -300,10 +299,10 @@ class TestTextBlocks:
 
     async def test_start_text_and_citations_are_kept(self) -> None:
         """Text and citations already in content_block_start come first."""
-        cited = sluice.CitationCharLocation(
+        cited = sluice.types.CitationCharLocation(
             cited_text="c", document_index=0, start_char_index=0, end_char_index=1
         )
-        later = sluice.CitationPageLocation(
+        later = sluice.types.CitationPageLocation(
             cited_text="p", document_index=1, start_page_number=1, end_page_number=2
         )
         events: list[Event] = [

@@ -12,11 +12,25 @@ from typing import Annotated, Any, Literal
 import msgspec
 import pytest
 
-from sluice._core._exceptions import SluiceError
-from sluice._core._message import decode_message
+from sluice import (
+    OutputParseError,
+    ParamsError,
+    SluiceError,
+    StreamingRequiredError,
+    decode_message,
+    json_schema_for,
+    output_format_for,
+    parse_output,
+)
 from sluice._core._params import (
     INTERLEAVED_THINKING_BETA,
     NONSTREAMING_MAX_TOKENS,
+    requires_streaming,
+    to_request_body,
+    validate_count_tokens_params,
+    validate_message_params,
+)
+from sluice.types import (
     Base64ImageSource,
     Base64PDFSource,
     BashTool,
@@ -35,12 +49,9 @@ from sluice._core._params import (
     MessageParam,
     Metadata,
     OutputConfig,
-    OutputParseError,
-    ParamsError,
     PlainTextSource,
     RedactedThinkingBlockParam,
     SearchResultBlockParam,
-    StreamingRequiredError,
     TextBlockParam,
     TextEditorTool,
     ThinkingAdaptive,
@@ -58,13 +69,6 @@ from sluice._core._params import (
     UserLocation,
     WebFetchTool,
     WebSearchTool,
-    json_schema_for,
-    output_format_for,
-    parse_output,
-    requires_streaming,
-    to_request_body,
-    validate_count_tokens_params,
-    validate_message_params,
 )
 
 # -- helpers --------------------------------------------------------------------------------

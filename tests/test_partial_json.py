@@ -11,7 +11,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sluice._core._partial_json import Change, PartialJSONError, PartialJSONParser
+from sluice import PartialJSONError, PartialJSONParser
+from sluice._core._partial_json import Change
 
 # -- helpers --------------------------------------------------------------------------------
 

@@ -13,17 +13,11 @@ import msgspec
 import pytest
 
 import sluice
-from sluice._core._exceptions import UploadError
-from sluice._resources._skills import (
-    SKILLS_BETA,
-    DeletedSkill,
-    DeletedSkillVersion,
-    Skill,
-    Skills,
-    SkillVersion,
-)
+from sluice import UploadError
+from sluice._resources._skills import SKILLS_BETA, Skills
 from sluice.testing import MockAnthropic, Reply
 from sluice.testing._fakes_files import FakeSkills, install_skills
+from sluice.types import DeletedSkill, DeletedSkillVersion, Skill, SkillVersion
 
 pytestmark = pytest.mark.anyio
 
@@ -65,7 +59,7 @@ async def client(server: MockAnthropic) -> AsyncIterator[sluice.AsyncClient]:
 
 @pytest.fixture
 def skills(client: sluice.AsyncClient, fake: FakeSkills) -> Skills:
-    return Skills(client)
+    return client.skills
 
 
 @pytest.fixture
@@ -360,7 +354,7 @@ class TestWire:
             "brand_new": [1, 2],
         }
         server.route("GET", "/v1/skills/skill_1", Reply.json(body))
-        skill = await Skills(client).retrieve("skill_1")
+        skill = await client.skills.retrieve("skill_1")
         assert msgspec.json.decode(sluice.to_json(skill)) == body
 
     async def test_every_request_carries_the_beta(

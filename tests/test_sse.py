@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sluice._core._exceptions import EventTooLargeError, StreamError
-from sluice._core._sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent, SSEDecoder
+from sluice import EventTooLargeError, ServerSentEvent, SSEDecoder, StreamError
+from sluice._core._sse import DEFAULT_MAX_EVENT_SIZE
 
 BOM = b"\xef\xbb\xbf"
 Decoded = tuple[str, bytes, str | None, int | None, int]

@@ -10,9 +10,9 @@ import msgspec
 import pytest
 
 import sluice
-from sluice._resources._tokens import MessageTokensCount, count_tokens
 from sluice.testing import MockAnthropic, Reply
 from sluice.testing._fakes_core import install_count_tokens
+from sluice.types import MessageTokensCount
 
 pytestmark = pytest.mark.anyio
 
@@ -41,8 +41,8 @@ class TestCountTokens:
     ) -> None:
         """The request goes to /v1/messages/count_tokens and the fake's count is stable."""
         install_count_tokens(server)
-        first = await count_tokens(client, model="claude-sonnet-4-5", messages=MESSAGES)
-        second = await count_tokens(client, model="claude-sonnet-4-5", messages=MESSAGES)
+        first = await client.messages.count_tokens(model="claude-sonnet-4-5", messages=MESSAGES)
+        second = await client.messages.count_tokens(model="claude-sonnet-4-5", messages=MESSAGES)
         assert isinstance(first, MessageTokensCount)
         expected = len(msgspec.json.encode({"messages": MESSAGES})) // 4
         assert first.input_tokens == second.input_tokens == expected
@@ -57,9 +57,8 @@ class TestCountTokens:
     ) -> None:
         """A system prompt and tools add to the count."""
         install_count_tokens(server)
-        bare = await count_tokens(client, model="m", messages=MESSAGES)
-        fuller = await count_tokens(
-            client,
+        bare = await client.messages.count_tokens(model="m", messages=MESSAGES)
+        fuller = await client.messages.count_tokens(
             model="m",
             messages=MESSAGES,
             system="You are terse.",
@@ -73,7 +72,7 @@ class TestCountTokens:
         """A request without model raises ParamsError locally; nothing reaches the server."""
         install_count_tokens(server)
         with pytest.raises(sluice.ParamsError, match="model"):
-            await count_tokens(client, messages=MESSAGES)
+            await client.messages.count_tokens(messages=MESSAGES)
         assert server.requests == []
 
     async def test_fake_validates_like_the_api(
@@ -81,12 +80,12 @@ class TestCountTokens:
     ) -> None:
         """The fake itself answers a request without model with a typed 400."""
         install_count_tokens(server)
-        http = client._http
-        response = await http.post(
-            f"{server.base_url}/v1/messages/count_tokens",
-            json={"messages": MESSAGES},
-            headers={"x-api-key": "k", "anthropic-version": "2023-06-01"},
-        )
+        async with httpx.AsyncClient(verify=TLS, timeout=10.0) as http:
+            response = await http.post(
+                f"{server.base_url}/v1/messages/count_tokens",
+                json={"messages": MESSAGES},
+                headers={"x-api-key": "k", "anthropic-version": "2023-06-01"},
+            )
         assert response.status_code == 400
         assert response.json()["error"]["type"] == "invalid_request_error"
 
@@ -95,7 +94,7 @@ class TestCountTokens:
     ) -> None:
         """betas= sets anthropic-beta; extra response fields are kept for to_builtins."""
         server.enqueue(Reply.json({"input_tokens": 7, "context_management": {"original": 9}}))
-        count = await count_tokens(client, model="m", messages=MESSAGES, betas=["b-1"])
+        count = await client.messages.count_tokens(model="m", messages=MESSAGES, betas=["b-1"])
         assert count.input_tokens == 7
         assert server.requests[-1].headers["anthropic-beta"] == "b-1"
         assert sluice.to_builtins(count) == {

@@ -28,6 +28,8 @@
     │                                 (also a TimeoutError)
     ├── UploadError                   a file or skill upload is invalid (empty, too large, no
     │                                 SKILL.md...); the API never got it (also a ValueError)
+    ├── UnexpectedResponseError       a successful response whose body is not what the
+    │                                 endpoint returns (a proxy's HTML page...)
     └── StreamError                   the stream broke; carries the partial message so far
         ├── APIStreamError            an in-stream `event: error` (mixed into the classes above)
         ├── IncompleteStreamError     the body ended before `message_stop`
@@ -109,6 +111,7 @@ __all__ = [
     "SubscriberTooSlowError",
     "ToolInputError",
     "UnexpectedEventError",
+    "UnexpectedResponseError",
     "UploadError",
 ]
 
@@ -210,7 +213,8 @@ class AdminParamsError(ParamsError):
             the same as ``field``.
     """
 
-    def __init__(self, message: str, *, param: str) -> None:
+    def __init__(self, message: str, *, param: str | None = None, field: str = "") -> None:
+        param = field if param is None else param
         super().__init__(message, field=param)
         self.param = param
 
@@ -266,6 +270,36 @@ class UploadError(SluiceError, ValueError):
         super().__init__(message)
         self.filename = filename
         self.size = size
+
+
+class UnexpectedResponseError(SluiceError):
+    """A successful HTTP response whose body is not what the endpoint returns.
+
+    Typically a proxy or gateway between you and the API answering ``200`` with an HTML
+    page, or a response of another shape than this version of sluice knows. Check
+    ``base_url`` and any proxy in between.
+
+    Attributes:
+        status_code: the HTTP status.
+        request_id: the ``request-id`` header, if any.
+        content_type: the ``Content-Type`` header, if any.
+        head: the first bytes of the body (at most 200), to see what came instead.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        request_id: str | None = None,
+        content_type: str | None = None,
+        head: bytes = b"",
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.request_id = request_id
+        self.content_type = content_type
+        self.head = head
 
 
 class StreamError(SluiceError):

@@ -30,19 +30,14 @@ import mimetypes
 import os
 import re
 import secrets
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Final, TypeAlias
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+from typing import Final, TypeAlias
 
 import anyio
 import httpx
 
-from .._core._exceptions import APIConnectionError, APITimeoutError, UploadError
-
-# The module, not its names: _client may import the resources that import this module.
-from . import _response
-
-if TYPE_CHECKING:
-    from .._client import AsyncClient
+from .._core._exceptions import UploadError
+from ._requester import Requester, RequestOptions
 
 __all__ = [
     "READ_CHUNK_SIZE",
@@ -59,7 +54,6 @@ __all__ = [
     "open_source",
     "quote_param",
     "send_multipart",
-    "with_beta",
 ]
 
 #: Bytes read from a file per step of an upload.
@@ -453,67 +447,18 @@ class MultipartBody:
 # ------------------------------------------------------------------------------- sending
 
 
-def with_beta(client: AsyncClient, beta: str, betas: Sequence[str]) -> tuple[str, ...]:
-    """``betas`` plus ``beta``, unless the client already sends it with every request."""
-    if beta in client.betas or beta in betas:
-        return tuple(betas)
-    return (beta, *betas)
-
-
 async def send_multipart(
-    client: AsyncClient,
-    path: str,
-    body: MultipartBody,
-    *,
-    betas: Sequence[str],
-    extra_headers: Mapping[str, str] | None,
+    requester: Requester, path: str, body: MultipartBody, options: RequestOptions
 ) -> httpx.Response:
     """``POST`` a multipart body: with retries if it can be re-read, else exactly once.
 
     Raises: :class:`~sluice.APIError` subclasses, :class:`~sluice.APIConnectionError`,
     :class:`~sluice.UploadError` from a source that fails as it is read.
     """
-    headers = {**(extra_headers or {}), "content-type": body.content_type}
+    headers = {"content-type": body.content_type}
     length = body.length
     if length is not None:
         # httpx would send an iterable body chunked; a known length goes as Content-Length.
         headers["content-length"] = str(length)
-    request = client._http.build_request(
-        "POST",
-        client.base_url.join(path.lstrip("/")),
-        content=body,
-        headers=client._headers(headers, betas),
-        timeout=client.timeout,
-    )
-    if body.replayable:
-        return await client._send(request, stream=False)
-    return await _send_once(request, client)
-
-
-async def _send_once(request: httpx.Request, client: AsyncClient) -> httpx.Response:
-    # AsyncClient._send retries, which would read the one-shot body a second time.
-    try:
-        response = await client._http.send(request, stream=True)
-    except httpx.TimeoutException as exc:
-        raise APITimeoutError(
-            f"{request.method} {request.url.path} timed out ({type(exc).__name__}); the "
-            "upload was read from an async iterable, so it was not retried"
-        ) from exc
-    except httpx.TransportError as exc:
-        raise APIConnectionError(
-            f"{request.method} {request.url.path} failed: {type(exc).__name__}: {exc}; the "
-            "upload was read from an async iterable, so it was not retried"
-        ) from exc
-    try:
-        await response.aread()
-    except httpx.TransportError as exc:
-        if response.is_success:
-            raise APIConnectionError(
-                f"{request.method} {request.url.path}: the response broke off "
-                f"({type(exc).__name__}: {exc})"
-            ) from exc
-    finally:
-        await response.aclose()
-    if not response.is_success:
-        raise _response.status_error(response)
-    return response
+    request = requester.build("POST", path, content=body, headers=headers, options=options)
+    return await requester.send(request, retry=body.replayable)

@@ -19,19 +19,15 @@ from collections.abc import (
     Awaitable,
     Callable,
     Mapping,
-    Sequence,
 )
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
+import httpx
 import msgspec
 
 from .._core._ratelimit import RateLimits
-from .._core._wire import attach_extras
 
-if TYPE_CHECKING:
-    from .._client import AsyncClient
-
-__all__ = ["AsyncPaginator", "Page", "cursor_pages"]
+__all__ = ["AsyncPaginator", "Page"]
 
 T = TypeVar("T")
 
@@ -55,6 +51,11 @@ class Page(msgspec.Struct, Generic[T], kw_only=True):
     next_page: str | None = None
     rate_limits: RateLimits | None = None
     request_id: str | None = None
+
+    def attach(self, response: httpx.Response) -> None:
+        """Record the ``request-id`` and rate limits of the response that carried this page."""
+        self.rate_limits = RateLimits.from_headers(response.headers)
+        self.request_id = response.headers.get("request-id")
 
 
 FetchPage = Callable[[dict[str, Any]], Awaitable[Page[T]]]
@@ -143,35 +144,3 @@ class AsyncPaginator(Generic[T], AsyncIterator[T]):
     async def to_list(self) -> list[T]:
         """Collect every item of every page (mind the size of the listing)."""
         return [item async for item in self]
-
-
-_any_decoder = msgspec.json.Decoder()
-
-
-def cursor_pages(
-    client: AsyncClient,
-    path: str,
-    item_type: type[T],
-    *,
-    betas: Sequence[str] = (),
-    headers: Mapping[str, str] | None = None,
-) -> FetchPage[T]:
-    """A :data:`FetchPage` for a cursor-style list endpoint: ``GET path?limit&after_id...``.
-
-    Items are decoded typed in one pass; fields of an item that ``item_type`` does not
-    declare are kept off-wire (as ``decode_message`` does), so ``sluice.to_json`` writes
-    them back. The page carries the response's ``request-id`` and rate limits.
-    """
-    decoder = msgspec.json.Decoder(Page[item_type])  # type: ignore[valid-type]
-
-    async def fetch(params: dict[str, Any]) -> Page[T]:
-        response = await client._call("GET", path, params=params, headers=headers, betas=betas)
-        page: Page[T] = decoder.decode(response.content)
-        raw = _any_decoder.decode(response.content)
-        for item, raw_item in zip(page.data, raw.get("data") or (), strict=False):
-            attach_extras(item, raw_item)
-        page.rate_limits = RateLimits.from_headers(response.headers)
-        page.request_id = response.headers.get("request-id")
-        return page
-
-    return fetch

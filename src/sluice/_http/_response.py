@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import msgspec
 
-from .._core._exceptions import APIError, status_error_class
+from .._core._exceptions import APIError, UnexpectedResponseError, status_error_class
 from .._core._ratelimit import RateLimits
 
-__all__ = ["ResponseInfo", "attach_info", "response_info", "status_error"]
+__all__ = ["ResponseInfo", "attach_info", "decode_error", "response_info", "status_error"]
 
 _json_decode = msgspec.json.Decoder().decode
 
@@ -77,4 +77,28 @@ def status_error(response: httpx.Response) -> APIError:
         status_code=response.status_code,
         response=response,
         rate_limits=RateLimits.from_headers(response.headers),
+    )
+
+
+#: How much of an unexpected body an error shows.
+_HEAD = 200
+
+
+def decode_error(response: httpx.Response, exc: Exception, what: str) -> UnexpectedResponseError:
+    """The error for a successful ``response`` whose body is not the ``what`` expected."""
+    content = response.content
+    head = content[:_HEAD]
+    request_id = response.headers.get("request-id")
+    content_type = response.headers.get("content-type")
+    rid = f", request-id {request_id}" if request_id else ""
+    more = "..." if len(content) > _HEAD else ""
+    return UnexpectedResponseError(
+        f"{response.request.method} {response.request.url.path} answered "
+        f"{response.status_code} ({content_type or 'no content-type'}{rid}) with a body that "
+        f"is not {what}: {exc}; it began {head!r}{more}. Is base_url the Anthropic API, "
+        f"or is a proxy answering instead?",
+        status_code=response.status_code,
+        request_id=request_id,
+        content_type=content_type,
+        head=head,
     )

@@ -33,24 +33,18 @@ kept (``sluice.to_json`` writes them back).
 from __future__ import annotations
 
 import re
-import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeVar
+from typing import Any, ClassVar, Final, Literal, Unpack
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
 from .._core._exceptions import AdminParamsError
-from .._core._wire import Wire, attach_extras
-
-# The module, not its names: _client will import this module at its top to wire
-# ``client.admin``, so names are looked up at call time to keep the import acyclic.
-from .._http import _response
-from .._http._pagination import AsyncPaginator, cursor_pages
-
-if TYPE_CHECKING:
-    from .._client import AsyncClient
+from .._core._wire import Wire
+from .._http._pagination import AsyncPaginator
+from .._http._requester import Requester, RequestOptions
+from ._base import Resource, segment
 
 __all__ = [
     "APIKey",
@@ -531,9 +525,7 @@ def _cursor(after_id: str | None, before_id: str | None) -> None:
 
 
 def _segment(name: str, value: object) -> str:
-    if not isinstance(value, str) or not value:
-        raise AdminParamsError(f"{name}: expected a non-empty id, got {value!r}", param=name)
-    return urllib.parse.quote(value, safe="")
+    return segment(name, value, error=AdminParamsError)
 
 
 def _optional_body(**fields: object) -> dict[str, object]:
@@ -543,72 +535,22 @@ def _optional_body(**fields: object) -> dict[str, object]:
 # ----------------------------------------------------------------------------- resources
 
 _ORG: Final = "/v1/organizations"
-_any_decoder = msgspec.json.Decoder()
-S = TypeVar("S", bound=Wire)
-T = TypeVar("T")
-
-_decoders: dict[type[Any], msgspec.json.Decoder[Any]] = {}
 
 
-def _decoder(kind: type[S]) -> msgspec.json.Decoder[S]:
-    decoder = _decoders.get(kind)
-    if decoder is None:
-        decoder = _decoders[kind] = msgspec.json.Decoder(kind)
-    return decoder
-
-
-class _Resource:
-    """Shared plumbing: one typed object per request, or a paginator."""
-
-    def __init__(self, client: AsyncClient) -> None:
-        self._client = client
-
-    async def _object(
-        self,
-        kind: type[S],
-        method: str,
-        path: str,
-        *,
-        body: Any = None,
-        betas: Sequence[str],
-        extra_headers: Mapping[str, str] | None,
-    ) -> S:
-        response = await self._client._call(
-            method, path, json=body, headers=extra_headers, betas=betas
-        )
-        result = _decoder(kind).decode(response.content)
-        attach_extras(result, _any_decoder.decode(response.content))
-        _response.attach_info(result, response)
-        return result
-
-    def _pages(
-        self,
-        path: str,
-        kind: type[T],
-        params: Mapping[str, Any],
-        *,
-        style: Literal["cursor", "page"],
-        betas: Sequence[str],
-        extra_headers: Mapping[str, str] | None,
-    ) -> AsyncPaginator[T]:
-        fetch = cursor_pages(self._client, path, kind, betas=betas, headers=extra_headers)
-        return AsyncPaginator(fetch, params, style=style)
+class _Resource(Resource):
+    """Admin API resources: a bad parameter raises :class:`AdminParamsError`."""
 
 
 class Organization(_Resource):
     """``client.admin.organization``: the organization of the admin key."""
 
-    async def me(
-        self, *, betas: Sequence[str] = (), extra_headers: Mapping[str, str] | None = None
-    ) -> OrganizationInfo:
+    async def me(self, **options: Unpack[RequestOptions]) -> OrganizationInfo:
         """The organization (``GET /v1/organizations/me``).
 
         Raises: :class:`~sluice.AuthenticationError` for a non-admin key, other
         :class:`~sluice.APIError` subclasses, :class:`~sluice.APIConnectionError`.
         """
-        return await self._object(
-            OrganizationInfo, "GET", f"{_ORG}/me", betas=betas, extra_headers=extra_headers
-        )
+        return await self._get(f"{_ORG}/me", OrganizationInfo, options)
 
 
 class Users(_Resource):
@@ -621,8 +563,7 @@ class Users(_Resource):
         limit: int | None = None,
         after_id: str | None = None,
         before_id: str | None = None,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[OrganizationUser]:
         """Every member, fetched page by page as you iterate.
 
@@ -641,60 +582,37 @@ class Users(_Resource):
             "after_id": after_id,
             "before_id": before_id,
         }
-        return self._pages(
-            f"{_ORG}/users",
-            OrganizationUser,
-            params,
-            style="cursor",
-            betas=betas,
-            extra_headers=extra_headers,
-        )
+        return self._list(f"{_ORG}/users", OrganizationUser, params, options, style="cursor")
 
     async def get(
         self,
         user_id: str,
-        *,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> OrganizationUser:
         """One user by id. Raises :class:`~sluice.NotFoundError` for an unknown id."""
         path = f"{_ORG}/users/{_segment('user_id', user_id)}"
-        return await self._object(
-            OrganizationUser, "GET", path, betas=betas, extra_headers=extra_headers
-        )
+        return await self._get(path, OrganizationUser, options)
 
     async def update(
         self,
         user_id: str,
         *,
         role: str,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> OrganizationUser:
         """Change a user's organization role (``"user"``, ``"developer"``, ``"billing"``,
         ``"claude_code_user"``; the API refuses to grant ``"admin"``)."""
         path = f"{_ORG}/users/{_segment('user_id', user_id)}"
-        return await self._object(
-            OrganizationUser,
-            "POST",
-            path,
-            body={"role": role},
-            betas=betas,
-            extra_headers=extra_headers,
-        )
+        return await self._post(path, OrganizationUser, options, body={"role": role})
 
     async def remove(
         self,
         user_id: str,
-        *,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> DeletedUser:
         """Remove a user from the organization."""
         path = f"{_ORG}/users/{_segment('user_id', user_id)}"
-        return await self._object(
-            DeletedUser, "DELETE", path, betas=betas, extra_headers=extra_headers
-        )
+        return await self._delete(path, DeletedUser, options)
 
 
 class Invites(_Resource):
@@ -705,17 +623,11 @@ class Invites(_Resource):
         *,
         email: str,
         role: str,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> OrganizationInvite:
         """Invite ``email`` with an organization ``role`` (not ``"admin"``)."""
-        return await self._object(
-            OrganizationInvite,
-            "POST",
-            f"{_ORG}/invites",
-            body={"email": email, "role": role},
-            betas=betas,
-            extra_headers=extra_headers,
+        return await self._post(
+            f"{_ORG}/invites", OrganizationInvite, options, body={"email": email, "role": role}
         )
 
     def list(
@@ -724,8 +636,7 @@ class Invites(_Resource):
         limit: int | None = None,
         after_id: str | None = None,
         before_id: str | None = None,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[OrganizationInvite]:
         """Every invite, page by page (``limit`` 1 to 1000, default 20).
 
@@ -738,40 +649,25 @@ class Invites(_Resource):
             "after_id": after_id,
             "before_id": before_id,
         }
-        return self._pages(
-            f"{_ORG}/invites",
-            OrganizationInvite,
-            params,
-            style="cursor",
-            betas=betas,
-            extra_headers=extra_headers,
-        )
+        return self._list(f"{_ORG}/invites", OrganizationInvite, params, options, style="cursor")
 
     async def get(
         self,
         invite_id: str,
-        *,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> OrganizationInvite:
         """One invite by id."""
         path = f"{_ORG}/invites/{_segment('invite_id', invite_id)}"
-        return await self._object(
-            OrganizationInvite, "GET", path, betas=betas, extra_headers=extra_headers
-        )
+        return await self._get(path, OrganizationInvite, options)
 
     async def delete(
         self,
         invite_id: str,
-        *,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> DeletedInvite:
         """Delete an invite."""
         path = f"{_ORG}/invites/{_segment('invite_id', invite_id)}"
-        return await self._object(
-            DeletedInvite, "DELETE", path, betas=betas, extra_headers=extra_headers
-        )
+        return await self._delete(path, DeletedInvite, options)
 
 
 class WorkspaceMembers(_Resource):
@@ -790,18 +686,15 @@ class WorkspaceMembers(_Resource):
         *,
         user_id: str,
         workspace_role: str,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> WorkspaceMember:
         """Add an organization user to a workspace (``workspace_role`` such as
         ``"workspace_developer"``; the API refuses ``"workspace_billing"`` here)."""
-        return await self._object(
-            WorkspaceMember,
-            "POST",
+        return await self._post(
             self._path(workspace_id),
+            WorkspaceMember,
+            options,
             body={"user_id": user_id, "workspace_role": workspace_role},
-            betas=betas,
-            extra_headers=extra_headers,
         )
 
     def list(
@@ -811,8 +704,7 @@ class WorkspaceMembers(_Resource):
         limit: int | None = None,
         after_id: str | None = None,
         before_id: str | None = None,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[WorkspaceMember]:
         """Every member of the workspace, page by page (``limit`` 1 to 1000).
 
@@ -825,31 +717,18 @@ class WorkspaceMembers(_Resource):
             "after_id": after_id,
             "before_id": before_id,
         }
-        return self._pages(
-            self._path(workspace_id),
-            WorkspaceMember,
-            params,
-            style="cursor",
-            betas=betas,
-            extra_headers=extra_headers,
+        return self._list(
+            self._path(workspace_id), WorkspaceMember, params, options, style="cursor"
         )
 
     async def get(
         self,
         workspace_id: str,
         user_id: str,
-        *,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> WorkspaceMember:
         """One membership. Raises :class:`~sluice.NotFoundError` if the user is not a member."""
-        return await self._object(
-            WorkspaceMember,
-            "GET",
-            self._path(workspace_id, user_id),
-            betas=betas,
-            extra_headers=extra_headers,
-        )
+        return await self._get(self._path(workspace_id, user_id), WorkspaceMember, options)
 
     async def update(
         self,
@@ -857,51 +736,41 @@ class WorkspaceMembers(_Resource):
         user_id: str,
         *,
         workspace_role: str,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> WorkspaceMember:
         """Change a member's workspace role."""
-        return await self._object(
-            WorkspaceMember,
-            "POST",
+        return await self._post(
             self._path(workspace_id, user_id),
+            WorkspaceMember,
+            options,
             body={"workspace_role": workspace_role},
-            betas=betas,
-            extra_headers=extra_headers,
         )
 
     async def remove(
         self,
         workspace_id: str,
         user_id: str,
-        *,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> DeletedWorkspaceMember:
         """Remove a user from the workspace (they stay in the organization)."""
-        return await self._object(
-            DeletedWorkspaceMember,
-            "DELETE",
-            self._path(workspace_id, user_id),
-            betas=betas,
-            extra_headers=extra_headers,
+        return await self._delete(
+            self._path(workspace_id, user_id), DeletedWorkspaceMember, options
         )
 
 
 class Workspaces(_Resource):
     """``client.admin.workspaces``: workspaces, and their members as ``.members``."""
 
-    def __init__(self, client: AsyncClient) -> None:
-        super().__init__(client)
-        self.members = WorkspaceMembers(client)
+    def __init__(self, requester: Requester) -> None:
+        super().__init__(requester)
+        self.members = WorkspaceMembers(requester)
 
     async def create(
         self,
         *,
         name: str,
         data_residency: Mapping[str, Any] | None = None,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Workspace:
         """Create a workspace.
 
@@ -910,15 +779,13 @@ class Workspaces(_Resource):
             data_residency: data residency settings (e.g. ``{"workspace_geo": "us"}``);
                 the API's defaults when omitted.
         """
-        return await self._object(
-            Workspace,
-            "POST",
+        return await self._post(
             f"{_ORG}/workspaces",
+            Workspace,
+            options,
             body=_optional_body(
                 name=name, data_residency=None if data_residency is None else dict(data_residency)
             ),
-            betas=betas,
-            extra_headers=extra_headers,
         )
 
     def list(
@@ -928,8 +795,7 @@ class Workspaces(_Resource):
         limit: int | None = None,
         after_id: str | None = None,
         before_id: str | None = None,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[Workspace]:
         """Every workspace, page by page.
 
@@ -947,55 +813,36 @@ class Workspaces(_Resource):
             "after_id": after_id,
             "before_id": before_id,
         }
-        return self._pages(
-            f"{_ORG}/workspaces",
-            Workspace,
-            params,
-            style="cursor",
-            betas=betas,
-            extra_headers=extra_headers,
-        )
+        return self._list(f"{_ORG}/workspaces", Workspace, params, options, style="cursor")
 
     async def get(
         self,
         workspace_id: str,
-        *,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Workspace:
         """One workspace by id."""
         path = f"{_ORG}/workspaces/{_segment('workspace_id', workspace_id)}"
-        return await self._object(Workspace, "GET", path, betas=betas, extra_headers=extra_headers)
+        return await self._get(path, Workspace, options)
 
     async def update(
         self,
         workspace_id: str,
         *,
         name: str,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Workspace:
         """Rename a workspace."""
         path = f"{_ORG}/workspaces/{_segment('workspace_id', workspace_id)}"
-        return await self._object(
-            Workspace,
-            "POST",
-            path,
-            body={"name": name},
-            betas=betas,
-            extra_headers=extra_headers,
-        )
+        return await self._post(path, Workspace, options, body={"name": name})
 
     async def archive(
         self,
         workspace_id: str,
-        *,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Workspace:
         """Archive a workspace (its API keys stop working); returns it with ``archived_at``."""
         path = f"{_ORG}/workspaces/{_segment('workspace_id', workspace_id)}/archive"
-        return await self._object(Workspace, "POST", path, betas=betas, extra_headers=extra_headers)
+        return await self._post(path, Workspace, options)
 
 
 class APIKeys(_Resource):
@@ -1010,8 +857,7 @@ class APIKeys(_Resource):
         limit: int | None = None,
         after_id: str | None = None,
         before_id: str | None = None,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[APIKey]:
         """Every API key, page by page.
 
@@ -1034,25 +880,16 @@ class APIKeys(_Resource):
             "after_id": after_id,
             "before_id": before_id,
         }
-        return self._pages(
-            f"{_ORG}/api_keys",
-            APIKey,
-            params,
-            style="cursor",
-            betas=betas,
-            extra_headers=extra_headers,
-        )
+        return self._list(f"{_ORG}/api_keys", APIKey, params, options, style="cursor")
 
     async def get(
         self,
         api_key_id: str,
-        *,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> APIKey:
         """One API key by id."""
         path = f"{_ORG}/api_keys/{_segment('api_key_id', api_key_id)}"
-        return await self._object(APIKey, "GET", path, betas=betas, extra_headers=extra_headers)
+        return await self._get(path, APIKey, options)
 
     async def update(
         self,
@@ -1060,8 +897,7 @@ class APIKeys(_Resource):
         *,
         name: str | None = None,
         status: str | None = None,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> APIKey:
         """Rename an API key and/or change its status (``"active"``, ``"inactive"``,
         ``"archived"``; archiving is final).
@@ -1075,9 +911,7 @@ class APIKeys(_Resource):
                 "api_keys.update() needs name= or status= (nothing to change)", param="name"
             )
         path = f"{_ORG}/api_keys/{_segment('api_key_id', api_key_id)}"
-        return await self._object(
-            APIKey, "POST", path, body=body, betas=betas, extra_headers=extra_headers
-        )
+        return await self._post(path, APIKey, options, body=body)
 
 
 class UsageReport(_Resource):
@@ -1097,9 +931,7 @@ class UsageReport(_Resource):
         context_window: str | Sequence[str] | None = None,
         limit: int | None = None,
         page: str | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[MessagesUsageBucket]:
         """Token usage in time buckets (``GET /v1/organizations/usage_report/messages``).
 
@@ -1120,8 +952,6 @@ class UsageReport(_Resource):
             limit: buckets per page: 1 to 1440 for ``"1m"`` (default 60), 1 to 168 for
                 ``"1h"`` (default 24), 1 to 31 for ``"1d"`` (default 7).
             page: resume from a ``next_page`` token.
-            extra_query: more query parameters, sent as given (e.g. a filter newer
-                than this version: ``{"inference_geos[]": ["us"]}``).
 
         Raises:
             AdminParamsError: at once, for a bad time, ``bucket_width`` or ``limit``.
@@ -1141,15 +971,9 @@ class UsageReport(_Resource):
             "context_window[]": _strings("context_window", context_window),
             "limit": _limit(limit, bounds, f"bucket_width={width or '1d'!r}"),
             "page": page,
-            **(extra_query or {}),
         }
-        return self._pages(
-            f"{_ORG}/usage_report/messages",
-            MessagesUsageBucket,
-            params,
-            style="page",
-            betas=betas,
-            extra_headers=extra_headers,
+        return self._list(
+            f"{_ORG}/usage_report/messages", MessagesUsageBucket, params, options, style="page"
         )
 
     def claude_code(
@@ -1158,9 +982,7 @@ class UsageReport(_Resource):
         starting_at: datetime | date | str,
         limit: int | None = None,
         page: str | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[ClaudeCodeUsageRecord]:
         """Claude Code usage of one UTC day, one record per actor
         (``GET /v1/organizations/usage_report/claude_code``).
@@ -1179,15 +1001,9 @@ class UsageReport(_Resource):
             "starting_at": day.isoformat(),
             "limit": _limit(limit, _CLAUDE_CODE_LIMIT, "usage_report.claude_code()"),
             "page": page,
-            **(extra_query or {}),
         }
-        return self._pages(
-            f"{_ORG}/usage_report/claude_code",
-            ClaudeCodeUsageRecord,
-            params,
-            style="page",
-            betas=betas,
-            extra_headers=extra_headers,
+        return self._list(
+            f"{_ORG}/usage_report/claude_code", ClaudeCodeUsageRecord, params, options, style="page"
         )
 
 
@@ -1215,21 +1031,16 @@ class Admin(_Resource):
         api_keys: :class:`APIKeys`.
         usage_report: :class:`UsageReport` (``messages()``, ``claude_code()``).
 
-    Args:
-        client: the :class:`~sluice.AsyncClient` that sends the requests.
     """
 
-    def __init__(self, client: AsyncClient) -> None:
-        super().__init__(client)
-        self.organization = Organization(client)
-        self.users = Users(client)
-        self.invites = Invites(client)
-        self.workspaces = Workspaces(client)
-        self.api_keys = APIKeys(client)
-        self.usage_report = UsageReport(client)
-
-    def __repr__(self) -> str:
-        return f"<Admin base_url={str(self._client.base_url)!r}>"
+    def __init__(self, requester: Requester) -> None:
+        super().__init__(requester)
+        self.organization = Organization(requester)
+        self.users = Users(requester)
+        self.invites = Invites(requester)
+        self.workspaces = Workspaces(requester)
+        self.api_keys = APIKeys(requester)
+        self.usage_report = UsageReport(requester)
 
     def cost_report(
         self,
@@ -1240,9 +1051,7 @@ class Admin(_Resource):
         group_by: str | Sequence[str] | None = None,
         limit: int | None = None,
         page: str | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[CostReportBucket]:
         """Costs in USD per day (``GET /v1/organizations/cost_report``).
 
@@ -1255,7 +1064,6 @@ class Admin(_Resource):
                 ``model``, ``token_type``, ``cost_type``...), sent as ``group_by[]``.
             limit: days per page, 1 to 31 (default 7).
             page: resume from a ``next_page`` token.
-            extra_query: more query parameters, sent as given.
 
         Raises:
             AdminParamsError: at once, for a bad time, ``bucket_width`` or ``limit``.
@@ -1268,13 +1076,5 @@ class Admin(_Resource):
             "group_by[]": _strings("group_by", group_by),
             "limit": _limit(limit, _COST_LIMITS["1d"], "cost_report()"),
             "page": page,
-            **(extra_query or {}),
         }
-        return self._pages(
-            f"{_ORG}/cost_report",
-            CostReportBucket,
-            params,
-            style="page",
-            betas=betas,
-            extra_headers=extra_headers,
-        )
+        return self._list(f"{_ORG}/cost_report", CostReportBucket, params, options, style="page")

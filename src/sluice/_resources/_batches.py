@@ -13,9 +13,8 @@ line, whatever the size of the file, and nothing is decoded to ``str`` on the wa
 from __future__ import annotations
 
 import inspect
-import urllib.parse
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
+from typing import Any, ClassVar, Literal, TypeAlias, Unpack
 
 import anyio
 import httpx
@@ -31,13 +30,11 @@ from .._core._exceptions import (
 from .._core._jsonl import DEFAULT_MAX_LINE_SIZE, LineSplitter
 from .._core._message import Message, decode_message
 from .._core._wire import UNKNOWN_TAG, Wire, attach_extras
-from .._http import _response
 from .._http._body import LazyBody
-from .._http._pagination import AsyncPaginator, cursor_pages
+from .._http._pagination import AsyncPaginator
+from .._http._requester import RequestExtras, RequestOptions
 from .._http._stream import release
-
-if TYPE_CHECKING:
-    from .._client import AsyncClient
+from ._base import Resource, segment
 
 __all__ = [
     "Batches",
@@ -185,8 +182,6 @@ class _RawResult(msgspec.Struct):
     message: msgspec.Raw = msgspec.Raw()  # empty when absent
 
 
-_batch_decoder = msgspec.json.Decoder(MessageBatch)
-_deleted_decoder = msgspec.json.Decoder(DeletedMessageBatch)
 _result_decoder = msgspec.json.Decoder(MessageBatchIndividualResponse)
 _raw_response_decoder = msgspec.json.Decoder(_RawIndividualResponse)
 _raw_result_decoder = msgspec.json.Decoder(_RawResult)
@@ -340,27 +335,17 @@ class BatchResults(LazyBody[MessageBatchIndividualResponse]):
 ProgressCallback: TypeAlias = Callable[[MessageBatch], object]
 
 
-class Batches:
+class Batches(Resource):
     """``client.messages.batches``: create, inspect, list, cancel, delete Message Batches,
     wait for one to end and stream its results.
-
-    Args:
-        client: the :class:`~sluice.AsyncClient` that sends the requests.
 
     Every method raises :class:`~sluice.APIError` subclasses for error statuses (e.g.
     :class:`~sluice.NotFoundError` for an unknown batch) and
     :class:`~sluice.APIConnectionError` when the API cannot be reached.
     """
 
-    def __init__(self, client: AsyncClient) -> None:
-        self._client = client
-
     async def create(
-        self,
-        *,
-        requests: Iterable[Mapping[str, Any]],
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        self, *, requests: Iterable[Mapping[str, Any]], **options: Unpack[RequestOptions]
     ) -> MessageBatch:
         """Submit a batch of Messages requests, processed asynchronously.
 
@@ -369,17 +354,11 @@ class Batches:
                 fields of a ``messages.create`` request.
         """
         body = {"requests": list(requests)}
-        return await self._batch("POST", "/v1/messages/batches", body, betas, extra_headers)
+        return await self._post("/v1/messages/batches", MessageBatch, options, body=body)
 
-    async def retrieve(
-        self,
-        batch_id: str,
-        *,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> MessageBatch:
+    async def retrieve(self, batch_id: str, **options: Unpack[RequestOptions]) -> MessageBatch:
         """The batch as it is now (idempotent: poll it, or use :meth:`wait`)."""
-        return await self._batch("GET", _batch_path(batch_id), None, betas, extra_headers)
+        return await self._get(_batch_path(batch_id), MessageBatch, options)
 
     def list(
         self,
@@ -387,8 +366,7 @@ class Batches:
         limit: int | None = None,
         after_id: str | None = None,
         before_id: str | None = None,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[MessageBatch]:
         """Every batch of the workspace, most recent first, fetched page by page.
 
@@ -399,39 +377,19 @@ class Batches:
 
         Nothing is sent until iteration starts.
         """
-        fetch = cursor_pages(
-            self._client, "/v1/messages/batches", MessageBatch, betas=betas, headers=extra_headers
-        )
-        return AsyncPaginator(fetch, {"limit": limit, "after_id": after_id, "before_id": before_id})
+        params = {"limit": limit, "after_id": after_id, "before_id": before_id}
+        return self._list("/v1/messages/batches", MessageBatch, params, options)
 
-    async def cancel(
-        self,
-        batch_id: str,
-        *,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> MessageBatch:
+    async def cancel(self, batch_id: str, **options: Unpack[RequestOptions]) -> MessageBatch:
         """Ask the API to cancel the batch; it is ``"canceling"`` until it ends.
 
         Requests not yet processed end as ``canceled`` results.
         """
-        path = _batch_path(batch_id) + "/cancel"
-        return await self._batch("POST", path, None, betas, extra_headers)
+        return await self._post(_batch_path(batch_id) + "/cancel", MessageBatch, options)
 
-    async def delete(
-        self,
-        batch_id: str,
-        *,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> DeletedMessageBatch:
+    async def delete(self, batch_id: str, **options: Unpack[RequestOptions]) -> DeletedMessageBatch:
         """Delete an ended batch (cancel a running one first)."""
-        response = await self._client._call(
-            "DELETE", _batch_path(batch_id), headers=extra_headers, betas=betas
-        )
-        deleted = _deleted_decoder.decode(response.content)
-        _response.attach_info(deleted, response)
-        return deleted
+        return await self._delete(_batch_path(batch_id), DeletedMessageBatch, options)
 
     async def wait(
         self,
@@ -442,8 +400,7 @@ class Batches:
         # carries the last batch retrieved.
         timeout: float | None = None,  # noqa: ASYNC109
         on_progress: ProgressCallback | None = None,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestExtras],
     ) -> MessageBatch:
         """Poll the batch until its ``processing_status`` is ``"ended"``; return it then.
 
@@ -451,9 +408,11 @@ class Batches:
             batch_id: the batch to wait for.
             poll_interval: seconds between two retrieves.
             timeout: give up after this many seconds (``None``: wait as long as it takes;
-                the API ends every batch within 24 hours).
+                the API ends every batch within 24 hours). Each retrieve still has the
+                client's request timeout.
             on_progress: called with the batch after every retrieve, the last (ended)
                 one included; a plain function or an async one.
+            options: per-request options for each retrieve (``betas``, ``extra_headers``...).
 
         Raises:
             BatchWaitTimeoutError: ``timeout`` expired first; ``.batch`` is the last
@@ -464,7 +423,7 @@ class Batches:
         last: MessageBatch | None = None
         with anyio.move_on_after(timeout) as scope:
             while True:
-                last = await self.retrieve(batch_id, betas=betas, extra_headers=extra_headers)
+                last = await self.retrieve(batch_id, **options)
                 if on_progress is not None:
                     outcome = on_progress(last)
                     if inspect.isawaitable(outcome):
@@ -487,8 +446,7 @@ class Batches:
         *,
         max_line_size: int = DEFAULT_MAX_LINE_SIZE,
         keep_unknown_fields: bool = False,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> BatchResults:
         """Stream the results of an ended batch, one typed result per line, in constant memory.
 
@@ -524,40 +482,17 @@ class Batches:
                     f"batch {batch.id} has no results_url yet (processing_status "
                     f"{batch.processing_status!r}); wait() for it to end first"
                 )
-            path = _results_path(batch.results_url, str(self._client.base_url))
+            path = _results_path(batch.results_url, str(self._requester.base_url))
         else:
             path = _batch_path(batch) + "/results"
-        client = self._client
-        headers = {"accept": "application/binary", **(extra_headers or {})}
-
-        async def send() -> httpx.Response:
-            return await client._call("GET", path, headers=headers, betas=betas, stream=True)
-
+        send = self._sender("GET", path, options, headers={"accept": "application/binary"})
         return BatchResults(
             send, max_line_size=max_line_size, keep_unknown_fields=keep_unknown_fields
         )
 
-    async def _batch(
-        self,
-        method: str,
-        path: str,
-        body: Any,
-        betas: Sequence[str],
-        extra_headers: Mapping[str, str] | None,
-    ) -> MessageBatch:
-        response = await self._client._call(
-            method, path, json=body, headers=extra_headers, betas=betas
-        )
-        batch = _batch_decoder.decode(response.content)
-        attach_extras(batch, _any_decoder.decode(response.content))
-        _response.attach_info(batch, response)
-        return batch
-
 
 def _batch_path(batch_id: str) -> str:
-    if not isinstance(batch_id, str) or not batch_id:
-        raise ValueError(f"expected a non-empty batch id, got {batch_id!r}")
-    return f"/v1/messages/batches/{urllib.parse.quote(batch_id, safe='')}"
+    return f"/v1/messages/batches/{segment('batch_id', batch_id)}"
 
 
 def _results_path(results_url: str, base_url: str) -> str:

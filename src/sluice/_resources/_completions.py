@@ -9,45 +9,21 @@ Messages stream's layers and typed errors (an in-stream ``overloaded_error`` rai
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-import httpx
-import msgspec
+from typing import Any
 
 from .._core._completions import Completion
-from .._core._wire import attach_extras
-from .._http import _response
+from .._http._requester import split_options
 from .._http._stream import CompletionStreamManager
-
-if TYPE_CHECKING:
-    from .._client import AsyncClient
+from ._base import Resource
 
 __all__ = ["Completions"]
 
-_completion_decoder = msgspec.json.Decoder(Completion)
-_any_decoder = msgspec.json.Decoder()
 
-
-class Completions:
-    """``client.completions``: the legacy Text Completions API.
-
-    Args:
-        client: the :class:`~sluice.AsyncClient` that sends the requests.
-    """
-
-    def __init__(self, client: AsyncClient) -> None:
-        self._client = client
+class Completions(Resource):
+    """``client.completions``: the legacy Text Completions API."""
 
     async def create(
-        self,
-        *,
-        model: str,
-        prompt: str,
-        max_tokens_to_sample: int,
-        extra_headers: Mapping[str, str] | None = None,
-        betas: Sequence[str] = (),
-        **params: Any,
+        self, *, model: str, prompt: str, max_tokens_to_sample: int, **params: Any
     ) -> Completion:
         """Create a text completion without streaming.
 
@@ -56,28 +32,18 @@ class Completions:
             prompt: the prompt, in ``"\\n\\nHuman: ...\\n\\nAssistant:"`` form.
             max_tokens_to_sample: the most tokens to generate.
             params: other request fields (``stop_sequences``, ``temperature``,
-                ``top_p``, ``top_k``, ``metadata``), sent as given.
+                ``top_p``, ``top_k``, ``metadata``), sent as given, and the per-request
+                options (``betas``, ``extra_headers``, ``extra_query``, ``extra_body``,
+                ``timeout``).
 
         Raises: :class:`~sluice.APIError` subclasses, :class:`~sluice.APIConnectionError`.
         """
-        body = _body(model, prompt, max_tokens_to_sample, params, stream=False)
-        response = await self._client._call(
-            "POST", "/v1/complete", json=body, headers=extra_headers, betas=betas
-        )
-        completion = _completion_decoder.decode(response.content)
-        attach_extras(completion, _any_decoder.decode(response.content))
-        _response.attach_info(completion, response)
-        return completion
+        options, fields = split_options(params)
+        body = _body(model, prompt, max_tokens_to_sample, fields, stream=False)
+        return await self._post("/v1/complete", Completion, options, body=body)
 
     def stream(
-        self,
-        *,
-        model: str,
-        prompt: str,
-        max_tokens_to_sample: int,
-        extra_headers: Mapping[str, str] | None = None,
-        betas: Sequence[str] = (),
-        **params: Any,
+        self, *, model: str, prompt: str, max_tokens_to_sample: int, **params: Any
     ) -> CompletionStreamManager:
         """Stream a text completion: ``async with client.completions.stream(...) as stream``.
 
@@ -87,16 +53,12 @@ class Completions:
         Raises (on enter): :class:`~sluice.APIError` subclasses,
         :class:`~sluice.APIConnectionError`.
         """
-        client = self._client
-        body = _body(model, prompt, max_tokens_to_sample, params, stream=True)
-        headers = {"accept": "text/event-stream", **(extra_headers or {})}
-
-        async def send() -> httpx.Response:
-            return await client._call(
-                "POST", "/v1/complete", json=body, headers=headers, betas=betas, stream=True
-            )
-
-        return CompletionStreamManager(send, max_event_size=client.max_event_size)
+        options, fields = split_options(params)
+        body = _body(model, prompt, max_tokens_to_sample, fields, stream=True)
+        send = self._sender(
+            "POST", "/v1/complete", options, body=body, headers={"accept": "text/event-stream"}
+        )
+        return CompletionStreamManager(send, max_event_size=self._requester.max_event_size)
 
 
 def _body(

@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import os
 import secrets
-import urllib.parse
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import ClassVar, Final, Literal, Unpack
 
 import anyio
 import httpx
-import msgspec
 from msgspec import UNSET, UnsetType
 
 from .._core._exceptions import IncompleteStreamError
-from .._core._wire import Wire, attach_extras
-from .._http import _response
+from .._core._wire import Wire
 from .._http._body import LazyBody
 from .._http._multipart import (
     FileSource,
@@ -33,14 +30,11 @@ from .._http._multipart import (
     extension_for,
     guess_mime_type,
     open_source,
-    send_multipart,
-    with_beta,
 )
-from .._http._pagination import AsyncPaginator, cursor_pages
+from .._http._pagination import AsyncPaginator
+from .._http._requester import RequestOptions
 from .._http._stream import release
-
-if TYPE_CHECKING:
-    from .._client import AsyncClient
+from ._base import Resource, segment
 
 __all__ = [
     "FILES_BETA",
@@ -104,15 +98,8 @@ class DeletedFile(Wire, kw_only=True, tag="file_deleted"):
     id: str
 
 
-_metadata_decoder = msgspec.json.Decoder(FileMetadata)
-_deleted_decoder = msgspec.json.Decoder(DeletedFile)
-_any_decoder = msgspec.json.Decoder()
-
-
 def _file_path(file_id: str) -> str:
-    if not isinstance(file_id, str) or not file_id:
-        raise ValueError(f"expected a non-empty file id, got {file_id!r}")
-    return f"/v1/files/{urllib.parse.quote(file_id, safe='')}"
+    return f"/v1/files/{segment('file_id', file_id)}"
 
 
 class FileDownload(LazyBody[bytes]):
@@ -181,23 +168,16 @@ class FileDownload(LazyBody[bytes]):
             await release(response, chunks)
 
 
-class Files:
+class Files(Resource):
     """``client.files``: upload, list, inspect, download and delete files (Files API beta).
 
-    Args:
-        client: the :class:`~sluice.AsyncClient` that sends the requests. Every request
-            carries the ``files-api-2025-04-14`` beta header.
-
-    Every method raises :class:`~sluice.APIError` subclasses for error statuses (e.g.
+    Every request carries the ``files-api-2025-04-14`` beta header. Every method raises
+    :class:`~sluice.APIError` subclasses for error statuses (e.g.
     :class:`~sluice.NotFoundError` for an unknown file id) and
     :class:`~sluice.APIConnectionError` when the API cannot be reached.
     """
 
-    def __init__(self, client: AsyncClient) -> None:
-        self._client = client
-
-    def _betas(self, betas: Sequence[str]) -> tuple[str, ...]:
-        return with_beta(self._client, FILES_BETA, betas)
+    beta = FILES_BETA
 
     async def upload(
         self,
@@ -205,8 +185,7 @@ class Files:
         *,
         filename: str | None = None,
         mime_type: str | None = None,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> FileMetadata:
         """Upload a file; returns its metadata (use ``.id`` in messages).
 
@@ -240,17 +219,10 @@ class Files:
                 name = "upload" + extension_for(content_type)
             body = MultipartBody()
             body.add_file("file", name, content_type, source)
-            response = await send_multipart(
-                self._client,
-                "/v1/files",
-                body,
-                betas=self._betas(betas),
-                extra_headers=extra_headers,
-            )
+            return await self._post_multipart("/v1/files", body, FileMetadata, options)
         finally:
             if iterator is not None:
                 await aclose_iterator(iterator)
-        return _decode_metadata(response)
 
     def list(
         self,
@@ -258,8 +230,7 @@ class Files:
         limit: int | None = None,
         after_id: str | None = None,
         before_id: str | None = None,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[FileMetadata]:
         """Every file of the workspace, most recent first, fetched page by page.
 
@@ -270,40 +241,26 @@ class Files:
 
         Nothing is sent until iteration starts.
         """
-        fetch = cursor_pages(
-            self._client,
-            "/v1/files",
-            FileMetadata,
-            betas=self._betas(betas),
-            headers=extra_headers,
-        )
-        return AsyncPaginator(fetch, {"limit": limit, "after_id": after_id, "before_id": before_id})
+        params = {"limit": limit, "after_id": after_id, "before_id": before_id}
+        return self._list("/v1/files", FileMetadata, params, options)
 
     async def retrieve_metadata(
-        self,
-        file_id: str,
-        *,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        self, file_id: str, **options: Unpack[RequestOptions]
     ) -> FileMetadata:
         """The metadata of one file.
 
         Raises:
             NotFoundError: no such file.
-            ValueError: ``file_id`` is empty.
+            ParamsError: ``file_id`` is empty (also a ``ValueError``).
         """
-        response = await self._client._call(
-            "GET", _file_path(file_id), headers=extra_headers, betas=self._betas(betas)
-        )
-        return _decode_metadata(response)
+        return await self._get(_file_path(file_id), FileMetadata, options)
 
     def download(
         self,
         file_id: str,
         *,
         chunk_size: int | None = None,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> FileDownload:
         """Stream the content of a file::
 
@@ -322,13 +279,7 @@ class Files:
         iterating: :class:`~sluice.IncompleteStreamError` if the connection fails.
         """
         path = _file_path(file_id) + "/content"
-        client = self._client
-        headers = {"accept": "application/binary", **(extra_headers or {})}
-        all_betas = self._betas(betas)
-
-        async def send() -> httpx.Response:
-            return await client._call("GET", path, headers=headers, betas=all_betas, stream=True)
-
+        send = self._sender("GET", path, options, headers={"accept": "application/binary"})
         return FileDownload(send, file_id=file_id, chunk_size=chunk_size)
 
     async def download_to(
@@ -337,8 +288,7 @@ class Files:
         path: str | os.PathLike[str],
         *,
         chunk_size: int = DOWNLOAD_CHUNK_SIZE,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> int:
         """Save the content of a file to ``path``, chunk by chunk; returns the byte count.
 
@@ -350,9 +300,7 @@ class Files:
         """
         target = anyio.Path(path)
         partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
-        download = self.download(
-            file_id, chunk_size=chunk_size, betas=betas, extra_headers=extra_headers
-        )
+        download = self.download(file_id, chunk_size=chunk_size, **options)
         async with download:
             try:
                 async with await anyio.open_file(partial, "wb") as out:
@@ -365,29 +313,10 @@ class Files:
                 raise
         return download.bytes_received
 
-    async def delete(
-        self,
-        file_id: str,
-        *,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> DeletedFile:
+    async def delete(self, file_id: str, **options: Unpack[RequestOptions]) -> DeletedFile:
         """Delete a file; messages can no longer reference it.
 
         Raises:
             NotFoundError: no such file.
         """
-        response = await self._client._call(
-            "DELETE", _file_path(file_id), headers=extra_headers, betas=self._betas(betas)
-        )
-        deleted = _deleted_decoder.decode(response.content)
-        _response.attach_info(deleted, response)
-        return deleted
-
-
-def _decode_metadata(response: httpx.Response) -> FileMetadata:
-    metadata = _metadata_decoder.decode(response.content)
-    raw: Any = _any_decoder.decode(response.content)
-    attach_extras(metadata, raw)
-    _response.attach_info(metadata, response)
-    return metadata
+        return await self._delete(_file_path(file_id), DeletedFile, options)

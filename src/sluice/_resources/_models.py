@@ -6,22 +6,14 @@ Shapes follow the public API reference ("List Models", "Get a Model"). Timestamp
 
 from __future__ import annotations
 
-import urllib.parse
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Unpack
 
-import msgspec
 from msgspec import UNSET, UnsetType
 
-from .._core._wire import Wire, attach_extras
-
-# The module, not its names: _client imports this module at its top to wire
-# ``client.models``, so names are looked up at call time to keep the import acyclic.
-from .._http import _response
-from .._http._pagination import AsyncPaginator, cursor_pages
-
-if TYPE_CHECKING:
-    from .._client import AsyncClient
+from .._core._wire import Wire
+from .._http._pagination import AsyncPaginator
+from .._http._requester import RequestOptions
+from ._base import Resource, segment
 
 __all__ = ["ModelInfo", "Models"]
 
@@ -52,25 +44,8 @@ class ModelInfo(Wire, kw_only=True, tag="model"):
     retires_at: str | UnsetType | None = UNSET
 
 
-_model_decoder = msgspec.json.Decoder(ModelInfo)
-_any_decoder = msgspec.json.Decoder()
-
-
-def _model_path(model_id: str) -> str:
-    if not isinstance(model_id, str) or not model_id:
-        raise ValueError(f"expected a non-empty model id, got {model_id!r}")
-    return f"/v1/models/{urllib.parse.quote(model_id, safe='')}"
-
-
-class Models:
-    """``client.models``: list the available models and look one up.
-
-    Args:
-        client: the :class:`~sluice.AsyncClient` that sends the requests.
-    """
-
-    def __init__(self, client: AsyncClient) -> None:
-        self._client = client
+class Models(Resource):
+    """``client.models``: list the available models and look one up."""
 
     def list(
         self,
@@ -78,8 +53,7 @@ class Models:
         limit: int | None = None,
         after_id: str | None = None,
         before_id: str | None = None,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[ModelInfo]:
         """Every available model, most recently released first, fetched page by page.
 
@@ -87,35 +61,20 @@ class Models:
             limit: models per page (the API's default is 20, its maximum 1000).
             after_id: start after this model id (the next page forward).
             before_id: start before this model id; iteration then goes backward.
-            betas: values for the ``anthropic-beta`` header.
-            extra_headers: extra request headers.
+            options: per-request options (``betas``, ``extra_headers``...).
 
         Nothing is sent until iteration starts. Raises (while iterating):
         :class:`~sluice.APIError` subclasses, :class:`~sluice.APIConnectionError`.
         """
-        fetch = cursor_pages(
-            self._client, "/v1/models", ModelInfo, betas=betas, headers=extra_headers
-        )
-        return AsyncPaginator(fetch, {"limit": limit, "after_id": after_id, "before_id": before_id})
+        params = {"limit": limit, "after_id": after_id, "before_id": before_id}
+        return self._list("/v1/models", ModelInfo, params, options)
 
-    async def get(
-        self,
-        model_id: str,
-        *,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> ModelInfo:
+    async def get(self, model_id: str, **options: Unpack[RequestOptions]) -> ModelInfo:
         """One model by id or alias (an alias such as ``"claude-sonnet-4-5"`` resolves).
 
         Raises:
             NotFoundError: no such model.
+            ParamsError: ``model_id`` is empty (also a ``ValueError``).
             APIError: another error status; :class:`~sluice.APIConnectionError`.
-            ValueError: ``model_id`` is empty.
         """
-        response = await self._client._call(
-            "GET", _model_path(model_id), headers=extra_headers, betas=betas
-        )
-        model = _model_decoder.decode(response.content)
-        attach_extras(model, _any_decoder.decode(response.content))
-        _response.attach_info(model, response)
-        return model
+        return await self._get(f"/v1/models/{segment('model_id', model_id)}", ModelInfo, options)

@@ -17,17 +17,13 @@ from __future__ import annotations
 
 import os
 import posixpath
-import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeAlias, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import ClassVar, Final, Literal, TypeAlias, Unpack
 
 import anyio
-import httpx
-import msgspec
 
 from .._core._exceptions import UploadError
-from .._core._wire import Wire, attach_extras
-from .._http import _response
+from .._core._wire import Wire
 from .._http._multipart import (
     SNIFF_SIZE,
     BytesSource,
@@ -35,13 +31,10 @@ from .._http._multipart import (
     PathSource,
     Source,
     guess_mime_type,
-    send_multipart,
-    with_beta,
 )
-from .._http._pagination import AsyncPaginator, cursor_pages
-
-if TYPE_CHECKING:
-    from .._client import AsyncClient
+from .._http._pagination import AsyncPaginator
+from .._http._requester import Requester, RequestOptions
+from ._base import Resource, segment
 
 __all__ = [
     "SKILLS_BETA",
@@ -123,34 +116,12 @@ class DeletedSkillVersion(Wire, kw_only=True, tag="skill_version_deleted"):
     id: str
 
 
-W = TypeVar("W", bound=Wire)
-
-_any_decoder = msgspec.json.Decoder()
-_decoders: dict[type[Any], msgspec.json.Decoder[Any]] = {
-    cls: msgspec.json.Decoder(cls)
-    for cls in (Skill, SkillVersion, DeletedSkill, DeletedSkillVersion)
-}
-
-
-def _decode(cls: type[W], response: httpx.Response) -> W:
-    value: W = _decoders[cls].decode(response.content)
-    attach_extras(value, _any_decoder.decode(response.content))
-    _response.attach_info(value, response)
-    return value
-
-
-def _quote(what: str, value: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"expected a non-empty {what}, got {value!r}")
-    return urllib.parse.quote(value, safe="")
-
-
 def _skill_path(skill_id: str) -> str:
-    return f"/v1/skills/{_quote('skill id', skill_id)}"
+    return f"/v1/skills/{segment('skill_id', skill_id)}"
 
 
 def _version_path(skill_id: str, version: str) -> str:
-    return f"{_skill_path(skill_id)}/versions/{_quote('version', version)}"
+    return f"{_skill_path(skill_id)}/versions/{segment('version', version)}"
 
 
 # ----------------------------------------------------------------------- the skill folder
@@ -253,56 +224,13 @@ async def _skill_body(files: SkillFiles, display_title: str | None) -> Multipart
 # ------------------------------------------------------------------------------ resources
 
 
-class _Resource:
-    def __init__(self, client: AsyncClient) -> None:
-        self._client = client
+class SkillVersions(Resource):
+    """``client.skills.versions``: the versions of a skill."""
 
-    def _betas(self, betas: Sequence[str]) -> tuple[str, ...]:
-        return with_beta(self._client, SKILLS_BETA, betas)
-
-    async def _get(
-        self,
-        cls: type[W],
-        method: str,
-        path: str,
-        betas: Sequence[str],
-        extra_headers: Mapping[str, str] | None,
-    ) -> W:
-        response = await self._client._call(
-            method, path, headers=extra_headers, betas=self._betas(betas)
-        )
-        return _decode(cls, response)
-
-    async def _post_files(
-        self,
-        cls: type[W],
-        path: str,
-        files: SkillFiles,
-        display_title: str | None,
-        betas: Sequence[str],
-        extra_headers: Mapping[str, str] | None,
-    ) -> W:
-        body = await _skill_body(files, display_title)
-        response = await send_multipart(
-            self._client, path, body, betas=self._betas(betas), extra_headers=extra_headers
-        )
-        return _decode(cls, response)
-
-
-class SkillVersions(_Resource):
-    """``client.skills.versions``: the versions of a skill.
-
-    Args:
-        client: the :class:`~sluice.AsyncClient` that sends the requests.
-    """
+    beta = SKILLS_BETA
 
     async def create(
-        self,
-        skill_id: str,
-        *,
-        files: SkillFiles,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        self, skill_id: str, *, files: SkillFiles, **options: Unpack[RequestOptions]
     ) -> SkillVersion:
         """Upload a new version of a skill; it becomes the skill's ``latest_version``.
 
@@ -316,7 +244,9 @@ class SkillVersions(_Resource):
             NotFoundError: no such skill.
         """
         path = f"{_skill_path(skill_id)}/versions"
-        return await self._post_files(SkillVersion, path, files, None, betas, extra_headers)
+        return await self._post_multipart(
+            path, await _skill_body(files, None), SkillVersion, options
+        )
 
     def list(
         self,
@@ -324,8 +254,7 @@ class SkillVersions(_Resource):
         *,
         limit: int | None = None,
         page: str | None = None,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[SkillVersion]:
         """Every version of a skill, fetched page by page.
 
@@ -335,74 +264,54 @@ class SkillVersions(_Resource):
 
         Nothing is sent until iteration starts.
         """
-        fetch = cursor_pages(
-            self._client,
-            f"{_skill_path(skill_id)}/versions",
-            SkillVersion,
-            betas=self._betas(betas),
-            headers=extra_headers,
-        )
-        return AsyncPaginator(fetch, {"limit": limit, "page": page}, style="page")
+        path = f"{_skill_path(skill_id)}/versions"
+        return self._list(path, SkillVersion, {"limit": limit, "page": page}, options, style="page")
 
     async def retrieve(
-        self,
-        skill_id: str,
-        version: str,
-        *,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        self, skill_id: str, version: str, **options: Unpack[RequestOptions]
     ) -> SkillVersion:
         """One version of a skill, by its ``version`` string.
 
         Raises:
             NotFoundError: no such skill or version.
         """
-        path = _version_path(skill_id, version)
-        return await self._get(SkillVersion, "GET", path, betas, extra_headers)
+        return await self._get(_version_path(skill_id, version), SkillVersion, options)
 
     async def delete(
-        self,
-        skill_id: str,
-        version: str,
-        *,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        self, skill_id: str, version: str, **options: Unpack[RequestOptions]
     ) -> DeletedSkillVersion:
         """Delete one version of a skill.
 
         Raises:
             NotFoundError: no such skill or version.
         """
-        path = _version_path(skill_id, version)
-        return await self._get(DeletedSkillVersion, "DELETE", path, betas, extra_headers)
+        return await self._delete(_version_path(skill_id, version), DeletedSkillVersion, options)
 
 
-class Skills(_Resource):
+class Skills(Resource):
     """``client.skills``: create, list, inspect and delete custom skills (Skills API beta).
 
-    Args:
-        client: the :class:`~sluice.AsyncClient` that sends the requests. Every request
-            carries the ``skills-2025-10-02`` beta header.
+    Every request carries the ``skills-2025-10-02`` beta header. Every method raises
+    :class:`~sluice.APIError` subclasses for error statuses (e.g.
+    :class:`~sluice.NotFoundError` for an unknown skill) and
+    :class:`~sluice.APIConnectionError` when the API cannot be reached.
 
     Attributes:
         versions: the :class:`SkillVersions` of each skill.
-
-    Every method raises :class:`~sluice.APIError` subclasses for error statuses (e.g.
-    :class:`~sluice.NotFoundError` for an unknown skill) and
-    :class:`~sluice.APIConnectionError` when the API cannot be reached.
     """
 
-    def __init__(self, client: AsyncClient) -> None:
-        super().__init__(client)
-        self.versions = SkillVersions(client)
+    beta = SKILLS_BETA
+
+    def __init__(self, requester: Requester) -> None:
+        super().__init__(requester)
+        self.versions = SkillVersions(requester)
 
     async def create(
         self,
         *,
         files: SkillFiles,
         display_title: str | None = None,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Skill:
         """Create a skill from its files; its first version is made from them.
 
@@ -421,9 +330,8 @@ class Skills(_Resource):
             UploadError: no ``SKILL.md`` at the root of the folder, several top-level
                 folders, or an invalid path; nothing was sent.
         """
-        return await self._post_files(
-            Skill, "/v1/skills", files, display_title, betas, extra_headers
-        )
+        body = await _skill_body(files, display_title)
+        return await self._post_multipart("/v1/skills", body, Skill, options)
 
     def list(
         self,
@@ -431,8 +339,7 @@ class Skills(_Resource):
         limit: int | None = None,
         page: str | None = None,
         source: Literal["custom", "anthropic"] | None = None,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[Skill]:
         """Every skill of the workspace, fetched page by page.
 
@@ -443,33 +350,18 @@ class Skills(_Resource):
 
         Nothing is sent until iteration starts.
         """
-        fetch = cursor_pages(
-            self._client, "/v1/skills", Skill, betas=self._betas(betas), headers=extra_headers
-        )
         params = {"limit": limit, "page": page, "source": source}
-        return AsyncPaginator(fetch, params, style="page")
+        return self._list("/v1/skills", Skill, params, options, style="page")
 
-    async def retrieve(
-        self,
-        skill_id: str,
-        *,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Skill:
+    async def retrieve(self, skill_id: str, **options: Unpack[RequestOptions]) -> Skill:
         """One skill by id.
 
         Raises:
             NotFoundError: no such skill.
         """
-        return await self._get(Skill, "GET", _skill_path(skill_id), betas, extra_headers)
+        return await self._get(_skill_path(skill_id), Skill, options)
 
-    async def delete(
-        self,
-        skill_id: str,
-        *,
-        betas: Sequence[str] = (),
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> DeletedSkill:
+    async def delete(self, skill_id: str, **options: Unpack[RequestOptions]) -> DeletedSkill:
         """Delete a skill. The API refuses while the skill still has versions: delete
         them first (``skills.versions.delete``).
 
@@ -477,4 +369,4 @@ class Skills(_Resource):
             NotFoundError: no such skill.
             BadRequestError: the skill still has versions.
         """
-        return await self._get(DeletedSkill, "DELETE", _skill_path(skill_id), betas, extra_headers)
+        return await self._delete(_skill_path(skill_id), DeletedSkill, options)

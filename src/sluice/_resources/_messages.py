@@ -1,0 +1,114 @@
+"""``client.messages``: the Messages API (stream, create, count_tokens) and its batches.
+
+Request fields go in as keyword arguments, as plain values or the typed structs of
+``sluice.types`` (``MessageParam``, ``Tool``, ``ThinkingEnabled``...); per-request options
+(``betas``, ``extra_headers``, ``extra_query``, ``extra_body``, ``timeout``) ride along in
+the same keywords and are taken out by name. Fields the API would reject raise
+:class:`~sluice.ParamsError` before anything is sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._core._message import Message
+from .._core._params import (
+    to_request_body,
+    validate_count_tokens_params,
+    validate_message_params,
+)
+from .._core._wire import Wire
+from .._http._requester import DEFAULT_TIMEOUT, Requester, RequestOptions, split_options
+from .._http._stream import MessageStreamManager
+from ._base import Resource
+from ._batches import Batches
+
+__all__ = ["MessageTokensCount", "Messages"]
+
+
+class MessageTokensCount(Wire, kw_only=True, tag=False):
+    """The token count of a Messages request (``POST /v1/messages/count_tokens``).
+
+    Attributes:
+        input_tokens: tokens across the messages, system prompt and tools.
+    """
+
+    input_tokens: int
+
+
+class Messages(Resource):
+    """``client.messages``: the Messages API, with ``batches`` for Message Batches."""
+
+    def __init__(self, requester: Requester) -> None:
+        super().__init__(requester)
+        #: The Message Batches API.
+        self.batches = Batches(requester)
+
+    def _body(self, params: dict[str, Any]) -> tuple[RequestOptions, dict[str, Any]]:
+        options, fields = split_options(params)
+        return options, to_request_body(fields)
+
+    def _betas(self, options: RequestOptions) -> list[str]:
+        return [*self._requester.betas, *options.get("betas", ())]
+
+    def stream(self, **params: Any) -> MessageStreamManager:
+        """Stream a message: ``async with client.messages.stream(**params) as stream``.
+
+        ``params`` are the Messages API request fields (``model``, ``max_tokens``,
+        ``messages``, ``system``, ``tools``, ``thinking``...), sent with ``"stream": true``,
+        and the per-request options. The request is sent, with retries, when the block is
+        entered.
+
+        Raises:
+            ParamsError: at once, for parameters the API would reject (checked locally).
+            APIError: on enter, typed by status, for HTTP errors.
+            APIConnectionError: on enter, when the API cannot be reached.
+        """
+        options, body = self._body(params)
+        validate_message_params(body, stream=True, betas=self._betas(options))
+        send = self._sender(
+            "POST",
+            "/v1/messages",
+            options,
+            body={**body, "stream": True},
+            headers={"accept": "text/event-stream"},
+        )
+        return MessageStreamManager(send, max_event_size=self._requester.max_event_size)
+
+    async def create(self, **params: Any) -> Message:
+        """Create a message without streaming and return it whole.
+
+        Takes the fields and options of :meth:`stream`.
+
+        Raises:
+            ParamsError: for parameters the API would reject, before sending; its subclass
+                StreamingRequiredError when ``max_tokens`` is too large for a request that
+                must finish within the non-streaming timeout (use :meth:`stream`, or set a
+                ``timeout``).
+            APIError: typed by status. APIConnectionError: the API cannot be reached.
+            UnexpectedResponseError: the response is not a message.
+        """
+        options, body = self._body(params)
+        validate_message_params(
+            body,
+            stream=False,
+            betas=self._betas(options),
+            allow_long_nonstreaming=(
+                options.get("timeout") is not None or self._requester.timeout != DEFAULT_TIMEOUT
+            ),
+        )
+        return await self._post("/v1/messages", Message, options, body=body)
+
+    async def count_tokens(self, **params: Any) -> MessageTokensCount:
+        """Count the input tokens of a Messages request without creating a message.
+
+        Takes the fields of :meth:`create` (``model``, ``messages``, ``system``,
+        ``tools``...) and the per-request options.
+
+        Raises: :class:`~sluice.ParamsError` for fields the API would reject (before
+        sending), :class:`~sluice.APIError` subclasses (e.g. :class:`~sluice.BadRequestError`
+        for an invalid request), :class:`~sluice.APIConnectionError`.
+        """
+        options, body = self._body(params)
+        validate_count_tokens_params(body, betas=self._betas(options))
+        return await self._post("/v1/messages/count_tokens", MessageTokensCount, options, body=body)
