@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 
 import httpx
 
+from ._core._closing import AsyncCloseable
 from ._core._exceptions import SluiceError
 from ._core._sse import DEFAULT_MAX_EVENT_SIZE
 from ._http._requester import DEFAULT_TIMEOUT, Requester, Secret
@@ -29,7 +29,7 @@ __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "AsyncClient"]
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
 
-class AsyncClient:
+class AsyncClient(AsyncCloseable):
     """Client for the Anthropic API.
 
     Args:
@@ -120,17 +120,6 @@ class AsyncClient:
 
     def __repr__(self) -> str:
         return f"<AsyncClient base_url={str(self.base_url)!r}>"
-
-    async def __aenter__(self) -> AsyncClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the HTTP client if this client created it."""

@@ -8,12 +8,12 @@ reading ends; subclasses only write the generator that turns body bytes into ite
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from types import TracebackType
 from typing import ClassVar, Generic, Self, TypeVar
 
 import anyio
 import httpx
 
+from .._core._closing import AsyncCloseable
 from .._core._exceptions import SluiceError
 
 __all__ = ["BodyIterator", "LazyBody"]
@@ -57,7 +57,7 @@ class BodyIterator(Generic[T]):
         await self._iterator.aclose()
 
 
-class LazyBody(BodyIterator[T]):
+class LazyBody(BodyIterator[T], AsyncCloseable):
     """Base of body-reading iterators (batch results, file downloads).
 
     Attributes:
@@ -81,14 +81,6 @@ class LazyBody(BodyIterator[T]):
     async def __aenter__(self) -> Self:
         await self._open()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def _open(self) -> httpx.Response:
         if self._closed:

@@ -171,12 +171,13 @@ class Requester:
         options = options or {}
         extra_body = options.get("extra_body")
         if extra_body:
-            if json is None and content is not None:
+            if not isinstance(json, Mapping):
                 raise ParamsError(
-                    "extra_body= goes into a JSON request body; this request has none",
+                    f"extra_body= adds fields to a JSON request body, and {method} {path} "
+                    "sends none: use extra_query= or extra_headers=",
                     field="extra_body",
                 )
-            json = {**(json or {}), **extra_body}
+            json = {**json, **extra_body}
         all_headers = {
             "x-api-key": self._api_key.get(),
             "anthropic-version": API_VERSION,
@@ -266,9 +267,15 @@ class Requester:
                     try:
                         await response.aread()
                     except httpx.TransportError as exc:
-                        raise APIConnectionError(
-                            f"{request.method} {request.url.path}: the response broke off "
-                            f"({type(exc).__name__}: {exc})"
+                        kind = (
+                            APITimeoutError
+                            if isinstance(exc, httpx.TimeoutException)
+                            else APIConnectionError
+                        )
+                        raise kind(
+                            f"{request.method} {request.url.path}: the response body broke off "
+                            f"({type(exc).__name__}: {exc}); it was not retried, since the "
+                            f"request was processed"
                         ) from exc
                     finally:
                         await response.aclose()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar, Unpack
 
 import httpx
 import msgspec
@@ -25,7 +25,7 @@ from .._http._pagination import AsyncPaginator, Page
 from .._http._requester import Requester, RequestOptions
 from .._http._response import attach_info, decode_error
 
-__all__ = ["Resource", "decode_response", "decoder_for", "segment"]
+__all__ = ["CursorListed", "Resource", "decode_response", "decoder_for", "segment"]
 
 W = TypeVar("W", bound=Wire)
 T = TypeVar("T")
@@ -199,3 +199,38 @@ class Resource:
             return await requester.send(request, stream=True)
 
         return send
+
+
+class CursorListed(Resource, Generic[T]):
+    """A resource whose listing pages with ``after_id``/``before_id`` cursors, newest first.
+
+    Subclasses name the listing's path and item type; :meth:`list` is the same everywhere
+    (models, message batches, files).
+    """
+
+    #: ``GET`` this path to list.
+    list_path: ClassVar[str]
+    #: The type of the listed items.
+    item_type: ClassVar[type[Any]]
+
+    def list(
+        self,
+        *,
+        limit: int | None = None,
+        after_id: str | None = None,
+        before_id: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncPaginator[T]:
+        """Every item, most recent first, fetched page by page as you iterate.
+
+        Args:
+            limit: items per page (the API's default is 20, its maximum 1000).
+            after_id: start after this id (the next page forward).
+            before_id: start before this id; iteration then goes backward.
+            options: per-request options (``betas``, ``extra_headers``...).
+
+        Nothing is sent until iteration starts. Raises (while iterating):
+        :class:`~sluice.APIError` subclasses, :class:`~sluice.APIConnectionError`.
+        """
+        params = {"limit": limit, "after_id": after_id, "before_id": before_id}
+        return self._list(self.list_path, self.item_type, params, options)

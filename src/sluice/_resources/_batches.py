@@ -31,10 +31,9 @@ from .._core._jsonl import DEFAULT_MAX_LINE_SIZE, LineSplitter
 from .._core._message import Message, decode_message
 from .._core._wire import UNKNOWN_TAG, Wire, attach_extras
 from .._http._body import LazyBody
-from .._http._pagination import AsyncPaginator
 from .._http._requester import RequestExtras, RequestOptions
 from .._http._stream import release
-from ._base import Resource, segment
+from ._base import CursorListed, segment
 
 __all__ = [
     "Batches",
@@ -335,7 +334,7 @@ class BatchResults(LazyBody[MessageBatchIndividualResponse]):
 ProgressCallback: TypeAlias = Callable[[MessageBatch], object]
 
 
-class Batches(Resource):
+class Batches(CursorListed[MessageBatch]):
     """``client.messages.batches``: create, inspect, list, cancel, delete Message Batches,
     wait for one to end and stream its results.
 
@@ -343,6 +342,9 @@ class Batches(Resource):
     :class:`~sluice.NotFoundError` for an unknown batch) and
     :class:`~sluice.APIConnectionError` when the API cannot be reached.
     """
+
+    list_path = "/v1/messages/batches"
+    item_type = MessageBatch
 
     async def create(
         self, *, requests: Iterable[Mapping[str, Any]], **options: Unpack[RequestOptions]
@@ -359,26 +361,6 @@ class Batches(Resource):
     async def retrieve(self, batch_id: str, **options: Unpack[RequestOptions]) -> MessageBatch:
         """The batch as it is now (idempotent: poll it, or use :meth:`wait`)."""
         return await self._get(_batch_path(batch_id), MessageBatch, options)
-
-    def list(
-        self,
-        *,
-        limit: int | None = None,
-        after_id: str | None = None,
-        before_id: str | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> AsyncPaginator[MessageBatch]:
-        """Every batch of the workspace, most recent first, fetched page by page.
-
-        Args:
-            limit: batches per page (the API's default is 20, its maximum 1000).
-            after_id: start after this batch id (the next page forward).
-            before_id: start before this batch id; iteration then goes backward.
-
-        Nothing is sent until iteration starts.
-        """
-        params = {"limit": limit, "after_id": after_id, "before_id": before_id}
-        return self._list("/v1/messages/batches", MessageBatch, params, options)
 
     async def cancel(self, batch_id: str, **options: Unpack[RequestOptions]) -> MessageBatch:
         """Ask the API to cancel the batch; it is ``"canceling"`` until it ends.

@@ -31,10 +31,9 @@ from .._http._multipart import (
     guess_mime_type,
     open_source,
 )
-from .._http._pagination import AsyncPaginator
 from .._http._requester import RequestOptions
 from .._http._stream import release
-from ._base import Resource, segment
+from ._base import CursorListed, segment
 
 __all__ = [
     "FILES_BETA",
@@ -168,7 +167,7 @@ class FileDownload(LazyBody[bytes]):
             await release(response, chunks)
 
 
-class Files(Resource):
+class Files(CursorListed[FileMetadata]):
     """``client.files``: upload, list, inspect, download and delete files (Files API beta).
 
     Every request carries the ``files-api-2025-04-14`` beta header. Every method raises
@@ -176,6 +175,9 @@ class Files(Resource):
     :class:`~sluice.NotFoundError` for an unknown file id) and
     :class:`~sluice.APIConnectionError` when the API cannot be reached.
     """
+
+    list_path = "/v1/files"
+    item_type = FileMetadata
 
     beta = FILES_BETA
 
@@ -223,26 +225,6 @@ class Files(Resource):
         finally:
             if iterator is not None:
                 await aclose_iterator(iterator)
-
-    def list(
-        self,
-        *,
-        limit: int | None = None,
-        after_id: str | None = None,
-        before_id: str | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> AsyncPaginator[FileMetadata]:
-        """Every file of the workspace, most recent first, fetched page by page.
-
-        Args:
-            limit: files per page (the API's default is 20, its maximum 1000).
-            after_id: start after this file id (the next page forward).
-            before_id: start before this file id; iteration then goes backward.
-
-        Nothing is sent until iteration starts.
-        """
-        params = {"limit": limit, "after_id": after_id, "before_id": before_id}
-        return self._list("/v1/files", FileMetadata, params, options)
 
     async def retrieve_metadata(
         self, file_id: str, **options: Unpack[RequestOptions]

@@ -11,9 +11,8 @@ from typing import Any, ClassVar, Literal, Unpack
 from msgspec import UNSET, UnsetType
 
 from .._core._wire import Wire
-from .._http._pagination import AsyncPaginator
 from .._http._requester import RequestOptions
-from ._base import Resource, segment
+from ._base import CursorListed, segment
 
 __all__ = ["ModelInfo", "Models"]
 
@@ -44,30 +43,11 @@ class ModelInfo(Wire, kw_only=True, tag="model"):
     retires_at: str | UnsetType | None = UNSET
 
 
-class Models(Resource):
+class Models(CursorListed[ModelInfo]):
     """``client.models``: list the available models and look one up."""
 
-    def list(
-        self,
-        *,
-        limit: int | None = None,
-        after_id: str | None = None,
-        before_id: str | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> AsyncPaginator[ModelInfo]:
-        """Every available model, most recently released first, fetched page by page.
-
-        Args:
-            limit: models per page (the API's default is 20, its maximum 1000).
-            after_id: start after this model id (the next page forward).
-            before_id: start before this model id; iteration then goes backward.
-            options: per-request options (``betas``, ``extra_headers``...).
-
-        Nothing is sent until iteration starts. Raises (while iterating):
-        :class:`~sluice.APIError` subclasses, :class:`~sluice.APIConnectionError`.
-        """
-        params = {"limit": limit, "after_id": after_id, "before_id": before_id}
-        return self._list("/v1/models", ModelInfo, params, options)
+    list_path = "/v1/models"
+    item_type = ModelInfo
 
     async def get(self, model_id: str, **options: Unpack[RequestOptions]) -> ModelInfo:
         """One model by id or alias (an alias such as ``"claude-sonnet-4-5"`` resolves).

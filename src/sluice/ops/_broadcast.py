@@ -78,6 +78,7 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .._core._accumulate import MessageAccumulator
+from .._core._closing import AsyncCloseable
 from .._core._events import (
     CitationsDelta,
     ContentBlockDelta,
@@ -420,7 +421,7 @@ class Broadcaster:
         return []
 
 
-class Subscription:
+class Subscription(AsyncCloseable):
     """One subscriber's view of a broadcast: an async iterator of events.
 
     Use as ``async with hub.subscribe() as events: async for event in events: ...``, or call
@@ -464,17 +465,6 @@ class Subscription:
     def replayed(self) -> int:
         """How many synthetic catch-up events this subscription starts with."""
         return self._replayed
-
-    async def __aenter__(self) -> Subscription:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __aiter__(self) -> Subscription:
         return self
