@@ -73,7 +73,10 @@ class TestConfiguration:
 
         async with client_for(handler, betas=["files-api-2025-04-14"]) as client:
             async with client.messages.stream(
-                model="m", max_tokens=5, messages=[], betas=["extra-beta"]
+                model="m",
+                max_tokens=5,
+                messages=[{"role": "user", "content": "Hi"}],
+                betas=["extra-beta"],
             ) as stream:
                 await stream.until_done()
         request = seen[0]
@@ -82,7 +85,12 @@ class TestConfiguration:
         assert request.headers["anthropic-version"] == "2023-06-01"
         assert request.headers["anthropic-beta"] == "files-api-2025-04-14,extra-beta"
         body = msgspec.json.decode(request.content)
-        assert body == {"model": "m", "max_tokens": 5, "messages": [], "stream": True}
+        assert body == {
+            "model": "m",
+            "max_tokens": 5,
+            "messages": [{"role": "user", "content": "Hi"}],
+            "stream": True,
+        }
 
     async def test_secret_never_in_repr_or_errors(self) -> None:
         """The API key appears in no repr, str or error message."""
@@ -95,7 +103,9 @@ class TestConfiguration:
         client = client_for(handler, max_retries=0)
         assert KEY not in repr(client) and KEY not in str(vars(client))
         with pytest.raises(sluice.AuthenticationError) as info:
-            async with client.messages.stream(model="m", max_tokens=1, messages=[]):
+            async with client.messages.stream(
+                model="m", max_tokens=1, messages=[{"role": "user", "content": "Hi"}]
+            ):
                 pass
         assert KEY not in str(info.value) and KEY not in repr(info.value)
         await client.aclose()
@@ -105,7 +115,9 @@ class TestStreaming:
     async def test_events_snapshot_and_final(self) -> None:
         """The stream yields typed events, keeps a snapshot and returns the final message."""
         async with client_for(lambda r: sse_response(load("tool_use.sse"), chunk=7)) as client:
-            async with client.messages.stream(model="m", max_tokens=5, messages=[]) as stream:
+            async with client.messages.stream(
+                model="m", max_tokens=5, messages=[{"role": "user", "content": "Hi"}]
+            ) as stream:
                 first = await stream.__anext__()
                 assert isinstance(first, sluice.MessageStart)
                 assert stream.current_message_snapshot is not None
@@ -120,7 +132,9 @@ class TestStreaming:
     async def test_text_stream_and_final_text(self) -> None:
         """text_stream yields exactly the text deltas; final_text joins the text blocks."""
         async with client_for(lambda r: sse_response(load("text.sse"))) as client:
-            async with client.messages.stream(model="m", max_tokens=5, messages=[]) as stream:
+            async with client.messages.stream(
+                model="m", max_tokens=5, messages=[{"role": "user", "content": "Hi"}]
+            ) as stream:
                 pieces = [piece async for piece in stream.text_stream]
                 text = await stream.final_text()
         assert "".join(pieces) == text
@@ -137,7 +151,9 @@ class TestStreaming:
             return response
 
         async with client_for(handler) as client:
-            async with client.messages.stream(model="m", max_tokens=5, messages=[]) as stream:
+            async with client.messages.stream(
+                model="m", max_tokens=5, messages=[{"role": "user", "content": "Hi"}]
+            ) as stream:
                 async for _ in stream:
                     break
             assert stream.response.is_closed
@@ -146,7 +162,9 @@ class TestStreaming:
     async def test_in_stream_error(self) -> None:
         """An in-stream overloaded error raises OverloadedError with the partial text."""
         async with client_for(lambda r: sse_response(load("overloaded_error.sse"))) as client:
-            async with client.messages.stream(model="m", max_tokens=5, messages=[]) as stream:
+            async with client.messages.stream(
+                model="m", max_tokens=5, messages=[{"role": "user", "content": "Hi"}]
+            ) as stream:
                 with pytest.raises(sluice.OverloadedError) as info:
                     await stream.final_message()
         assert isinstance(info.value, sluice.APIStreamError)
@@ -157,7 +175,9 @@ class TestStreaming:
     async def test_truncated(self) -> None:
         """A body that ends early raises IncompleteStreamError with the unparsed tail."""
         async with client_for(lambda r: sse_response(load("truncated.sse"))) as client:
-            async with client.messages.stream(model="m", max_tokens=5, messages=[]) as stream:
+            async with client.messages.stream(
+                model="m", max_tokens=5, messages=[{"role": "user", "content": "Hi"}]
+            ) as stream:
                 with pytest.raises(sluice.IncompleteStreamError) as info:
                     await stream.final_message()
         assert info.value.unparsed.startswith(b"event:")
@@ -170,7 +190,9 @@ class TestStreaming:
         )
         assert len(big) > len(load("text.sse"))
         async with client_for(lambda r: sse_response(big), max_event_size=1024) as client:
-            async with client.messages.stream(model="m", max_tokens=5, messages=[]) as stream:
+            async with client.messages.stream(
+                model="m", max_tokens=5, messages=[{"role": "user", "content": "Hi"}]
+            ) as stream:
                 with pytest.raises(sluice.EventTooLargeError) as info:
                     await stream.final_message()
         assert info.value.limit == 1024
@@ -181,7 +203,9 @@ class TestStreaming:
         cut = data.index(b"content_block_delta", data.index(b"content_block_delta") + 50)
         bad = data[:cut] + data[cut:].replace(b'"text_delta"', b'"text_delta" oops', 1)
         async with client_for(lambda r: sse_response(bad)) as client:
-            async with client.messages.stream(model="m", max_tokens=5, messages=[]) as stream:
+            async with client.messages.stream(
+                model="m", max_tokens=5, messages=[{"role": "user", "content": "Hi"}]
+            ) as stream:
                 with pytest.raises(sluice.EventDecodeError) as info:
                     await stream.final_message()
         assert info.value.event == "content_block_delta"
@@ -214,7 +238,9 @@ class TestHTTPErrors:
 
         async with client_for(handler, max_retries=0) as client:
             with pytest.raises(cls) as info:
-                async with client.messages.stream(model="m", max_tokens=1, messages=[]):
+                async with client.messages.stream(
+                    model="m", max_tokens=1, messages=[{"role": "user", "content": "Hi"}]
+                ):
                     pass
         err = info.value
         assert isinstance(err, sluice.APIStatusError)
@@ -231,7 +257,9 @@ class TestHTTPErrors:
 
         async with client_for(handler, max_retries=1) as client:
             with pytest.raises(sluice.APIConnectionError) as info:
-                await client.messages.create(model="m", max_tokens=1, messages=[])
+                await client.messages.create(
+                    model="m", max_tokens=1, messages=[{"role": "user", "content": "Hi"}]
+                )
         assert isinstance(info.value.__cause__, httpx.ConnectError)
 
 
@@ -251,7 +279,9 @@ class TestRetries:
             return sse_response(load("text.sse"))
 
         async with client_for(handler) as client:
-            async with client.messages.stream(model="m", max_tokens=1, messages=[]) as stream:
+            async with client.messages.stream(
+                model="m", max_tokens=1, messages=[{"role": "user", "content": "Hi"}]
+            ) as stream:
                 message = await stream.final_message()
         assert len(calls) == 2
         assert message.stop_reason == "end_turn"
@@ -268,7 +298,9 @@ class TestRetries:
 
         async with client_for(handler) as client:
             with pytest.raises(sluice.InternalServerError):
-                await client.messages.create(model="m", max_tokens=1, messages=[])
+                await client.messages.create(
+                    model="m", max_tokens=1, messages=[{"role": "user", "content": "Hi"}]
+                )
         assert len(calls) == 1
 
     async def test_gives_up_after_max_retries(self) -> None:
@@ -283,7 +315,9 @@ class TestRetries:
 
         async with client_for(handler, max_retries=2) as client:
             with pytest.raises(sluice.RateLimitError):
-                await client.messages.create(model="m", max_tokens=1, messages=[])
+                await client.messages.create(
+                    model="m", max_tokens=1, messages=[{"role": "user", "content": "Hi"}]
+                )
         assert len(calls) == 3
 
     def test_delay_rules(self) -> None:
@@ -307,7 +341,9 @@ class TestTextStreamBreak:
         import gc
 
         async with client_for(lambda r: sse_response(load("text.sse"))) as client:
-            async with client.messages.stream(model="m", max_tokens=5, messages=[]) as stream:
+            async with client.messages.stream(
+                model="m", max_tokens=5, messages=[{"role": "user", "content": "Hi"}]
+            ) as stream:
                 async for _ in stream.text_stream:
                     break
                 gc.collect()

@@ -18,7 +18,9 @@ def make_client(server: MockAnthropic, **kwargs: object) -> sluice.AsyncClient:
 
 
 async def stream_final(client: sluice.AsyncClient) -> sluice.Message:
-    async with client.messages.stream(model="m", max_tokens=10, messages=[]) as stream:
+    async with client.messages.stream(
+        model="m", max_tokens=10, messages=[{"role": "user", "content": "Hi"}]
+    ) as stream:
         return await stream.final_message()
 
 
@@ -28,7 +30,9 @@ class TestStreaming:
         async with MockAnthropic() as server:
             server.enqueue(Reply.sse(load("thinking.sse"), delay=0.001))
             async with make_client(server) as client:
-                async with client.messages.stream(model="m", max_tokens=10, messages=[]) as stream:
+                async with client.messages.stream(
+                    model="m", max_tokens=10, messages=[{"role": "user", "content": "Hi"}]
+                ) as stream:
                     kinds = [event.type async for event in stream]
                     message = await stream.final_message()
                     assert stream.request_id and stream.request_id.startswith("req_")
@@ -104,7 +108,9 @@ class TestStreaming:
             )
             async with httpx.AsyncClient() as http:
                 client = make_client(server, http_client=http)
-                async with client.messages.stream(model="m", max_tokens=10, messages=[]) as stream:
+                async with client.messages.stream(
+                    model="m", max_tokens=10, messages=[{"role": "user", "content": "Hi"}]
+                ) as stream:
                     async for _ in stream:
                         break
                 assert stream.response.is_closed
@@ -122,7 +128,7 @@ class TestStreaming:
             async with make_client(server) as client:
                 with anyio.move_on_after(0.3):
                     async with client.messages.stream(
-                        model="m", max_tokens=10, messages=[]
+                        model="m", max_tokens=10, messages=[{"role": "user", "content": "Hi"}]
                     ) as stream:
                         await stream.until_done()
                 assert stream.response.is_closed

@@ -562,7 +562,9 @@ class TestOverHTTP:
         async with MockAnthropic() as server:
             server.enqueue(Reply.sse(load("tool_use.sse")))
             async with sluice.AsyncClient(api_key="sk-test", base_url=server.base_url) as client:
-                async with client.messages.stream(model="m", max_tokens=10, messages=[]) as stream:
+                async with client.messages.stream(
+                    model="m", max_tokens=10, messages=[{"role": "user", "content": "Hi"}]
+                ) as stream:
                     async with aclosing(tool_calls(stream)) as calls:
                         items = [item async for item in calls]
                     message = await stream.final_message()
@@ -576,7 +578,9 @@ class TestOverHTTP:
         async with MockAnthropic() as server:
             server.enqueue(Reply.sse(load("tool_use.sse"), delay=0.001))
             async with sluice.AsyncClient(api_key="sk-test", base_url=server.base_url) as client:
-                async with client.messages.stream(model="m", max_tokens=10, messages=[]) as stream:
+                async with client.messages.stream(
+                    model="m", max_tokens=10, messages=[{"role": "user", "content": "Hi"}]
+                ) as stream:
                     async with aclosing(tool_calls(stream)) as calls:
                         async for _ in calls:
                             break

@@ -663,7 +663,7 @@ class TestParamsError:
     def test_accepts_a_struct_body(self) -> None:
         """validate_message_params takes a MessageCreateParams as well as a dict."""
         params = MessageCreateParams(
-            model="m", max_tokens=100, messages=[], thinking=ThinkingEnabled(budget_tokens=2000)
+            model="m", max_tokens=100, messages=[USER], thinking=ThinkingEnabled(budget_tokens=2000)
         )
         with pytest.raises(ParamsError, match="less than max_tokens"):
             validate_message_params(params, stream=True)
@@ -681,14 +681,10 @@ class TestRequiredFields:
         """The minimal body passes."""
         accepted(body())
 
-    @pytest.mark.parametrize("value", [-1, 1.5, "1024", True])
+    @pytest.mark.parametrize("value", [0, -1, 1.5, "1024", True])
     def test_bad_max_tokens(self, value: Any) -> None:
-        """max_tokens must be a non-negative integer."""
-        assert "max_tokens must be a non-negative integer" in str(rejected(body(max_tokens=value)))
-
-    def test_zero_max_tokens_is_allowed(self) -> None:
-        """max_tokens=0 pre-warms the prompt cache (Messages API reference), so it passes."""
-        accepted(body(max_tokens=0))
+        """max_tokens must be a positive integer (the API's minimum is 1)."""
+        assert "max_tokens must be a positive integer" in str(rejected(body(max_tokens=value)))
 
     def test_model_must_be_a_string(self) -> None:
         """model must be a non-empty model id."""
@@ -700,10 +696,58 @@ class TestRequiredFields:
         assert "messages must be a list" in str(rejected(body(messages="Hi")))
 
     def test_turn_order_is_left_to_the_api(self) -> None:
-        """Empty messages, an assistant first turn, or repeated roles are not rejected."""
-        accepted(body(messages=[]))
+        """An assistant first turn, or repeated roles, are not rejected."""
         accepted(body(messages=[{"role": "assistant", "content": "Hello"}]))
         accepted(body(messages=[USER, USER]))
+
+    def test_empty_messages(self) -> None:
+        """An empty messages list is rejected with an example of what to pass."""
+        error = rejected(body(messages=[]))
+        assert error.field == "messages"
+        assert "messages is empty" in str(error)
+
+    @pytest.mark.parametrize(
+        ("message", "field", "text"),
+        [
+            ({"content": "Hi"}, "messages[0].role", "has no role"),
+            ({"role": "system", "content": "Be brief"}, "messages[0].role", "system="),
+            ({"role": "bot", "content": "Hi"}, "messages[0].role", '"user" or "assistant"'),
+            ({"role": "user"}, "messages[0].content", "has no content"),
+            ("Hi", "messages[0]", "must be a message"),
+        ],
+    )
+    def test_bad_message(self, message: object, field: str, text: str) -> None:
+        """A message without a role, with role system, or without content names its place."""
+        error = rejected(body(messages=[message]))
+        assert error.field == field
+        assert text in str(error)
+
+    def test_typed_message_is_checked_too(self) -> None:
+        """MessageParam structs go through the same checks (a role other than user/assistant)."""
+        accepted(body(messages=[MessageParam(role="user", content="Hi")]))
+        error = rejected(body(messages=[MessageParam(role="system", content="Hi")]))
+        assert error.field == "messages[0].role"
+
+
+class TestUnknownFields:
+    def test_misspelled_field_suggests_the_right_one(self) -> None:
+        """A misspelled top-level field is rejected with a did-you-mean and extra_body."""
+        error = rejected(body(temprature=0.5))
+        assert error.field == "temprature"
+        assert "did you mean 'temperature'" in str(error)
+        assert "extra_body" in str(error)
+
+    def test_unknown_field_without_a_close_match(self) -> None:
+        """A field unlike any known one points to extra_body."""
+        error = rejected(body(brand_new_feature={"on": True}))
+        assert "did you mean" not in str(error)
+        assert "extra_body={'brand_new_feature': ...}" in str(error)
+
+    def test_count_tokens_refuses_unknown_fields(self) -> None:
+        """count_tokens checks its own fields the same way."""
+        with pytest.raises(ParamsError, match="did you mean 'system'"):
+            validate_count_tokens_params({"model": "m", "messages": [USER], "sytem": "x"})
+
 
 
 class TestThinkingBudget:
@@ -989,11 +1033,19 @@ class TestCountTokens:
         """Tool, tool_choice and thinking rules apply to count_tokens too."""
         with pytest.raises(ParamsError, match="not a valid tool name"):
             validate_count_tokens_params(
-                {"model": "m", "messages": [], "tools": [{**WEATHER, "name": "a b"}]}
+                {
+                    "model": "m",
+                    "messages": [{"role": "user", "content": "x"}],
+                    "tools": [{**WEATHER, "name": "a b"}],
+                }
             )
         with pytest.raises(ParamsError, match="at least 1024"):
             validate_count_tokens_params(
-                {"model": "m", "messages": [], "thinking": {"type": "enabled", "budget_tokens": 5}}
+                {
+                    "model": "m",
+                    "messages": [{"role": "user", "content": "x"}],
+                    "thinking": {"type": "enabled", "budget_tokens": 5},
+                }
             )
 
 

@@ -17,6 +17,7 @@ Field names and shapes follow the official SDK's request ``TypedDict``s (``anthr
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
@@ -31,6 +32,9 @@ from ._serialize import to_builtins as _wire_to_builtins
 from ._wire import Wire
 
 __all__ = [
+    "COUNT_TOKENS_FIELDS",
+    "CREATE_ONLY_FIELDS",
+    "MESSAGE_FIELDS",
     "INTERLEAVED_THINKING_BETA",
     "NONSTREAMING_MAX_TOKENS",
     "Base64ImageSource",
@@ -647,6 +651,46 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+#: Every top-level field of ``POST /v1/messages`` this version knows.
+MESSAGE_FIELDS: frozenset[str] = frozenset(MessageCreateParams.__struct_fields__)
+#: The fields ``POST /v1/messages/count_tokens`` takes (public API reference, "Count tokens
+#: in a Message").
+COUNT_TOKENS_FIELDS: frozenset[str] = frozenset(
+    {
+        "model",
+        "messages",
+        "system",
+        "tools",
+        "tool_choice",
+        "thinking",
+        "mcp_servers",
+        "context_management",
+        "output_config",
+        "output_format",
+        "cache_control",
+        "speed",
+    }
+)
+#: Fields of a Messages request that ``count_tokens`` does not take, so that
+#: ``count_tokens(**create_params)`` works: they are left out of its body.
+CREATE_ONLY_FIELDS: frozenset[str] = MESSAGE_FIELDS - COUNT_TOKENS_FIELDS
+_ROLES = ("user", "assistant")
+
+
+def _check_fields(body: Mapping[str, Any], known: frozenset[str], endpoint: str) -> None:
+    """Reject a field the endpoint does not take, suggesting the one probably meant."""
+    for name in body:
+        if name in known:
+            continue
+        close = difflib.get_close_matches(str(name), sorted(known), n=1, cutoff=0.75)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ParamsError(
+            f"{endpoint} takes no parameter {name!r}: {hint}A field newer than this version "
+            f"of sluice goes in extra_body={{{name!r}: ...}}",
+            field=str(name),
+        )
+
+
 def _require(body: Mapping[str, Any], name: str, hint: str) -> Any:
     value = body.get(name)
     if value is None:
@@ -666,7 +710,9 @@ def validate_message_params(
     Checks only rules the API enforces for every model (required fields, ``max_tokens``,
     the thinking budget and what thinking is incompatible with, ``temperature`` range, tool
     names, ``tool_choice``) plus the official SDK's "streaming is required" rule for
-    non-streaming requests. Turn order, roles and empty ``messages`` are left to the API.
+    non-streaming requests, and catches the usual slips: a misspelled top-level field (with
+    the field probably meant; newer fields go in ``extra_body``), an empty ``messages``, a
+    message without a role or with role ``"system"``. Turn order is left to the API.
 
     Args:
         body: the request body (a dict, or :class:`MessageCreateParams`).
@@ -681,15 +727,16 @@ def validate_message_params(
         ParamsError: any other rule is broken; ``field`` says where.
     """
     body = to_request_body(body)
+    _check_fields(body, MESSAGE_FIELDS, "messages.create()/stream()")
     model = _require(body, "model", "'claude-sonnet-4-5' (a model id)")
     if not isinstance(model, str) or not model:
         raise ParamsError(f"model must be a model id string, got {model!r}", field="model")
     max_tokens = _require(body, "max_tokens", "<int> (the most tokens the reply may use)")
-    if not _is_int(max_tokens) or max_tokens < 0:
-        # 0 is allowed: it pre-warms the prompt cache without generating (Messages API
-        # reference, max_tokens).
+    if not _is_int(max_tokens) or max_tokens < 1:
         raise ParamsError(
-            f"max_tokens must be a non-negative integer, got {max_tokens!r}", field="max_tokens"
+            f"max_tokens must be a positive integer (the most tokens the reply may use), "
+            f"got {max_tokens!r}",
+            field="max_tokens",
         )
     _check_messages(body)
     if not stream and body.get("stream") is True:
@@ -723,6 +770,7 @@ def validate_count_tokens_params(
         ParamsError: a rule is broken; ``field`` says where.
     """
     body = to_request_body(body)
+    _check_fields(body, COUNT_TOKENS_FIELDS, "messages.count_tokens()")
     model = _require(body, "model", "'claude-sonnet-4-5' (a model id)")
     if not isinstance(model, str) or not model:
         raise ParamsError(f"model must be a model id string, got {model!r}", field="model")
@@ -737,6 +785,33 @@ def _check_messages(body: Mapping[str, Any]) -> None:
             f"messages must be a list of messages, got {type(messages).__name__}",
             field="messages",
         )
+    if not messages:
+        raise ParamsError(
+            'messages is empty: pass at least one, e.g. [{"role": "user", "content": "Hi"}]',
+            field="messages",
+        )
+    for index, message in enumerate(messages):
+        where = f"messages[{index}]"
+        if not isinstance(message, Mapping):
+            raise ParamsError(
+                f'{where} must be a message, {{"role": ..., "content": ...}}, got '
+                f"{type(message).__name__}",
+                field=where,
+            )
+        role = message.get("role")
+        if role not in _ROLES:
+            hint = (
+                "a system prompt goes in system=, not in messages"
+                if role == "system"
+                else 'use "user" or "assistant"'
+            )
+            shown = "no role" if role is None else f"role {role!r}"
+            raise ParamsError(f"{where} has {shown}: {hint}", field=f"{where}.role")
+        if "content" not in message:
+            raise ParamsError(
+                f"{where} has no content: give it a string or a list of content blocks",
+                field=f"{where}.content",
+            )
 
 
 def _check_common(

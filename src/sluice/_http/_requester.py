@@ -21,7 +21,9 @@ import msgspec
 
 from .._core._exceptions import APIConnectionError, APITimeoutError, ParamsError
 from .._core._retry import retry_delay, should_retry
+from .._core._status import MAX_ERROR_BODY
 from ._response import status_error
+from ._stream import release
 
 __all__ = [
     "API_VERSION",
@@ -252,6 +254,7 @@ class Requester:
                     await anyio.sleep(retry_delay(attempt))
                     attempt += 1
                     continue
+                exc.request = _redacted(request)  # the cause an error carries shows no key
                 where = f"{request.method} {request.url.path}"
                 if isinstance(exc, httpx.TimeoutException):
                     raise APITimeoutError(
@@ -262,36 +265,96 @@ class Requester:
                     f"{where} failed after {attempt + 1} attempt(s): "
                     f"{type(exc).__name__}: {exc}{once}"
                 ) from exc
+            response.request = _redacted(request)
             if response.is_success:
                 if not stream:
-                    try:
-                        await response.aread()
-                    except httpx.TransportError as exc:
-                        kind = (
-                            APITimeoutError
-                            if isinstance(exc, httpx.TimeoutException)
-                            else APIConnectionError
-                        )
-                        raise kind(
-                            f"{request.method} {request.url.path}: the response body broke off "
-                            f"({type(exc).__name__}: {exc}); it was not retried, since the "
-                            f"request was processed"
-                        ) from exc
-                    finally:
-                        await response.aclose()
+                    await _read_body(response)
                 return response
-            again = attempt < retries and should_retry(response.status_code, response.headers)
-            try:
-                await response.aread()
-            except httpx.TransportError:
-                pass  # the error body is a courtesy; the status says enough
-            finally:
-                await response.aclose()
-            if again:
+            body, truncated = await _read_error_body(response)
+            if attempt < retries and should_retry(response.status_code, response.headers):
                 await anyio.sleep(retry_delay(attempt, response.headers))
                 attempt += 1
                 continue
-            raise status_error(response)
+            raise status_error(response, body, truncated=truncated)
+
+
+#: Headers whose values never leave this module: the request an error carries shows
+#: ``<redacted>`` instead.
+_SECRET_HEADERS: Final = ("x-api-key", "authorization", "proxy-authorization", "cookie")
+
+
+def _redacted(request: httpx.Request) -> httpx.Request:
+    """A copy of ``request`` (no body) with its secrets replaced, for ``response.request``.
+
+    The response, and any error that keeps it, then cannot show the key, however it is
+    printed or pickled; the request actually sent (and re-sent on a retry) is unchanged.
+    """
+    headers = httpx.Headers(request.headers)
+    for name in _SECRET_HEADERS:
+        if name in headers:
+            headers[name] = "<redacted>"
+    return httpx.Request(
+        request.method, request.url, headers=headers, extensions=request.extensions
+    )
+
+
+async def _read_body(response: httpx.Response) -> None:
+    """Read a successful response's body whole (for JSON results), then close it."""
+    where = f"{response.request.method} {response.request.url.path}"
+    try:
+        await response.aread()
+    except (httpx.TransportError, httpx.DecodingError) as exc:
+        kind = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+        raise kind(
+            f"{where}: the response body broke off ({type(exc).__name__}: {exc}); it was "
+            f"not retried, since the request was processed"
+        ) from exc
+    finally:
+        await response.aclose()
+
+
+async def _read_error_body(response: httpx.Response) -> tuple[bytes, bool]:
+    """The first :data:`MAX_ERROR_BODY` bytes of an error response, and whether there was more.
+
+    An error body is a courtesy: one cut short, or whose compression is broken, gives what
+    arrived, and the status still says what happened. The raw bytes are read (bounded) and
+    decompressed here, synchronously, so a broken ``content-encoding`` fails in no
+    generator of httpx's, and a compressed bomb inflates to :data:`MAX_ERROR_BODY` at most.
+    """
+    try:
+        content = response.content  # read already (a transport that buffers bodies)
+    except httpx.ResponseNotRead:
+        pass
+    else:
+        await response.aclose()
+        return content[:MAX_ERROR_BODY], len(content) > MAX_ERROR_BODY
+    raw = bytearray()
+    truncated = False
+    chunks = response.aiter_raw()
+    try:
+        async for chunk in chunks:
+            raw += chunk
+            if len(raw) > MAX_ERROR_BODY:
+                truncated = True
+                break
+    except (httpx.TransportError, httpx.StreamError):
+        truncated = True
+    finally:
+        await release(response, chunks)
+    # Small slices, in an iterator: httpx would decode bytes whole as the Response is made,
+    # and deflate inflates at most ~1,000-fold, so a 1 KiB slice yields about 1 MiB at most.
+    pieces = (bytes(raw[start : start + 1024]) for start in range(0, len(raw), 1024))
+    decoded = httpx.Response(response.status_code, headers=response.headers, content=pieces)
+    head = bytearray()
+    try:
+        for piece in decoded.iter_bytes():
+            head += piece
+            if len(head) > MAX_ERROR_BODY:
+                truncated = True
+                break
+    except httpx.DecodingError:
+        truncated = True
+    return bytes(head[:MAX_ERROR_BODY]), truncated
 
 
 def _query(

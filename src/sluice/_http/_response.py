@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import msgspec
 
-from .._core._exceptions import APIError, UnexpectedResponseError, status_error_class
+from .._core._exceptions import APIError, UnexpectedResponseError
 from .._core._ratelimit import RateLimits
+from .._core._status import api_error
 
 __all__ = ["ResponseInfo", "attach_info", "decode_error", "response_info", "status_error"]
 
@@ -47,36 +48,16 @@ def attach_info(result: Any, response: httpx.Response) -> None:
     )
 
 
-def status_error(response: httpx.Response) -> APIError:
-    """The typed :class:`~sluice.APIError` for an HTTP error response (body already read)."""
-    body: Any = None
-    error_type: str | None = None
-    message: str = ""
-    try:
-        body = _json_decode(response.content) if response.content else None
-    except msgspec.DecodeError:
-        body = None
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            error_type = error.get("type") if isinstance(error.get("type"), str) else None
-            text = error.get("message")
-            message = text if isinstance(text, str) else ""
-    if not message:
-        text = response.text[:500] if response.content else ""
-        message = f"{response.reason_phrase or 'HTTP error'}: {text}".rstrip(": ")
-    request_id = response.headers.get("request-id")
-    if request_id is None and isinstance(body, dict) and isinstance(body.get("request_id"), str):
-        request_id = body["request_id"]
-    cls = status_error_class(response.status_code, error_type)
-    return cls(
-        message,
-        error_type=error_type,
-        body=body,
-        request_id=request_id,
-        status_code=response.status_code,
+def status_error(response: httpx.Response, body: bytes, *, truncated: bool = False) -> APIError:
+    """The typed :class:`~sluice.APIError` for an HTTP error ``response`` whose body (or
+    its first bytes, if ``truncated``) is ``body``."""
+    return api_error(
+        response.status_code,
+        response.headers,
+        body,
+        reason=response.reason_phrase,
+        truncated=truncated,
         response=response,
-        rate_limits=RateLimits.from_headers(response.headers),
     )
 
 

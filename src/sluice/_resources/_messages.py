@@ -13,6 +13,7 @@ from typing import Any
 
 from .._core._message import Message
 from .._core._params import (
+    CREATE_ONLY_FIELDS,
     to_request_body,
     validate_count_tokens_params,
     validate_message_params,
@@ -103,12 +104,15 @@ class Messages(Resource):
         """Count the input tokens of a Messages request without creating a message.
 
         Takes the fields of :meth:`create` (``model``, ``messages``, ``system``,
-        ``tools``...) and the per-request options.
+        ``tools``...) and the per-request options; fields only generation uses
+        (``max_tokens``, ``stream``, ``temperature``, ``stop_sequences``...) are left out, so
+        ``count_tokens(**create_params)`` works.
 
         Raises: :class:`~sluice.ParamsError` for fields the API would reject (before
         sending), :class:`~sluice.APIError` subclasses (e.g. :class:`~sluice.BadRequestError`
         for an invalid request), :class:`~sluice.APIConnectionError`.
         """
         options, body = self._body(params)
+        body = {key: value for key, value in body.items() if key not in CREATE_ONLY_FIELDS}
         validate_count_tokens_params(body, betas=self._betas(options))
         return await self._post("/v1/messages/count_tokens", MessageTokensCount, options, body=body)
