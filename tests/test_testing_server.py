@@ -13,7 +13,6 @@ import pytest
 
 import sluice.testing
 from sluice.testing import MockAnthropic, RecordedRequest, Reply, serve
-from sluice.testing._pytest_plugin import mock_anthropic  # noqa: F401  (the fixture)
 from sluice.testing._server import _ProtocolError, _RequestParser, _split_events
 
 pytestmark = pytest.mark.anyio
@@ -612,10 +611,7 @@ class TestShutdown:
 
 
 class TestPytestPlugin:
-    async def test_fixture_yields_a_running_server(
-        self,
-        mock_anthropic: MockAnthropic,  # noqa: F811  (the imported fixture)
-    ) -> None:
+    async def test_fixture_yields_a_running_server(self, mock_anthropic: MockAnthropic) -> None:
         """The mock_anthropic fixture is started and answers requests."""
         mock_anthropic.enqueue(Reply.json({"ok": True}))
         async with http_client(base_url=mock_anthropic.base_url) as http:
