@@ -86,6 +86,14 @@ class TestUnderPytestTrio:
             assert (await http.get("/v1/ping")).json() == {"ok": True}
         assert libraries == ["trio"]
 
+    async def test_suites_shared_fixtures_work_too(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """conftest's server and client, built on mock_anthropic, run under pytest-trio too."""
+        server.enqueue(Reply.events(MESSAGE_EVENTS))
+        async with client.messages.stream(model="m", max_tokens=10, messages=[]) as stream:
+            assert await stream.final_text() == "Hi"
+
 
 TRIO_MODE_TESTS = textwrap.dedent(
     """
