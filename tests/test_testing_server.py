@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 import sluice.testing
-from sluice.testing import MockAnthropic, RecordedRequest, Reply, serve
-from sluice.testing._server import _ProtocolError, _RequestParser, _split_events
+from sluice.testing import MockAnthropic, RecordedRequest, Reply, _server, serve
+from sluice.testing._server import _split_events
 
 pytestmark = pytest.mark.anyio
 
@@ -517,41 +517,70 @@ class TestProtocol:
         assert head.content == b""
         assert (await http.get("/v1/messages")).json() == {"n": 2}
 
-    def test_parser_decodes_chunked_bodies_fed_byte_by_byte(self) -> None:
-        """Chunk extensions, trailers and one-byte feeds still give the right body."""
-        parser = _RequestParser()
+    async def test_chunked_body_sent_byte_by_byte(self, server: MockAnthropic) -> None:
+        """Chunk extensions, trailers and one-byte writes still give the right body."""
+        server.enqueue(Reply.json({"n": 1}), Reply.json({"n": 2}))
         data = (
-            b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
             b"4;ext=1\r\nWiki\r\n6\r\npedia \r\n0\r\nX-Trailer: t\r\n\r\n"
         )
-        requests = []
-        for byte in data:
-            parser.feed(bytes([byte]))
-            if (request := parser.next_request()) is not None:
-                requests.append(request)
-        assert [r.body for r in requests] == [b"Wikipedia "]
-        assert parser.idle
+        received = bytearray()
+        async with await anyio.connect_tcp("127.0.0.1", port_of(server)) as stream:
+            for byte in data:
+                await stream.send(bytes([byte]))
+                await anyio.lowlevel.checkpoint()
+            # The connection is back between requests: a second one is served on it.
+            await stream.send(b"GET /y HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            with anyio.fail_after(5):
+                try:
+                    while True:
+                        received += await stream.receive()
+                except anyio.EndOfStream:
+                    pass
+        assert [r.body for r in server.requests] == [b"Wikipedia ", b""]
+        assert received.count(b"HTTP/1.1 200 OK\r\n") == 2
 
     @pytest.mark.parametrize(
         ("data", "status"),
         [
-            (b"GET / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
-            (b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n", 400),
-            (b"GET / HTTP/1.1\r\n folded\r\n\r\n", 400),
-            (b"GET / HTTP/2.0\r\n\r\n", 505),
-            (b"GET / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
-            (b"GET / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n", 413),
-            (b"GET / HTTP/1.1\r\nX: " + b"a" * 70_000, 431),
-            (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+            (
+                b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                400,
+            ),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n", 400),
+            (b"GET / HTTP/1.1\r\n folded\r\nHost: x\r\n\r\n", 400),
+            (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n", 413),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 70_000, 431),
+            (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
         ],
     )
-    def test_parser_rejects_bad_requests(self, data: bytes, status: int) -> None:
+    async def test_bad_requests_get_a_status_and_close(
+        self, server: MockAnthropic, data: bytes, status: int
+    ) -> None:
         """Ambiguous framing, folding, bad versions and oversized input map to a status."""
-        parser = _RequestParser()
-        parser.feed(data)
-        with pytest.raises(_ProtocolError) as caught:
-            parser.next_request()
-        assert caught.value.status == status
+        raw = await raw_exchange(server, data)
+        head, _, body = raw.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 %d " % status)
+        assert b"connection: close" in head
+        assert json.loads(body)["error"]["type"] in {"invalid_request_error", "request_too_large"}
+        assert server.requests == []
+
+    async def test_chunked_body_over_the_limit_gets_413(
+        self, server: MockAnthropic, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A chunked body is counted as it arrives; past the body limit the answer is 413."""
+        monkeypatch.setattr(_server, "_MAX_BODY_SIZE", 16)
+        raw = await raw_exchange(
+            server,
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"a\r\n0123456789\r\na\r\n0123456789\r\n0\r\n\r\n",
+        )
+        head, _, body = raw.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 413 ")
+        assert json.loads(body)["error"]["type"] == "request_too_large"
+        assert server.requests == []
 
 
 class TestShutdown:
