@@ -1,7 +1,17 @@
 from __future__ import annotations
 
+import ssl
+from collections.abc import AsyncIterator
+
+import httpx
 import pytest
 from hypothesis import Phase, settings
+
+import sluice
+from sluice.testing import MockAnthropic
+
+# pytester runs small suites in a subprocess (the mock_anthropic fixture under trio_mode).
+pytest_plugins = ["pytester"]
 
 # Hypothesis's "target" phase imports a module lazily mid-test; under pytest's assertion
 # rewriting on CPython 3.11 that was seen to fail once with "AST constructor recursion
@@ -12,8 +22,28 @@ settings.register_profile(
 )
 settings.load_profile("sluice")
 
+# The mock speaks plain HTTP; one shared TLS context spares every client the ~40 ms httpx
+# spends loading the CA bundle.
+_TLS = ssl.create_default_context()
+
 
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     """Every async test runs on both asyncio and trio (anyio's pytest plugin)."""
     return request.param
+
+
+@pytest.fixture
+def server(mock_anthropic: MockAnthropic) -> MockAnthropic:
+    """The test's running mock API: sluice's own ``mock_anthropic`` fixture."""
+    return mock_anthropic
+
+
+@pytest.fixture
+async def client(server: MockAnthropic) -> AsyncIterator[sluice.AsyncClient]:
+    """A :class:`sluice.AsyncClient` (API key ``"test"``) talking to ``server``."""
+    async with (
+        httpx.AsyncClient(verify=_TLS, timeout=10.0) as http,
+        sluice.AsyncClient(api_key="test", base_url=server.base_url, http_client=http) as client,
+    ):
+        yield client

@@ -29,8 +29,7 @@ from sluice.admin import (
     Workspace,
     WorkspaceMember,
 )
-from sluice.testing import MockAnthropic, Reply
-from sluice.testing._fakes_admin import FakeAdmin, install_admin
+from sluice.testing import FakeAdmin, MockAnthropic, Reply, install_admin
 
 pytestmark = pytest.mark.anyio
 
@@ -40,12 +39,6 @@ ADMIN_KEY = "sk-ant-admin01-test-key"
 ORG = "/v1/organizations"
 SONNET = "claude-sonnet-4-5-20250929"
 HAIKU = "claude-haiku-4-5-20251001"
-
-
-@pytest.fixture
-async def server(anyio_backend: object) -> AsyncIterator[MockAnthropic]:
-    async with MockAnthropic() as mock:
-        yield mock
 
 
 @pytest.fixture
@@ -239,13 +232,13 @@ class TestUsers:
         assert server.requests[-1].path == f"{ORG}/users/a%2Fb%3Fc"
 
     @pytest.mark.parametrize("limit", [0, 1001, True, "20"])
-    def test_list_limit_bounds(self, admin: Admin, limit: Any) -> None:
+    async def test_list_limit_bounds(self, admin: Admin, limit: Any) -> None:
         """users.list() accepts limit 1 to 1000 only, as an int."""
         with pytest.raises(AdminParamsError, match="limit") as caught:
             admin.users.list(limit=limit)
         assert caught.value.param == "limit"
 
-    def test_both_cursors_are_refused(self, admin: Admin) -> None:
+    async def test_both_cursors_are_refused(self, admin: Admin) -> None:
         """after_id and before_id together are a parameter error."""
         with pytest.raises(AdminParamsError, match="together"):
             admin.users.list(after_id="a", before_id="b")
@@ -596,7 +589,7 @@ class TestMessagesUsageReport:
             ({"starting_at": "2025-01-01", "group_by": ["model", ""]}, "group_by", "non-empty"),
         ],
     )
-    def test_bad_parameters_raise_before_sending(
+    async def test_bad_parameters_raise_before_sending(
         self, admin: Admin, kwargs: dict[str, Any], param: str, match: str
     ) -> None:
         """Bad times, bucket widths and array values raise AdminParamsError naming them."""
@@ -797,7 +790,9 @@ class TestCostReport:
             ({"limit": 0}, "limit"),
         ],
     )
-    def test_bad_parameters_raise(self, admin: Admin, kwargs: dict[str, Any], param: str) -> None:
+    async def test_bad_parameters_raise(
+        self, admin: Admin, kwargs: dict[str, Any], param: str
+    ) -> None:
         """Only daily buckets exist, and limit is 1 to 31."""
         with pytest.raises(AdminParamsError) as caught:
             admin.cost_report(starting_at="2025-01-01", **kwargs)
@@ -853,7 +848,7 @@ class TestClaudeCodeReport:
         assert isinstance(cost, int)
 
     @pytest.mark.parametrize("limit", [0, 1001])
-    def test_limit_bounds(self, admin: Admin, limit: int) -> None:
+    async def test_limit_bounds(self, admin: Admin, limit: int) -> None:
         """limit is 1 to 1000 records."""
         with pytest.raises(AdminParamsError, match="1 to 1000"):
             admin.usage_report.claude_code(starting_at="2025-09-08", limit=limit)

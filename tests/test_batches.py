@@ -9,7 +9,6 @@ import itertools
 import json
 import random
 import ssl
-from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
@@ -24,8 +23,7 @@ import sluice
 from sluice import BatchResults
 from sluice._core._jsonl import LineSplitter
 from sluice._resources._batches import Batches, decode_batch_result
-from sluice.testing import MockAnthropic, Reply
-from sluice.testing._fakes_core import FakeBatches, install_batches
+from sluice.testing import FakeBatches, MockAnthropic, Reply, install_batches
 from sluice.types import (
     DeletedMessageBatch,
     MessageBatch,
@@ -83,21 +81,6 @@ ALL_KINDS = [SUCCEEDED, ERRORED, CANCELED, EXPIRED]
 
 def jsonl(lines: list[dict[str, Any]]) -> bytes:
     return b"".join(json.dumps(line).encode() + b"\n" for line in lines)
-
-
-@pytest.fixture
-async def server(anyio_backend: object) -> AsyncIterator[MockAnthropic]:
-    async with MockAnthropic() as mock:
-        yield mock
-
-
-@pytest.fixture
-async def client(server: MockAnthropic) -> AsyncIterator[sluice.AsyncClient]:
-    async with (
-        httpx.AsyncClient(verify=TLS, timeout=10.0) as http,
-        sluice.AsyncClient(api_key="test", base_url=server.base_url, http_client=http) as client,
-    ):
-        yield client
 
 
 @pytest.fixture

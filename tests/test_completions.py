@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -13,13 +11,11 @@ import pytest
 import sluice
 from sluice import CompletionStream
 from sluice._resources._completions import Completions
-from sluice.testing import MockAnthropic, Reply
-from sluice.testing._fakes_core import install_completions
+from sluice.testing import MockAnthropic, Reply, install_completions
 from sluice.types import Completion
 
 pytestmark = pytest.mark.anyio
 
-TLS = ssl.create_default_context()
 PROMPT = "\n\nHuman: Say hello\n\nAssistant:"
 TEXT = " Hello there, friend."
 
@@ -35,18 +31,8 @@ def piece(text: str, stop_reason: str | None = None) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def server(anyio_backend: object) -> AsyncIterator[MockAnthropic]:
-    async with MockAnthropic() as mock:
-        yield mock
-
-
-@pytest.fixture
-async def completions(server: MockAnthropic) -> AsyncIterator[Completions]:
-    async with (
-        httpx.AsyncClient(verify=TLS, timeout=10.0) as http,
-        sluice.AsyncClient(api_key="test", base_url=server.base_url, http_client=http) as client,
-    ):
-        yield client.completions
+def completions(client: sluice.AsyncClient) -> Completions:
+    return client.completions
 
 
 class TestCompletion:

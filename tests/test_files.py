@@ -18,14 +18,8 @@ import sluice._resources._files as files_module
 from sluice import UploadError
 from sluice._http._multipart import PathSource, guess_mime_type
 from sluice._resources._files import FILES_BETA, MAX_FILE_SIZE, Files
-from sluice.testing import MockAnthropic, Reply
-from sluice.testing._fakes_files import (
-    FakeFiles,
-    MultipartError,
-    MultipartParser,
-    install_files,
-    parse_multipart,
-)
+from sluice.testing import FakeFiles, MockAnthropic, Reply, install_files
+from sluice.testing._fakes_files import MultipartError, MultipartParser, parse_multipart
 from sluice.types import DeletedFile, FileMetadata
 
 pytestmark = pytest.mark.anyio
@@ -47,23 +41,8 @@ TRICKY = (
 
 
 @pytest.fixture
-async def server(anyio_backend: object) -> AsyncIterator[MockAnthropic]:
-    async with MockAnthropic() as mock:
-        yield mock
-
-
-@pytest.fixture
 def fake(server: MockAnthropic) -> FakeFiles:
     return install_files(server)
-
-
-@pytest.fixture
-async def client(server: MockAnthropic) -> AsyncIterator[sluice.AsyncClient]:
-    async with (
-        httpx.AsyncClient(verify=TLS, timeout=10.0) as http,
-        sluice.AsyncClient(api_key="test", base_url=server.base_url, http_client=http) as client,
-    ):
-        yield client
 
 
 @pytest.fixture

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import AsyncIterator
-
-import httpx
 import msgspec
 import pytest
 
 import sluice
-from sluice.testing import MockAnthropic
-from sluice.testing._fakes_core import DEFAULT_MODELS, install_models
+from sluice.testing import MockAnthropic, install_models
+from sluice.testing._fakes_core import DEFAULT_MODELS
 from sluice.types import ModelInfo
 
 pytestmark = pytest.mark.anyio
 
-# One shared TLS context spares every client the ~40 ms httpx spends loading CA certs.
-TLS = ssl.create_default_context()
 IDS = [model["id"] for model in DEFAULT_MODELS]
-
-
-@pytest.fixture
-async def server(anyio_backend: object) -> AsyncIterator[MockAnthropic]:
-    async with MockAnthropic() as mock:
-        yield mock
-
-
-@pytest.fixture
-async def client(server: MockAnthropic) -> AsyncIterator[sluice.AsyncClient]:
-    async with (
-        httpx.AsyncClient(verify=TLS, timeout=10.0) as http,
-        sluice.AsyncClient(api_key="test", base_url=server.base_url, http_client=http) as client,
-    ):
-        yield client
 
 
 def list_queries(server: MockAnthropic) -> list[dict[str, list[str]]]:

@@ -749,7 +749,6 @@ class TestUnknownFields:
             validate_count_tokens_params({"model": "m", "messages": [USER], "sytem": "x"})
 
 
-
 class TestThinkingBudget:
     def test_budget_below_minimum(self) -> None:
         """budget_tokens under 1024 is rejected with the minimum named."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import ssl
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,7 @@ import pytest
 import sluice
 from sluice import UploadError
 from sluice._resources._skills import SKILLS_BETA, Skills
-from sluice.testing import MockAnthropic, Reply
-from sluice.testing._fakes_files import FakeSkills, install_skills
+from sluice.testing import FakeSkills, MockAnthropic, Reply, install_skills
 from sluice.types import DeletedSkill, DeletedSkillVersion, Skill, SkillVersion
 
 pytestmark = pytest.mark.anyio
@@ -38,23 +36,8 @@ TREE: list[tuple[str, bytes, bytes]] = [
 
 
 @pytest.fixture
-async def server(anyio_backend: object) -> AsyncIterator[MockAnthropic]:
-    async with MockAnthropic() as mock:
-        yield mock
-
-
-@pytest.fixture
 def fake(server: MockAnthropic) -> FakeSkills:
     return install_skills(server)
-
-
-@pytest.fixture
-async def client(server: MockAnthropic) -> AsyncIterator[sluice.AsyncClient]:
-    async with (
-        httpx.AsyncClient(verify=TLS, timeout=10.0) as http,
-        sluice.AsyncClient(api_key="test", base_url=server.base_url, http_client=http) as client,
-    ):
-        yield client
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ import httpx
 import pytest
 
 import sluice.testing
-from sluice.testing import MockAnthropic, RecordedRequest, Reply, serve
-from sluice.testing._pytest_plugin import mock_anthropic  # noqa: F401  (the fixture)
-from sluice.testing._server import _ProtocolError, _RequestParser, _split_events
+from sluice.testing import MockAnthropic, RecordedRequest, Reply, _server, serve
+from sluice.testing._server import _split_events
 
 pytestmark = pytest.mark.anyio
 
@@ -71,13 +70,8 @@ def parse_sse(data: bytes) -> list[tuple[str, Any]]:
 
 
 @pytest.fixture
-async def server(anyio_backend: object) -> AsyncIterator[MockAnthropic]:
-    async with MockAnthropic() as mock:
-        yield mock
-
-
-@pytest.fixture
-async def client(server: MockAnthropic) -> AsyncIterator[httpx.AsyncClient]:
+async def http(server: MockAnthropic) -> AsyncIterator[httpx.AsyncClient]:
+    """A plain httpx client for ``server``: this file tests the HTTP server itself."""
     async with http_client(base_url=server.base_url, timeout=5.0) as http:
         yield http
 
@@ -113,11 +107,11 @@ class TestPublicNames:
 
 class TestJsonReply:
     async def test_json_body_status_and_request_id(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """A JSON reply arrives with its status, content-length and a req_ request-id."""
         server.enqueue(Reply.json({"id": "msg_01", "type": "message"}, status=201))
-        response = await client.post("/v1/messages", json={"model": "m"})
+        response = await http.post("/v1/messages", json={"model": "m"})
         assert response.status_code == 201
         assert response.json() == {"id": "msg_01", "type": "message"}
         assert response.headers["content-type"] == "application/json"
@@ -126,19 +120,19 @@ class TestJsonReply:
         assert response.headers["request-id"] == server.requests[0].request_id
 
     async def test_request_ids_are_unique(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """Every response gets its own request-id."""
         server.route("GET", "/v1/models", Reply.json({"data": []}))
-        ids = {(await client.get("/v1/models")).headers["request-id"] for _ in range(5)}
+        ids = {(await http.get("/v1/models")).headers["request-id"] for _ in range(5)}
         assert len(ids) == 5
 
     async def test_raw_bytes_body_is_sent_verbatim(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """Reply.json(bytes) sends the bytes unchanged, so malformed JSON can be served."""
         server.enqueue(Reply.json(b'{"type": "mess'))
-        response = await client.post("/v1/messages")
+        response = await http.post("/v1/messages")
         assert response.content == b'{"type": "mess'
 
     def test_reserved_and_unsafe_headers_are_refused(self) -> None:
@@ -153,13 +147,13 @@ class TestJsonReply:
 
 class TestErrorReply:
     async def test_error_shape_and_retry_after(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """Reply.error gives the API's error body, its request_id and extra headers."""
         server.enqueue(
             Reply.error(529, "overloaded_error", "Overloaded", headers={"retry-after": "2"})
         )
-        response = await client.post("/v1/messages", json={})
+        response = await http.post("/v1/messages", json={})
         assert response.status_code == 529
         assert response.reason_phrase == "Overloaded"
         assert response.headers["retry-after"] == "2"
@@ -172,11 +166,11 @@ class TestErrorReply:
 
 class TestSSEReply:
     async def test_transcript_arrives_intact(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """The streamed body equals the transcript byte for byte, chunked, as event-stream."""
         server.enqueue(Reply.sse(TRANSCRIPT))
-        async with client.stream("POST", "/v1/messages", json={"stream": True}) as response:
+        async with http.stream("POST", "/v1/messages", json={"stream": True}) as response:
             body = b"".join([chunk async for chunk in response.aiter_raw()])
         assert body == TRANSCRIPT
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -184,31 +178,31 @@ class TestSSEReply:
         assert "content-length" not in response.headers
 
     async def test_events_are_flushed_as_written(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """The first event reaches the client while the rest of the stream is still pending."""
         server.enqueue(Reply.sse(TRANSCRIPT, delay=0.05))
-        async with client.stream("POST", "/v1/messages") as response:
+        async with http.stream("POST", "/v1/messages") as response:
             chunks = [chunk async for chunk in response.aiter_raw()]
         assert len(chunks) > 1
         assert chunks[0] != TRANSCRIPT
         assert b"".join(chunks) == TRANSCRIPT
 
     async def test_fixed_chunk_size_rechunks_anywhere(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """chunk_size=7 splits the bytes (even inside UTF-8 characters) and loses nothing."""
         server.enqueue(Reply.sse(TRANSCRIPT, chunk_size=7))
-        async with client.stream("POST", "/v1/messages") as response:
+        async with http.stream("POST", "/v1/messages") as response:
             body = b"".join([chunk async for chunk in response.aiter_raw()])
         assert body == TRANSCRIPT
 
     async def test_events_serializes_dicts(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """Reply.events writes `event: {type}` and `data: {json}` for every dict."""
         server.enqueue(Reply.events(EVENTS))
-        response = await client.post("/v1/messages")
+        response = await http.post("/v1/messages")
         assert parse_sse(response.content) == [(event["type"], event) for event in EVENTS]
 
     def test_events_without_type_are_refused(self) -> None:
@@ -229,7 +223,7 @@ class TestSSEReply:
 
 class TestKeepAlive:
     async def test_three_requests_share_one_connection(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """JSON, SSE and error responses all leave the connection open for the next request."""
         server.enqueue(
@@ -239,20 +233,20 @@ class TestKeepAlive:
         )
         ports = []
         for _ in range(3):
-            async with client.stream("POST", "/v1/messages") as response:
+            async with http.stream("POST", "/v1/messages") as response:
                 await response.aread()
                 ports.append(response.extensions["network_stream"].get_extra_info("client_addr"))
         assert ports[0] == ports[1] == ports[2]
         assert len(server.requests) == 3
 
     async def test_connection_close_is_honoured(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """`Connection: close` gets a closing response and the next request a new connection."""
         server.route("GET", "/v1/models", Reply.json({"data": []}))
         addrs = []
         for _ in range(2):
-            async with client.stream(
+            async with http.stream(
                 "GET", "/v1/models", headers={"connection": "close"}
             ) as response:
                 addrs.append(response.extensions["network_stream"].get_extra_info("client_addr"))
@@ -276,17 +270,17 @@ class TestKeepAlive:
 
 class TestRouting:
     async def test_queue_then_routes_then_404(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """The queue is FIFO whatever the path; then routes; then a not_found_error 404."""
         server.route("GET", "/v1/models", Reply.json({"from": "route"}))
         server.enqueue(Reply.json({"from": "queue 1"}), Reply.json({"from": "queue 2"}))
         assert server.pending == 2
-        assert (await client.get("/v1/models")).json() == {"from": "queue 1"}
-        assert (await client.post("/v1/other")).json() == {"from": "queue 2"}
-        assert (await client.get("/v1/models")).json() == {"from": "route"}
-        assert (await client.get("/v1/models")).json() == {"from": "route"}
-        missing = await client.post("/v1/nowhere")
+        assert (await http.get("/v1/models")).json() == {"from": "queue 1"}
+        assert (await http.post("/v1/other")).json() == {"from": "queue 2"}
+        assert (await http.get("/v1/models")).json() == {"from": "route"}
+        assert (await http.get("/v1/models")).json() == {"from": "route"}
+        missing = await http.post("/v1/nowhere")
         assert missing.status_code == 404
         assert missing.json()["type"] == "error"
         assert missing.json()["error"]["type"] == "not_found_error"
@@ -294,18 +288,18 @@ class TestRouting:
         assert missing.json()["request_id"] == missing.headers["request-id"]
 
     async def test_exact_route_beats_longer_wildcard(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """Exact paths win over prefixes, longer prefixes over shorter; methods must match."""
         server.route("GET", "/v1/*", Reply.json("v1"))
         server.route("GET", "/v1/models/*", Reply.json("model"))
         server.route("GET", "/v1/models/special", Reply.json("exact"))
         server.route("*", "/any", Reply.json("any"))
-        assert (await client.get("/v1/files")).json() == "v1"
-        assert (await client.get("/v1/models/claude")).json() == "model"
-        assert (await client.get("/v1/models/special")).json() == "exact"
-        assert (await client.delete("/any")).json() == "any"
-        assert (await client.post("/v1/files")).status_code == 404
+        assert (await http.get("/v1/files")).json() == "v1"
+        assert (await http.get("/v1/models/claude")).json() == "model"
+        assert (await http.get("/v1/models/special")).json() == "exact"
+        assert (await http.delete("/any")).json() == "any"
+        assert (await http.post("/v1/files")).status_code == 404
 
     async def test_default_and_reply_functions(self, anyio_backend: object) -> None:
         """default answers unmatched requests; sync and async reply functions see the request."""
@@ -341,25 +335,25 @@ class TestRouting:
 
 class TestFaults:
     async def test_drop_after_breaks_the_body(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """drop_after=N delivers exactly N body bytes, then a protocol error mid-body."""
         cut = len(RAW_EVENTS[0]) + 5
         server.enqueue(Reply.sse(TRANSCRIPT, drop_after=cut))
         received = bytearray()
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
-            async with client.stream("POST", "/v1/messages") as response:
+            async with http.stream("POST", "/v1/messages") as response:
                 async for chunk in response.aiter_raw():
                     received += chunk
         assert bytes(received) == TRANSCRIPT[:cut]
 
     async def test_drop_after_on_a_json_body(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """A Content-Length body cut short is a protocol error too."""
         server.enqueue(Reply.json({"text": "x" * 100}, drop_after=10))
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
-            await client.post("/v1/messages")
+            await http.post("/v1/messages")
 
     async def test_stall_after_times_out_the_client(self, anyio_backend: object) -> None:
         """stall_after=N sends N bytes then nothing: the client's read times out."""
@@ -376,11 +370,11 @@ class TestFaults:
                 assert bytes(received) == RAW_EVENTS[0]
 
     async def test_inject_error_ends_the_stream_with_an_error_event(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """inject_error=(2, ...) sends two events, then `event: error`, then a clean end."""
         server.enqueue(Reply.sse(TRANSCRIPT, inject_error=(2, "overloaded_error", "Overloaded")))
-        response = await client.post("/v1/messages")
+        response = await http.post("/v1/messages")
         assert response.status_code == 200
         assert parse_sse(response.content) == [
             ("message_start", EVENTS[0]),
@@ -392,17 +386,17 @@ class TestFaults:
         ]
 
     async def test_drop_gives_a_connection_error(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """Reply.drop() hangs up without a response, after recording the request."""
         server.enqueue(Reply.drop(), Reply.json({"ok": True}))
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
-            await client.post("/v1/messages", json={"n": 1})
-        assert (await client.post("/v1/messages")).json() == {"ok": True}
+            await http.post("/v1/messages", json={"n": 1})
+        assert (await http.post("/v1/messages")).json() == {"ok": True}
         assert server.requests[0].json == {"n": 1}
 
     async def test_client_leaving_mid_stream_is_harmless(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """A client hanging up on a slow stream leaves the server serving other requests."""
         server.enqueue(Reply.sse(TRANSCRIPT * 20, delay=0.005))
@@ -412,16 +406,16 @@ class TestFaults:
             with anyio.fail_after(2):
                 assert (await stream.receive()).startswith(b"HTTP/1.1 200 OK\r\n")
         await anyio.sleep(0.05)  # let the server write into the closed connection
-        assert (await client.get("/v1/models")).status_code == 200
+        assert (await http.get("/v1/models")).status_code == 200
 
 
 class TestRecording:
     async def test_requests_are_recorded(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """Method, path, query, case-insensitive headers, body and JSON are recorded."""
         server.enqueue(Reply.json({}))
-        await client.post(
+        await http.post(
             "/v1/messages?beta=true&x=1&x=2",
             json={"model": "claude-sonnet-4-5", "stream": True},
             headers={"X-Api-Key": API_KEY, "anthropic-version": "2023-06-01"},
@@ -438,11 +432,11 @@ class TestRecording:
         assert request.http_version == "HTTP/1.1"
 
     async def test_repr_redacts_secrets(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """Neither the API key nor a bearer token appears in the recorded request's repr."""
         server.enqueue(Reply.json({}))
-        await client.post(
+        await http.post(
             "/v1/messages",
             json={},
             headers={"x-api-key": API_KEY, "authorization": "Bearer tok-secret"},
@@ -453,7 +447,7 @@ class TestRecording:
         assert "<redacted>" in text
 
     async def test_chunked_request_body_is_decoded(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """A body sent with Transfer-Encoding: chunked is recorded de-chunked."""
 
@@ -462,16 +456,16 @@ class TestRecording:
             yield b'"m"}'
 
         server.enqueue(Reply.json({}))
-        await client.post("/v1/messages", content=parts())
+        await http.post("/v1/messages", content=parts())
         assert server.requests[0].headers["transfer-encoding"] == "chunked"
         assert server.requests[0].json == {"model": "m"}
 
     async def test_non_json_body_records_none(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """A body that is not JSON keeps its bytes and has json None."""
         server.enqueue(Reply.json({}))
-        await client.post("/upload", content=b"\x00\x01binary")
+        await http.post("/upload", content=b"\x00\x01binary")
         assert server.requests[0].body == b"\x00\x01binary"
         assert server.requests[0].json is None
 
@@ -514,50 +508,79 @@ class TestProtocol:
         assert server.requests[0].http_version == "HTTP/1.0"
 
     async def test_head_gets_headers_only(
-        self, server: MockAnthropic, client: httpx.AsyncClient
+        self, server: MockAnthropic, http: httpx.AsyncClient
     ) -> None:
         """A HEAD request gets the reply's headers, no body, and the connection stays usable."""
         server.enqueue(Reply.sse(TRANSCRIPT), Reply.json({"n": 2}))
-        head = await client.head("/v1/messages")
+        head = await http.head("/v1/messages")
         assert head.status_code == 200
         assert head.content == b""
-        assert (await client.get("/v1/messages")).json() == {"n": 2}
+        assert (await http.get("/v1/messages")).json() == {"n": 2}
 
-    def test_parser_decodes_chunked_bodies_fed_byte_by_byte(self) -> None:
-        """Chunk extensions, trailers and one-byte feeds still give the right body."""
-        parser = _RequestParser()
+    async def test_chunked_body_sent_byte_by_byte(self, server: MockAnthropic) -> None:
+        """Chunk extensions, trailers and one-byte writes still give the right body."""
+        server.enqueue(Reply.json({"n": 1}), Reply.json({"n": 2}))
         data = (
-            b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
             b"4;ext=1\r\nWiki\r\n6\r\npedia \r\n0\r\nX-Trailer: t\r\n\r\n"
         )
-        requests = []
-        for byte in data:
-            parser.feed(bytes([byte]))
-            if (request := parser.next_request()) is not None:
-                requests.append(request)
-        assert [r.body for r in requests] == [b"Wikipedia "]
-        assert parser.idle
+        received = bytearray()
+        async with await anyio.connect_tcp("127.0.0.1", port_of(server)) as stream:
+            for byte in data:
+                await stream.send(bytes([byte]))
+                await anyio.lowlevel.checkpoint()
+            # The connection is back between requests: a second one is served on it.
+            await stream.send(b"GET /y HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            with anyio.fail_after(5):
+                try:
+                    while True:
+                        received += await stream.receive()
+                except anyio.EndOfStream:
+                    pass
+        assert [r.body for r in server.requests] == [b"Wikipedia ", b""]
+        assert received.count(b"HTTP/1.1 200 OK\r\n") == 2
 
     @pytest.mark.parametrize(
         ("data", "status"),
         [
-            (b"GET / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
-            (b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n", 400),
-            (b"GET / HTTP/1.1\r\n folded\r\n\r\n", 400),
-            (b"GET / HTTP/2.0\r\n\r\n", 505),
-            (b"GET / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
-            (b"GET / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n", 413),
-            (b"GET / HTTP/1.1\r\nX: " + b"a" * 70_000, 431),
-            (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+            (
+                b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                400,
+            ),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n", 400),
+            (b"GET / HTTP/1.1\r\n folded\r\nHost: x\r\n\r\n", 400),
+            (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n", 413),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 70_000, 431),
+            (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
         ],
     )
-    def test_parser_rejects_bad_requests(self, data: bytes, status: int) -> None:
+    async def test_bad_requests_get_a_status_and_close(
+        self, server: MockAnthropic, data: bytes, status: int
+    ) -> None:
         """Ambiguous framing, folding, bad versions and oversized input map to a status."""
-        parser = _RequestParser()
-        parser.feed(data)
-        with pytest.raises(_ProtocolError) as caught:
-            parser.next_request()
-        assert caught.value.status == status
+        raw = await raw_exchange(server, data)
+        head, _, body = raw.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 %d " % status)
+        assert b"connection: close" in head
+        assert json.loads(body)["error"]["type"] in {"invalid_request_error", "request_too_large"}
+        assert server.requests == []
+
+    async def test_chunked_body_over_the_limit_gets_413(
+        self, server: MockAnthropic, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A chunked body is counted as it arrives; past the body limit the answer is 413."""
+        monkeypatch.setattr(_server, "_MAX_BODY_SIZE", 16)
+        raw = await raw_exchange(
+            server,
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"a\r\n0123456789\r\na\r\n0123456789\r\n0\r\n\r\n",
+        )
+        head, _, body = raw.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 413 ")
+        assert json.loads(body)["error"]["type"] == "request_too_large"
+        assert server.requests == []
 
 
 class TestShutdown:
@@ -612,10 +635,7 @@ class TestShutdown:
 
 
 class TestPytestPlugin:
-    async def test_fixture_yields_a_running_server(
-        self,
-        mock_anthropic: MockAnthropic,  # noqa: F811  (the imported fixture)
-    ) -> None:
+    async def test_fixture_yields_a_running_server(self, mock_anthropic: MockAnthropic) -> None:
         """The mock_anthropic fixture is started and answers requests."""
         mock_anthropic.enqueue(Reply.json({"ok": True}))
         async with http_client(base_url=mock_anthropic.base_url) as http:

@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import AsyncIterator
-
 import httpx
 import msgspec
 import pytest
 
 import sluice
-from sluice.testing import MockAnthropic, Reply
-from sluice.testing._fakes_core import install_count_tokens
+from sluice.testing import MockAnthropic, Reply, install_count_tokens
 from sluice.types import MessageTokensCount
 
 pytestmark = pytest.mark.anyio
 
-TLS = ssl.create_default_context()
 MESSAGES = [{"role": "user", "content": "How many tokens is this?"}]
-
-
-@pytest.fixture
-async def server(anyio_backend: object) -> AsyncIterator[MockAnthropic]:
-    async with MockAnthropic() as mock:
-        yield mock
-
-
-@pytest.fixture
-async def client(server: MockAnthropic) -> AsyncIterator[sluice.AsyncClient]:
-    async with (
-        httpx.AsyncClient(verify=TLS, timeout=10.0) as http,
-        sluice.AsyncClient(api_key="test", base_url=server.base_url, http_client=http) as client,
-    ):
-        yield client
 
 
 class TestCountTokens:
@@ -80,7 +60,7 @@ class TestCountTokens:
     ) -> None:
         """The fake itself answers a request without model with a typed 400."""
         install_count_tokens(server)
-        async with httpx.AsyncClient(verify=TLS, timeout=10.0) as http:
+        async with httpx.AsyncClient(timeout=10.0) as http:
             response = await http.post(
                 f"{server.base_url}/v1/messages/count_tokens",
                 json={"messages": MESSAGES},

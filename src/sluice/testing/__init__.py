@@ -16,8 +16,8 @@ arrived in :attr:`MockAnthropic.requests`::
 
 Faults on demand -- ``drop_after``, ``stall_after``, ``inject_error`` and
 :meth:`Reply.drop` -- reproduce broken connections, stalled streams and mid-stream API
-errors deterministically. With pytest and anyio, the ``mock_anthropic`` fixture (from
-``sluice.testing._pytest_plugin``) yields a started server.
+errors deterministically. With pytest, the ``mock_anthropic`` fixture (registered by
+sluice's pytest plugin) yields a started server, under anyio's plugin or pytest-trio.
 
 Stateful fakes make it answer the other endpoints like the API does, in memory:
 ``install_models``, ``install_batches`` (a :class:`FakeBatches` you can complete),

@@ -33,25 +33,34 @@ drop the brackets.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import secrets
-import urllib.parse
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
-from ._fakes_core import _paginate
+from ._fakes_common import (
+    Refusal,
+    invalid,
+    json_object,
+    new_id,
+    not_found,
+    page_token,
+    page_token_value,
+    paginate,
+    path_tail,
+    query_limit,
+    query_value,
+    timestamp,
+    utc_now,
+)
 from ._server import MockAnthropic, RecordedRequest, Reply
 
 __all__ = ["FakeAdmin", "install_admin"]
 
 _PREFIX: Final = "/v1/organizations/"
-_DEFAULT_LIMIT: Final = 20
-_MAX_LIMIT: Final = 1000
 
 #: Roles the API lets an admin key grant (``admin`` is Console-only).
 _ASSIGNABLE_ROLES: Final = frozenset({"user", "developer", "billing", "claude_code_user"})
@@ -106,38 +115,9 @@ _TERMINALS: Final = ("vscode", "iTerm.app", "tmux")
 _DAY_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-class _Refusal(Exception):
-    """Raised by a handler to answer with an API error instead of a result."""
-
-    def __init__(self, status: int, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.reply = Reply.error(status, error_type, message)
-
-
-def _invalid(message: str) -> _Refusal:
-    return _Refusal(400, "invalid_request_error", message)
-
-
-def _not_found(message: str) -> _Refusal:
-    return _Refusal(404, "not_found_error", message)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _timestamp(moment: datetime) -> str:
-    # RFC 3339 with microseconds and "Z", as the API writes object timestamps.
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def _bucket_time(moment: datetime) -> str:
     # Report buckets are whole minutes: "2025-01-01T00:00:00Z".
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _new_id(prefix: str) -> str:
-    return f"{prefix}_01{secrets.token_hex(11)}"
 
 
 def _number(seed: str, modulo: int) -> int:
@@ -148,30 +128,12 @@ def _number(seed: str, modulo: int) -> int:
 # --------------------------------------------------------------------------- query parsing
 
 
-def _one(query: Mapping[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    return values[-1] if values else None
-
-
-def _limit(query: Mapping[str, list[str]], default: int, maximum: int) -> int:
-    raw = _one(query, "limit")
-    if raw is None:
-        return default
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise _invalid(f"limit: Input should be a valid integer, got {raw!r}") from None
-    if not 1 <= limit <= maximum:
-        raise _invalid(f"limit: Input should be between 1 and {maximum}, got {limit}")
-    return limit
-
-
 def _flag(query: Mapping[str, list[str]], name: str) -> bool:
-    raw = _one(query, name)
+    raw = query_value(query, name)
     if raw is None:
         return False
     if raw.lower() not in ("true", "false"):
-        raise _invalid(f"{name}: Input should be a valid boolean, got {raw!r}")
+        raise invalid(f"{name}: Input should be a valid boolean, got {raw!r}")
     return raw.lower() == "true"
 
 
@@ -179,34 +141,30 @@ def _array(query: Mapping[str, list[str]], name: str) -> list[str]:
     """An array parameter; it must arrive as ``name[]``, like the API's examples."""
     bare = name.removesuffix("[]")
     if bare in query:
-        raise _invalid(f"{bare}: array parameters are sent as '{bare}[]=value', not '{bare}='")
+        raise invalid(f"{bare}: array parameters are sent as '{bare}[]=value', not '{bare}='")
     return list(query.get(name, []))
 
 
 def _time(query: Mapping[str, list[str]], name: str) -> datetime | None:
-    raw = _one(query, name)
+    raw = query_value(query, name)
     if raw is None:
         return None
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
-        raise _invalid(f"{name}: Input should be a valid datetime, got {raw!r}") from None
+        raise invalid(f"{name}: Input should be a valid datetime, got {raw!r}") from None
     if moment.utcoffset() is None:
-        raise _invalid(f"{name}: timezone information is required, got {raw!r}")
+        raise invalid(f"{name}: timezone information is required, got {raw!r}")
     return moment.astimezone(UTC)
 
 
-def _page_token(moment: datetime) -> str:
-    # The API's tokens look like "page_" + base64 of the next bucket's start.
-    return "page_" + base64.b64encode(_bucket_time(moment).encode()).decode()
-
-
 def _page_start(token: str) -> datetime:
+    """The bucket start a report's ``page`` token carries."""
+    text = page_token_value(token)
     try:
-        text = base64.b64decode(token.removeprefix("page_"), validate=True).decode()
         return datetime.fromisoformat(text).astimezone(UTC)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise _invalid(f"page: invalid page token {token!r}") from None
+    except ValueError:
+        raise invalid(f"page: invalid page token {token!r}") from None
 
 
 def _snap(moment: datetime, width: timedelta) -> datetime:
@@ -220,7 +178,7 @@ def _snap(moment: datetime, width: timedelta) -> datetime:
 
 def _cursor_page(items: Sequence[dict[str, Any]], query: Mapping[str, list[str]]) -> Reply:
     """One page of ``items`` for the request's ``limit``/``after_id``/``before_id``."""
-    return _paginate(items, query, key=_key)
+    return paginate(items, query, key=_key)
 
 
 def _key(item: Mapping[str, Any]) -> str:
@@ -265,7 +223,7 @@ class FakeAdmin:
             "id": "12345678-1234-5678-1234-567812345678",
             "name": organization_name,
         }
-        self.now = now or _now()
+        self.now = now or utc_now()
         self._users: dict[str, dict[str, Any]] = {}
         self._invites: dict[str, dict[str, Any]] = {}
         self._workspaces: dict[str, dict[str, Any]] = {}
@@ -310,11 +268,11 @@ class FakeAdmin:
         """
         user = {
             "type": "user",
-            "id": _new_id("user"),
+            "id": new_id("user"),
             "email": email,
             "name": name if name is not None else email.partition("@")[0],
             "role": role,
-            "added_at": _timestamp(_now()),
+            "added_at": timestamp(utc_now()),
         }
         self._users[user["id"]] = user
         return dict(user)
@@ -343,10 +301,10 @@ class FakeAdmin:
         creator = created_by or next(iter(self._users), None)
         key: dict[str, Any] = {
             "type": "api_key",
-            "id": _new_id("apikey"),
+            "id": new_id("apikey"),
             "name": name,
             "workspace_id": workspace_id,
-            "created_at": _timestamp(_now()),
+            "created_at": timestamp(utc_now()),
             "created_by": {"id": creator, "type": "user"} if creator else None,
             "partial_key_hint": f"sk-ant-api03-{secrets.token_hex(2)}...{secrets.token_hex(2)}",
             "status": status,
@@ -380,11 +338,11 @@ class FakeAdmin:
                 "authentication_error",
                 "invalid x-api-key: the Admin API requires an Admin API key (sk-ant-admin...)",
             )
-        parts = [urllib.parse.unquote(part) for part in request.path[len(_PREFIX) :].split("/")]
+        parts = path_tail(request, _PREFIX)
         try:
             handler = self._handler(request.method, parts)
             return handler(request)
-        except _Refusal as refusal:
+        except Refusal as refusal:
             return refusal.reply
 
     def _handler(self, method: str, parts: list[str]) -> Callable[[RecordedRequest], Reply]:
@@ -439,7 +397,7 @@ class FakeAdmin:
                 return self._cost_report
             case "GET", ["usage_report", "claude_code"]:
                 return self._claude_code_report
-        raise _not_found(
+        raise not_found(
             f"sluice.testing: no Admin API endpoint {method} {_PREFIX}{'/'.join(parts)}"
         )
 
@@ -448,38 +406,38 @@ class FakeAdmin:
     def _user(self, user_id: str) -> dict[str, Any]:
         user = self._users.get(user_id)
         if user is None:
-            raise _not_found(f"user: {user_id!r} not found")
+            raise not_found(f"user: {user_id!r} not found")
         return user
 
     def _invite(self, invite_id: str) -> dict[str, Any]:
         invite = self._invites.get(invite_id)
         if invite is None:
-            raise _not_found(f"invite: {invite_id!r} not found")
+            raise not_found(f"invite: {invite_id!r} not found")
         return invite
 
     def _workspace(self, workspace_id: str) -> dict[str, Any]:
         workspace = self._workspaces.get(workspace_id)
         if workspace is None:
-            raise _not_found(f"workspace: {workspace_id!r} not found")
+            raise not_found(f"workspace: {workspace_id!r} not found")
         return workspace
 
     def _member(self, workspace_id: str, user_id: str) -> dict[str, Any]:
         self._workspace(workspace_id)
         member = self._members[workspace_id].get(user_id)
         if member is None:
-            raise _not_found(f"workspace member: {user_id!r} is not in {workspace_id!r}")
+            raise not_found(f"workspace member: {user_id!r} is not in {workspace_id!r}")
         return member
 
     def _api_key(self, key_id: str) -> dict[str, Any]:
         key = self._api_keys.get(key_id)
         if key is None:
-            raise _not_found(f"api_key: {key_id!r} not found")
+            raise not_found(f"api_key: {key_id!r} not found")
         return key
 
     # -- users and invites
 
     def _list_users(self, request: RecordedRequest) -> Reply:
-        email = _one(request.query, "email")
+        email = query_value(request.query, "email")
         users = [
             user
             for user in self._users.values()
@@ -489,7 +447,7 @@ class FakeAdmin:
 
     def _update_user(self, user_id: str, request: RecordedRequest) -> Reply:
         user = self._user(user_id)
-        body = _body(request, required=("role",))
+        body = json_object(request, required=("role",))
         _check_role(body["role"])
         user["role"] = body["role"]
         return Reply.json(user)
@@ -502,19 +460,19 @@ class FakeAdmin:
         return Reply.json({"type": "user_deleted", "id": user_id})
 
     def _create_invite(self, request: RecordedRequest) -> Reply:
-        body = _body(request, required=("email", "role"))
+        body = json_object(request, required=("email", "role"))
         email = body["email"]
         if not isinstance(email, str) or "@" not in email:
-            raise _invalid(f"email: value is not a valid email address: {email!r}")
+            raise invalid(f"email: value is not a valid email address: {email!r}")
         _check_role(body["role"])
-        now = _now()
+        now = utc_now()
         invite = {
             "type": "invite",
-            "id": _new_id("invite"),
+            "id": new_id("invite"),
             "email": email,
             "role": body["role"],
-            "invited_at": _timestamp(now),
-            "expires_at": _timestamp(now + timedelta(days=_INVITE_DAYS)),
+            "invited_at": timestamp(now),
+            "expires_at": timestamp(now + timedelta(days=_INVITE_DAYS)),
             "status": "pending",
         }
         self._invites[invite["id"]] = invite
@@ -537,13 +495,13 @@ class FakeAdmin:
         return _cursor_page(workspaces, request.query)
 
     def _create_workspace(self, request: RecordedRequest) -> Reply:
-        body = _body(request, required=("name",))
+        body = json_object(request, required=("name",))
         name = _name(body["name"])
         workspace: dict[str, Any] = {
             "type": "workspace",
-            "id": _new_id("wrkspc"),
+            "id": new_id("wrkspc"),
             "name": name,
-            "created_at": _timestamp(_now()),
+            "created_at": timestamp(utc_now()),
             "archived_at": None,
             "display_color": f"#{_number(name, 0xFFFFFF):06X}",
         }
@@ -555,16 +513,16 @@ class FakeAdmin:
 
     def _update_workspace(self, workspace_id: str, request: RecordedRequest) -> Reply:
         workspace = self._workspace(workspace_id)
-        body = _body(request, required=("name",))
+        body = json_object(request, required=("name",))
         if workspace["archived_at"] is not None:
-            raise _invalid(f"workspace {workspace_id!r} is archived and cannot be modified")
+            raise invalid(f"workspace {workspace_id!r} is archived and cannot be modified")
         workspace["name"] = _name(body["name"])
         return Reply.json(workspace)
 
     def _archive_workspace(self, workspace_id: str) -> Reply:
         workspace = self._workspace(workspace_id)
         if workspace["archived_at"] is None:
-            workspace["archived_at"] = _timestamp(_now())
+            workspace["archived_at"] = timestamp(utc_now())
             for key in self._api_keys.values():
                 if key["workspace_id"] == workspace_id:
                     key["status"] = "archived"
@@ -576,14 +534,14 @@ class FakeAdmin:
 
     def _add_member(self, workspace_id: str, request: RecordedRequest) -> Reply:
         self._workspace(workspace_id)
-        body = _body(request, required=("user_id", "workspace_role"))
+        body = json_object(request, required=("user_id", "workspace_role"))
         user_id, role = body["user_id"], body["workspace_role"]
         if not isinstance(user_id, str) or user_id not in self._users:
-            raise _not_found(f"user: {user_id!r} not found")
+            raise not_found(f"user: {user_id!r} not found")
         if role == "workspace_billing" or role not in _WORKSPACE_ROLES:
-            raise _invalid(f"workspace_role: {role!r} cannot be assigned when adding a member")
+            raise invalid(f"workspace_role: {role!r} cannot be assigned when adding a member")
         if user_id in self._members[workspace_id]:
-            raise _invalid(f"user {user_id!r} is already a member of workspace {workspace_id!r}")
+            raise invalid(f"user {user_id!r} is already a member of workspace {workspace_id!r}")
         member = {
             "type": "workspace_member",
             "user_id": user_id,
@@ -595,9 +553,9 @@ class FakeAdmin:
 
     def _update_member(self, workspace_id: str, user_id: str, request: RecordedRequest) -> Reply:
         member = self._member(workspace_id, user_id)
-        body = _body(request, required=("workspace_role",))
+        body = json_object(request, required=("workspace_role",))
         if body["workspace_role"] not in _WORKSPACE_ROLES:
-            raise _invalid(f"workspace_role: invalid role {body['workspace_role']!r}")
+            raise invalid(f"workspace_role: invalid role {body['workspace_role']!r}")
         member["workspace_role"] = body["workspace_role"]
         return Reply.json(member)
 
@@ -612,9 +570,9 @@ class FakeAdmin:
 
     def _list_api_keys(self, request: RecordedRequest) -> Reply:
         query = request.query
-        status = _one(query, "status")
-        workspace_id = _one(query, "workspace_id")
-        creator = _one(query, "created_by_user_id")
+        status = query_value(query, "status")
+        workspace_id = query_value(query, "workspace_id")
+        creator = query_value(query, "created_by_user_id")
         keys = [
             key
             for key in self._api_keys.values()
@@ -626,11 +584,11 @@ class FakeAdmin:
 
     def _update_api_key(self, key_id: str, request: RecordedRequest) -> Reply:
         key = self._api_key(key_id)
-        body = _body(request, required=())
+        body = json_object(request, required=())
         if key["status"] == "archived":
-            raise _invalid(f"api_key {key_id!r} is archived and cannot be modified")
+            raise invalid(f"api_key {key_id!r} is archived and cannot be modified")
         if "status" in body and body["status"] not in _API_KEY_STATUSES:
-            raise _invalid(f"status: invalid API key status {body['status']!r}")
+            raise invalid(f"status: invalid API key status {body['status']!r}")
         if "name" in body:
             key["name"] = _name(body["name"])
         if "status" in body:
@@ -647,24 +605,24 @@ class FakeAdmin:
         """The bucket starts of this page, the width, and the next page's token."""
         start = _time(query, "starting_at")
         if start is None:
-            raise _invalid("starting_at: Field required")
+            raise invalid("starting_at: Field required")
         end = _time(query, "ending_at") or self.now
-        width_name = _one(query, "bucket_width") or "1d"
+        width_name = query_value(query, "bucket_width") or "1d"
         if width_name not in widths:
             allowed = ", ".join(repr(name) for name in widths)
-            raise _invalid(f"bucket_width: Input should be {allowed}, got {width_name!r}")
+            raise invalid(f"bucket_width: Input should be {allowed}, got {width_name!r}")
         width, default, maximum = widths[width_name]
-        limit = _limit(query, default, maximum)
+        limit = query_limit(query, default=default, maximum=maximum)
         first = _snap(start, width)
-        token = _one(query, "page")
+        token = query_value(query, "page")
         cursor = first if token is None else _page_start(token)
         if cursor < first or (cursor - first) % width:
-            raise _invalid(f"page: token {token!r} does not belong to this report")
+            raise invalid(f"page: token {token!r} does not belong to this report")
         starts: list[datetime] = []
         while cursor + width <= end and len(starts) < limit:
             starts.append(cursor)
             cursor += width
-        next_page = _page_token(cursor) if cursor + width <= end else None
+        next_page = page_token(_bucket_time(cursor)) if cursor + width <= end else None
         return starts, width, next_page
 
     def _usage_rows(
@@ -749,38 +707,35 @@ class FakeAdmin:
 
     def _claude_code_report(self, request: RecordedRequest) -> Reply:
         query = request.query
-        raw = _one(query, "starting_at")
+        raw = query_value(query, "starting_at")
         if raw is None:
-            raise _invalid("starting_at: Field required")
+            raise invalid("starting_at: Field required")
         if not _DAY_RE.fullmatch(raw):
-            raise _invalid(f"starting_at: Input should be a date in YYYY-MM-DD format, got {raw!r}")
+            raise invalid(f"starting_at: Input should be a date in YYYY-MM-DD format, got {raw!r}")
         try:
             day = date.fromisoformat(raw)
         except ValueError:
-            raise _invalid(f"starting_at: invalid date {raw!r}") from None
-        limit = _limit(query, _DEFAULT_LIMIT, _MAX_LIMIT)
+            raise invalid(f"starting_at: invalid date {raw!r}") from None
+        limit = query_limit(query)
         actors: list[dict[str, str]] = [
             {"type": "user_actor", "email_address": user["email"]} for user in self._users.values()
         ]
         actors += [
             {"type": "api_actor", "api_key_name": key["name"]} for key in self._api_keys.values()
         ]
-        token = _one(query, "page")
+        token = query_value(query, "page")
         offset = 0
         if token is not None:
+            text = page_token_value(token)
             try:
-                offset = int(base64.b64decode(token.removeprefix("page_"), validate=True).decode())
-            except (ValueError, binascii.Error, UnicodeDecodeError):
-                raise _invalid(f"page: invalid page token {token!r}") from None
+                offset = int(text)
+            except ValueError:
+                raise invalid(f"page: invalid page token {token!r}") from None
             if not 0 <= offset < len(actors):
-                raise _invalid(f"page: token {token!r} does not belong to this report")
+                raise invalid(f"page: token {token!r} does not belong to this report")
         page = actors[offset : offset + limit]
         after = offset + len(page)
-        next_page = (
-            "page_" + base64.b64encode(str(after).encode()).decode()
-            if after < len(actors)
-            else None
-        )
+        next_page = page_token(str(after)) if after < len(actors) else None
         data = [self._claude_code_record(day, actor) for actor in page]
         return Reply.json({"data": data, "has_more": next_page is not None, "next_page": next_page})
 
@@ -833,7 +788,7 @@ def _group_by(query: Mapping[str, list[str]], allowed: Sequence[str]) -> list[st
     for dim in group_by:
         if dim not in allowed:
             names = ", ".join(repr(name) for name in allowed)
-            raise _invalid(f"group_by[]: Input should be {names}, got {dim!r}")
+            raise invalid(f"group_by[]: Input should be {names}, got {dim!r}")
     # Repeats collapse; the order of first appearance is kept.
     return list(dict.fromkeys(group_by))
 
@@ -929,25 +884,15 @@ def _cost_items(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 # ----------------------------------------------------------------------------- bodies
 
 
-def _body(request: RecordedRequest, *, required: Sequence[str]) -> dict[str, Any]:
-    body = request.json
-    if not isinstance(body, dict):
-        raise _invalid("the request body must be a JSON object")
-    for name in required:
-        if name not in body:
-            raise _invalid(f"{name}: Field required")
-    return body
-
-
 def _check_role(role: object) -> None:
     if role not in _ASSIGNABLE_ROLES:
         allowed = ", ".join(sorted(_ASSIGNABLE_ROLES))
-        raise _invalid(f"role: {role!r} cannot be assigned through the API (use one of {allowed})")
+        raise invalid(f"role: {role!r} cannot be assigned through the API (use one of {allowed})")
 
 
 def _name(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise _invalid(f"name: expected a non-empty string, got {value!r}")
+        raise invalid(f"name: expected a non-empty string, got {value!r}")
     return value
 
 

@@ -28,15 +28,25 @@ first. Invalid requests get the API's error shape (400 ``invalid_request_error``
 from __future__ import annotations
 
 import re
-import secrets
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, Final
 
 import msgspec
 
+from ._fakes_common import (
+    invalid,
+    json_object,
+    new_id,
+    not_found,
+    paginate,
+    path_tail,
+    route,
+    timestamp,
+    utc_now,
+)
 from ._server import MockAnthropic, RecordedRequest, Reply
 
 __all__ = [
@@ -62,94 +72,11 @@ DEFAULT_MODELS: Final[tuple[Mapping[str, Any], ...]] = tuple(
     )
 )
 
-_DEFAULT_LIMIT: Final = 20
-_MAX_LIMIT: Final = 1000
 _MAX_BATCH_REQUESTS: Final = 100_000
 #: The results file goes out in HTTP chunks of this size, as a large download would.
 _RESULTS_CHUNK: Final = 64 * 1024
 _CUSTOM_ID_RE: Final = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 _RESULT_KINDS: Final = ("succeeded", "errored", "canceled", "expired")
-
-
-def _invalid(message: str) -> Reply:
-    return Reply.error(400, "invalid_request_error", message)
-
-
-def _not_found(message: str) -> Reply:
-    return Reply.error(404, "not_found_error", message)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _timestamp(moment: datetime) -> str:
-    # RFC 3339 with microseconds and "Z", as the API writes them.
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _query_limit(query: Mapping[str, list[str]]) -> int | Reply:
-    """The ``limit`` of a list request (1 to 1000, default 20), or the API's refusal."""
-    raw_limit = query.get("limit", [str(_DEFAULT_LIMIT)])[-1]
-    try:
-        limit = int(raw_limit)
-    except ValueError:
-        return _invalid(f"limit: Input should be a valid integer, got {raw_limit!r}")
-    if not 1 <= limit <= _MAX_LIMIT:
-        return _invalid(f"limit: Input should be between 1 and {_MAX_LIMIT}, got {limit}")
-    return limit
-
-
-def _item_id(item: Mapping[str, Any]) -> str:
-    return str(item["id"])
-
-
-def _paginate(
-    items: Sequence[Mapping[str, Any]],
-    query: Mapping[str, list[str]],
-    *,
-    key: Callable[[Mapping[str, Any]], str] = _item_id,
-) -> Reply:
-    """One page of ``items`` (listed most recent first) for the ``limit``/``after_id``/
-    ``before_id`` query; ``key`` gives an item's cursor."""
-    limit = _query_limit(query)
-    if isinstance(limit, Reply):
-        return limit
-    after = query.get("after_id", [None])[-1]
-    before = query.get("before_id", [None])[-1]
-    if after is not None and before is not None:
-        return _invalid("after_id and before_id cannot be used together")
-    ids = [key(item) for item in items]
-    if after is not None:
-        if after not in ids:
-            return _invalid(f"after_id: no object with id {after!r}")
-        start = ids.index(after) + 1
-        page = items[start : start + limit]
-        has_more = start + limit < len(items)
-    elif before is not None:
-        if before not in ids:
-            return _invalid(f"before_id: no object with id {before!r}")
-        end = ids.index(before)
-        start = max(0, end - limit)
-        page = items[start:end]
-        has_more = start > 0
-    else:
-        page = items[:limit]
-        has_more = limit < len(items)
-    return Reply.json(
-        {
-            "data": list(page),
-            "has_more": has_more,
-            "first_id": key(page[0]) if page else None,
-            "last_id": key(page[-1]) if page else None,
-        }
-    )
-
-
-def _tail(request: RecordedRequest, prefix: str) -> list[str]:
-    """The path segments after ``prefix``, percent-decoded."""
-    rest = request.path[len(prefix) :]
-    return [urllib.parse.unquote(part) for part in rest.split("/")]
 
 
 # ------------------------------------------------------------------------------- models
@@ -187,17 +114,17 @@ def install_models(
             by_id.setdefault(alias, model)
 
     def list_models(request: RecordedRequest) -> Reply:
-        return _paginate(listed, request.query)
+        return paginate(listed, request.query)
 
     def get_model(request: RecordedRequest) -> Reply:
-        (model_id, *rest) = _tail(request, "/v1/models/")
+        (model_id, *rest) = path_tail(request, "/v1/models/")
         model = by_id.get(model_id)
         if model is None or rest:
-            return _not_found(f"model: {model_id}")
+            raise not_found(f"model: {model_id}")
         return Reply.json(model)
 
-    server.route("GET", "/v1/models", list_models)
-    server.route("GET", "/v1/models/*", get_model)
+    route(server, "GET", "/v1/models", list_models)
+    route(server, "GET", "/v1/models/*", get_model)
 
 
 # ------------------------------------------------------------------------------ batches
@@ -289,23 +216,23 @@ class FakeBatches:
         body = request.json
         requests = body.get("requests") if isinstance(body, dict) else None
         if not isinstance(requests, list) or not requests:
-            return _invalid("requests: Field required (a non-empty list of requests)")
+            raise invalid("requests: Field required (a non-empty list of requests)")
         if len(requests) > _MAX_BATCH_REQUESTS:
-            return _invalid(f"requests: at most {_MAX_BATCH_REQUESTS} requests per batch")
+            raise invalid(f"requests: at most {_MAX_BATCH_REQUESTS} requests per batch")
         seen: set[str] = set()
         for index, item in enumerate(requests):
             custom_id = item.get("custom_id") if isinstance(item, dict) else None
             if not isinstance(custom_id, str) or not _CUSTOM_ID_RE.fullmatch(custom_id):
-                return _invalid(
+                raise invalid(
                     f"requests.{index}.custom_id: 1 to 64 letters, digits, '_' or '-' required"
                 )
             if custom_id in seen:
-                return _invalid(f"requests.{index}.custom_id: duplicate custom_id {custom_id!r}")
+                raise invalid(f"requests.{index}.custom_id: duplicate custom_id {custom_id!r}")
             seen.add(custom_id)
             if not isinstance(item.get("params"), dict):
-                return _invalid(f"requests.{index}.params: Field required")
-        created = _now()
-        batch_id = f"msgbatch_{secrets.token_hex(12)}"
+                raise invalid(f"requests.{index}.params: Field required")
+        created = utc_now()
+        batch_id = new_id("msgbatch")
         wire = {
             "id": batch_id,
             "type": "message_batch",
@@ -318,8 +245,8 @@ class FakeBatches:
                 "expired": 0,
             },
             "ended_at": None,
-            "created_at": _timestamp(created),
-            "expires_at": _timestamp(created + timedelta(hours=24)),
+            "created_at": timestamp(created),
+            "expires_at": timestamp(created + timedelta(hours=24)),
             "archived_at": None,
             "cancel_initiated_at": None,
             "results_url": None,
@@ -329,38 +256,38 @@ class FakeBatches:
 
     def _list(self, request: RecordedRequest) -> Reply:
         batches = [self._public(batch, request) for batch in reversed(self._batches.values())]
-        return _paginate(batches, request.query)
+        return paginate(batches, request.query)
 
     def _get_route(self, request: RecordedRequest) -> Reply:
-        parts = _tail(request, "/v1/messages/batches/")
+        parts = path_tail(request, "/v1/messages/batches/")
         batch = self._batches.get(parts[0])
         if batch is None:
-            return _not_found(f"message batch: {parts[0]}")
+            raise not_found(f"message batch: {parts[0]}")
         if parts[1:] == []:
             return self._retrieve(batch, request)
         if parts[1:] == ["results"]:
             return self._results(batch)
-        return _not_found(f"no such endpoint: {request.path}")
+        raise not_found(f"no such endpoint: {request.path}")
 
     def _post_route(self, request: RecordedRequest) -> Reply:
-        parts = _tail(request, "/v1/messages/batches/")
+        parts = path_tail(request, "/v1/messages/batches/")
         if parts[1:] != ["cancel"]:
-            return _not_found(f"no such endpoint: {request.path}")
+            raise not_found(f"no such endpoint: {request.path}")
         batch = self._batches.get(parts[0])
         if batch is None:
-            return _not_found(f"message batch: {parts[0]}")
+            raise not_found(f"message batch: {parts[0]}")
         if batch.wire["processing_status"] == "in_progress":
             batch.wire["processing_status"] = "canceling"
-            batch.wire["cancel_initiated_at"] = _timestamp(_now())
+            batch.wire["cancel_initiated_at"] = timestamp(utc_now())
         return Reply.json(self._public(batch, request))
 
     def _delete_route(self, request: RecordedRequest) -> Reply:
-        parts = _tail(request, "/v1/messages/batches/")
+        parts = path_tail(request, "/v1/messages/batches/")
         batch = self._batches.get(parts[0])
         if batch is None or parts[1:]:
-            return _not_found(f"message batch: {parts[0]}")
+            raise not_found(f"message batch: {parts[0]}")
         if batch.wire["processing_status"] != "ended":
-            return _invalid(
+            raise invalid(
                 f"message batch {parts[0]} is still processing: cancel it, and delete it "
                 f"once it has ended"
             )
@@ -388,7 +315,7 @@ class FakeBatches:
     def _results(self, batch: _Batch) -> Reply:
         if batch.results is None:
             status = batch.wire["processing_status"]
-            return _invalid(
+            raise invalid(
                 f"message batch {batch.wire['id']} has not ended (processing_status "
                 f"{status!r}); its results are available once it has ended"
             )
@@ -412,7 +339,7 @@ class FakeBatches:
             counts[kind] = counts.get(kind, 0) + 1
         batch.wire["request_counts"] = {"processing": 0, **counts}
         batch.wire["processing_status"] = "ended"
-        batch.wire["ended_at"] = _timestamp(_now())
+        batch.wire["ended_at"] = timestamp(utc_now())
         # One HTTP chunk per 64 KiB, built once: the same immutable reply serves every GET.
         batch.results = Reply.sse(data, chunk_size=_RESULTS_CHUNK)
 
@@ -433,7 +360,7 @@ def _succeeded(request: Mapping[str, Any]) -> dict[str, Any]:
         "result": {
             "type": "succeeded",
             "message": {
-                "id": f"msg_{secrets.token_hex(12)}",
+                "id": new_id("msg"),
                 "type": "message",
                 "role": "assistant",
                 "model": params.get("model", ""),
@@ -466,11 +393,11 @@ def install_batches(server: MockAnthropic, *, complete_after: int | None = None)
         complete_after: end each batch by its N-th retrieve (N >= 1).
     """
     state = FakeBatches(complete_after=complete_after)
-    server.route("POST", "/v1/messages/batches", state._create)
-    server.route("GET", "/v1/messages/batches", state._list)
-    server.route("GET", "/v1/messages/batches/*", state._get_route)
-    server.route("POST", "/v1/messages/batches/*", state._post_route)
-    server.route("DELETE", "/v1/messages/batches/*", state._delete_route)
+    route(server, "POST", "/v1/messages/batches", state._create)
+    route(server, "GET", "/v1/messages/batches", state._list)
+    route(server, "GET", "/v1/messages/batches/*", state._get_route)
+    route(server, "POST", "/v1/messages/batches/*", state._post_route)
+    route(server, "DELETE", "/v1/messages/batches/*", state._delete_route)
     return state
 
 
@@ -493,16 +420,14 @@ def install_count_tokens(server: MockAnthropic) -> None:
     """
 
     def count(request: RecordedRequest) -> Reply:
-        body = request.json
-        if not isinstance(body, dict):
-            return _invalid("the request body must be a JSON object")
+        body = json_object(request)
         if not isinstance(body.get("model"), str):
-            return _invalid("model: Field required")
+            raise invalid("model: Field required")
         if not isinstance(body.get("messages"), list):
-            return _invalid("messages: Field required")
+            raise invalid("messages: Field required")
         return Reply.json({"input_tokens": _token_count(body)})
 
-    server.route("POST", "/v1/messages/count_tokens", count)
+    route(server, "POST", "/v1/messages/count_tokens", count)
 
 
 # -------------------------------------------------------------------------- completions
@@ -523,21 +448,19 @@ def install_completions(
     words = re.findall(r"\s*\S+", text)
 
     def complete(request: RecordedRequest) -> Reply:
-        body = request.json
-        if not isinstance(body, dict):
-            return _invalid("the request body must be a JSON object")
+        body = json_object(request)
         model = body.get("model")
         prompt = body.get("prompt")
         limit = body.get("max_tokens_to_sample")
         if not isinstance(model, str):
-            return _invalid("model: Field required")
+            raise invalid("model: Field required")
         if not isinstance(prompt, str) or not prompt.rstrip().endswith("\n\nAssistant:"):
-            return _invalid('prompt must end with "\\n\\nAssistant:" turn')
+            raise invalid('prompt must end with "\\n\\nAssistant:" turn')
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-            return _invalid("max_tokens_to_sample: Input should be an integer >= 1")
+            raise invalid("max_tokens_to_sample: Input should be an integer >= 1")
         pieces = words[:limit]
         stop_reason = "max_tokens" if len(words) > limit else "stop_sequence"
-        completion_id = f"compl_{secrets.token_hex(12)}"
+        completion_id = new_id("compl")
         if not body.get("stream"):
             return Reply.json(
                 {
@@ -572,4 +495,4 @@ def install_completions(
         )
         return Reply.events(events)
 
-    server.route("POST", "/v1/complete", complete)
+    route(server, "POST", "/v1/complete", complete)

@@ -29,10 +29,7 @@ The bodies are read by :class:`MultipartParser`, a small sans-I/O parser of RFC 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
-import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,14 +37,19 @@ from typing import Any, Final, Literal
 
 from .._resources._files import FILES_BETA, MAX_FILE_SIZE
 from .._resources._skills import SKILLS_BETA
-from ._fakes_core import (
-    _invalid,
-    _not_found,
-    _now,
-    _paginate,
-    _query_limit,
-    _tail,
-    _timestamp,
+from ._fakes_common import (
+    invalid,
+    new_id,
+    not_found,
+    page_token,
+    page_token_value,
+    paginate,
+    path_tail,
+    query_limit,
+    query_value,
+    route,
+    timestamp,
+    utc_now,
 )
 from ._server import MockAnthropic, RecordedRequest, Reply
 
@@ -323,18 +325,17 @@ def parse_multipart(body: bytes, content_type: str) -> list[MultipartPart]:
     return parts
 
 
-def _form(request: RecordedRequest) -> list[MultipartPart] | Reply:
+def _form(request: RecordedRequest) -> list[MultipartPart]:
     try:
         return parse_multipart(request.body, request.headers.get("content-type", ""))
     except MultipartError as exc:
-        return _invalid(f"invalid multipart/form-data body: {exc}")
+        raise invalid(f"invalid multipart/form-data body: {exc}") from None
 
 
-def _missing_beta(request: RecordedRequest, beta: str, what: str) -> Reply | None:
+def _require_beta(request: RecordedRequest, beta: str, what: str) -> None:
     sent = request.headers.get("anthropic-beta", "")
-    if beta in (item.strip() for item in sent.split(",")):
-        return None
-    return _invalid(f"the {what} API is in beta: send the header 'anthropic-beta: {beta}'")
+    if beta not in (item.strip() for item in sent.split(",")):
+        raise invalid(f"the {what} API is in beta: send the header 'anthropic-beta: {beta}'")
 
 
 # A MIME type the server may echo in a response header: printable ASCII, type/subtype.
@@ -405,18 +406,15 @@ class FakeFiles:
     # -- handlers
 
     def _upload(self, request: RecordedRequest) -> Reply:
-        if (refused := _missing_beta(request, FILES_BETA, "Files")) is not None:
-            return refused
+        _require_beta(request, FILES_BETA, "Files")
         form = _form(request)
-        if isinstance(form, Reply):
-            return form
         files = [part for part in form if part.name == "file"]
         if len(files) != 1 or files[0].filename is None:
-            return _invalid("file: exactly one file part named 'file' (with a filename) required")
+            raise invalid("file: exactly one file part named 'file' (with a filename) required")
         part = files[0]
         filename = files[0].filename
         if not part.data:
-            return _invalid("file: the file is empty")
+            raise invalid("file: the file is empty")
         if len(part.data) > self.max_file_size:
             return Reply.error(
                 413,
@@ -432,19 +430,17 @@ class FakeFiles:
         return Reply.json(wire)
 
     def _list(self, request: RecordedRequest) -> Reply:
-        if (refused := _missing_beta(request, FILES_BETA, "Files")) is not None:
-            return refused
-        return _paginate([stored.wire for stored in reversed(self._files.values())], request.query)
+        _require_beta(request, FILES_BETA, "Files")
+        return paginate([stored.wire for stored in reversed(self._files.values())], request.query)
 
     def _get_route(self, request: RecordedRequest) -> Reply:
-        if (refused := _missing_beta(request, FILES_BETA, "Files")) is not None:
-            return refused
-        parts = _tail(request, "/v1/files/")
+        _require_beta(request, FILES_BETA, "Files")
+        parts = path_tail(request, "/v1/files/")
         stored = self._files.get(parts[0])
         if parts[1:] not in ([], ["content"]):
-            return _not_found(f"no such endpoint: {request.path}")
+            raise not_found(f"no such endpoint: {request.path}")
         if stored is None:
-            return _not_found(f"File not found: {parts[0]}")
+            raise not_found(f"File not found: {parts[0]}")
         if parts[1:] == []:
             return Reply.json(stored.wire)
         if not stored.wire["downloadable"]:
@@ -463,11 +459,10 @@ class FakeFiles:
         return _binary(stored.content, stored.wire["mime_type"])
 
     def _delete_route(self, request: RecordedRequest) -> Reply:
-        if (refused := _missing_beta(request, FILES_BETA, "Files")) is not None:
-            return refused
-        parts = _tail(request, "/v1/files/")
+        _require_beta(request, FILES_BETA, "Files")
+        parts = path_tail(request, "/v1/files/")
         if parts[1:] or parts[0] not in self._files:
-            return _not_found(f"File not found: {parts[0]}")
+            raise not_found(f"File not found: {parts[0]}")
         del self._files[parts[0]]
         return Reply.json({"id": parts[0], "type": "file_deleted"})
 
@@ -476,14 +471,14 @@ class FakeFiles:
     def _store(
         self, content: bytes, filename: str, mime_type: str, downloadable: bool
     ) -> dict[str, Any]:
-        file_id = f"file_{secrets.token_hex(12)}"
+        file_id = new_id("file")
         wire = {
             "type": "file",
             "id": file_id,
             "filename": filename,
             "mime_type": mime_type,
             "size_bytes": len(content),
-            "created_at": _timestamp(_now()),
+            "created_at": timestamp(utc_now()),
             "downloadable": downloadable,
         }
         self._files[file_id] = _StoredFile(wire=wire, content=content)
@@ -511,10 +506,10 @@ def install_files(
             (the server itself accepts request bodies of up to 32 MB).
     """
     state = FakeFiles(downloadable_uploads=downloadable_uploads, max_file_size=max_file_size)
-    server.route("POST", "/v1/files", state._upload)
-    server.route("GET", "/v1/files", state._list)
-    server.route("GET", "/v1/files/*", state._get_route)
-    server.route("DELETE", "/v1/files/*", state._delete_route)
+    route(server, "POST", "/v1/files", state._upload)
+    route(server, "GET", "/v1/files", state._list)
+    route(server, "GET", "/v1/files/*", state._get_route)
+    route(server, "DELETE", "/v1/files/*", state._delete_route)
     return state
 
 
@@ -536,40 +531,24 @@ class _Skill:
     versions: dict[str, _Version] = field(default_factory=dict)  # oldest first
 
 
-def _page_token(offset: int) -> str:
-    return "page_" + base64.urlsafe_b64encode(str(offset).encode()).decode().rstrip("=")
-
-
-def _page_offset(token: str) -> int | None:
-    if not token.startswith("page_"):
-        return None
-    raw = token[5:]
-    try:
-        decoded = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return int(decoded) if decoded.isdigit() else None
-
-
 def _paginate_pages(items: Sequence[Mapping[str, Any]], request: RecordedRequest) -> Reply:
     """One page of ``items`` for ``limit`` and an opaque ``page`` token."""
     query = request.query
-    limit = _query_limit(query)
-    if isinstance(limit, Reply):
-        return limit
+    limit = query_limit(query)
     start = 0
-    if "page" in query:
-        offset = _page_offset(query["page"][-1])
-        if offset is None:
-            return _invalid(f"page: invalid page token {query['page'][-1]!r}")
-        start = offset
+    token = query_value(query, "page")
+    if token is not None:
+        offset = page_token_value(token)
+        if not offset.isdigit():
+            raise invalid(f"page: invalid page token {token!r}")
+        start = int(offset)
     page = items[start : start + limit]
     more = start + limit < len(items)
     return Reply.json(
         {
             "data": list(page),
             "has_more": more,
-            "next_page": _page_token(start + limit) if more else None,
+            "next_page": page_token(str(start + limit)) if more else None,
         }
     )
 
@@ -619,14 +598,10 @@ class FakeSkills:
     # -- handlers
 
     def _create(self, request: RecordedRequest) -> Reply:
-        if (refused := _missing_beta(request, SKILLS_BETA, "Skills")) is not None:
-            return refused
-        parsed = self._parse_upload(request, allow_title=True)
-        if isinstance(parsed, Reply):
-            return parsed
-        title, files, meta = parsed
-        now = _timestamp(_now())
-        skill_id = f"skill_{secrets.token_hex(12)}"
+        _require_beta(request, SKILLS_BETA, "Skills")
+        title, files, meta = self._parse_upload(request, allow_title=True)
+        now = timestamp(utc_now())
+        skill_id = new_id("skill")
         skill = _Skill(
             wire={
                 "type": "skill",
@@ -643,9 +618,8 @@ class FakeSkills:
         return Reply.json(skill.wire)
 
     def _list(self, request: RecordedRequest) -> Reply:
-        if (refused := _missing_beta(request, SKILLS_BETA, "Skills")) is not None:
-            return refused
-        source = request.query.get("source", [None])[-1]
+        _require_beta(request, SKILLS_BETA, "Skills")
+        source = query_value(request.query, "source")
         skills = [
             skill.wire
             for skill in reversed(self._skills.values())
@@ -654,12 +628,11 @@ class FakeSkills:
         return _paginate_pages(skills, request)
 
     def _get_route(self, request: RecordedRequest) -> Reply:
-        if (refused := _missing_beta(request, SKILLS_BETA, "Skills")) is not None:
-            return refused
-        parts = _tail(request, "/v1/skills/")
+        _require_beta(request, SKILLS_BETA, "Skills")
+        parts = path_tail(request, "/v1/skills/")
         skill = self._skills.get(parts[0])
         if skill is None:
-            return _not_found(f"Skill not found: {parts[0]}")
+            raise not_found(f"Skill not found: {parts[0]}")
         if parts[1:] == []:
             return Reply.json(skill.wire)
         if parts[1:] == ["versions"]:
@@ -668,35 +641,30 @@ class FakeSkills:
         if len(parts) == 3 and parts[1] == "versions":
             version = skill.versions.get(parts[2])
             if version is None:
-                return _not_found(f"Skill version not found: {parts[2]}")
+                raise not_found(f"Skill version not found: {parts[2]}")
             return Reply.json(version.wire)
-        return _not_found(f"no such endpoint: {request.path}")
+        raise not_found(f"no such endpoint: {request.path}")
 
     def _post_route(self, request: RecordedRequest) -> Reply:
-        if (refused := _missing_beta(request, SKILLS_BETA, "Skills")) is not None:
-            return refused
-        parts = _tail(request, "/v1/skills/")
+        _require_beta(request, SKILLS_BETA, "Skills")
+        parts = path_tail(request, "/v1/skills/")
         if parts[1:] != ["versions"]:
-            return _not_found(f"no such endpoint: {request.path}")
+            raise not_found(f"no such endpoint: {request.path}")
         skill = self._skills.get(parts[0])
         if skill is None:
-            return _not_found(f"Skill not found: {parts[0]}")
-        parsed = self._parse_upload(request, allow_title=False)
-        if isinstance(parsed, Reply):
-            return parsed
-        _, files, meta = parsed
+            raise not_found(f"Skill not found: {parts[0]}")
+        _, files, meta = self._parse_upload(request, allow_title=False)
         return Reply.json(self._add_version(skill, files, meta))
 
     def _delete_route(self, request: RecordedRequest) -> Reply:
-        if (refused := _missing_beta(request, SKILLS_BETA, "Skills")) is not None:
-            return refused
-        parts = _tail(request, "/v1/skills/")
+        _require_beta(request, SKILLS_BETA, "Skills")
+        parts = path_tail(request, "/v1/skills/")
         skill = self._skills.get(parts[0])
         if skill is None:
-            return _not_found(f"Skill not found: {parts[0]}")
+            raise not_found(f"Skill not found: {parts[0]}")
         if parts[1:] == []:
             if skill.versions:
-                return _invalid(
+                raise invalid(
                     f"Cannot delete skill {parts[0]}: it still has {len(skill.versions)} "
                     "version(s). Delete all of its versions first."
                 )
@@ -704,23 +672,25 @@ class FakeSkills:
             return Reply.json({"id": parts[0], "type": "skill_deleted"})
         if len(parts) == 3 and parts[1] == "versions":
             if parts[2] not in skill.versions:
-                return _not_found(f"Skill version not found: {parts[2]}")
+                raise not_found(f"Skill version not found: {parts[2]}")
             del skill.versions[parts[2]]
             remaining = list(skill.versions)
             skill.wire["latest_version"] = remaining[-1] if remaining else None
-            skill.wire["updated_at"] = _timestamp(_now())
+            skill.wire["updated_at"] = timestamp(utc_now())
             return Reply.json({"id": parts[2], "type": "skill_version_deleted"})
-        return _not_found(f"no such endpoint: {request.path}")
+        raise not_found(f"no such endpoint: {request.path}")
 
     # -- internals
 
     def _parse_upload(
         self, request: RecordedRequest, *, allow_title: bool
-    ) -> tuple[str | None, dict[str, bytes], dict[str, str]] | Reply:
-        """``(display_title, files by path, {name, description, directory})`` or a 400."""
+    ) -> tuple[str | None, dict[str, bytes], dict[str, str]]:
+        """``(display_title, files by path, {name, description, directory})``.
+
+        Raises:
+            Refusal: the upload is not a valid skill folder (a 400, like the API's).
+        """
         form = _form(request)
-        if isinstance(form, Reply):
-            return form
         title: str | None = None
         files: dict[str, bytes] = {}
         for part in form:
@@ -728,36 +698,36 @@ class FakeSkills:
                 try:
                     title = part.text
                 except UnicodeDecodeError:
-                    return _invalid("display_title: not UTF-8 text")
+                    raise invalid("display_title: not UTF-8 text") from None
             elif part.name in ("files[]", "files") and part.filename is not None:
                 if part.filename in files:
-                    return _invalid(f"files: {part.filename!r} is uploaded twice")
+                    raise invalid(f"files: {part.filename!r} is uploaded twice")
                 files[part.filename] = part.data
             else:
-                return _invalid(f"unexpected form field {part.name!r}")
+                raise invalid(f"unexpected form field {part.name!r}")
         if not files:
-            return _invalid("files: Field required")
+            raise invalid("files: Field required")
         tops = {name.split("/", 1)[0] for name in files}
         if len(tops) != 1 or any("/" not in name for name in files):
-            return _invalid("files: all files must be in the same top-level directory")
+            raise invalid("files: all files must be in the same top-level directory")
         (top,) = tops
         skill_md = files.get(f"{top}/{_SKILL_FILE}")
         if skill_md is None:
-            return _invalid(f"files: {_SKILL_FILE} file must be in the top-level directory")
+            raise invalid(f"files: {_SKILL_FILE} file must be in the top-level directory")
         try:
             meta = _front_matter(skill_md.decode("utf-8"))
         except UnicodeDecodeError:
             meta = None
         if meta is None:
-            return _invalid(f"{_SKILL_FILE} must start with YAML front matter between '---' lines")
+            raise invalid(f"{_SKILL_FILE} must start with YAML front matter between '---' lines")
         name = meta.get("name", "")
         description = meta.get("description", "")
         if not _SKILL_NAME_RE.fullmatch(name):
-            return _invalid(
+            raise invalid(
                 f"{_SKILL_FILE}: 'name' must be 1 to 64 lowercase letters, digits or hyphens"
             )
         if not 1 <= len(description) <= 1024:
-            return _invalid(f"{_SKILL_FILE}: 'description' must be 1 to 1024 characters")
+            raise invalid(f"{_SKILL_FILE}: 'description' must be 1 to 1024 characters")
         return title, files, {"name": name, "description": description, "directory": top}
 
     def _add_version(
@@ -766,10 +736,10 @@ class FakeSkills:
         # Versions are Unix epoch timestamps in microseconds, strictly increasing.
         self._last_version = max(time.time_ns() // 1000, self._last_version + 1)
         version = str(self._last_version)
-        now = _timestamp(_now())
+        now = timestamp(utc_now())
         wire = {
             "type": "skill_version",
-            "id": f"skillver_{secrets.token_hex(12)}",
+            "id": new_id("skillver"),
             "skill_id": skill.wire["id"],
             "version": version,
             "name": meta["name"],
@@ -802,9 +772,9 @@ def install_skills(server: MockAnthropic) -> FakeSkills:
         server: a started mock server.
     """
     state = FakeSkills()
-    server.route("POST", "/v1/skills", state._create)
-    server.route("GET", "/v1/skills", state._list)
-    server.route("GET", "/v1/skills/*", state._get_route)
-    server.route("POST", "/v1/skills/*", state._post_route)
-    server.route("DELETE", "/v1/skills/*", state._delete_route)
+    route(server, "POST", "/v1/skills", state._create)
+    route(server, "GET", "/v1/skills", state._list)
+    route(server, "GET", "/v1/skills/*", state._get_route)
+    route(server, "POST", "/v1/skills/*", state._post_route)
+    route(server, "DELETE", "/v1/skills/*", state._delete_route)
     return state

@@ -2,15 +2,17 @@
 
 The data path, top to bottom:
 
-* :class:`_RequestParser` is a sans-I/O HTTP/1.1 request parser (RFC 9112): fed bytes, it
-  hands out complete requests. It knows ``Content-Length`` and ``chunked`` bodies, bounds
-  every buffer and reports malformed input as :class:`_ProtocolError` (an HTTP status).
 * :class:`MockAnthropic` accepts TCP connections with anyio (so it runs on asyncio and
-  trio), records each request as a :class:`RecordedRequest`, picks a :class:`Reply`
-  (queue, then routes, then the default, then 404) and writes it out.
+  trio) and speaks HTTP/1.1 through h11, the sans-I/O protocol machine httpcore uses:
+  h11 parses requests (``Content-Length`` and ``chunked`` bodies, keep-alive, pipelining,
+  ``Expect: 100-continue``) and frames responses. :func:`_read_request` bounds what it
+  buffers (head 431, body 413) and turns malformed input into :class:`_ProtocolError`.
+* Each request is recorded as a :class:`RecordedRequest`; a :class:`Reply` is picked
+  (queue, then routes, then the default, then 404) and written out.
 * :class:`Reply` describes one response: a JSON body with ``Content-Length``, or an SSE
   stream sent with ``Transfer-Encoding: chunked`` so each write reaches the client as it
-  happens, optionally broken on purpose (dropped, stalled, or cut by an ``error`` event).
+  happens, optionally broken on purpose (dropped, stalled, or cut by an ``error`` event):
+  a fault simply stops feeding h11 before the message ends.
 """
 
 from __future__ import annotations
@@ -30,13 +32,14 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Final, Literal, Self
 
 import anyio
 import anyio.abc
+import h11
 import msgspec
 
 __all__ = ["MockAnthropic", "RecordedRequest", "Reply", "serve"]
@@ -50,10 +53,9 @@ _RESERVED_HEADERS: Final = frozenset({"content-length", "transfer-encoding", "re
 
 #: The Messages API accepts request bodies up to 32 MB; larger ones get 413.
 _MAX_BODY_SIZE: Final = 32 * 1024 * 1024
-#: Request line plus headers; larger heads get 431.
+#: Request line plus headers (and any chunk-size line or trailer section): h11's
+#: ``max_incomplete_event_size``; larger ones get 431.
 _MAX_HEAD_SIZE: Final = 64 * 1024
-#: A chunk-size line (hex size plus extensions) longer than this is malformed.
-_MAX_CHUNK_LINE: Final = 4 * 1024
 _RECEIVE_SIZE: Final = 64 * 1024
 #: After a response that closes the connection the server half-closes and waits this long
 #: for the client to hang up, so nothing it sent is lost to an early reset.
@@ -68,8 +70,6 @@ _CLIENT_GONE: Final = (
 )
 
 _TOKEN_RE: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_HEX_RE: Final = re.compile(rb"[0-9A-Fa-f]{1,16}")
-_HEAD_END_RE: Final = re.compile(rb"\r?\n\r?\n")
 # An SSE event ends at a blank line; CRLF, LF and CR are all line endings (WHATWG HTML,
 # "Parsing an event stream"). Atomic groups keep "\r\n" from being read as two endings.
 _SSE_EVENT_END_RE: Final = re.compile(rb"(?>\r\n|\r|\n)(?>\r\n|\r|\n)")
@@ -492,11 +492,11 @@ class Reply:
 _Handler = Reply | Callable[[RecordedRequest], "Reply | Awaitable[Reply]"]
 
 
-# --------------------------------------------------------------------------- HTTP parsing
+# --------------------------------------------------------------------------- HTTP reading
 
 
 class _ProtocolError(Exception):
-    """A request the parser cannot accept; answered with ``status`` and then closed."""
+    """A request the server will not accept; answered with ``status`` and then closed."""
 
     def __init__(self, status: int, error_type: str, message: str) -> None:
         super().__init__(message)
@@ -505,214 +505,94 @@ class _ProtocolError(Exception):
         self.message = message
 
 
+def _too_large() -> _ProtocolError:
+    return _ProtocolError(
+        413,
+        "request_too_large",
+        f"request body exceeds the mock server's limit of {_MAX_BODY_SIZE} bytes",
+    )
+
+
 @dataclass(slots=True)
 class _Request:
     method: str
     target: str
     http_version: str
     headers: list[tuple[str, str]]
-    body: bytes = b""
-    keep_alive: bool = True
+    body: bytes
 
 
-_State = Literal["head", "length", "chunk_size", "chunk_data", "chunk_end", "trailers"]
+def _check_request(event: h11.Request) -> None:
+    """Refuse what h11 lets through but this server will not serve.
 
-
-@dataclass(slots=True)
-class _RequestParser:
-    """Sans-I/O HTTP/1.1 request parser (RFC 9112): ``feed()`` bytes, ``next_request()``.
-
-    Pipelined requests are fine: bytes past one request stay buffered for the next. The
-    head is bounded by ``max_head_size`` (else 431) and the body by ``max_body_size``
-    (else 413); anything malformed raises :class:`_ProtocolError` with a 4xx/5xx status.
+    Raises:
+        _ProtocolError: HTTP/2+ on an HTTP/1 connection (505), both framings at once (400),
+            or a ``Content-Length`` over the body limit (413, before the body is read).
     """
-
-    max_head_size: int = _MAX_HEAD_SIZE
-    max_body_size: int = _MAX_BODY_SIZE
-    _buffer: bytearray = field(default_factory=bytearray)
-    _state: _State = "head"
-    _request: _Request | None = None
-    _remaining: int = 0
-    _body: bytearray = field(default_factory=bytearray)
-    _continue: Literal["no", "wanted", "sent"] = "no"
-
-    def feed(self, data: bytes) -> None:
-        """Append bytes received from the client."""
-        self._buffer += data
-
-    @property
-    def idle(self) -> bool:
-        """True between requests with nothing buffered: EOF here is a clean hang-up."""
-        return self._state == "head" and not self._buffer.strip(b"\r\n")
-
-    @property
-    def wants_continue(self) -> bool:
-        """The client sent ``Expect: 100-continue`` and waits for the interim response."""
-        return self._continue == "wanted"
-
-    def continue_sent(self) -> None:
-        """Record that ``100 Continue`` went out."""
-        self._continue = "sent"
-
-    def next_request(self) -> _Request | None:
-        """The next complete request, or ``None`` until more bytes are fed.
-
-        Raises:
-            _ProtocolError: the bytes are not an acceptable HTTP/1.x request.
-        """
-        while True:
-            if self._state == "head":
-                if not self._parse_head():
-                    return None
-            elif self._state == "length":
-                if len(self._buffer) < self._remaining:
-                    return None
-                self._body += self._take(self._remaining)
-                return self._finish()
-            elif self._state == "chunk_size":
-                line = self._take_line(_MAX_CHUNK_LINE, "chunk-size line")
-                if line is None:
-                    return None
-                size_text = line.split(b";", 1)[0].strip(b" \t")
-                if not _HEX_RE.fullmatch(size_text):
-                    raise _ProtocolError(400, "invalid_request_error", "malformed chunk size")
-                size = int(size_text, 16)
-                if len(self._body) + size > self.max_body_size:
-                    raise self._too_large()
-                self._remaining = size
-                self._state = "chunk_data" if size else "trailers"
-            elif self._state == "chunk_data":
-                if len(self._buffer) < self._remaining:
-                    return None
-                self._body += self._take(self._remaining)
-                self._state = "chunk_end"
-            elif self._state == "chunk_end":
-                line = self._take_line(_MAX_CHUNK_LINE, "chunk")
-                if line is None:
-                    return None
-                if line:
-                    raise _ProtocolError(400, "invalid_request_error", "chunk data overran")
-                self._state = "chunk_size"
-            else:  # trailers: read and ignore up to the blank line (RFC 9112 section 7.1.2)
-                line = self._take_line(self.max_head_size, "trailer section")
-                if line is None:
-                    return None
-                if not line:
-                    return self._finish()
-
-    def _take(self, count: int) -> bytes:
-        data = bytes(self._buffer[:count])
-        del self._buffer[:count]
-        return data
-
-    def _take_line(self, limit: int, what: str) -> bytes | None:
-        end = self._buffer.find(b"\n", 0, limit + 1)
-        if end < 0:
-            if len(self._buffer) > limit:
-                raise _ProtocolError(400, "invalid_request_error", f"{what} too long")
-            return None
-        line = self._take(end + 1)
-        return line.rstrip(b"\n").removesuffix(b"\r")
-
-    def _too_large(self) -> _ProtocolError:
-        return _ProtocolError(
-            413,
-            "request_too_large",
-            f"request body exceeds the mock server's limit of {self.max_body_size} bytes",
+    if event.http_version not in (b"1.0", b"1.1"):
+        version = event.http_version.decode("ascii")
+        raise _ProtocolError(
+            505, "invalid_request_error", f"HTTP/{version} is not supported; use HTTP/1.1"
         )
+    names = {name for name, _ in event.headers}
+    if b"transfer-encoding" in names and b"content-length" in names:
+        # h11 lets Transfer-Encoding win (RFC 9112 section 6.3); a request carrying both
+        # is the request-smuggling shape, and this server refuses it outright.
+        raise _ProtocolError(
+            400, "invalid_request_error", "both Transfer-Encoding and Content-Length"
+        )
+    for name, value in event.headers:
+        if name == b"content-length" and int(value) > _MAX_BODY_SIZE:
+            raise _too_large()
 
-    def _finish(self) -> _Request:
-        request = self._request
-        assert request is not None
-        request.body = bytes(self._body)
-        self._request = None
-        self._body = bytearray()
-        self._state = "head"
-        self._continue = "no"
-        return request
 
-    def _parse_head(self) -> bool:
-        # RFC 9112 section 2.2: ignore empty lines before the request line.
-        while self._buffer[:2] == b"\r\n" or self._buffer[:1] == b"\n":
-            del self._buffer[: 2 if self._buffer[:1] == b"\r" else 1]
-        match = _HEAD_END_RE.search(self._buffer, 0, self.max_head_size + 4)
-        if match is None:
-            if len(self._buffer) > self.max_head_size:
-                raise _ProtocolError(
-                    431, "invalid_request_error", "request line and headers too large"
-                )
-            return False
-        head = self._take(match.end())[: match.start()].decode("latin-1")
-        lines = [line.removesuffix("\r") for line in head.split("\n")]
-        request = self._parse_request_line(lines[0])
-        request.headers = self._parse_fields(lines[1:])
-        self._request = request
-        self._set_framing(request)
-        return True
+async def _read_request(stream: anyio.abc.SocketStream, conn: h11.Connection) -> _Request | None:
+    """The next complete request on the connection, or ``None`` if the client hung up.
 
-    @staticmethod
-    def _parse_request_line(line: str) -> _Request:
-        parts = line.split(" ")
-        if len(parts) != 3 or not _TOKEN_RE.fullmatch(parts[0]) or not parts[1]:
-            raise _ProtocolError(400, "invalid_request_error", "malformed request line")
-        method, target, version = parts
-        if version not in ("HTTP/1.1", "HTTP/1.0"):
-            if re.fullmatch(r"HTTP/\d(\.\d)?", version):
-                raise _ProtocolError(
-                    505, "invalid_request_error", f"{version} is not supported; use HTTP/1.1"
-                )
-            raise _ProtocolError(400, "invalid_request_error", "malformed HTTP version")
-        return _Request(method=method, target=target, http_version=version, headers=[])
+    h11 parses and bounds the head (``max_incomplete_event_size``, else 431) and decodes
+    ``Content-Length`` and ``chunked`` bodies; the body is bounded here (else 413).
 
-    @staticmethod
-    def _parse_fields(lines: list[str]) -> list[tuple[str, str]]:
-        fields: list[tuple[str, str]] = []
-        for line in lines:
-            if line[:1] in (" ", "\t"):
-                # Obsolete line folding: RFC 9112 section 5.2 lets a server reject it.
-                raise _ProtocolError(400, "invalid_request_error", "obsolete header folding")
-            name, colon, value = line.partition(":")
-            if not colon or not _TOKEN_RE.fullmatch(name):
-                raise _ProtocolError(400, "invalid_request_error", "malformed header field")
-            fields.append((name, value.strip(" \t")))
-        return fields
-
-    def _set_framing(self, request: _Request) -> None:
-        headers = _Headers(request.headers)
-        connection = {t.strip().lower() for t in headers.get("connection", "").split(",")}
-        if request.http_version == "HTTP/1.1":
-            request.keep_alive = "close" not in connection
-        else:
-            request.keep_alive = "keep-alive" in connection
-        transfer_encoding = headers.get("transfer-encoding")
-        lengths = {v.strip() for v in ",".join(headers.get_list("content-length")).split(",")}
-        lengths.discard("")
-        if transfer_encoding is not None:
-            if lengths:
-                # Both framings at once is the request-smuggling shape (RFC 9112 6.3).
-                raise _ProtocolError(
-                    400, "invalid_request_error", "both Transfer-Encoding and Content-Length"
-                )
-            codings = [c.strip().lower() for c in transfer_encoding.split(",")]
-            if codings != ["chunked"]:
-                raise _ProtocolError(
-                    501, "invalid_request_error", "only chunked transfer-coding is supported"
-                )
-            self._state = "chunk_size"
-        elif lengths:
-            if len(lengths) != 1 or not next(iter(lengths)).isdigit():
-                raise _ProtocolError(400, "invalid_request_error", "invalid Content-Length")
-            self._remaining = int(next(iter(lengths)))
-            if self._remaining > self.max_body_size:
-                raise self._too_large()
-            self._state = "length"
-        else:
-            self._remaining = 0
-            self._state = "length"
-        expects = headers.get("expect", "").strip().lower() == "100-continue"
-        has_body = self._state != "length" or self._remaining > 0
-        if expects and has_body and request.http_version == "HTTP/1.1":
-            self._continue = "wanted"
+    Raises:
+        _ProtocolError: a malformed or refused request, with the status to answer.
+    """
+    request: h11.Request | None = None
+    body = bytearray()
+    while True:
+        try:
+            event = conn.next_event()
+        except h11.RemoteProtocolError as exc:
+            status = exc.error_status_hint
+            raise _ProtocolError(status, "invalid_request_error", str(exc)) from exc
+        if event is h11.NEED_DATA:
+            if conn.they_are_waiting_for_100_continue:
+                interim = h11.InformationalResponse(status_code=100, headers=[], reason="Continue")
+                await _send(stream, conn, interim)
+            try:
+                data = await stream.receive(_RECEIVE_SIZE)
+            except anyio.EndOfStream:
+                # Between requests this is a clean hang-up; mid-request there is no one
+                # left to tell what was wrong.
+                return None
+            conn.receive_data(data)
+        elif isinstance(event, h11.Request):
+            _check_request(event)
+            request = event
+        elif isinstance(event, h11.Data):
+            if len(body) + len(event.data) > _MAX_BODY_SIZE:
+                raise _too_large()
+            body += event.data
+        elif isinstance(event, h11.EndOfMessage):
+            # Trailer fields (RFC 9112 section 7.1.2) are read and ignored.
+            assert request is not None
+            return _Request(
+                method=request.method.decode("ascii"),
+                target=request.target.decode("latin-1"),
+                http_version=f"HTTP/{request.http_version.decode('ascii')}",
+                headers=[(n.decode("ascii"), v.decode("latin-1")) for n, v in request.headers],
+                body=bytes(body),
+            )
+        else:  # ConnectionClosed (or PAUSED, which a served cycle never leaves behind)
+            return None
 
 
 # --------------------------------------------------------------------------- the server
@@ -873,23 +753,26 @@ class MockAnthropic:
 
     async def _serve_connection(self, stream: anyio.abc.SocketStream) -> None:
         try:
-            parser = _RequestParser()
+            conn = h11.Connection(h11.SERVER, max_incomplete_event_size=_MAX_HEAD_SIZE)
             while True:
                 try:
-                    request = await _read_request(stream, parser)
+                    request = await _read_request(stream, conn)
                 except _ProtocolError as exc:
-                    await _send_protocol_error(stream, exc)
+                    await _send_protocol_error(stream, conn, exc)
                     await _linger(stream)
                     return
                 if request is None:
                     return
-                outcome = await self._respond(stream, request)
+                outcome = await self._respond(stream, conn, request)
                 if outcome == "stalled":
                     await _wait_for_hang_up(stream)
                     return
-                if outcome == "close":
+                if outcome == "close" or conn.our_state is not h11.DONE:
+                    # h11 says MUST_CLOSE after "Connection: close" from either side, an
+                    # HTTP/1.0 client, or a close-delimited body.
                     await _linger(stream)
                     return
+                conn.start_next_cycle()
         except _CLIENT_GONE:
             # The client hung up (possibly mid-stream): there is no one left to answer.
             return
@@ -898,8 +781,9 @@ class MockAnthropic:
                 await stream.aclose()
 
     async def _respond(
-        self, stream: anyio.abc.SocketStream, request: _Request
-    ) -> Literal["keep-alive", "close", "stalled"]:
+        self, stream: anyio.abc.SocketStream, conn: h11.Connection, request: _Request
+    ) -> Literal["complete", "close", "stalled"]:
+        """Answer one request through h11; a fault cuts h11's output short."""
         request_id = _new_request_id()
         recorded = _record(request, request_id)
         self.requests.append(recorded)
@@ -907,38 +791,25 @@ class MockAnthropic:
         if reply._kind == "drop":
             return "close"
 
-        keep_alive = request.keep_alive and not any(
-            name == "connection" and "close" in value.lower() for name, value in reply._headers
-        )
-        # HTTP/1.0 has no chunked coding: a stream is then delimited by closing.
-        chunked = reply._kind == "stream" and request.http_version == "HTTP/1.1"
-        if reply._kind == "stream" and not chunked:
-            keep_alive = False
         body = reply._body_for(request_id)
-        writes = reply._writes if reply._kind == "stream" else (body,)
-
-        head = [f"HTTP/1.1 {reply._status} {_reason(reply._status)}"]
-        head += [f"{name}: {value}" for name, value in reply._headers if name != "connection"]
-        head.append(f"request-id: {request_id}")
-        if chunked:
-            head.append("transfer-encoding: chunked")
-        elif reply._kind == "body":
-            head.append(f"content-length: {len(body)}")
-        head.append(f"connection: {'keep-alive' if keep_alive else 'close'}")
-        await stream.send(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
-        if request.method == "HEAD":
-            return "keep-alive" if keep_alive else "close"
-
-        cut = await _send_body(
+        headers = [*reply._headers, ("request-id", request_id)]
+        if reply._kind == "body":
+            headers.append(("content-length", str(len(body))))
+        # A stream sets no framing header: h11 picks chunked coding for an HTTP/1.1 client
+        # (so each write below reaches the client as one chunk, RFC 9112 section 7.1) and
+        # a close-delimited body for HTTP/1.0, which has no chunked coding.
+        await _send(
             stream,
-            writes,
-            chunked=chunked,
-            delay=reply._delay,
-            limit=reply._drop_after if reply._drop_after is not None else reply._stall_after,
+            conn,
+            h11.Response(status_code=reply._status, headers=headers, reason=_reason(reply._status)),
         )
-        if cut:
-            return "stalled" if reply._stall_after is not None else "close"
-        return "keep-alive" if keep_alive else "close"
+        if request.method != "HEAD":
+            writes = reply._writes if reply._kind == "stream" else (body,)
+            limit = reply._drop_after if reply._drop_after is not None else reply._stall_after
+            if await _send_body(stream, conn, writes, delay=reply._delay, limit=limit):
+                return "stalled" if reply._stall_after is not None else "close"
+        await _send(stream, conn, h11.EndOfMessage())
+        return "complete"
 
     async def _reply_for(self, request: RecordedRequest) -> Reply:
         handler = self._queue.popleft() if self._queue else self._match(request)
@@ -988,44 +859,48 @@ def _check_handler(handler: object) -> None:
         )
 
 
-async def _read_request(stream: anyio.abc.SocketStream, parser: _RequestParser) -> _Request | None:
-    """The next request on the connection, or ``None`` if the client hung up first."""
-    while True:
-        request = parser.next_request()
-        if request is not None:
-            return request
-        if parser.wants_continue:
-            await stream.send(b"HTTP/1.1 100 Continue\r\n\r\n")
-            parser.continue_sent()
-        try:
-            data = await stream.receive(_RECEIVE_SIZE)
-        except anyio.EndOfStream:
-            return None
-        parser.feed(data)
+async def _send(stream: anyio.abc.SocketStream, conn: h11.Connection, event: h11.Event) -> None:
+    """Serialize ``event`` with h11 and write the bytes, if it produced any."""
+    data = conn.send(event)
+    if data:
+        await stream.send(data)
 
 
-async def _send_protocol_error(stream: anyio.abc.SocketStream, exc: _ProtocolError) -> None:
+async def _send_protocol_error(
+    stream: anyio.abc.SocketStream, conn: h11.Connection, exc: _ProtocolError
+) -> None:
+    """Answer a refused request in the API's error shape, announcing the close."""
     request_id = _new_request_id()
     body = msgspec.json.encode(_error_body(exc.error_type, exc.message, request_id))
-    head = (
-        f"HTTP/1.1 {exc.status} {_reason(exc.status)}\r\n"
-        "content-type: application/json\r\n"
-        f"request-id: {request_id}\r\n"
-        f"content-length: {len(body)}\r\n"
-        "connection: close\r\n\r\n"
-    )
-    await stream.send(head.encode("latin-1") + body)
+    headers = [
+        ("content-type", "application/json"),
+        ("request-id", request_id),
+        ("content-length", str(len(body))),
+        ("connection", "close"),
+    ]
+    # h11 lets a server answer even a request it could not parse (its state is still IDLE
+    # or SEND_RESPONSE after a RemoteProtocolError).
+    response = h11.Response(status_code=exc.status, headers=headers, reason=_reason(exc.status))
+    await _send(stream, conn, response)
+    await _send(stream, conn, h11.Data(data=body))
+    await _send(stream, conn, h11.EndOfMessage())
 
 
 async def _send_body(
     stream: anyio.abc.SocketStream,
+    conn: h11.Connection,
     writes: Sequence[bytes],
     *,
-    chunked: bool,
     delay: float,
     limit: int | None,
 ) -> bool:
-    """Send the body writes; True if ``limit`` bytes cut it short (a fault fired)."""
+    """Send the body writes; True if ``limit`` bytes cut it short (a fault fired).
+
+    Each write is one h11 ``Data`` event: one HTTP chunk for a chunked response. A cut
+    sends the first ``limit`` bytes as a last, shorter write and never the end of the
+    message, so the client sees the body stop mid-way (no terminating chunk, or fewer
+    bytes than ``Content-Length``).
+    """
     sent = 0
     for index, piece in enumerate(writes):
         if index and delay > 0:
@@ -1034,17 +909,11 @@ async def _send_body(
         if limit is not None and cut:
             piece = piece[: limit - sent]
         if piece:
-            # One HTTP chunk per write (RFC 9112 section 7.1), so the client's reads see
-            # the same boundaries the reply asked for.
-            await stream.send(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+            await _send(stream, conn, h11.Data(data=piece))
             sent += len(piece)
         if cut:
             return True
-    if limit is not None and sent >= limit and not writes:
-        return True
-    if chunked:
-        await stream.send(b"0\r\n\r\n")
-    return False
+    return limit is not None and sent >= limit and not writes
 
 
 async def _linger(stream: anyio.abc.SocketStream) -> None:
