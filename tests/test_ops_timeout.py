@@ -17,11 +17,13 @@ from sluice import (
     Event,
     MessageAccumulator,
     MessageStream,
+    Ping,
     StreamIdleTimeoutError,
     TextBlock,
+    ops,
     to_builtins,
 )
-from sluice.ops._timeout import idle_timeout
+from sluice.ops import idle_timeout
 from sluice.types import ErrorDetail
 
 pytestmark = pytest.mark.anyio
@@ -213,3 +215,63 @@ class TestIdleTimeout:
         for event in events:
             acc.feed(event)
         assert to_builtins(info.value.partial_message) == to_builtins(acc.partial())
+
+
+class TestPings:
+    async def test_a_stream_of_pings_times_out(self) -> None:
+        """Pings pass through but are not progress: only pings for longer than the timeout fail."""
+        events = events_of("text.sse")[:2] + [Ping()] * 40
+        source = Source(events, delay=0.01)  # 0.4 s of pings, one every 10 ms
+        out: list[Event] = []
+        with pytest.raises(StreamIdleTimeoutError) as info:
+            async with aclosing(idle_timeout(source, 0.1)) as stream:
+                async for event in stream:
+                    out.append(event)
+        assert 2 < len(out) < 20  # some pings went through before the clock ran out
+        assert all(type(event) is Ping for event in out[2:])
+        assert "pings are not progress" in str(info.value)
+        assert source.closed
+
+    async def test_pings_count_when_asked(self) -> None:
+        """pings_count=True restores a plain gap timeout: pings keep the stream alive."""
+        events = events_of("text.sse")[:2] + [Ping()] * 20 + events_of("text.sse")[3:]
+        source = Source(events, delay=0.01)
+        async with aclosing(idle_timeout(source, 0.1, pings_count=True)) as stream:
+            out = [event async for event in stream]
+        assert out == events
+
+    async def test_progress_between_pings_resets_the_clock(self) -> None:
+        """A delta between runs of pings resets the clock: each run is shorter than the timeout."""
+        deltas = events_of("text.sse")[3:7]
+        events = events_of("text.sse")[:2]
+        for delta in deltas:
+            events += [Ping()] * 5 + [delta]  # 60 ms per run at 10 ms per event
+        source = Source(events, delay=0.01)
+        async with aclosing(idle_timeout(source, 0.3)) as stream:  # 5x the runs' 60 ms
+            out = [event async for event in stream]
+        assert out == events
+
+
+class TestWithControlled:
+    async def test_upstream_of_controlled_a_pause_is_not_idleness(self) -> None:
+        """controlled(idle_timeout(s)): a pause longer than the timeout does not fire it."""
+        events = events_of("text.sse")
+        async with ops.controlled(idle_timeout(Source(events), 0.05), buffer_size=4) as (
+            stream,
+            control,
+        ):
+            control.pause()
+            await anyio.sleep(0.2)  # the buffer fills, the reader stops asking upstream
+            control.resume()
+            out = [event async for event in stream]
+        assert out == events
+
+    async def test_downstream_of_a_paused_controlled_the_pause_counts(self) -> None:
+        """idle_timeout(controlled(s)) measures the consumer's pause: the documented misuse."""
+        events = events_of("text.sse")
+        with pytest.raises(StreamIdleTimeoutError):
+            async with ops.controlled(Source(events), buffer_size=4) as (stream, control):
+                control.pause()
+                async with aclosing(idle_timeout(stream, 0.05)) as guarded:
+                    async for _ in guarded:
+                        pass

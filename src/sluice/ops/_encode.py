@@ -67,7 +67,18 @@ def _is_plain(value: Any) -> bool:
 
 
 def _event_json(event: Event) -> bytes:
-    """One event as compact wire JSON: the bytes of ``sluice.to_json(event)``, faster."""
+    """One event as compact wire JSON: the bytes of ``sluice.to_json(event)``, faster.
+
+    A lone surrogate (JSON allows ``"\\ud800"``; the decoder keeps it) cannot go through
+    msgspec's UTF-8 encoder: ``to_json`` writes it back as the escape it arrived as.
+    """
+    try:
+        return _fast_event_json(event)
+    except UnicodeEncodeError:
+        return to_json(event)
+
+
+def _fast_event_json(event: Event) -> bytes:
     if type(event) is ContentBlockDelta:
         delta = event.delta
         if (

@@ -18,7 +18,7 @@ from contextlib import suppress
 import anyio
 
 from .._core._accumulate import MessageAccumulator
-from .._core._events import Event
+from .._core._events import Event, Ping
 from .._core._exceptions import StreamError, StreamIdleTimeoutError
 from .._core._message import Message
 from ._base import aclose_all
@@ -26,27 +26,39 @@ from ._base import aclose_all
 __all__ = ["idle_timeout"]
 
 
-def idle_timeout(source: AsyncIterable[Event], timeout: float) -> AsyncGenerator[Event, None]:
-    """Pass events through; raise if none arrives for ``timeout`` seconds.
+def idle_timeout(
+    source: AsyncIterable[Event], timeout: float, *, pings_count: bool = False
+) -> AsyncGenerator[Event, None]:
+    """Pass events through; raise if no progress arrives for ``timeout`` seconds.
 
     The clock runs while this operator waits for its upstream, from the moment the
     consumer asks for the next event until that event arrives; time the consumer spends
     between events does not count. The first event (usually ``message_start``) is under
-    the same timeout.
+    the same timeout. A ``ping`` is passed through but is not progress: a stream that only
+    pings times out (the API's keep-alives also keep a stuck generation's connection open).
 
     On timeout, and whenever iteration stops (end, error, ``break`` + close,
     cancellation), the upstream is closed, which releases the HTTP connection.
 
+    With :func:`~sluice.ops.controlled`, put this operator *upstream* of it,
+    ``controlled(idle_timeout(stream, 30))``: the clock then runs only while the reader
+    waits for the API, not while the consumer has paused (a paused consumer stops asking,
+    and a full buffer stops the reader). Downstream of a paused ``controlled`` the clock
+    would measure the pause instead.
+
     Args:
         source: the events, e.g. a ``MessageStream`` or another operator.
-        timeout: the longest gap between two events, in seconds (> 0).
+        timeout: the longest wait for progress, in seconds (> 0).
+        pings_count: count ``ping`` events as progress (the old behaviour of a plain read
+            timeout).
 
     Raises:
         ValueError: ``timeout`` is not positive (raised at the call, not at iteration).
-        StreamIdleTimeoutError: no event arrived within ``timeout``. ``partial_message``
-            is the message so far: the source's ``current_message_snapshot`` when it has
-            one (a ``MessageStream``), else a message accumulated here from the events
-            that passed through. ``events_received`` counts them.
+        StreamIdleTimeoutError: no event other than a ping arrived within ``timeout``.
+            ``partial_message`` is the message so far: the source's
+            ``current_message_snapshot`` when it has one (a ``MessageStream``), else a
+            message accumulated here from the events that passed through.
+            ``events_received`` counts them.
 
     Example::
 
@@ -56,31 +68,38 @@ def idle_timeout(source: AsyncIterable[Event], timeout: float) -> AsyncGenerator
     """
     if not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
-    return _idle_timeout(source, timeout)
+    return _idle_timeout(source, timeout, pings_count)
 
 
 async def _idle_timeout(
-    source: AsyncIterable[Event], seconds: float
+    source: AsyncIterable[Event], seconds: float, pings_count: bool
 ) -> AsyncGenerator[Event, None]:
     iterator = aiter(source)
     witness = Witness(source)
+    waited = 0.0  # waiting time since the last progress (pings do not reset it)
     try:
         while True:
-            with anyio.move_on_after(seconds) as scope:
+            started = anyio.current_time()
+            with anyio.move_on_after(seconds - waited) as scope:
                 try:
                     event = await anext(iterator)
                 except StopAsyncIteration:
                     return
             if scope.cancelled_caught:
                 raise StreamIdleTimeoutError(
-                    f"no event arrived for {seconds:g} s after {witness.events} events; the "
-                    "stream was closed and partial_message holds what arrived. Retry the "
-                    "request, or raise the idle timeout if the model legitimately pauses "
-                    "(long thinking, server tools).",
+                    f"no progress for {seconds:g} s after {witness.events} events"
+                    f"{'' if pings_count else ' (pings are not progress)'}; the stream was "
+                    "closed and partial_message holds what arrived. Retry the request, or "
+                    "raise the idle timeout if the model legitimately pauses (long "
+                    "thinking, server tools).",
                     timeout=seconds,
                     partial_message=witness.partial(),
                     events_received=witness.events,
                 )
+            if type(event) is Ping and not pings_count:
+                waited += anyio.current_time() - started
+            else:
+                waited = 0.0
             witness.see(event)
             yield event
     finally:
