@@ -27,7 +27,8 @@ Families: views (:func:`accumulate`, :func:`text_deltas`, :func:`thinking_deltas
 :func:`filter_events`, :func:`map_events`, :func:`take_until`), tool calls
 (:func:`tool_calls`), flow control (:func:`coalesce`, :func:`idle_timeout`,
 :func:`controlled`), fan-out (:func:`broadcast`) and relay encoders (:func:`to_sse`,
-:func:`to_jsonl`, :class:`SSEEncoder`).
+:func:`to_jsonl`, :class:`SSEEncoder`); and a source from another SSE parser, such as
+httpx-sse (:func:`from_sse`).
 
 The views and :func:`tool_calls` take :func:`accumulate`'s snapshots wherever they take
 events, so ``text_deltas(accumulate(events, accumulator=acc))`` paints text while ``acc``
@@ -57,6 +58,8 @@ from ._control import controlled as controlled
 from ._encode import SSEEncoder as SSEEncoder
 from ._encode import to_jsonl as to_jsonl
 from ._encode import to_sse as to_sse
+from ._from_sse import SSELike as SSELike
+from ._from_sse import from_sse as from_sse
 from ._timeout import idle_timeout as idle_timeout
 from ._tools import tool_calls as tool_calls
 from ._views import BlockCitations as BlockCitations
@@ -85,6 +88,7 @@ __all__ = [
     "Overflow",
     "Pipeline",
     "SSEEncoder",
+    "SSELike",
     "SlowPolicy",
     "Snapshot",
     "Snapshots",
@@ -100,6 +104,7 @@ __all__ = [
     "coalesce",
     "controlled",
     "filter_events",
+    "from_sse",
     "idle_timeout",
     "joined_text",
     "map_events",
