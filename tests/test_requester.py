@@ -138,3 +138,28 @@ class TestUnexpectedResponses:
         async with client_for(mock_anthropic) as client:
             with pytest.raises(sluice.UnexpectedResponseError, match="id"):
                 await client.messages.create(**PARAMS)
+
+
+class TestStreamsNeedAnEventStream:
+    async def test_json_200_for_a_stream(self, mock_anthropic: MockAnthropic) -> None:
+        """A 200 that is not text/event-stream raises on enter, naming the type, showing bytes."""
+        mock_anthropic.enqueue(Reply.json(b"<html><body>Sign in to the proxy</body></html>"))
+        async with client_for(mock_anthropic) as client:
+            with pytest.raises(sluice.UnexpectedResponseError) as caught:
+                async with client.messages.stream(**PARAMS):
+                    pass
+        error = caught.value
+        assert error.content_type == "application/json"
+        assert error.head.startswith(b"<html><body>Sign in")
+        assert "content-type 'application/json'" in str(error)
+        assert error.request_id == mock_anthropic.requests[-1].request_id
+
+    async def test_completions_stream_too(self, mock_anthropic: MockAnthropic) -> None:
+        """The legacy completions stream checks the content type the same way."""
+        mock_anthropic.enqueue(Reply.json({"completion": "Hi", "stop_reason": "max_tokens"}))
+        async with client_for(mock_anthropic) as client:
+            with pytest.raises(sluice.UnexpectedResponseError):
+                async with client.completions.stream(
+                    model="claude-2.1", prompt="\n\nHuman: Hi\n\nAssistant:", max_tokens_to_sample=5
+                ):
+                    pass

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import httpx
 import msgspec
 
@@ -15,7 +16,14 @@ from .._core._exceptions import APIError, UnexpectedResponseError
 from .._core._ratelimit import RateLimits
 from .._core._status import api_error
 
-__all__ = ["ResponseInfo", "attach_info", "decode_error", "response_info", "status_error"]
+__all__ = [
+    "ResponseInfo",
+    "attach_info",
+    "decode_error",
+    "expect_event_stream",
+    "response_info",
+    "status_error",
+]
 
 _json_decode = msgspec.json.Decoder().decode
 
@@ -82,4 +90,43 @@ def decode_error(response: httpx.Response, exc: Exception, what: str) -> Unexpec
         request_id=request_id,
         content_type=content_type,
         head=head,
+    )
+
+
+async def expect_event_stream(response: httpx.Response) -> httpx.Response:
+    """``response`` if its ``Content-Type`` is ``text/event-stream``; else a typed error.
+
+    A successful response of another type (a proxy's HTML login page, a JSON body from an
+    endpoint that ignored ``"stream": true``) is not read as an event stream that "ended
+    early": its first bytes are read (bounded), the response is closed, and
+    :class:`~sluice.UnexpectedResponseError` names the content type and shows them.
+    """
+    content_type = response.headers.get("content-type", "")
+    if content_type.split(";", 1)[0].strip().lower() == "text/event-stream":
+        return response
+    head = bytearray()
+    chunks = response.aiter_raw()
+    try:
+        async for chunk in chunks:
+            head += chunk
+            if len(head) >= _HEAD:
+                break
+    except (httpx.TransportError, httpx.StreamError):
+        pass  # what arrived is enough to show
+    finally:
+        with anyio.CancelScope(shield=True):
+            await response.aclose()
+            await chunks.aclose()
+    request_id = response.headers.get("request-id")
+    rid = f", request-id {request_id}" if request_id else ""
+    shown = bytes(head[:_HEAD])
+    raise UnexpectedResponseError(
+        f"{response.request.method} {response.request.url.path} answered "
+        f"{response.status_code} with content-type {content_type or '(none)'!r}{rid}, not "
+        f"an event stream; it began {shown!r}. Is base_url the Anthropic API, or is a proxy "
+        f"answering instead?",
+        status_code=response.status_code,
+        request_id=request_id,
+        content_type=content_type or None,
+        head=shown,
     )

@@ -23,7 +23,7 @@ from .._core._wire import Wire, attach_extras
 from .._http._multipart import MultipartBody, send_multipart
 from .._http._pagination import AsyncPaginator, Page
 from .._http._requester import Requester, RequestOptions
-from .._http._response import attach_info, decode_error
+from .._http._response import attach_info, decode_error, expect_event_stream
 
 __all__ = ["CursorListed", "Resource", "decode_response", "decoder_for", "segment"]
 
@@ -184,11 +184,14 @@ class Resource:
         *,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
+        event_stream: bool = False,
     ) -> Callable[[], Awaitable[httpx.Response]]:
         """A function that sends the request and returns the unread, streaming response.
 
         For bodies read as they arrive (event streams, results files, downloads): the
-        request is built now, so bad options fail at once, and sent when called.
+        request is built now, so bad options fail at once, and sent when called. With
+        ``event_stream``, a successful response that is not ``text/event-stream`` raises
+        :class:`~sluice.UnexpectedResponseError` instead of being read as events.
         """
         requester = self._requester
         request = requester.build(
@@ -196,7 +199,8 @@ class Resource:
         )
 
         async def send() -> httpx.Response:
-            return await requester.send(request, stream=True)
+            response = await requester.send(request, stream=True)
+            return await expect_event_stream(response) if event_stream else response
 
         return send
 

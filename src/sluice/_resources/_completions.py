@@ -56,7 +56,12 @@ class Completions(Resource):
         options, fields = split_options(params)
         body = _body(model, prompt, max_tokens_to_sample, fields, stream=True)
         send = self._sender(
-            "POST", "/v1/complete", options, body=body, headers={"accept": "text/event-stream"}
+            "POST",
+            "/v1/complete",
+            options,
+            body=body,
+            headers={"accept": "text/event-stream"},
+            event_stream=True,
         )
         return CompletionStreamManager(send, max_event_size=self._requester.max_event_size)
 

@@ -73,6 +73,7 @@ class Messages(Resource):
             options,
             body={**body, "stream": True},
             headers={"accept": "text/event-stream"},
+            event_stream=True,
         )
         return MessageStreamManager(send, max_event_size=self._requester.max_event_size)
 
