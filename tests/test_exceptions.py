@@ -28,6 +28,8 @@ KWARGS: dict[type[BaseException], dict[str, Any]] = {
     sluice.PartialJSONError: {"position": 3, "text": "[1,"},
     sluice.BatchWaitTimeoutError: {"batch": None, "timeout": 1.5},
     sluice.UploadError: {"filename": "a.txt", "size": 3},
+    sluice.CircuitOpenError: {"endpoint": "api.anthropic.com /v1/messages", "retry_after": 3.5},
+    sluice.DeadlineExceededError: {"deadline": 2.0, "attempts": 3},
     sluice.UnexpectedResponseError: {
         "status_code": 200,
         "request_id": "req_1",

@@ -14,6 +14,8 @@ from sluice import admin, ops, testing, types
 # a decision, made here on purpose; the wire types live in sluice.types, the Admin API's in
 # sluice.admin.
 TOP_LEVEL = {
+    "Endpoint",
+    "curl",
     "AsyncClient",
     "AsyncPaginator",
     "BatchResults",
@@ -68,6 +70,9 @@ TOP_LEVEL = {
     "types",
 }
 EXCEPTIONS = {
+    "CircuitOpenError",
+    "ConfigError",
+    "DeadlineExceededError",
     "APIConnectionError",
     "APIError",
     "APIStatusError",

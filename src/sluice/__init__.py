@@ -52,6 +52,9 @@ from ._core._exceptions import BillingError as BillingError
 from ._core._exceptions import BillingStatusError as BillingStatusError
 from ._core._exceptions import BillingStreamError as BillingStreamError
 from ._core._exceptions import BufferOverflowError as BufferOverflowError
+from ._core._exceptions import CircuitOpenError as CircuitOpenError
+from ._core._exceptions import ConfigError as ConfigError
+from ._core._exceptions import DeadlineExceededError as DeadlineExceededError
 from ._core._exceptions import EventDecodeError as EventDecodeError
 from ._core._exceptions import EventTooLargeError as EventTooLargeError
 from ._core._exceptions import GatewayTimeoutError as GatewayTimeoutError
@@ -107,8 +110,10 @@ from ._core._sse import SSEDecoder as SSEDecoder
 from ._core._structured import json_schema_for as json_schema_for
 from ._core._structured import output_format_for as output_format_for
 from ._core._structured import parse_output as parse_output
+from ._http._observe import curl as curl
 from ._http._pagination import AsyncPaginator as AsyncPaginator
 from ._http._pagination import Page as Page
+from ._http._requester import Endpoint as Endpoint
 from ._http._response import ResponseInfo as ResponseInfo
 from ._http._response import response_info as response_info
 from ._http._stream import CompletionStream as CompletionStream
@@ -140,13 +145,17 @@ __all__ = [
     "BillingStatusError",
     "BillingStreamError",
     "BufferOverflowError",
+    "CircuitOpenError",
     "CitationsDelta",
     "CompletionStream",
+    "ConfigError",
     "ContentBlock",
     "ContentBlockDelta",
     "ContentBlockStart",
     "ContentBlockStop",
+    "DeadlineExceededError",
     "Delta",
+    "Endpoint",
     "ErrorEvent",
     "Event",
     "EventDecodeError",
@@ -215,6 +224,7 @@ __all__ = [
     "UploadError",
     "Usage",
     "admin",
+    "curl",
     "decode_event",
     "decode_message",
     "json_schema_for",

@@ -13,10 +13,20 @@ from collections.abc import Mapping, Sequence
 
 import httpx
 
+from ._core._breaker import BreakerSettings
 from ._core._closing import AsyncCloseable
-from ._core._exceptions import SluiceError
+from ._core._limiter import LimitSettings, RateLimiter
 from ._core._sse import DEFAULT_MAX_EVENT_SIZE
-from ._http._requester import DEFAULT_TIMEOUT, Requester, Secret
+from ._http._observe import Hook, Hooks, setup_logging
+from ._http._requester import (
+    DEFAULT_STREAM_IDLE_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    Endpoint,
+    FailoverSettings,
+    HealthReport,
+    Requester,
+    check_api_key,
+)
 from ._resources._admin import Admin
 from ._resources._completions import Completions
 from ._resources._files import Files
@@ -33,19 +43,36 @@ class AsyncClient(AsyncCloseable):
     """Client for the Anthropic API.
 
     Args:
-        api_key: defaults to the ``ANTHROPIC_API_KEY`` environment variable.
+        api_key: defaults to the ``ANTHROPIC_API_KEY`` environment variable. Checked for
+            copy-paste slips (whitespace, line breaks) before anything is sent.
         base_url: defaults to ``ANTHROPIC_BASE_URL``, else ``https://api.anthropic.com``.
         http_client: an ``httpx.AsyncClient`` to send requests with (e.g. one with an
             ``httpx.MockTransport``). It is not closed by :meth:`aclose`; a client created
             here is.
-        max_retries: retries for connection errors, 408, 409, 429 and 5xx responses.
-        timeout: an ``httpx.Timeout`` or seconds.
+        max_retries: retries per endpoint for connection errors, 408, 409, 429 and 5xx.
+        timeout: each attempt's timeout, an ``httpx.Timeout`` or seconds.
+        deadline: the default total time budget of one request, in seconds: attempts,
+            backoff, rate-limit waits and failover together (``None``: no budget; the
+            per-request ``deadline=`` option overrides it).
+        stream_idle_timeout: a stream whose connection delivers no byte for this many
+            seconds fails (default 120; the API's ``ping`` events keep a quiet stream alive).
         betas: values for the ``anthropic-beta`` header, sent with every request.
         default_headers: extra headers sent with every request.
         max_event_size: the largest SSE event a stream accepts, in bytes.
+        limits: configured rate limits (:class:`sluice.types.LimitSettings`); by default
+            requests wait as the API's ``anthropic-ratelimit-*`` and ``retry-after``
+            headers say, instead of collecting 429s.
+        breaker: circuit breaker settings (:class:`sluice.types.BreakerSettings`), one
+            breaker per endpoint and path; ``None`` (the default): no breakers.
+        fallbacks: :class:`sluice.Endpoint` values to move on to, in order, when this
+            client's endpoint keeps failing (another base URL, key or model).
+        failover: when to move on (:class:`sluice.types.FailoverSettings`).
+        on_request, on_response, on_retry, on_failover: hooks for metrics, each a
+            function (plain or async) of a record (``sluice.types.RequestRecord``...).
 
     Raises:
-        SluiceError: no API key was given and ``ANTHROPIC_API_KEY`` is not set.
+        ConfigError: no API key was given and ``ANTHROPIC_API_KEY`` is not set, or the key
+            is malformed.
 
     Use as ``async with AsyncClient() as client:`` or call :meth:`aclose`.
     """
@@ -58,13 +85,23 @@ class AsyncClient(AsyncCloseable):
         http_client: httpx.AsyncClient | None = None,
         max_retries: int = 2,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        deadline: float | None = None,
+        stream_idle_timeout: float | None = DEFAULT_STREAM_IDLE_TIMEOUT,
         betas: Sequence[str] = (),
         default_headers: Mapping[str, str] | None = None,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        limits: LimitSettings | None = None,
+        breaker: BreakerSettings | None = None,
+        fallbacks: Sequence[Endpoint] = (),
+        failover: FailoverSettings | None = None,
+        on_request: Hook | None = None,
+        on_response: Hook | None = None,
+        on_retry: Hook | None = None,
+        on_failover: Hook | None = None,
     ) -> None:
+        setup_logging()
         key = api_key if api_key is not None else os.environ.get("ANTHROPIC_API_KEY")
-        if not key:
-            raise SluiceError("no API key: pass AsyncClient(api_key=...) or set ANTHROPIC_API_KEY")
+        secret = check_api_key(key, "AsyncClient")
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
         url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
@@ -72,13 +109,25 @@ class AsyncClient(AsyncCloseable):
         self._owns_http = http_client is None
         self._requester = requester = Requester(
             http=http_client or httpx.AsyncClient(timeout=timeout),
-            api_key=Secret(key),
+            api_key=secret,
             base_url=httpx.URL(url.rstrip("/") + "/"),
             max_retries=max_retries,
             timeout=timeout,
             betas=betas,
             default_headers=default_headers or {},
             max_event_size=max_event_size,
+            fallbacks=fallbacks,
+            failover=failover,
+            limits=limits,
+            breaker=breaker,
+            deadline=deadline,
+            stream_idle_timeout=stream_idle_timeout,
+            hooks=Hooks(
+                on_request=on_request,
+                on_response=on_response,
+                on_retry=on_retry,
+                on_failover=on_failover,
+            ),
         )
         #: The Messages API: ``stream``, ``create``, ``count_tokens``, ``batches``.
         self.messages = Messages(requester)
@@ -92,6 +141,22 @@ class AsyncClient(AsyncCloseable):
         self.admin = Admin(requester)
         #: The legacy Text Completions API.
         self.completions = Completions(requester)
+
+    async def health(self, *, probe_timeout: float = 10.0) -> list[HealthReport]:
+        """Probe this client's endpoint and every fallback with a cheap request.
+
+        Each gets ``GET /v1/models?limit=1`` (no retries, no failover) and reports whether
+        it answered 200, its status, its latency and its circuit breaker's state.
+
+        Args:
+            probe_timeout: the longest each probe may take, in seconds.
+        """
+        return await self._requester.health(probe_timeout=probe_timeout)
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """The rate-limit state of this client's endpoint (``waits``, ``waited``)."""
+        return self._requester.limiter
 
     @property
     def base_url(self) -> httpx.URL:

@@ -4,7 +4,9 @@ Mirrors ``anthropic.types`` so that code migrates by changing the import: the ``
 and its content blocks, citations and usage; the stream's events and deltas; the request
 params (``MessageParam``, ``Tool``, ``ThinkingEnabled``...; plain dicts work wherever these
 do); and the result types of the other endpoints (batches, files, skills, models, legacy
-completions). The Admin API's types are in :mod:`sluice.admin`.
+completions). Also the settings and records of the client's resilience features
+(``LimitSettings``, ``BreakerSettings``, ``FailoverSettings``, ``HealthReport`` and the
+records its hooks receive). The Admin API's types are in :mod:`sluice.admin`.
 
 The types used in almost every program (``Message``, the events and deltas, the common
 content blocks) are also exported by ``sluice`` itself.
@@ -12,6 +14,7 @@ content blocks) are also exported by ``sluice`` itself.
 
 from __future__ import annotations
 
+from ._core._breaker import BreakerSettings as BreakerSettings
 from ._core._completions import Completion as Completion
 from ._core._events import CitationsDelta as CitationsDelta
 from ._core._events import ContentBlockDelta as ContentBlockDelta
@@ -33,6 +36,7 @@ from ._core._events import TextDelta as TextDelta
 from ._core._events import ThinkingDelta as ThinkingDelta
 from ._core._events import UnknownDelta as UnknownDelta
 from ._core._events import UnknownEvent as UnknownEvent
+from ._core._limiter import LimitSettings as LimitSettings
 from ._core._message import BashCodeExecutionOutput as BashCodeExecutionOutput
 from ._core._message import BashCodeExecutionResult as BashCodeExecutionResult
 from ._core._message import BashCodeExecutionToolResultBlock as BashCodeExecutionToolResultBlock
@@ -117,6 +121,12 @@ from ._core._params import URLSource as URLSource
 from ._core._params import UserLocation as UserLocation
 from ._core._params import WebFetchTool as WebFetchTool
 from ._core._params import WebSearchTool as WebSearchTool
+from ._http._observe import FailoverRecord as FailoverRecord
+from ._http._observe import RequestRecord as RequestRecord
+from ._http._observe import ResponseRecord as ResponseRecord
+from ._http._observe import RetryRecord as RetryRecord
+from ._http._requester import FailoverSettings as FailoverSettings
+from ._http._requester import HealthReport as HealthReport
 from ._http._requester import RequestOptions as RequestOptions
 from ._resources._batches import DeletedMessageBatch as DeletedMessageBatch
 from ._resources._batches import ErrorResponse as ErrorResponse
@@ -148,6 +158,7 @@ __all__ = [
     "BashCodeExecutionToolResultBlock",
     "BashCodeExecutionToolResultError",
     "BashTool",
+    "BreakerSettings",
     "CacheControlEphemeral",
     "CacheCreation",
     "Citation",
@@ -184,12 +195,16 @@ __all__ = [
     "ErrorEvent",
     "ErrorResponse",
     "Event",
+    "FailoverRecord",
+    "FailoverSettings",
     "FileMetadata",
     "FileScope",
     "FileSource",
+    "HealthReport",
     "ImageBlockParam",
     "InputJSONDelta",
     "JSONOutputFormat",
+    "LimitSettings",
     "MCPServerURL",
     "MCPToolResultBlock",
     "MCPToolUseBlock",
@@ -220,6 +235,9 @@ __all__ = [
     "RedactedThinkingBlock",
     "RedactedThinkingBlockParam",
     "RequestOptions",
+    "RequestRecord",
+    "ResponseRecord",
+    "RetryRecord",
     "SearchResultBlockParam",
     "ServerToolUsage",
     "ServerToolUseBlock",

@@ -3,8 +3,12 @@
 ::
 
     SluiceError
+    ├── ConfigError                   the client's configuration is unusable (no key, a key with
+    │                                 a line break...); nothing was sent (also a ValueError)
     ├── APIConnectionError            the request never got an HTTP response
-    │   └── APITimeoutError           ... because a timeout expired
+    │   ├── APITimeoutError           ... because a timeout expired
+    │   │   └── DeadlineExceededError ... the request's total time budget ran out
+    │   └── CircuitOpenError          ... the endpoint's circuit breaker is open
     ├── APIError                      the API said no (HTTP status or in-stream `error` event)
     │   ├── BadRequestError           400  invalid_request_error
     │   ├── AuthenticationError       401  authentication_error
@@ -77,6 +81,9 @@ __all__ = [
     "BillingStatusError",
     "BillingStreamError",
     "BufferOverflowError",
+    "CircuitOpenError",
+    "ConfigError",
+    "DeadlineExceededError",
     "EventDecodeError",
     "EventTooLargeError",
     "GatewayTimeoutError",
@@ -159,7 +166,24 @@ def _rebuild(cls: type[SluiceError], args: tuple[Any, ...], state: dict[str, Any
     return exc
 
 
-class APIConnectionError(SluiceError):
+class ConfigError(SluiceError, ValueError):
+    """The client cannot be used as configured; nothing was sent.
+
+    For example no API key, or a key with whitespace or a line break from a copy-paste.
+    The message says what to fix; it never shows the key.
+    """
+
+
+class _Reproducible:
+    """Errors about a request that can be replayed by hand: :meth:`curl`."""
+
+    def curl(self) -> str:
+        """The failed request as a copy-paste ``curl`` command, the key redacted
+        (``""`` when the request is not known)."""
+        return str(self.__dict__.get("_curl", ""))
+
+
+class APIConnectionError(_Reproducible, SluiceError):
     """The request failed before any HTTP response arrived (DNS, refused, reset, TLS...).
 
     The underlying ``httpx`` exception is chained as ``__cause__``.
@@ -168,6 +192,37 @@ class APIConnectionError(SluiceError):
 
 class APITimeoutError(APIConnectionError):
     """A connect, read, write or pool timeout expired before the response started."""
+
+
+class DeadlineExceededError(APITimeoutError):
+    """The request's total time budget (``deadline``) ran out.
+
+    The budget covers every attempt, the backoff between retries, rate-limit waits and
+    failover; for a stream, until its response starts.
+
+    Attributes:
+        deadline: the budget in seconds.
+        attempts: how many attempts were started.
+    """
+
+    def __init__(self, message: str, *, deadline: float, attempts: int) -> None:
+        super().__init__(message)
+        self.deadline = deadline
+        self.attempts = attempts
+
+
+class CircuitOpenError(APIConnectionError):
+    """The endpoint's circuit breaker is open: recent requests failed, this one was not sent.
+
+    Attributes:
+        endpoint: the endpoint (its name, by default the base URL's host) and path.
+        retry_after: seconds until the breaker lets a probe request through.
+    """
+
+    def __init__(self, message: str, *, endpoint: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.retry_after = retry_after
 
 
 class ParamsError(SluiceError, ValueError):
@@ -495,7 +550,7 @@ class StreamIdleTimeoutError(StreamError):
         self.timeout = timeout
 
 
-class APIError(SluiceError):
+class APIError(_Reproducible, SluiceError):
     """The API reported an error, as an HTTP status or as an in-stream ``error`` event.
 
     Attributes:

@@ -460,5 +460,7 @@ async def send_multipart(
     if length is not None:
         # httpx would send an iterable body chunked; a known length goes as Content-Length.
         headers["content-length"] = str(length)
-    request = requester.build("POST", path, content=body, headers=headers, options=options)
-    return await requester.send(request, retry=body.replayable)
+    spec = requester.prepare(
+        "POST", path, content=body, headers=headers, options=options, replayable=body.replayable
+    )
+    return await requester.send(spec)

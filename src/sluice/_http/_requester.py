@@ -1,17 +1,34 @@
-"""The one way requests reach the API: URL, auth, headers, per-request options, retries.
+"""The one way requests reach the API: URL, auth, options, limits, retries, failover.
 
-:class:`Requester` is the narrow interface every resource talks to (``build`` a request,
-``send`` it with retries, or ``request`` to do both); resources never see the client. The
-client (``sluice.AsyncClient``) makes one requester and hands it to each resource, as
-httpx's transports know nothing of ``httpx.AsyncClient``.
+:class:`Requester` is the narrow interface every resource talks to: :meth:`~Requester.prepare`
+a request (options checked at once), :meth:`~Requester.send` it, or
+:meth:`~Requester.request` to do both; resources never see the client. The client
+(``sluice.AsyncClient``) makes one requester and hands it to each resource, as httpx's
+transports know nothing of ``httpx.AsyncClient``.
+
+Sending one request, in order:
+
+1. The whole of it runs under the request's ``deadline`` (if any): attempts, backoff,
+   rate-limit waits and failover together (:class:`~sluice.DeadlineExceededError`).
+2. It goes to the first endpoint that is not cooling down after a failure: the client's
+   own, then its ``fallbacks`` (:class:`Endpoint`: another base URL, key or model).
+3. At an endpoint, each attempt asks the endpoint's circuit breaker (if enabled) and
+   waits for rate-limit capacity (the API's ``anthropic-ratelimit-*`` headers, a 429's
+   ``retry-after``, configured limits), then sends. Connection errors and 408, 409, 429 and
+   5xx responses are retried with backoff; an endpoint that still fails (or whose breaker
+   is open) hands over to the next one, up to the failover depth.
+
+Every step is logged on the ``sluice`` logger and reported to the client's hooks (see
+``_observe``); no log line, hook record, error or curl command shows the key.
 
 :class:`RequestOptions` are the per-request options every endpoint method takes
-(``betas``, ``extra_headers``, ``extra_query``, ``extra_body``, ``timeout``), declared once
-here and passed through unchanged.
+(``betas``, ``extra_headers``, ``extra_query``, ``extra_body``, ``timeout``, ``deadline``),
+declared once here and passed through unchanged.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, TypedDict
 
@@ -19,34 +36,64 @@ import anyio
 import httpx
 import msgspec
 
-from .._core._exceptions import APIConnectionError, APITimeoutError, ParamsError
+from .._core._breaker import BreakerSettings, CircuitBreaker, Transition
+from .._core._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    CircuitOpenError,
+    ConfigError,
+    DeadlineExceededError,
+    ParamsError,
+)
+from .._core._limiter import LimitSettings, RateLimiter, estimate_tokens
+from .._core._ratelimit import RateLimits
 from .._core._retry import retry_delay, should_retry
 from .._core._status import MAX_ERROR_BODY
+from ._observe import (
+    FailoverRecord,
+    Hooks,
+    RequestRecord,
+    ResponseRecord,
+    RetryRecord,
+    call_hook,
+    curl,
+    logger,
+)
 from ._response import status_error
 from ._stream import release
 
 __all__ = [
     "API_VERSION",
+    "DEFAULT_STREAM_IDLE_TIMEOUT",
     "DEFAULT_TIMEOUT",
     "OPTION_NAMES",
+    "Endpoint",
+    "FailoverSettings",
+    "HealthReport",
     "RequestExtras",
     "RequestOptions",
+    "RequestSpec",
     "Requester",
     "Secret",
+    "check_api_key",
     "split_options",
 ]
 
 API_VERSION: Final = "2023-06-01"
 #: 10 minutes overall like the official SDK, but give up connecting after 5 seconds.
 DEFAULT_TIMEOUT: Final = httpx.Timeout(600.0, connect=5.0)
+#: A stream whose connection delivers no byte for this long is given up (the API sends
+#: ``ping`` events to keep a quiet stream alive, so a silent connection is a stuck one).
+DEFAULT_STREAM_IDLE_TIMEOUT: Final = 120.0
 USER_AGENT: Final = "sluice/0.1"
 
 _json_encode = msgspec.json.Encoder().encode
 
 
 class RequestExtras(TypedDict, total=False):
-    """:class:`RequestOptions` without ``timeout``: for a method whose own ``timeout``
-    means something else (``batches.wait(timeout=...)`` is the total wait)."""
+    """:class:`RequestOptions` without ``timeout`` and ``deadline``: for a method whose own
+    ``timeout`` means something else (``batches.wait(timeout=...)`` is the total wait)."""
 
     betas: Sequence[str]
     extra_headers: Mapping[str, str] | None
@@ -63,11 +110,14 @@ class RequestOptions(RequestExtras, total=False):
         extra_query: more query parameters, sent as given.
         extra_body: more JSON body fields, for fields newer than this version of sluice
             (they win over the method's own).
-        timeout: this request's timeout (seconds or an ``httpx.Timeout``), instead of the
+        timeout: each attempt's timeout (seconds or an ``httpx.Timeout``), instead of the
             client's.
+        deadline: the whole request's time budget in seconds (attempts, backoff, rate-limit
+            waits, failover), instead of the client's.
     """
 
     timeout: float | httpx.Timeout | None
+    deadline: float | None
 
 
 #: The keys of :class:`RequestOptions`.
@@ -104,18 +154,178 @@ class Secret:
         raise TypeError("an API key is not pickled")
 
 
+def check_api_key(key: object, where: str) -> Secret:
+    """``key`` as a :class:`Secret`, after checking its form (never showing it).
+
+    Raises:
+        ConfigError: no key, or one with whitespace, a line break or a control character
+            (a copy-paste slip), which would fail at the API or corrupt the header.
+    """
+    if not isinstance(key, str) or not key:
+        raise ConfigError(
+            f"no API key: pass {where}(api_key=...) or set the ANTHROPIC_API_KEY "
+            "environment variable"
+        )
+    if key != key.strip():
+        raise ConfigError(
+            f"the API key given to {where} starts or ends with whitespace (a copy-paste "
+            f"slip?): strip it"
+        )
+    if any(ch in key for ch in "\r\n"):
+        raise ConfigError(f"the API key given to {where} contains a line break: remove it")
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in key):
+        raise ConfigError(
+            f"the API key given to {where} contains whitespace or a control character: "
+            "check how it was copied"
+        )
+    if not key.isascii():
+        raise ConfigError(
+            f"the API key given to {where} contains non-ASCII characters: check how it was copied"
+        )
+    return Secret(key)
+
+
+class Endpoint:
+    """Another place to send requests when the client's own fails: a fallback.
+
+    Args:
+        base_url: the API's root URL (``None``: the client's).
+        api_key: the key to send there (``None``: the client's).
+        model: a model to use instead of the request's ``model`` (Messages requests).
+        name: how logs, hooks and errors call it (default: the base URL's host, with the
+            model if one is set).
+
+    Raises:
+        ConfigError: a malformed ``api_key``.
+    """
+
+    __slots__ = ("_api_key", "base_url", "model", "name")
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        model: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self._api_key = None if api_key is None else check_api_key(api_key, "Endpoint")
+        self.model = model
+        self.name = name
+
+    def __repr__(self) -> str:
+        key = "" if self._api_key is None else ", api_key=<redacted>"
+        return (
+            f"Endpoint(base_url={self.base_url!r}{key}, model={self.model!r}, name={self.name!r})"
+        )
+
+
+class FailoverSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """When a request moves on to the next endpoint.
+
+    Attributes:
+        statuses: HTTP statuses, after the endpoint's own retries, that move on (rate
+            limited, server errors, overloaded). Connection errors, timeouts and an open
+            circuit breaker always do.
+        cooldown: seconds an endpoint that failed is skipped by later requests (it is
+            still tried when every endpoint is cooling down).
+        max_failovers: the most endpoints one request moves on to.
+    """
+
+    statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504, 529})
+    cooldown: float = 30.0
+    max_failovers: int = 3
+
+    def __post_init__(self) -> None:
+        if self.cooldown < 0:
+            raise ValueError(f"cooldown must be >= 0, got {self.cooldown}")
+        if self.max_failovers < 0:
+            raise ValueError(f"max_failovers must be >= 0, got {self.max_failovers}")
+
+
+class HealthReport(msgspec.Struct, frozen=True, kw_only=True):
+    """How one endpoint answered a cheap probe (``GET /v1/models?limit=1``).
+
+    Attributes:
+        endpoint: its name.
+        ok: it answered 200.
+        status_code: the HTTP status, or ``None`` when nothing answered.
+        latency: seconds until the answer (or the failure).
+        error: what went wrong, when not ok (no secret in it).
+        breaker: the endpoint's circuit breaker state for ``/v1/messages`` (``None`` when
+            the client has no breakers).
+    """
+
+    endpoint: str
+    ok: bool
+    status_code: int | None
+    latency: float
+    error: str | None = None
+    breaker: str | None = None
+
+
+class RequestSpec(msgspec.Struct, kw_only=True):
+    """A request ready to send to any endpoint: built per endpoint and attempt."""
+
+    method: str
+    path: str
+    json: Any = None
+    params: list[tuple[str, str | int | float | bool | None]] | None = None
+    content: Any = None
+    headers: dict[str, str]
+    timeout: httpx.Timeout
+    deadline: float | None = None
+    replayable: bool = True
+    input_tokens: int = 0
+
+
+class _Route:
+    """One endpoint's state: where, with which key, its limiter, breakers and cooldown."""
+
+    __slots__ = ("api_key", "base_url", "breakers", "cooled_until", "limiter", "model", "name")
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        base_url: httpx.URL,
+        api_key: Secret,
+        model: str | None,
+        limits: LimitSettings,
+    ) -> None:
+        self.name = name
+        self.base_url = base_url
+        self.api_key = api_key
+        self.model = model
+        self.limiter = RateLimiter(limits)
+        self.breakers: dict[str, CircuitBreaker] = {}
+        self.cooled_until = 0.0
+
+
+def _root(url: str) -> httpx.URL:
+    return httpx.URL(url.rstrip("/") + "/")
+
+
 class Requester:
-    """Builds and sends requests to one API endpoint with one key.
+    """Builds and sends requests: endpoints, auth, options, limits, breakers, retries.
 
     Args:
         http: the ``httpx.AsyncClient`` that sends.
-        api_key: the key, sent as ``x-api-key``.
-        base_url: the API's root URL.
-        max_retries: retries for connection errors, 408, 409, 429 and 5xx responses.
-        timeout: the default timeout of every request.
+        api_key: the client's key.
+        base_url: the client's base URL.
+        max_retries: retries per endpoint for connection errors, 408, 409, 429 and 5xx.
+        timeout: the default timeout of each attempt.
         betas: ``anthropic-beta`` values sent with every request.
         default_headers: headers sent with every request.
         max_event_size: the largest SSE event a stream accepts, in bytes.
+        fallbacks: endpoints to move on to, in order, when the client's own fails.
+        failover: when to move on (defaults apply when there are fallbacks).
+        limits: configured rate limits, and whether to follow the API's headers.
+        breaker: circuit breaker settings (``None``: no breakers).
+        deadline: the default total time budget of a request, in seconds.
+        stream_idle_timeout: the longest a stream's connection may deliver nothing.
+        hooks: functions called with a record of each request, response, retry, failover.
     """
 
     def __init__(
@@ -129,18 +339,62 @@ class Requester:
         betas: Sequence[str],
         default_headers: Mapping[str, str],
         max_event_size: int,
+        fallbacks: Sequence[Endpoint] = (),
+        failover: FailoverSettings | None = None,
+        limits: LimitSettings | None = None,
+        breaker: BreakerSettings | None = None,
+        deadline: float | None = None,
+        stream_idle_timeout: float | None = DEFAULT_STREAM_IDLE_TIMEOUT,
+        hooks: Hooks | None = None,
     ) -> None:
+        if deadline is not None and not deadline > 0:
+            raise ValueError(f"deadline must be > 0 seconds, got {deadline}")
+        if stream_idle_timeout is not None and not stream_idle_timeout > 0:
+            raise ValueError(f"stream_idle_timeout must be > 0, got {stream_idle_timeout}")
         self.http = http
-        self._api_key = api_key
         self.base_url = base_url
         self.max_retries = max_retries
         self.timeout = timeout
         self.betas = tuple(betas)
         self.default_headers = dict(default_headers)
         self.max_event_size = max_event_size
+        self.failover = failover or FailoverSettings()
+        self.breaker = breaker
+        self.deadline = deadline
+        self.stream_idle_timeout = stream_idle_timeout
+        self.hooks = hooks or Hooks()
+        settings = limits or LimitSettings()
+        self.routes = [
+            _Route(
+                name=base_url.host or str(base_url),
+                base_url=base_url,
+                api_key=api_key,
+                model=None,
+                limits=settings,
+            )
+        ]
+        for index, endpoint in enumerate(fallbacks):
+            url = base_url if endpoint.base_url is None else _root(endpoint.base_url)
+            name = endpoint.name or (url.host or f"fallback {index + 1}") + (
+                f" ({endpoint.model})" if endpoint.model else ""
+            )
+            self.routes.append(
+                _Route(
+                    name=name,
+                    base_url=url,
+                    api_key=endpoint._api_key or api_key,
+                    model=endpoint.model,
+                    limits=settings,
+                )
+            )
 
     def __repr__(self) -> str:
-        return f"<Requester base_url={str(self.base_url)!r}>"
+        return f"<Requester base_url={str(self.base_url)!r}, {len(self.routes)} endpoint(s)>"
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """The rate limiter of the client's own endpoint."""
+        return self.routes[0].limiter
 
     def with_beta(self, beta: str, betas: Sequence[str] = ()) -> tuple[str, ...]:
         """``betas`` plus ``beta``, unless this requester already sends it every time."""
@@ -148,7 +402,9 @@ class Requester:
             return tuple(betas)
         return (beta, *betas)
 
-    def build(
+    # ------------------------------------------------------------------------- building
+
+    def prepare(
         self,
         method: str,
         path: str,
@@ -158,17 +414,22 @@ class Requester:
         content: Any = None,
         headers: Mapping[str, str] | None = None,
         options: RequestOptions | None = None,
-    ) -> httpx.Request:
-        """One request: ``path`` under the base URL, auth and version headers, options.
+        stream: bool = False,
+        replayable: bool = True,
+    ) -> RequestSpec:
+        """A request for ``path`` with the options applied, checked now, sent later.
 
         ``params`` values that are ``None`` are dropped and lists become repeated keys
         (``?ids=a&ids=b``), as the API expects for array query parameters. ``json`` is
-        encoded with msgspec; ``content`` (bytes or an async iterable) is sent as given.
-        Header precedence, lowest first: sluice's defaults, the client's
-        ``default_headers``, the method's ``headers``, then ``extra_headers``.
+        encoded with msgspec when sent; ``content`` (bytes or an async iterable) is sent as
+        given (``replayable=False``: it can be read once, so it is never retried). Header
+        precedence, lowest first: sluice's defaults, the client's ``default_headers``, the
+        method's ``headers``, then ``extra_headers``. A stream gets the client's
+        ``stream_idle_timeout`` as its read timeout unless ``timeout`` is given.
 
         Raises:
-            ParamsError: ``extra_body`` given for a request without a JSON body.
+            ParamsError: ``extra_body`` for a request without a JSON body, or a bad
+                ``deadline``.
         """
         options = options or {}
         extra_body = options.get("extra_body")
@@ -181,7 +442,6 @@ class Requester:
                 )
             json = {**json, **extra_body}
         all_headers = {
-            "x-api-key": self._api_key.get(),
             "anthropic-version": API_VERSION,
             "content-type": "application/json",
             "accept": "application/json",
@@ -196,19 +456,57 @@ class Requester:
         extra_headers = options.get("extra_headers")
         if extra_headers:
             all_headers.update(extra_headers)
-        query = _query([params, options.get("extra_query")])
-        timeout = options.get("timeout")
-        if timeout is None:
+        given = options.get("timeout")
+        if given is not None:
+            timeout = given if isinstance(given, httpx.Timeout) else httpx.Timeout(given)
+        elif stream and self.stream_idle_timeout is not None:
+            timeout = httpx.Timeout(
+                connect=self.timeout.connect,
+                read=self.stream_idle_timeout,
+                write=self.timeout.write,
+                pool=self.timeout.pool,
+            )
+        else:
             timeout = self.timeout
-        body = content if content is not None else (None if json is None else _json_encode(json))
-        return self.http.build_request(
-            method,
-            self.base_url.join(path.lstrip("/")),
-            content=body,
-            params=query,
+        deadline = options.get("deadline", self.deadline)
+        if deadline is not None and not (isinstance(deadline, int | float) and deadline > 0):
+            raise ParamsError(f"deadline must be > 0 seconds, got {deadline!r}", field="deadline")
+        input_tokens = 0
+        if method == "POST" and path == "/v1/messages" and json is not None:
+            input_tokens = estimate_tokens(len(_json_encode(json)))
+        return RequestSpec(
+            method=method,
+            path=path,
+            json=json,
+            params=_query([params, options.get("extra_query")]),
+            content=content,
             headers=all_headers,
-            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+            timeout=timeout,
+            deadline=deadline,
+            replayable=replayable,
+            input_tokens=input_tokens,
         )
+
+    def _build(self, spec: RequestSpec, route: _Route) -> httpx.Request:
+        json = spec.json
+        if route.model is not None and isinstance(json, Mapping) and "model" in json:
+            json = {**json, "model": route.model}
+        body = (
+            spec.content
+            if spec.content is not None
+            else (None if json is None else _json_encode(json))
+        )
+        headers = {"x-api-key": route.api_key.get(), **spec.headers}
+        return self.http.build_request(
+            spec.method,
+            route.base_url.join(spec.path.lstrip("/")),
+            content=body,
+            params=spec.params,
+            headers=headers,
+            timeout=spec.timeout,
+        )
+
+    # -------------------------------------------------------------------------- sending
 
     async def request(
         self,
@@ -221,61 +519,323 @@ class Requester:
         options: RequestOptions | None = None,
         stream: bool = False,
     ) -> httpx.Response:
-        """:meth:`build` then :meth:`send` (with retries)."""
-        request = self.build(
-            method, path, json=json, params=params, headers=headers, options=options
+        """:meth:`prepare` then :meth:`send`."""
+        spec = self.prepare(
+            method, path, json=json, params=params, headers=headers, options=options, stream=stream
         )
-        return await self.send(request, stream=stream)
+        return await self.send(spec, stream=stream)
 
-    async def send(
-        self, request: httpx.Request, *, stream: bool = False, retry: bool = True
-    ) -> httpx.Response:
-        """Send with retries; return a successful response or raise a typed error.
+    async def send(self, spec: RequestSpec, *, stream: bool = False) -> httpx.Response:
+        """Send ``spec``: deadline, endpoints in order, limits, breakers, retries.
 
         Args:
-            request: from :meth:`build`.
+            spec: from :meth:`prepare`.
             stream: leave the body of a successful response unread for the caller, who
                 must close the response; otherwise it is read and the response closed.
-            retry: ``False`` for a body that can be read only once (an upload from an
-                async iterable): then the request is sent exactly once.
 
         Raises:
-            APIStatusError: typed by status (``OverloadedStatusError``...), after retries.
-            APIConnectionError: no response (``APITimeoutError`` for a timeout).
+            APIStatusError: typed by status (``OverloadedStatusError``...), after retries
+                and failover.
+            APIConnectionError: no response (``APITimeoutError`` for a timeout,
+                ``CircuitOpenError`` when every endpoint's breaker is open).
+            DeadlineExceededError: the request's deadline ran out.
         """
-        attempt = 0
-        retries = self.max_retries if retry else 0
-        once = "" if retry else "; the body was read from an async iterable, so not retried"
-        while True:
+        if spec.deadline is None:
+            return await self._send(spec, stream, [0])
+        attempts = [0]
+        with anyio.move_on_after(spec.deadline) as scope:
+            return await self._send(spec, stream, attempts)
+        assert scope.cancelled_caught
+        logger.info("deadline of %.3g s ran out: %s %s", spec.deadline, spec.method, spec.path)
+        raise DeadlineExceededError(
+            f"{spec.method} {spec.path} did not complete within its deadline of "
+            f"{spec.deadline:g} s ({attempts[0]} attempt(s) started, with backoff, rate-limit "
+            "waits and failover)",
+            deadline=spec.deadline,
+            attempts=attempts[0],
+        )
+
+    async def _send(self, spec: RequestSpec, stream: bool, attempts: list[int]) -> httpx.Response:
+        plan = self._plan(anyio.current_time())
+        last: Exception | None = None
+        for position, route in enumerate(plan):
+            if position > 0:
+                assert last is not None
+                reason = _reason(last)
+                logger.info(
+                    "failover: %s %s moves from %s to %s (%s)",
+                    spec.method,
+                    spec.path,
+                    plan[position - 1].name,
+                    route.name,
+                    reason,
+                )
+                await call_hook(
+                    self.hooks.on_failover,
+                    FailoverRecord(
+                        method=spec.method,
+                        path=spec.path,
+                        from_endpoint=plan[position - 1].name,
+                        to_endpoint=route.name,
+                        reason=reason,
+                    ),
+                )
             try:
-                response = await self.http.send(request, stream=True)
-            except httpx.TransportError as exc:  # timeouts included
-                if attempt < retries:
-                    await anyio.sleep(retry_delay(attempt))
-                    attempt += 1
-                    continue
-                exc.request = _redacted(request)  # the cause an error carries shows no key
-                where = f"{request.method} {request.url.path}"
-                if isinstance(exc, httpx.TimeoutException):
-                    raise APITimeoutError(
-                        f"{where} timed out after {attempt + 1} attempt(s) "
-                        f"({type(exc).__name__}){once}"
-                    ) from exc
-                raise APIConnectionError(
-                    f"{where} failed after {attempt + 1} attempt(s): "
-                    f"{type(exc).__name__}: {exc}{once}"
-                ) from exc
-            response.request = _redacted(request)
+                return await self._send_to(route, spec, stream, attempts)
+            except (APIConnectionError, APIStatusError) as exc:
+                if not self._fails_over(exc) or position == len(plan) - 1:
+                    raise
+                route.cooled_until = anyio.current_time() + self.failover.cooldown
+                last = exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _plan(self, now: float) -> list[_Route]:
+        """The endpoints to try, in order: those not cooling down, up to the depth cap."""
+        ready = [route for route in self.routes if route.cooled_until <= now]
+        if not ready:
+            ready = [self.routes[0]]  # everyone is cooling down: try the client's own
+        return ready[: self.failover.max_failovers + 1]
+
+    def _fails_over(self, exc: Exception) -> bool:
+        if len(self.routes) == 1:
+            return False
+        if isinstance(exc, APIStatusError):
+            return exc.status_code in self.failover.statuses
+        return True  # no response: connection error, timeout, open breaker
+
+    def _breaker(self, route: _Route, path: str) -> CircuitBreaker | None:
+        if self.breaker is None:
+            return None
+        breaker = route.breakers.get(path)
+        if breaker is None:
+            breaker = route.breakers[path] = CircuitBreaker(self.breaker)
+        return breaker
+
+    async def _send_to(
+        self, route: _Route, spec: RequestSpec, stream: bool, attempts: list[int]
+    ) -> httpx.Response:
+        """One endpoint: breaker, rate-limit waits and retries."""
+        attempt = 0
+        retries = self.max_retries if spec.replayable else 0
+        once = (
+            "" if spec.replayable else "; the body was read from an async iterable, so not retried"
+        )
+        breaker = self._breaker(route, spec.path)
+        while True:
+            if breaker is not None:
+                allowed, change = breaker.allow(anyio.current_time())
+                self._log_breaker(route, spec.path, change)
+                if not allowed:
+                    retry_at = breaker.retry_at()
+                    wait = 0.0 if retry_at is None else max(retry_at - anyio.current_time(), 0.0)
+                    raise CircuitOpenError(
+                        f"{spec.method} {spec.path}: the circuit breaker of {route.name} is "
+                        f"open after {breaker.failures} failures in a row; not sent (a probe "
+                        f"goes through in {wait:.3g} s)",
+                        endpoint=f"{route.name} {spec.path}",
+                        retry_after=wait,
+                    )
+            await self._wait_for_capacity(route, spec)
+            request = self._build(spec, route)
+            attempts[0] += 1
+            await call_hook(
+                self.hooks.on_request,
+                RequestRecord(
+                    method=spec.method, path=spec.path, endpoint=route.name, attempt=attempt + 1
+                ),
+            )
+            logger.debug(
+                "request %s %s to %s (attempt %d)", spec.method, spec.path, route.name, attempt + 1
+            )
+            started = anyio.current_time()
+            try:
+                try:
+                    response = await self.http.send(request, stream=True)
+                except httpx.TransportError as exc:  # timeouts included
+                    self._record(breaker, ok=False, route=route, path=spec.path)
+                    exc.request = _redacted(request)  # the cause an error carries shows no key
+                    if attempt < retries:
+                        wait = retry_delay(attempt)
+                        await self._retrying(route, spec, attempt, type(exc).__name__, wait)
+                        attempt += 1
+                        continue
+                    where = f"{spec.method} {spec.path} to {route.name}"
+                    kind = (
+                        APITimeoutError
+                        if isinstance(exc, httpx.TimeoutException)
+                        else APIConnectionError
+                    )
+                    error = kind(
+                        f"{where} failed after {attempt + 1} attempt(s): "
+                        f"{type(exc).__name__}: {exc}{once}"
+                    )
+                    error.__dict__["_curl"] = curl(exc.request)
+                    raise error from exc
+            except BaseException:
+                if breaker is not None and breaker.state == "half_open":
+                    breaker.release()
+                raise
+            elapsed = anyio.current_time() - started
+            redacted = response.request = _redacted(request)
+            route.limiter.update(
+                anyio.current_time(),
+                RateLimits.from_headers(response.headers),
+                wall=time.time(),
+                status_code=response.status_code,
+            )
+            self._record(
+                breaker,
+                ok=not (self.breaker is not None and self.breaker.counts(response.status_code)),
+                route=route,
+                path=spec.path,
+            )
+            request_id = response.headers.get("request-id")
+            logger.debug(
+                "response %d %s %s from %s in %.3f s (request-id %s)",
+                response.status_code,
+                spec.method,
+                spec.path,
+                route.name,
+                elapsed,
+                request_id,
+            )
+            await call_hook(
+                self.hooks.on_response,
+                ResponseRecord(
+                    method=spec.method,
+                    path=spec.path,
+                    endpoint=route.name,
+                    attempt=attempt + 1,
+                    status_code=response.status_code,
+                    request_id=request_id,
+                    elapsed=elapsed,
+                ),
+            )
             if response.is_success:
                 if not stream:
                     await _read_body(response)
                 return response
             body, truncated = await _read_error_body(response)
             if attempt < retries and should_retry(response.status_code, response.headers):
-                await anyio.sleep(retry_delay(attempt, response.headers))
+                wait = retry_delay(attempt, response.headers)
+                await self._retrying(route, spec, attempt, str(response.status_code), wait)
                 attempt += 1
                 continue
-            raise status_error(response, body, truncated=truncated)
+            status = status_error(response, body, truncated=truncated)
+            status.__dict__["_curl"] = curl(redacted)
+            raise status
+
+    def _record(
+        self,
+        breaker: CircuitBreaker | None,
+        *,
+        ok: bool,
+        route: _Route | None = None,
+        path: str = "",
+    ) -> None:
+        if breaker is None:
+            return
+        change = breaker.record(ok, anyio.current_time())
+        if route is not None:
+            self._log_breaker(route, path, change)
+
+    def _log_breaker(self, route: _Route, path: str, change: Transition | None) -> None:
+        if change is not None:
+            logger.info(
+                "circuit breaker of %s %s: %s -> %s (%d failures in a row)",
+                route.name,
+                path,
+                change.before,
+                change.after,
+                change.failures,
+            )
+
+    async def _wait_for_capacity(self, route: _Route, spec: RequestSpec) -> None:
+        limiter = route.limiter
+        while True:
+            delay, why = limiter.try_acquire(anyio.current_time(), spec.input_tokens)
+            if delay <= 0:
+                return
+            logger.info(
+                "rate limit: %s %s to %s waits %.3g s for %s",
+                spec.method,
+                spec.path,
+                route.name,
+                delay,
+                why,
+            )
+            limiter.note_wait(delay)
+            await anyio.sleep(delay)
+
+    async def _retrying(
+        self, route: _Route, spec: RequestSpec, attempt: int, reason: str, wait: float
+    ) -> None:
+        logger.info(
+            "retry: %s %s to %s failed (%s); attempt %d in %.3g s",
+            spec.method,
+            spec.path,
+            route.name,
+            reason,
+            attempt + 2,
+            wait,
+        )
+        await call_hook(
+            self.hooks.on_retry,
+            RetryRecord(
+                method=spec.method,
+                path=spec.path,
+                endpoint=route.name,
+                attempt=attempt + 1,
+                reason=reason,
+                wait=wait,
+            ),
+        )
+        await anyio.sleep(wait)
+
+    # ---------------------------------------------------------------------------- health
+
+    async def health(self, *, probe_timeout: float = 10.0) -> list[HealthReport]:
+        """Probe every endpoint with ``GET /v1/models?limit=1``, one after another.
+
+        No retries, no rate-limit wait, no failover: each endpoint answers for itself.
+        """
+        reports = []
+        spec = self.prepare("GET", "/v1/models", params={"limit": 1})
+        spec.timeout = httpx.Timeout(probe_timeout)
+        for route in self.routes:
+            started = anyio.current_time()
+            status: int | None = None
+            error: str | None = None
+            try:
+                request = self._build(spec, route)
+                response = await self.http.send(request, stream=True)
+                status = response.status_code
+                await response.aclose()
+                if not response.is_success:
+                    error = f"HTTP {status}"
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}"
+            breaker = route.breakers.get("/v1/messages")
+            reports.append(
+                HealthReport(
+                    endpoint=route.name,
+                    ok=status == 200,
+                    status_code=status,
+                    latency=anyio.current_time() - started,
+                    error=error,
+                    breaker=None if breaker is None else breaker.state,
+                )
+            )
+        return reports
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, APIStatusError):
+        return f"HTTP {exc.status_code}"
+    if isinstance(exc, CircuitOpenError):
+        return "circuit breaker open"
+    cause = exc.__cause__
+    return type(cause).__name__ if cause is not None else type(exc).__name__
 
 
 #: Headers whose values never leave this module: the request an error carries shows
@@ -284,17 +844,22 @@ _SECRET_HEADERS: Final = ("x-api-key", "authorization", "proxy-authorization", "
 
 
 def _redacted(request: httpx.Request) -> httpx.Request:
-    """A copy of ``request`` (no body) with its secrets replaced, for ``response.request``.
+    """A copy of ``request`` with its secrets replaced, for ``response.request``.
 
     The response, and any error that keeps it, then cannot show the key, however it is
     printed or pickled; the request actually sent (and re-sent on a retry) is unchanged.
+    The body is kept when it is bytes (for ``curl()``), not when it streams.
     """
     headers = httpx.Headers(request.headers)
     for name in _SECRET_HEADERS:
         if name in headers:
             headers[name] = "<redacted>"
+    try:
+        content: bytes | None = request.content
+    except httpx.RequestNotRead:
+        content = None
     return httpx.Request(
-        request.method, request.url, headers=headers, extensions=request.extensions
+        request.method, request.url, headers=headers, content=content, extensions=request.extensions
     )
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 import httpx
 import msgspec
 
 from .._core._exceptions import APIError, UnexpectedResponseError
 from .._core._ratelimit import RateLimits
 from .._core._status import api_error
+from ._stream import release
 
 __all__ = [
     "ResponseInfo",
@@ -114,9 +114,7 @@ async def expect_event_stream(response: httpx.Response) -> httpx.Response:
     except (httpx.TransportError, httpx.StreamError):
         pass  # what arrived is enough to show
     finally:
-        with anyio.CancelScope(shield=True):
-            await response.aclose()
-            await chunks.aclose()
+        await release(response, chunks)
     request_id = response.headers.get("request-id")
     rid = f", request-id {request_id}" if request_id else ""
     shown = bytes(head[:_HEAD])

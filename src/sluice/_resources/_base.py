@@ -194,12 +194,12 @@ class Resource:
         :class:`~sluice.UnexpectedResponseError` instead of being read as events.
         """
         requester = self._requester
-        request = requester.build(
-            method, path, json=body, headers=headers, options=self._options(options)
+        spec = requester.prepare(
+            method, path, json=body, headers=headers, options=self._options(options), stream=True
         )
 
         async def send() -> httpx.Response:
-            response = await requester.send(request, stream=True)
+            response = await requester.send(spec, stream=True)
             return await expect_event_stream(response) if event_stream else response
 
         return send

@@ -1,0 +1,59 @@
+"""A request as a copy-paste ``curl`` command, with its secrets redacted.
+
+For support tickets and bug reports: ``sluice.curl(...)`` and ``error.curl()`` give the
+exact request (method, URL, headers, JSON body) as a shell command, with the API key and
+any other credential replaced by an environment variable reference, so the command runs
+as it is for whoever has ``ANTHROPIC_API_KEY`` set, and shows no secret.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+from typing import Final
+
+__all__ = ["SECRET_HEADERS", "curl_command"]
+
+#: Headers never shown: their value is replaced (by ``$ANTHROPIC_API_KEY`` for the key).
+SECRET_HEADERS: Final = frozenset(
+    {"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"}
+)
+#: Headers curl computes itself, or that only matter to the transport.
+_SKIPPED: Final = frozenset({"content-length", "host", "accept-encoding", "connection"})
+#: Bodies larger than this are cut in the command (a note says so).
+_MAX_BODY: Final = 64 * 1024
+
+
+def curl_command(
+    method: str,
+    url: str,
+    headers: Iterable[tuple[str, str]],
+    body: bytes | None = None,
+) -> str:
+    """The ``curl`` command that sends this request, secrets redacted.
+
+    Args:
+        method: the HTTP method.
+        url: the full URL.
+        headers: the request headers, as ``(name, value)`` pairs.
+        body: the request body, if it is known (a streamed upload is not).
+    """
+    parts = ["curl", "-X", method.upper(), shlex.quote(url)]
+    for name, value in headers:
+        lower = name.lower()
+        if lower in _SKIPPED:
+            continue
+        if lower == "x-api-key":
+            shown = f"{name}: $ANTHROPIC_API_KEY"
+            parts += ["-H", f'"{shown}"']
+            continue
+        if lower in SECRET_HEADERS:
+            value = "<redacted>"
+        parts += ["-H", shlex.quote(f"{name}: {value}")]
+    if body:
+        text = body[:_MAX_BODY].decode("utf-8", "replace")
+        if len(body) > _MAX_BODY:
+            parts += ["--data-binary", shlex.quote(text), f"# (body cut at {_MAX_BODY} bytes)"]
+        else:
+            parts += ["--data-binary", shlex.quote(text)]
+    return " ".join(parts)
