@@ -1,0 +1,391 @@
+"""Resilience over real HTTP on 127.0.0.1: rate limits, breakers, failover, one deadline,
+health, key hygiene, logs, hooks and curl; on asyncio and trio."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.abc
+import httpx
+import pytest
+
+import sluice
+from sluice.testing import MockAnthropic, Reply
+from sluice.types import BreakerSettings, FailoverSettings, LimitSettings
+
+pytestmark = pytest.mark.anyio
+
+KEY = "sk-ant-api03-resilience-SECRET"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+MESSAGE = {
+    "type": "message",
+    "id": "msg_1",
+    "role": "assistant",
+    "model": "claude-sonnet-4-5",
+    "content": [{"type": "text", "text": "Hi"}],
+    "stop_reason": "end_turn",
+    "stop_sequence": None,
+    "usage": {"input_tokens": 3, "output_tokens": 1},
+}
+MODEL = {"type": "model", "id": "claude-x", "display_name": "X", "created_at": "t"}
+PARAMS: dict[str, Any] = {
+    "model": "claude-sonnet-4-5",
+    "max_tokens": 16,
+    "messages": [{"role": "user", "content": "Hi"}],
+}
+
+
+def overloaded() -> Reply:
+    return Reply.error(529, "overloaded_error", "Overloaded")
+
+
+@asynccontextmanager
+async def client_for(server: MockAnthropic, **kwargs: Any) -> AsyncIterator[sluice.AsyncClient]:
+    kwargs.setdefault("max_retries", 0)
+    async with (
+        httpx.AsyncClient(timeout=10.0) as http,
+        sluice.AsyncClient(
+            api_key=KEY, base_url=server.base_url, http_client=http, **kwargs
+        ) as client,
+    ):
+        yield client
+
+
+async def closed_port() -> str:
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    await listener.aclose()
+    return f"http://127.0.0.1:{port}"
+
+
+class TestKeyHygiene:
+    @pytest.mark.parametrize(
+        ("key", "says"),
+        [
+            ("", "no API key"),
+            (" sk-ant-x", "whitespace"),
+            ("sk-ant-x\n", "whitespace"),
+            ("sk-ant\nx", "line break"),
+            ("sk-ant x", "whitespace or a control character"),
+            ("sk-ant-\u00e9", "non-ASCII"),
+        ],
+    )
+    def test_malformed_key_is_refused_before_sending(self, key: str, says: str) -> None:
+        """A malformed key raises ConfigError naming the slip, never showing the key."""
+        with pytest.raises(sluice.ConfigError) as caught:
+            sluice.AsyncClient(api_key=key, base_url="http://127.0.0.1:9")
+        assert says in str(caught.value)
+        if key.strip():
+            assert key.strip() not in str(caught.value)
+
+    def test_missing_key(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """No key and no ANTHROPIC_API_KEY: a ConfigError that says how to give one."""
+        monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+        with pytest.raises(sluice.ConfigError, match="ANTHROPIC_API_KEY"):
+            sluice.AsyncClient(base_url="http://127.0.0.1:9")
+
+    def test_fallback_key_is_checked_and_hidden(self) -> None:
+        """An Endpoint's key is checked too, and its repr hides it."""
+        with pytest.raises(sluice.ConfigError):
+            sluice.Endpoint(api_key="bad key")
+        endpoint = sluice.Endpoint(api_key=KEY, model="claude-haiku-4-5")
+        assert KEY not in repr(endpoint)
+
+
+class TestObservability:
+    async def test_log_lines_and_no_key(
+        self, mock_anthropic: MockAnthropic, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Requests, responses and retries are logged on 'sluice'; the key never appears."""
+        mock_anthropic.enqueue(
+            Reply.error(529, "overloaded_error", "busy", headers={"retry-after": "0"}),
+            Reply.json(MODEL),
+        )
+        with caplog.at_level(logging.DEBUG, logger="sluice"):
+            async with client_for(mock_anthropic, max_retries=1) as client:
+                await client.models.get("claude-x")
+        text = caplog.text
+        assert "request GET /v1/models/claude-x" in text
+        assert "response 529" in text and "response 200" in text
+        assert "retry: GET /v1/models/claude-x" in text and "(529)" in text
+        assert KEY not in text
+
+    async def test_hooks_get_typed_records(self, mock_anthropic: MockAnthropic) -> None:
+        """on_request, on_response and on_retry get records; plain and async hooks both work."""
+        mock_anthropic.enqueue(
+            Reply.error(500, "api_error", "boom", headers={"retry-after": "0"}), Reply.json(MODEL)
+        )
+        seen: list[object] = []
+
+        async def on_response(record: object) -> None:
+            seen.append(record)
+
+        async with client_for(
+            mock_anthropic,
+            max_retries=1,
+            on_request=seen.append,
+            on_response=on_response,
+            on_retry=seen.append,
+        ) as client:
+            await client.models.get("claude-x")
+        kinds = [type(record).__name__ for record in seen]
+        assert kinds == [
+            "RequestRecord",
+            "ResponseRecord",
+            "RetryRecord",
+            "RequestRecord",
+            "ResponseRecord",
+        ]
+        retry = seen[2]
+        assert isinstance(retry, sluice.types.RetryRecord)
+        assert (retry.reason, retry.attempt, retry.wait) == ("500", 1, 0.0)
+        response = seen[4]
+        assert isinstance(response, sluice.types.ResponseRecord)
+        assert response.status_code == 200 and response.request_id is not None
+        assert KEY not in repr(seen)
+
+    async def test_error_curl(self, mock_anthropic: MockAnthropic) -> None:
+        """error.curl() reproduces the request with the key as $ANTHROPIC_API_KEY."""
+        mock_anthropic.enqueue(Reply.error(400, "invalid_request_error", "bad"))
+        async with client_for(mock_anthropic) as client:
+            with pytest.raises(sluice.BadRequestError) as caught:
+                await client.messages.create(**PARAMS)
+        command = caught.value.curl()
+        assert KEY not in command
+        parts = shlex.split(command)
+        assert parts[:4] == ["curl", "-X", "POST", f"{mock_anthropic.base_url}/v1/messages"]
+        assert "x-api-key: $ANTHROPIC_API_KEY" in parts
+        body = parts[parts.index("--data-binary") + 1]
+        assert '"max_tokens":16' in body
+
+    async def test_connection_error_curl(self) -> None:
+        """A connection error can be reproduced by hand too."""
+        async with (
+            httpx.AsyncClient(timeout=2.0) as http,
+            sluice.AsyncClient(
+                api_key=KEY, base_url=await closed_port(), http_client=http, max_retries=0
+            ) as client,
+        ):
+            with pytest.raises(sluice.APIConnectionError) as caught:
+                await client.models.get("claude-x")
+        assert caught.value.curl().startswith("curl -X GET")
+        assert KEY not in caught.value.curl()
+
+    def test_curl_of_a_request(self) -> None:
+        """sluice.curl() turns any httpx request into a redacted command."""
+        request = httpx.Request(
+            "POST",
+            "https://api.anthropic.com/v1/messages",
+            headers={"x-api-key": KEY},
+            content=b"{}",
+        )
+        command = sluice.curl(request)
+        assert KEY not in command and "$ANTHROPIC_API_KEY" in command
+
+
+class TestDeadline:
+    async def test_retries_stop_at_the_deadline(self, mock_anthropic: MockAnthropic) -> None:
+        """Backoff between retries counts toward the deadline: it ends the request in time."""
+        for _ in range(10):
+            mock_anthropic.enqueue(
+                Reply.error(529, "overloaded_error", "busy", headers={"retry-after": "0.4"})
+            )
+        async with client_for(mock_anthropic, max_retries=9) as client:
+            started = anyio.current_time()
+            with pytest.raises(sluice.DeadlineExceededError) as caught:
+                await client.models.get("claude-x", deadline=1.0)
+            elapsed = anyio.current_time() - started
+        assert 0.9 < elapsed < 3.0
+        assert caught.value.deadline == 1.0
+        assert 2 <= caught.value.attempts <= 4
+        assert isinstance(caught.value, sluice.APITimeoutError)
+
+    async def test_client_default_deadline(self, mock_anthropic: MockAnthropic) -> None:
+        """A client-wide deadline applies to every request; a stalled reply ends with it."""
+        mock_anthropic.enqueue(Reply.json(MODEL, stall_after=5))
+        async with client_for(mock_anthropic, deadline=0.5) as client:
+            with anyio.fail_after(5), pytest.raises(sluice.DeadlineExceededError):
+                await client.models.get("claude-x")
+
+    async def test_stream_idle_timeout(self, mock_anthropic: MockAnthropic) -> None:
+        """A stream whose connection goes silent fails after stream_idle_timeout, with what arrived."""
+        data = (FIXTURES / "text.sse").read_bytes()
+        mock_anthropic.enqueue(
+            Reply.sse(data, stall_after=data.index(b"event: content_block_stop"))
+        )
+        async with client_for(mock_anthropic, stream_idle_timeout=0.3) as client:
+            with anyio.fail_after(5), pytest.raises(sluice.StreamError) as caught:
+                async with client.messages.stream(**PARAMS) as stream:
+                    await stream.final_message()
+        assert caught.value.partial_message is not None
+
+
+class TestRateLimits:
+    async def test_exhausted_requests_wait_for_the_reset(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        """remaining=0 in the headers holds the next request back until the reset time."""
+        reset = (datetime.now(UTC) + timedelta(seconds=0.6)).isoformat().replace("+00:00", "Z")
+        headers = {
+            "anthropic-ratelimit-requests-limit": "50",
+            "anthropic-ratelimit-requests-remaining": "0",
+            "anthropic-ratelimit-requests-reset": reset,
+        }
+        mock_anthropic.enqueue(Reply.json(MODEL, headers=headers), Reply.json(MODEL))
+        async with client_for(mock_anthropic) as client:
+            await client.models.get("claude-x")
+            started = anyio.current_time()
+            await client.models.get("claude-x")
+            waited = anyio.current_time() - started
+            assert client.rate_limiter.waits == 1
+        assert waited > 0.3
+        assert len(mock_anthropic.requests) == 2
+
+    async def test_retry_after_holds_every_task(self, mock_anthropic: MockAnthropic) -> None:
+        """A 429's retry-after makes the other tasks wait too, instead of collecting 429s."""
+        mock_anthropic.enqueue(
+            Reply.error(429, "rate_limit_error", "slow down", headers={"retry-after": "0.5"})
+        )
+        mock_anthropic.route("GET", "/v1/models/claude-x", Reply.json(MODEL))
+        async with client_for(mock_anthropic) as client:
+            with pytest.raises(sluice.RateLimitError):
+                await client.models.get("claude-x")
+            started = anyio.current_time()
+            async with anyio.create_task_group() as tg:
+                for _ in range(3):
+                    tg.start_soon(client.models.get, "claude-x")
+            assert anyio.current_time() - started > 0.3
+        assert [r.path for r in mock_anthropic.requests].count("/v1/models/claude-x") == 4
+
+    async def test_configured_requests_per_minute(self, mock_anthropic: MockAnthropic) -> None:
+        """A configured limit spaces requests out: the third of 2/minute waits (here: past the deadline)."""
+        mock_anthropic.route("GET", "/v1/models/claude-x", Reply.json(MODEL))
+        async with client_for(
+            mock_anthropic, limits=LimitSettings(requests_per_minute=2)
+        ) as client:
+            await client.models.get("claude-x")
+            await client.models.get("claude-x")
+            with pytest.raises(sluice.DeadlineExceededError):
+                await client.models.get("claude-x", deadline=0.3)
+        assert len(mock_anthropic.requests) == 2
+
+
+class TestCircuitBreaker:
+    async def test_opens_refuses_then_probes(self, mock_anthropic: MockAnthropic) -> None:
+        """Two failures open it; the next call fails fast unsent; after the cooldown a probe closes it."""
+        mock_anthropic.enqueue(overloaded(), overloaded(), Reply.json(MODEL))
+        settings = BreakerSettings(failure_threshold=2, cooldown=0.3)
+        async with client_for(mock_anthropic, breaker=settings) as client:
+            for _ in range(2):
+                with pytest.raises(sluice.OverloadedError):
+                    await client.models.get("claude-x")
+            with pytest.raises(sluice.CircuitOpenError) as caught:
+                await client.models.get("claude-x")
+            assert len(mock_anthropic.requests) == 2  # refused without sending
+            assert 0 < caught.value.retry_after <= 0.3
+            await anyio.sleep(0.35)
+            model = await client.models.get("claude-x")  # the probe
+            assert model.id == "claude-x"
+            (report,) = await client.health()
+        assert report.breaker is None  # only /v1/messages is reported, and it was never used
+
+    async def test_client_errors_do_not_count(self, mock_anthropic: MockAnthropic) -> None:
+        """A 400 is the request's fault, not the API's: it never opens the breaker."""
+        for _ in range(3):
+            mock_anthropic.enqueue(Reply.error(400, "invalid_request_error", "bad"))
+        async with client_for(
+            mock_anthropic, breaker=BreakerSettings(failure_threshold=1)
+        ) as client:
+            for _ in range(3):
+                with pytest.raises(sluice.BadRequestError):
+                    await client.models.get("claude-x")
+        assert len(mock_anthropic.requests) == 3
+
+
+class TestFailover:
+    async def test_moves_to_the_fallback_and_reports_why(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        """A 529 at the primary moves the request to the fallback, with its model; the reason is reported."""
+        mock_anthropic.enqueue(overloaded())
+        records: list[sluice.types.FailoverRecord] = []
+        async with MockAnthropic() as backup:
+            backup.enqueue(Reply.json({**MESSAGE, "model": "claude-haiku-4-5"}))
+            fallback = sluice.Endpoint(
+                base_url=backup.base_url, model="claude-haiku-4-5", name="backup"
+            )
+            async with client_for(
+                mock_anthropic, fallbacks=[fallback], on_failover=records.append
+            ) as client:
+                message = await client.messages.create(**PARAMS)
+            assert backup.requests[0].json["model"] == "claude-haiku-4-5"
+            assert backup.requests[0].headers["x-api-key"] == KEY
+        assert message.model == "claude-haiku-4-5"
+        (record,) = records
+        assert (record.to_endpoint, record.reason) == ("backup", "HTTP 529")
+
+    async def test_cooldown_skips_the_failed_endpoint(self, mock_anthropic: MockAnthropic) -> None:
+        """After a failover, the failed endpoint sits out its cooldown: the next request goes straight to the fallback."""
+        mock_anthropic.enqueue(overloaded())
+        async with MockAnthropic() as backup:
+            backup.route("GET", "/v1/models/claude-x", Reply.json(MODEL))
+            async with client_for(
+                mock_anthropic,
+                fallbacks=[sluice.Endpoint(base_url=backup.base_url, api_key="sk-other")],
+                failover=FailoverSettings(cooldown=60),
+            ) as client:
+                await client.models.get("claude-x")
+                await client.models.get("claude-x")
+            assert len(backup.requests) == 2
+            assert backup.requests[0].headers["x-api-key"] == "sk-other"
+        assert len(mock_anthropic.requests) == 1
+
+    async def test_connection_errors_fail_over(self, mock_anthropic: MockAnthropic) -> None:
+        """A primary that cannot be reached hands over to the fallback."""
+        mock_anthropic.enqueue(Reply.json(MODEL))
+        async with (
+            httpx.AsyncClient(timeout=2.0) as http,
+            sluice.AsyncClient(
+                api_key=KEY,
+                base_url=await closed_port(),
+                http_client=http,
+                max_retries=0,
+                fallbacks=[sluice.Endpoint(base_url=mock_anthropic.base_url)],
+            ) as client,
+        ):
+            model = await client.models.get("claude-x")
+        assert model.id == "claude-x"
+
+    async def test_bad_requests_do_not_fail_over(self, mock_anthropic: MockAnthropic) -> None:
+        """A 400 is not the endpoint's fault: it is raised, not retried elsewhere."""
+        mock_anthropic.enqueue(Reply.error(400, "invalid_request_error", "bad"))
+        async with MockAnthropic() as backup:
+            async with client_for(
+                mock_anthropic, fallbacks=[sluice.Endpoint(base_url=backup.base_url)]
+            ) as client:
+                with pytest.raises(sluice.BadRequestError):
+                    await client.models.get("claude-x")
+            assert backup.requests == []
+
+
+class TestHealth:
+    async def test_reports_every_endpoint(self, mock_anthropic: MockAnthropic) -> None:
+        """health() probes the client's endpoint and each fallback: status, latency, error."""
+        mock_anthropic.route("GET", "/v1/models", Reply.json({"data": [MODEL], "has_more": False}))
+        down = await closed_port()
+        async with client_for(
+            mock_anthropic, fallbacks=[sluice.Endpoint(base_url=down, name="down")]
+        ) as client:
+            up, gone = await client.health(probe_timeout=2)
+        assert (up.ok, up.status_code) == (True, 200)
+        assert up.latency > 0
+        assert (gone.endpoint, gone.ok, gone.status_code) == ("down", False, None)
+        assert gone.error and "Connect" in gone.error
+        assert mock_anthropic.requests[-1].query == {"limit": ["1"]}
