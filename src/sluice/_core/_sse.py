@@ -26,16 +26,12 @@ once an ``id`` was seen, every blank line dispatches an event even without data,
 the data (``ServerSentEvent.data`` is the raw bytes) and does not go line by line in the
 common case: one C-level ``re.split`` per chunk cuts out every event of the shape LLM APIs
 send (``event: NAME`` and one ``data:`` line, or the ``data:`` line alone), leaving a few
-Python operations per event. Other chunks are split into events with one ``bytes.split``
-and interpreted field by field; only chunks that mix line endings go line by line.
-Measured on a 6.2 MB, 50 000-event Messages stream fed in 4 KiB chunks (medians of 40
-interleaved rounds on a shared 2-CPU machine, CPython 3.11; script kept out of the repo):
-about 0.5 us per event here against 1.5 us for httpx-sse's ``SSELineDecoder`` +
-``SSEDecoder`` (3.1x faster), and 1.4x the time of the bare ``body.split(b"\\n")`` +
-``line.startswith(b"data: ")`` loop, which does no SSE parsing at all. With msgspec
-decoding each event's JSON on top, the two are within 1.1x of each other. Streams of
-other shapes (``id`` lines, comments, lone CRs) take the slower paths, at about the speed
-of httpx-sse or better.
+Python operations per event. :meth:`SSEDecoder.feed_frames`, which the event decoders use,
+leaves none: it returns the chunk's data payloads as the split made them (:class:`Frames`),
+and works out names and offsets only if asked. Other chunks are split into events with one
+``bytes.split`` and interpreted field by field; only chunks that mix line endings go line
+by line. Streams of other shapes (``id`` lines, comments, lone CRs) take these slower
+paths. BENCHMARKS.md has the measurements (against httpx-sse, and per layer).
 
 Every event is also located: ``ServerSentEvent.offset`` is the byte offset in the body where
 its first line began, so decode errors can say where the bad event was.
