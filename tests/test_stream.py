@@ -173,6 +173,32 @@ class TestErrorsComeLast:
             assert to_builtins(got) == to_builtins(before)
         await stream.aclose()
 
+    @pytest.mark.parametrize("how", ["iterate", "final", "batches"])
+    async def test_nothing_is_handed_out_after_an_error(self, how: str) -> None:
+        """Events after an error event in the same chunk are never applied or handed out."""
+        data = load("overloaded_error.sse")
+        cut = data.index(b"event: error")
+        data = data + data[data.index(b"event: content_block_delta") : cut]  # more deltas
+        stream, body = message_stream(pieces(data, None))
+        with pytest.raises(sluice.OverloadedError) as info:
+            if how == "iterate":
+                async for _event in stream:
+                    pass
+            elif how == "final":
+                await stream.final_message()
+            else:
+                async for _batch in stream.aiter_batches():
+                    pass
+        assert body.closed
+        count = stream.events_received
+        assert count == info.value.events_received
+        assert [event async for event in stream] == []
+        assert [batch async for batch in stream.aiter_batches()] == []
+        with pytest.raises(sluice.IncompleteStreamError):
+            await stream.final_message()
+        assert stream.events_received == count
+        await stream.aclose()
+
 
 class TestWhatTheFastPathHandsOver:
     async def test_a_lone_surrogate_delta_decodes(self) -> None:

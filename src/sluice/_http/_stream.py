@@ -139,7 +139,7 @@ class MessageStream(BodyIterator[Event]):
             async for events in reader:
                 feed_many(events)
         except Exception:
-            await reader.aclose()  # release the connection now, as iteration does
+            await self._stop_reading()
             raise
 
     async def final_message(self) -> Message:
@@ -186,28 +186,35 @@ class MessageStream(BodyIterator[Event]):
         events = list(self._pending)
         try:
             while True:
+                error = None
                 if events:
                     before = accumulator.events
                     try:
                         accumulator.feed_many(events)
                     except Exception as exc:
                         # feed_many counts the event that raised: the ones before it go out.
-                        good = events[: accumulator.events - before - 1]
-                        if good:
-                            yield good
-                        raise exc
+                        error = exc
+                        events = events[: accumulator.events - before - 1]
+                if events:
                     yield events
+                if error is not None:
+                    raise error
                 try:
                     events = await reader.__anext__()
                 except StopAsyncIteration:
                     return
         except Exception:
-            await reader.aclose()  # release the connection now, as iteration does
+            await self._stop_reading()
             raise
 
     async def _close_iterators(self) -> None:
         self._pending = iter(())  # a closed stream hands out nothing more
         await self._iterator.aclose()
+        await self._reader.aclose()
+
+    async def _stop_reading(self) -> None:
+        """After an error: hand out nothing more, and release the connection now."""
+        self._pending = iter(())
         await self._reader.aclose()
 
     async def _events(self) -> AsyncGenerator[Event, None]:
@@ -223,6 +230,9 @@ class MessageStream(BodyIterator[Event]):
                     self._pending = iter(await reader.__anext__())
                 except StopAsyncIteration:
                     return
+        except Exception:
+            await self._stop_reading()
+            raise
         finally:
             await reader.aclose()
 
