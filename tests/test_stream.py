@@ -180,6 +180,8 @@ class TestErrorsComeLast:
         cut = data.index(b"event: error")
         data = data + data[data.index(b"event: content_block_delta") : cut]  # more deltas
         stream, body = message_stream(pieces(data, None))
+        iterating = aiter(stream)
+        await anext(iterating)  # iteration suspended mid-chunk: it must not resume either
         with pytest.raises(sluice.OverloadedError) as info:
             if how == "iterate":
                 async for _event in stream:
@@ -193,6 +195,7 @@ class TestErrorsComeLast:
         count = stream.events_received
         assert count == info.value.events_received
         assert [event async for event in stream] == []
+        assert [event async for event in iterating] == []
         assert [batch async for batch in stream.aiter_batches()] == []
         with pytest.raises(sluice.IncompleteStreamError):
             await stream.final_message()

@@ -214,7 +214,8 @@ class MessageStream(BodyIterator[Event]):
 
     async def _stop_reading(self) -> None:
         """After an error: hand out nothing more, and release the connection now."""
-        self._pending = iter(())
+        for _ in self._pending:  # exhaust it: a suspended iteration holds it too
+            pass
         await self._reader.aclose()
 
     async def _events(self) -> AsyncGenerator[Event, None]:
