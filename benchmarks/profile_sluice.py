@@ -1,15 +1,15 @@
-"""Where sluice spends its time on the long-text transcript: layer timings and a profile.
+"""Where sluice spends its time on a transcript: layer timings and a profile.
 
-Run ``.venv/bin/python benchmarks/profile_sluice.py`` (``--deltas`` to change the size,
-``--top`` for more profile rows). Two views of the same bytes, fed in 4 KiB chunks:
+Run ``.venv/bin/python benchmarks/profile_sluice.py`` (``--deltas`` to change the size of
+the long-text transcript, ``--tool-chars 100000`` for ``tool_input[4N]`` instead, ``--top``
+for more profile rows). Two views of the same bytes, fed in 4 KiB chunks:
 
 1. Timings without a profiler, in interleaved rounds: min and median of ``--repeat``
    runs, in ns per event. The "alone" rows time one component on precomputed input (the
-   frames, the events); each following sans-I/O row adds one layer to the row before it;
-   the async rows show what the transport and the async generator add. "async, no
-   per-event yield" is the whole sluice pipeline driven from a plain ``async for chunk``
-   loop (``EventStreamDecoder`` + ``MessageAccumulator``), i.e. what ``final_message()``
-   would cost if it did not pass every event through the stream's async generator.
+   payloads, the frames, the events); each following sans-I/O row adds one layer to the
+   row before it (``EventStreamDecoder.decode`` is the hot loop every reader shares); the
+   async rows show what the transport adds, and what iterating the stream event by event
+   costs next to ``final_message()``, which applies each chunk's events at once.
 2. ``cProfile`` of the whole async path, top functions by own time, in ns per event.
    The profiler inflates Python-level calls far more than C calls: use it to rank the hot
    spots, and the layer timings for their real size.
@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import httpx
 import msgspec
 from run import (
+    REQUEST,
     REQUEST_BODY,
     URL,
     FloorContender,
@@ -39,9 +40,10 @@ from run import (
     httpx_client,
     split_body,
 )
-from transcripts import long_text
+from transcripts import long_text, tool_input
 
 import sluice
+from sluice._core._events import decode_events
 
 
 def _measure(fns: Sequence[Callable[[], object]], repeat: int) -> list[tuple[float, float]]:
@@ -61,26 +63,41 @@ def layers(chunks: Sequence[bytes]) -> list[tuple[str, Callable[[], object]]]:
     """The parts of the sluice path on ``chunks``, each as a (label, run once) pair."""
     typed = msgspec.json.Decoder(sluice.Event).decode
     http = httpx_client(chunks)
-    # Inputs for timing each component alone: the frames, and the events.
+    # Inputs for timing each component alone: the frames, the payloads, the events.
     framer = sluice.SSEDecoder()
     frames = [frame for chunk in chunks for frame in framer.feed(chunk)]
-    datas = [frame.data for frame in frames]
-    events = [sluice.decode_event(frame.data, frame.event, frame.offset) for frame in frames]
+    framer = sluice.SSEDecoder()
+    payloads = [framer.feed_frames(chunk).data for chunk in chunks]
+    decoder = sluice.EventStreamDecoder()
+    batches = [decoder.decode(chunk)[0] for chunk in chunks]
+    events = [event for batch in batches for event in batch]
 
     def msgspec_alone() -> None:
-        for data in datas:
-            typed(data)
+        for data in payloads:
+            for payload in data:
+                typed(payload)
 
-    def decode_alone() -> None:
+    def decode_event_alone() -> None:
         decode = sluice.decode_event
         for frame in frames:
             decode(frame.data, frame.event, frame.offset)
 
-    def accumulate_alone() -> None:
+    def decode_events_alone() -> None:
+        for data in payloads:
+            decode_events(data)
+
+    def feed_alone() -> None:
         accumulator = sluice.MessageAccumulator()
         apply = accumulator.feed
         for event in events:
             apply(event)
+        accumulator.finish()
+
+    def feed_many_alone() -> None:
+        accumulator = sluice.MessageAccumulator()
+        apply = accumulator.feed_many
+        for batch in batches:
+            apply(batch)
         accumulator.finish()
 
     def floor() -> None:
@@ -92,25 +109,27 @@ def layers(chunks: Sequence[bytes]) -> list[tuple[str, Callable[[], object]]]:
                 if line.startswith(b"data: "):
                     typed(line[6:])
 
-    def sse_only() -> None:
+    def sse_feed() -> None:
         feed = sluice.SSEDecoder().feed
         for chunk in chunks:
-            for _ in feed(chunk):
-                pass
+            feed(chunk)
+
+    def sse_frames() -> None:
+        feed = sluice.SSEDecoder().feed_frames
+        for chunk in chunks:
+            feed(chunk)
 
     def decode() -> None:
-        feed = sluice.EventStreamDecoder().feed
+        decode = sluice.EventStreamDecoder().decode
         for chunk in chunks:
-            for _ in feed(chunk):  # feed may return a lazy iterator: consume it
-                pass
+            decode(chunk)
 
     def accumulate() -> None:
-        feed = sluice.EventStreamDecoder().feed
+        decode = sluice.EventStreamDecoder().decode
         accumulator = sluice.MessageAccumulator()
-        apply = accumulator.feed
+        apply = accumulator.feed_many
         for chunk in chunks:
-            for event in feed(chunk):
-                apply(event)
+            apply(decode(chunk)[0])
         accumulator.finish()
 
     async def transport() -> None:
@@ -118,17 +137,14 @@ def layers(chunks: Sequence[bytes]) -> list[tuple[str, Callable[[], object]]]:
             async for _ in response.aiter_bytes():
                 pass
 
-    async def drain() -> None:
-        async with http.stream("POST", URL, content=REQUEST_BODY) as response:
-            feed = sluice.EventStreamDecoder().feed
-            accumulator = sluice.MessageAccumulator()
-            apply = accumulator.feed
-            async for chunk in response.aiter_bytes():
-                for event in feed(chunk):
-                    apply(event)
-            accumulator.finish()
+    async def iterate() -> None:
+        async with sluice_client.messages.stream(**REQUEST) as stream:
+            async for _ in stream:
+                pass
+            stream.current_message_snapshot  # noqa: B018 - the final join, as final_message
 
     sluice_async = SluiceContender(chunks)
+    sluice_client = sluice.AsyncClient(api_key="x", http_client=httpx_client(chunks))
     floor_async = FloorContender(chunks)
 
     def run(make: Callable[[], Awaitable[object]]) -> Callable[[], object]:
@@ -141,16 +157,19 @@ def layers(chunks: Sequence[bytes]) -> list[tuple[str, Callable[[], object]]]:
 
     return [
         ("alone: msgspec typed decode of each data", msgspec_alone),
-        ("alone: sluice.decode_event of each frame", decode_alone),
-        ("alone: MessageAccumulator.feed, finish()", accumulate_alone),
+        ("alone: sluice.decode_event of each frame", decode_event_alone),
+        ("alone: decode_events of each chunk's data", decode_events_alone),
+        ("alone: MessageAccumulator.feed, finish()", feed_alone),
+        ("alone: MessageAccumulator.feed_many, finish()", feed_many_alone),
         ("sans-I/O floor: split lines + typed decode", floor),
-        ("SSEDecoder.feed", sse_only),
-        ("EventStreamDecoder.feed (SSE + decode_event)", decode),
-        ("  + MessageAccumulator.feed, finish()", accumulate),
+        ("SSEDecoder.feed (ServerSentEvent objects)", sse_feed),
+        ("SSEDecoder.feed_frames (data only)", sse_frames),
+        ("EventStreamDecoder.decode (frames + decode)", decode),
+        ("  + MessageAccumulator.feed_many, finish()", accumulate),
         ("async: httpx aiter_bytes() alone", run(transport)),
         ("async floor (run.py's floor)", run(floor_async.run)),
-        ("async, no per-event yield (see docstring)", run(drain)),
         ("async: stream.final_message() (run.py's)", run(sluice_async.run)),
+        ("async: async for event in stream", run(iterate)),
     ]
 
 
@@ -184,14 +203,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Build the transcript, print the layer table, then the profile."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deltas", type=int, default=50_000, help="text deltas (50000)")
+    parser.add_argument(
+        "--tool-chars",
+        type=int,
+        metavar="N",
+        help="profile tool_input(N) instead (N characters of tool input JSON, e.g. 100000)",
+    )
     parser.add_argument("--repeat", type=int, default=9, help="runs per layer (9)")
     parser.add_argument("--top", type=int, default=25, help="profile rows (25)")
     args = parser.parse_args(argv)
-    transcript = long_text(args.deltas)
+    if args.tool_chars:
+        transcript = tool_input(args.tool_chars, name=f"tool_input[{args.tool_chars}]")
+    else:
+        transcript = long_text(args.deltas, name=f"long_text[{args.deltas}]")
     chunks = split_body(transcript.body)
     events = transcript.events
     print(
-        f"long_text[{args.deltas}]: {len(transcript.body) / 1e6:.2f} MB, {events} events, "
+        f"{transcript.name}: {len(transcript.body) / 1e6:.2f} MB, {events} events, "
         f"{len(chunks)} chunks; Python {sys.version.split()[0]}, "
         f"httpx {httpx.__version__}, msgspec {msgspec.__version__}"
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 import anyio
 import anyio.lowlevel
+import httpx
 
 from sluice import (
     ContentBlockDelta,
@@ -20,10 +21,12 @@ from sluice import (
     MessageDelta,
     MessageStart,
     MessageStop,
+    MessageStream,
     TextBlock,
     TextDelta,
     to_builtins,
 )
+from sluice._core._sse import DEFAULT_MAX_EVENT_SIZE
 from sluice.ops._coalesce import BackgroundReader
 from sluice.types import MessageDeltaBody
 
@@ -178,3 +181,61 @@ async def drain_slowly(stream: Any) -> list[Event]:
             out.append(await anext(stream))
         except StopAsyncIteration:
             return out
+
+
+# -- a real MessageStream over an in-memory body ----------------------------------------------
+
+
+class Body(httpx.AsyncByteStream):
+    """A response body sent in the given chunks, with a checkpoint before each.
+
+    ``gate``, if given, holds back chunk ``gate_at`` (``len(chunks)``: the end of the body)
+    until it is set. ``hang`` waits after the last chunk until the body is closed, like a
+    stalled connection. ``closed`` records that the response released it.
+    """
+
+    def __init__(
+        self,
+        chunks: list[bytes],
+        *,
+        gate: anyio.Event | None = None,
+        gate_at: int = 0,
+        hang: bool = False,
+    ) -> None:
+        self.chunks = chunks
+        self.gate = gate
+        self.gate_at = gate_at
+        self.hang = hang
+        self.sent = 0
+        self.closed = False
+        self._released = anyio.Event()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for position, chunk in enumerate(self.chunks):
+            if self.gate is not None and position == self.gate_at:
+                await self.gate.wait()
+            await anyio.lowlevel.checkpoint()
+            self.sent += 1
+            yield chunk
+        if self.gate is not None and self.gate_at == len(self.chunks):
+            await self.gate.wait()
+        if self.hang:
+            await self._released.wait()
+
+    async def aclose(self) -> None:
+        self.closed = True
+        self._released.set()
+
+
+def pieces(data: bytes, size: int | None) -> list[bytes]:
+    """``data`` in chunks of ``size`` bytes, or in one chunk if ``size`` is None."""
+    return [data] if size is None else list(chunked(data, size))
+
+
+def message_stream(
+    chunks: list[bytes], *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE, **options: Any
+) -> tuple[MessageStream, Body]:
+    """A real MessageStream over an in-memory HTTP response sending ``chunks``."""
+    body = Body(chunks, **options)
+    response = httpx.Response(200, headers={"request-id": "req_1"}, stream=body)
+    return MessageStream(response, max_event_size=max_event_size), body

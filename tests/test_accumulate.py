@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 import sluice
-from _util import COMPLETE, load
+from _util import COMPLETE, events_of, load
 from sluice import EventStreamDecoder, MessageAccumulator, decode_event, to_builtins
 
 START = (
@@ -242,3 +242,139 @@ class TestFixtures:
         message = acc.finish()
         assert message.stop_reason
         assert to_builtins(message)["id"].startswith("msg_")
+
+
+# -- feed, feed_text and feed_many: three ways to feed, one result ----------------------------
+
+
+def long_stream(pieces: int) -> list[sluice.Event]:
+    """A text block and a tool call of ``pieces`` deltas each: more than feed_many's runs."""
+    texts = [f"w{i} " for i in range(pieces)]
+    tool_json = msgspec.json.encode({"items": list(range(pieces))}).decode()
+    step = max(1, len(tool_json) // pieces)
+    fragments = [tool_json[i : i + step] for i in range(0, len(tool_json), step)]
+    data = [
+        START,
+        text_block(0),
+        *(text_delta(0, text) for text in texts),
+        '{"type":"content_block_stop","index":0}',
+        '{"type":"content_block_start","index":1,"content_block":{"type":"tool_use",'
+        '"id":"toolu_1","name":"t","input":{}}}',
+        *(
+            '{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta",'
+            f'"partial_json":{msgspec.json.encode(fragment).decode()}}}}}'
+            for fragment in fragments
+        ),
+        '{"type":"content_block_stop","index":1}',
+        '{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":9}}',
+        '{"type":"message_stop"}',
+    ]
+    return [decode_event(item.encode()) for item in data]
+
+
+def fed_in_ways(
+    events: list[sluice.Event], ways: list[int]
+) -> tuple[MessageAccumulator, list[str]]:
+    """Feed ``events`` in runs: way 0 = feed, 1 = feed_text, 2 = feed_many; sizes 1-40.
+
+    Returns the accumulator and the texts feed_text returned. The message is read now and
+    then in between, as a UI would.
+    """
+    acc = MessageAccumulator()
+    texts: list[str] = []
+    position = 0
+    for step, way in enumerate(ways * (len(events) // max(len(ways), 1) + 1)):
+        if position >= len(events):
+            break
+        run = events[position : position + 1 + (step * 7) % 40]
+        position += len(run)
+        if way == 0:
+            for event in run:
+                acc.feed(event)
+        elif way == 1:
+            for event in run:
+                text = acc.feed_text(event)
+                if text is not None:
+                    texts.append(text)
+        else:
+            acc.feed_many(run)
+        if step % 5 == 4:
+            acc.message  # noqa: B018 - a read joins the text so far
+    return acc, texts
+
+
+class TestFeedingWays:
+    @pytest.mark.parametrize("ways", [[0], [1], [2], [2, 0], [0, 2, 1], [1, 2]])
+    def test_every_way_builds_the_same_message(self, ways: list[int]) -> None:
+        """feed, feed_text and feed_many, in any mix and run size, give feed's result."""
+        for events in [long_stream(1500), *(events_of(name) for name in COMPLETE)]:
+            reference, _ = fed_in_ways(events, [0])
+            acc, _ = fed_in_ways(events, ways)
+            assert acc.events == reference.events == len(events)
+            assert to_builtins(acc.finish()) == to_builtins(reference.finish())
+
+    def test_feed_text_returns_the_text_of_text_deltas(self) -> None:
+        """feed_text returns the text of every text_delta, and None for other events."""
+        events = events_of("text.sse")
+        acc = MessageAccumulator()
+        texts = [acc.feed_text(event) for event in events]
+        expected = [
+            e.delta.text
+            if isinstance(e, sluice.ContentBlockDelta) and isinstance(e.delta, sluice.TextDelta)
+            else None
+            for e in events
+        ]
+        assert texts == expected and any(texts)
+
+    def test_feed_text_returns_a_delta_aimed_at_another_block(self) -> None:
+        """A text_delta for a tool block changes nothing, and its text is still returned."""
+        acc = MessageAccumulator()
+        feed_all(acc, START)
+        acc.feed(
+            decode_event(
+                b'{"type":"content_block_start","index":0,"content_block":'
+                b'{"type":"tool_use","id":"t","name":"n","input":{}}}'
+            )
+        )
+        assert acc.feed_text(decode_event(text_delta(0, "x").encode())) == "x"
+        assert acc.events == 3
+        assert acc.partial() is not None and to_builtins(acc.partial())["content"][0]["input"] == {}
+
+    @pytest.mark.parametrize("name", ["overloaded_error.sse", "truncated.sse"])
+    def test_an_error_in_feed_many_leaves_what_feed_would(self, name: str) -> None:
+        """feed_many raises feed's error; the events before it are applied and counted."""
+        events = [*events_of(name), decode_event(text_delta(0, "after").encode())]
+        reference = MessageAccumulator()
+        try:
+            for event in events:
+                reference.feed(event)
+        except sluice.StreamError as exc:
+            expected: tuple[object, ...] = (type(exc), str(exc), exc.events_received)
+        else:
+            expected = ()
+        acc = MessageAccumulator()
+        try:
+            acc.feed_many(events)
+        except sluice.StreamError as exc:
+            assert (type(exc), str(exc), exc.events_received) == expected
+            assert to_builtins(exc.partial_message) == to_builtins(reference.partial())
+        else:
+            assert expected == ()
+        assert acc.events == reference.events
+
+    def test_a_subclass_gets_feed_for_every_event(self) -> None:
+        """feed_text and feed_many call an overriding feed for each event, hot path or not."""
+        seen: list[sluice.Event] = []
+
+        class Watched(MessageAccumulator):
+            def feed(self, event: sluice.Event) -> None:
+                seen.append(event)
+                super().feed(event)
+
+        events = events_of("text.sse")
+        acc = Watched()
+        acc.feed_many(events[:20])
+        for event in events[20:]:
+            acc.feed_text(event)
+        assert seen == events
+        assert to_builtins(acc.finish()) == to_builtins(fed_in_ways(events, [0])[0].finish())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import anyio
@@ -13,14 +13,16 @@ import pytest
 
 from _util import (
     COMPLETE,
+    Body,
     Boom,
     Source,
-    chunked,
     drain_slowly,
     events_of,
     final,
     load,
+    message_stream,
     normalize,
+    pieces,
     settle,
     text_stream,
 )
@@ -695,57 +697,22 @@ class TestArguments:
 # -- over a MessageStream: one HTTP chunk at a time ---------------------------------------------
 
 
-class Body(httpx.AsyncByteStream):
-    """A response body sent in the given chunks, with a checkpoint before each.
+def spy_batches(stream: MessageStream) -> list[list[Event]]:
+    """Record the lists ``stream.aiter_batches()`` hands out (controlled's fast path)."""
+    taken: list[list[Event]] = []
+    original = stream.aiter_batches
 
-    ``gate``, if given, holds back chunk ``gate_at`` (``len(chunks)``: the end of the body)
-    until it is set. ``hang`` waits after the last chunk until the body is closed, like a
-    stalled connection. ``closed`` records that the response released it.
-    """
+    async def recorded() -> AsyncGenerator[list[Event], None]:
+        batches = original()
+        try:
+            async for batch in batches:
+                taken.append(batch)
+                yield batch
+        finally:
+            await batches.aclose()
 
-    def __init__(
-        self,
-        chunks: list[bytes],
-        *,
-        gate: anyio.Event | None = None,
-        gate_at: int = 0,
-        hang: bool = False,
-    ) -> None:
-        self.chunks = chunks
-        self.gate = gate
-        self.gate_at = gate_at
-        self.hang = hang
-        self.sent = 0
-        self.closed = False
-        self._released = anyio.Event()
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for position, chunk in enumerate(self.chunks):
-            if self.gate is not None and position == self.gate_at:
-                await self.gate.wait()
-            await anyio.lowlevel.checkpoint()
-            self.sent += 1
-            yield chunk
-        if self.gate is not None and self.gate_at == len(self.chunks):
-            await self.gate.wait()
-        if self.hang:
-            await self._released.wait()
-
-    async def aclose(self) -> None:
-        self.closed = True
-        self._released.set()
-
-
-def pieces(data: bytes, size: int | None) -> list[bytes]:
-    """``data`` in chunks of ``size`` bytes, or in one chunk if ``size`` is None."""
-    return [data] if size is None else list(chunked(data, size))
-
-
-def message_stream(chunks: list[bytes], **options: Any) -> tuple[MessageStream, Body]:
-    """A real MessageStream over an in-memory HTTP response sending ``chunks``."""
-    body = Body(chunks, **options)
-    response = httpx.Response(200, headers={"request-id": "req_1"}, stream=body)
-    return MessageStream(response), body
+    stream.aiter_batches = recorded  # type: ignore[method-assign]
+    return taken
 
 
 async def plain_run(name: str) -> tuple[list[Event], BaseException | None, Any]:
@@ -806,11 +773,12 @@ class TestOverMessageStream:
         """Read in batches, controlled hands out the events of plain iteration, in order."""
         expected, _, message = await plain_run(name)
         stream, body = message_stream(pieces(load(name), size))
+        batches = spy_batches(stream)
         with anyio.fail_after(5):
             async with controlled(stream) as (events, control):
                 out = [event async for event in events]
-                assert stream._batches is not None  # the batch reader was used
                 assert control.high_water <= control.buffer_size
+        assert sum(map(len, batches)) == len(expected)  # all of them came in batches
         assert to_builtins(out) == to_builtins(expected)
         assert body.closed
         assert to_builtins(await stream.final_message()) == message
@@ -928,16 +896,16 @@ class TestOverMessageStream:
         assert error_report(info.value) == error_report(plain_error)
         assert body.closed
 
-    async def test_batches_are_refused_once_iteration_began(self) -> None:
-        """After one anext(stream), _event_batches() is None and controlled reads per event."""
+    async def test_batches_go_on_where_iteration_stopped(self) -> None:
+        """After one anext(stream), controlled still reads batches, from the next event."""
         expected, _, message = await plain_run("text.sse")
         stream, body = message_stream(pieces(load("text.sse"), None))
         first = await anext(stream)
-        assert stream._event_batches() is None
+        batches = spy_batches(stream)
         async with controlled(stream, buffer_size=4) as (events, control):
             rest = [event async for event in events]
             assert control.high_water <= 4
-        assert stream._batches is None  # it fell back to the per-event iterator
+        assert [len(batch) for batch in batches] == [len(expected) - 1]  # the chunk's rest
         assert to_builtins([first, *rest]) == to_builtins(expected)
         assert to_builtins(await stream.final_message()) == message
         assert body.closed
@@ -947,13 +915,13 @@ class TestOverMessageStream:
         expected, _, message = await plain_run("thinking.sse")
         data = load("thinking.sse")
         stream, body = message_stream(pieces(data, len(data) // 3 + 1))
-        batches = stream._event_batches()
+        batches = stream.aiter_batches()
         assert inspect.isasyncgen(batches)
-        assert batches is not None
         batch = await anext(batches)
         assert isinstance(batch, list) and 1 < len(batch) < len(expected)
         assert stream.events_received == len(batch)  # accumulated before it was handed out
-        assert stream._event_batches() is None  # reading began
+        await batches.aclose()  # closing the batches leaves the stream open
+        assert not body.closed
         rest = [event async for event in stream]
         assert to_builtins([*batch, *rest]) == to_builtins(expected)
         assert to_builtins(await stream.final_message()) == message
@@ -961,7 +929,7 @@ class TestOverMessageStream:
         assert body.closed
 
     async def test_a_subclass_is_read_through_its_own_iteration(self) -> None:
-        """A MessageStream subclass may iterate differently: controlled reads it per event."""
+        """A MessageStream subclass may iterate differently: its batches are its events."""
         expected, _, _ = await plain_run("text.sse")
         seen: list[Event] = []
 
@@ -976,31 +944,33 @@ class TestOverMessageStream:
 
         body = Body(pieces(load("text.sse"), 97))
         stream = Logged(httpx.Response(200, stream=body))
+        batches = spy_batches(stream)
         async with controlled(stream, buffer_size=8) as (events, _control):
             received = [event async for event in events]
-        assert stream._batches is None  # never handed over
+        assert {len(batch) for batch in batches} == {1}  # one event at a time
         assert to_builtins(received) == to_builtins(expected) == to_builtins(seen)
         await stream.aclose()
         assert body.closed
 
-    async def test_batches_are_handed_out_once(self) -> None:
-        """A second _event_batches() before any read is None: one reader owns the body."""
+    async def test_batch_readers_in_turn_share_the_body(self) -> None:
+        """A second aiter_batches() goes on where the first was closed: one body, read once."""
         expected, _, message = await plain_run("text.sse")
         stream, body = message_stream(pieces(load("text.sse"), 97))
-        batches = stream._event_batches()
-        assert batches is not None
-        assert stream._event_batches() is None
-        events = [event async for batch in batches for event in batch]
-        assert to_builtins(events) == to_builtins(expected)
+        first = stream.aiter_batches()
+        taken = await anext(first)
+        await first.aclose()
+        events = [event async for batch in stream.aiter_batches() for event in batch]
+        assert to_builtins([*taken, *events]) == to_builtins(expected)
         assert to_builtins(await stream.final_message()) == message
         await stream.aclose()
         assert body.closed
 
     async def test_a_closed_stream_gives_no_batches(self) -> None:
-        """_event_batches() on a closed stream is None."""
-        stream, body = message_stream(pieces(load("text.sse"), 97))
+        """aiter_batches() of a closed stream ends at once, even after a partial chunk."""
+        stream, body = message_stream(pieces(load("text.sse"), None))
+        await anext(stream)
         await stream.aclose()
-        assert stream._event_batches() is None
+        assert [batch async for batch in stream.aiter_batches()] == []
         assert body.closed
 
     async def test_cancel_closes_the_response(self) -> None:

@@ -73,6 +73,31 @@ def run(chunks: Sequence[bytes], limit: int = DEFAULT_MAX_EVENT_SIZE) -> Outcome
     return Outcome(as_tuples(events), None, decoder.unparsed)
 
 
+def run_frames(chunks: Sequence[bytes], limit: int = DEFAULT_MAX_EVENT_SIZE) -> Outcome:
+    """:func:`run` through ``feed_frames``: the data, then names and offsets on demand."""
+    decoder = SSEDecoder(max_event_size=limit)
+    events: list[Decoded] = []
+    try:
+        for chunk in [*chunks, None]:
+            if chunk is None:
+                decoder.close()
+                break
+            frames = decoder.feed_frames(chunk)
+            assert len(frames) == len(frames.data)
+            names, offsets = frames.names(), frames.offsets()
+            for sse, name, data, offset in zip(
+                frames.events(), names, frames.data, offsets, strict=True
+            ):
+                assert (sse.event, sse.data, sse.offset) == (name, data, offset)
+                events.append((sse.event, sse.data, sse.id, sse.retry, sse.offset))
+            if frames.error is not None:
+                raise frames.error
+    except EventTooLargeError as exc:
+        assert exc.limit == limit
+        return Outcome(events, exc.offset, b"")
+    return Outcome(events, None, decoder.unparsed)
+
+
 def reference(stream: bytes, limit: int = DEFAULT_MAX_EVENT_SIZE) -> Outcome:
     """A deliberately naive, byte-at-a-time transcription of WHATWG 9.2.5/9.2.6."""
     events: list[Decoded] = []
@@ -642,7 +667,9 @@ class TestChunkingProperties:
         expected = reference(stream)
         assert len(expected.events) > 1000
         for size in (1, 7, 64, 1000, 4096):
-            assert run([stream[i : i + size] for i in range(0, len(stream), size)]) == expected
+            chunks = [stream[i : i + size] for i in range(0, len(stream), size)]
+            assert run(chunks) == expected
+            assert run_frames(chunks) == expected
 
     @settings(max_examples=300, deadline=None)
     @given(st.data())
@@ -653,6 +680,7 @@ class TestChunkingProperties:
         expected = reference(stream)
         assert run([stream]) == expected
         assert run(chunks) == expected
+        assert run_frames(chunks) == expected
 
     @settings(max_examples=150, deadline=None)
     @given(st.data(), st.integers(1, 60))
@@ -663,6 +691,7 @@ class TestChunkingProperties:
         expected = reference(stream, limit)
         assert run([stream], limit) == expected
         assert run(chunks, limit) == expected
+        assert run_frames(chunks, limit) == expected
 
     @settings(max_examples=100, deadline=None)
     @given(st.lists(st.tuples(st.text(max_size=8), st.binary(max_size=30)), max_size=10), _eols)

@@ -21,7 +21,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator, Sequence
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TextIO
 
 import msgspec
 
@@ -37,10 +37,9 @@ __all__ = ["main"]
 _CHUNK = 64 * 1024
 
 
-def _events(source: BinaryIO, decoder: EventStreamDecoder) -> Iterator[Event]:
+def _chunks(source: BinaryIO) -> Iterator[bytes]:
     while chunk := source.read(_CHUNK):
-        yield from decoder.feed(chunk)
-    yield from decoder.close()
+        yield chunk
 
 
 def _tool_line(item: ToolCallDelta | ToolCall) -> str:
@@ -72,6 +71,23 @@ def _tool_line(item: ToolCallDelta | ToolCall) -> str:
 _line_encoder = msgspec.json.Encoder()
 
 
+def _show(
+    event: Event, args: argparse.Namespace, tools: ToolCallAssembler | None, out: TextIO
+) -> None:
+    """Print what the chosen mode shows of one event (``--final`` prints at the end)."""
+    if tools is not None:
+        item = tools.feed(event)
+        if item is not None:
+            out.write(_tool_line(item) + "\n")
+    elif args.events:
+        out.write(to_json(event).decode() + "\n")
+    elif type(event) is ContentBlockDelta:
+        delta = event.delta
+        if type(delta) is TextDelta:
+            out.write(delta.text)
+            out.flush()
+
+
 def _replay(args: argparse.Namespace) -> int:
     out = sys.stdout
     decoder = EventStreamDecoder(max_event_size=args.max_event_size)
@@ -79,19 +95,19 @@ def _replay(args: argparse.Namespace) -> int:
     tools = ToolCallAssembler() if args.tools else None
     source = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
     try:
-        for event in _events(source, decoder):
-            accumulator.feed(event)
-            if tools is not None:
-                item = tools.feed(event)
-                if item is not None:
-                    out.write(_tool_line(item) + "\n")
-            elif args.events:
-                out.write(to_json(event).decode() + "\n")
-            elif not args.final and type(event) is ContentBlockDelta:
-                delta = event.delta
-                if type(delta) is TextDelta:
-                    out.write(delta.text)
-                    out.flush()
+        for chunk in _chunks(source):
+            # The same sans-I/O loop as the client's: decode the chunk's events at once,
+            # apply and print them, then raise what stopped them (if anything).
+            events, error = decoder.decode(chunk)
+            if args.final:
+                accumulator.feed_many(events)
+            else:
+                for event in events:
+                    accumulator.feed(event)
+                    _show(event, args, tools, out)
+            if error is not None:
+                raise error
+        decoder.close()
         message = accumulator.finish()
     except SluiceError as exc:
         if isinstance(exc, StreamError) and exc.partial_message is None:

@@ -16,6 +16,7 @@ the same way and parsed once, when its block stops.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -75,6 +76,9 @@ _KIND: dict[type, int] = {
 
 _decode_json = msgspec.json.Decoder().decode
 
+#: feed_many joins the pieces of a block in runs of this many (see there).
+_RUN = 256
+
 
 class MessageAccumulator:
     """Feed events in stream order; read the message built so far.
@@ -82,6 +86,10 @@ class MessageAccumulator:
     ``feed`` raises the typed :class:`~sluice.APIError` of an in-stream ``error`` event (also
     an :class:`~sluice.APIStreamError`) and :class:`~sluice.UnexpectedEventError` for events
     out of protocol order; every such error carries ``partial_message``.
+
+    Three ways to feed it, with the same result: :meth:`feed` one event, :meth:`feed_text`
+    one event returning its text (for a loop that shows text deltas), :meth:`feed_many` a
+    list of events (for a reader that decodes a chunk of the body at once).
 
     Example::
 
@@ -91,7 +99,16 @@ class MessageAccumulator:
         message = acc.finish()
     """
 
-    __slots__ = ("_done", "_events", "_kinds", "_message", "_sinks", "_text_sinks")
+    __slots__ = (
+        "_done",
+        "_events",
+        "_joined",
+        "_json_sinks",
+        "_kinds",
+        "_message",
+        "_sinks",
+        "_text_sinks",
+    )
 
     def __init__(self) -> None:
         self._message: Message | None = None
@@ -99,11 +116,14 @@ class MessageAccumulator:
         # piece of a text/thinking sink is the block's text at the last flush.
         self._kinds: list[int] = []
         self._sinks: list[list[str]] = []
-        # The sinks of the text blocks by index: the hot path (see feed) finds one with a
-        # single lookup. The same list objects as in _sinks, which are only ever changed in
-        # place. ops.text_deltas, fused with ops.accumulate, runs that hot path inline: it
-        # appends to these sinks and counts _events itself.
+        # The sinks of the text blocks, and of the tool-use blocks, by index: the hot paths
+        # (feed, feed_text, feed_many) find one with a single lookup. The same list objects
+        # as in _sinks, which are only ever changed in place.
         self._text_sinks: dict[int, list[str]] = {}
+        self._json_sinks: dict[int, list[str]] = {}
+        # Per block, how many leading pieces of its sink are not to be joined into a run
+        # again: the text at the last flush, then the runs feed_many joined.
+        self._joined: list[int] = []
         self._events = 0
         self._done = False
 
@@ -129,19 +149,37 @@ class MessageAccumulator:
         return self._message
 
     def feed(self, event: Event) -> None:
-        """Apply one event to the message."""
+        """Apply one event to the message.
+
+        Raises:
+            APIStreamError: the event is an in-stream ``error`` (the typed subclass, such
+                as ``OverloadedError``), with ``partial_message``.
+            ToolInputError: the event ends a tool call whose input is not valid JSON.
+            UnexpectedEventError: the event is out of protocol order.
+        """
         cls = type(event)
         if cls is ContentBlockDelta:
             delta = event.delta  # type: ignore[union-attr]
-            if type(delta) is TextDelta:
-                # The hot path, most events of most streams: text for a text block.
+            dcls = type(delta)
+            # The hot paths, most events of most streams: text for a text block, input
+            # JSON for a tool-use block.
+            if dcls is TextDelta:
                 try:
                     sink = self._text_sinks[event.index]  # type: ignore[union-attr]
                 except (KeyError, TypeError):
                     pass  # not a text block: the rules below say what it means
                 else:
                     self._events += 1
-                    sink.append(delta.text)
+                    sink.append(delta.text)  # type: ignore[union-attr]
+                    return
+            elif dcls is InputJSONDelta:
+                try:
+                    sink = self._json_sinks[event.index]  # type: ignore[union-attr]
+                except (KeyError, TypeError):
+                    pass
+                else:
+                    self._events += 1
+                    sink.append(delta.partial_json)  # type: ignore[union-attr]
                     return
         self._events += 1
         if cls is ContentBlockDelta:
@@ -206,6 +244,91 @@ class MessageAccumulator:
             self._done = True
         # ping and unknown events change nothing.
 
+    def feed_text(self, event: Event) -> str | None:
+        """Apply one event, as :meth:`feed` does; return its text if it is a ``text_delta``.
+
+        For loops that show the text as it arrives and keep the message: one call per
+        event instead of :meth:`feed` and a type test. The text is returned whichever block
+        the delta is aimed at (a delta for a non-text block changes nothing, as in
+        :meth:`feed`). ``ops.text_deltas(ops.accumulate(...))`` runs on it.
+
+        Raises:
+            the errors of :meth:`feed`.
+        """
+        if type(event) is ContentBlockDelta:
+            delta = event.delta
+            if type(delta) is TextDelta:
+                text = delta.text
+                if type(self) is MessageAccumulator:  # a subclass gets feed for every event
+                    try:
+                        self._text_sinks[event.index].append(text)
+                    except (KeyError, TypeError):
+                        pass  # not a text block: the rules of feed say what it means
+                    else:
+                        self._events += 1
+                        return text
+                self.feed(event)
+                return text
+        self.feed(event)
+        return None
+
+    def feed_many(self, events: Iterable[Event]) -> None:
+        """Apply events in order, as :meth:`feed` does one by one, but faster.
+
+        For readers that decode a whole chunk of the body at once: text and tool-input
+        deltas, most events of most streams, are applied inline without a call each (a
+        subclass gets :meth:`feed` called for every event instead).
+
+        Raises:
+            the errors of :meth:`feed`. The events before the one that raised were applied,
+            and :attr:`events` counts them and it, as after the same calls to :meth:`feed`.
+        """
+        feed = self.feed
+        if type(self) is not MessageAccumulator:
+            for event in events:
+                feed(event)
+            return
+        text_sinks = self._text_sinks
+        json_sinks = self._json_sinks
+        block_delta, text_delta, json_delta = ContentBlockDelta, TextDelta, InputJSONDelta
+        inline = 0  # events applied inline and not counted yet
+        try:
+            for event in events:
+                if type(event) is block_delta:
+                    delta: Any = event.delta
+                    cls = type(delta)
+                    if cls is text_delta:
+                        try:
+                            text_sinks[event.index].append(delta.text)
+                        except (KeyError, TypeError):
+                            pass  # not a text block: feed says what it means
+                        else:
+                            inline += 1
+                            continue
+                    elif cls is json_delta:
+                        try:
+                            json_sinks[event.index].append(delta.partial_json)
+                        except (KeyError, TypeError):
+                            pass  # not a tool-use block
+                        else:
+                            inline += 1
+                            continue
+                self._events += inline
+                inline = 0
+                feed(event)
+        finally:
+            self._events += inline
+        # Join each run of _RUN pieces into one string: holding tens of thousands of small
+        # strings until the end costs more than joining them as they come (measured on
+        # long_text[4N], see BENCHMARKS.md), and each piece is copied once more at most.
+        joined = self._joined
+        for sinks in (text_sinks, json_sinks):
+            for index, sink in sinks.items():
+                start = joined[index]
+                if len(sink) > start + _RUN:
+                    sink[start:] = ["".join(sink[start:])]
+                    joined[index] = start + 1
+
     def finish(self) -> Message:
         """The complete message, once ``message_stop`` arrived.
 
@@ -247,12 +370,17 @@ class MessageAccumulator:
         self._kinds.append(kind)
         if kind == _TEXT:
             sink = [block.text]
-            self._sinks.append(sink)
             self._text_sinks[index] = sink
         elif kind == _THINKING:
-            self._sinks.append([block.thinking])
+            sink = [block.thinking]
         else:
-            self._sinks.append([])
+            sink = []
+            if kind == _TOOL:
+                self._json_sinks[index] = sink
+        self._sinks.append(sink)
+        # The first piece of a text or thinking sink is the block's text at the last flush
+        # (see _flush), never part of a run.
+        self._joined.append(1 if kind in (_TEXT, _THINKING) else 0)
 
     def _block(self, index: int) -> Any:
         assert self._message is not None
@@ -266,6 +394,7 @@ class MessageAccumulator:
             if len(sink) > 1 and kind != _TOOL:
                 joined = "".join(sink)
                 sink[:] = [joined]
+                self._joined[index] = 1
                 if kind == _TEXT:
                     content[index].text = joined  # type: ignore[union-attr]
                 else:
@@ -277,6 +406,7 @@ class MessageAccumulator:
             return
         text = "".join(sink)
         sink.clear()
+        self._joined[index] = 0
         if not text.strip():
             # A tool without parameters streams "": the SDK keeps the start input ({}).
             return

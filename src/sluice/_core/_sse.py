@@ -26,16 +26,12 @@ once an ``id`` was seen, every blank line dispatches an event even without data,
 the data (``ServerSentEvent.data`` is the raw bytes) and does not go line by line in the
 common case: one C-level ``re.split`` per chunk cuts out every event of the shape LLM APIs
 send (``event: NAME`` and one ``data:`` line, or the ``data:`` line alone), leaving a few
-Python operations per event. Other chunks are split into events with one ``bytes.split``
-and interpreted field by field; only chunks that mix line endings go line by line.
-Measured on a 6.2 MB, 50 000-event Messages stream fed in 4 KiB chunks (medians of 40
-interleaved rounds on a shared 2-CPU machine, CPython 3.11; script kept out of the repo):
-about 0.5 us per event here against 1.5 us for httpx-sse's ``SSELineDecoder`` +
-``SSEDecoder`` (3.1x faster), and 1.4x the time of the bare ``body.split(b"\\n")`` +
-``line.startswith(b"data: ")`` loop, which does no SSE parsing at all. With msgspec
-decoding each event's JSON on top, the two are within 1.1x of each other. Streams of
-other shapes (``id`` lines, comments, lone CRs) take the slower paths, at about the speed
-of httpx-sse or better.
+Python operations per event. :meth:`SSEDecoder.feed_frames`, which the event decoders use,
+leaves none: it returns the chunk's data payloads as the split made them (:class:`Frames`),
+and works out names and offsets only if asked. Other chunks are split into events with one
+``bytes.split`` and interpreted field by field; only chunks that mix line endings go line
+by line. Streams of other shapes (``id`` lines, comments, lone CRs) take these slower
+paths. BENCHMARKS.md has the measurements (against httpx-sse, and per layer).
 
 Every event is also located: ``ServerSentEvent.offset`` is the byte offset in the body where
 its first line began, so decode errors can say where the bad event was.
@@ -47,13 +43,15 @@ raises :class:`~sluice.EventTooLargeError` once that event grows past ``max_even
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from itertools import accumulate
 from typing import Final
 
 import msgspec
 
 from ._exceptions import EventTooLargeError
 
-__all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEDecoder", "ServerSentEvent"]
+__all__ = ["DEFAULT_MAX_EVENT_SIZE", "Frames", "SSEDecoder", "ServerSentEvent"]
 
 #: Default limit on the size of one event (its lines, with their line endings). Generous:
 #: Messages API events are a few hundred bytes; even a large tool input arrives in many small
@@ -71,6 +69,12 @@ _NEWLINES: Final = (b"\n", b"\r")
 # [^\r\n] in the re engine). Possessive (*+): a line never needs to give characters back.
 _COMMON_LF: Final = re.compile(rb"(event: [^\n]*+\n|)data: ([^\n]*+)\n\n")
 _COMMON_CRLF: Final = re.compile(rb"(event: [^\r]*+\r\n|)data: ([^\r]*+)\r\n\r\n")
+# The same shapes, capturing only the data, for feed_frames: [gap, data, gap, data, ...,
+# rest]. One group fewer is one bytes object fewer per event (~15% of the split's time); the
+# heads are cut out by the patterns above only if someone asks for names or offsets.
+_DATA_LF: Final = re.compile(rb"(?:event: [^\n]*+\n)?+data: ([^\n]*+)\n\n")
+_DATA_CRLF: Final = re.compile(rb"(?:event: [^\r]*+\r\n)?+data: ([^\r]*+)\r\n\r\n")
+_DATA_ONLY: Final = {_COMMON_LF: _DATA_LF, _COMMON_CRLF: _DATA_CRLF}
 # The fast path maps whole "event: NAME" lines to the decoded name; bounded so that a stream
 # inventing endless names cannot grow it.
 _MAX_CACHED_NAMES: Final = 256
@@ -125,6 +129,101 @@ class ServerSentEvent(msgspec.Struct, gc=False):
         if self.retry is not None:
             extra += f", retry={self.retry!r}"
         return f"ServerSentEvent(event={self.event!r}, data={preview}{extra}, offset={self.offset})"
+
+
+class Frames:
+    """The events one chunk completed, as their ``data`` payloads: no object per event.
+
+    What :meth:`SSEDecoder.feed_frames` returns, for readers that decode every payload at
+    once (``EventStreamDecoder``). Such a reader needs nothing but the data on its hot path;
+    the names and offsets, which only unknown events and error messages need, are worked out
+    on demand, and :meth:`events` makes the :class:`ServerSentEvent` objects
+    :meth:`SSEDecoder.feed` returns.
+
+    Attributes:
+        data: each event's data (its ``data`` lines joined with ``b"\\n"``), in order.
+        error: the :class:`~sluice.EventTooLargeError` that stopped framing after these
+            events, else ``None``. The decoder keeps it and raises it from the next call.
+    """
+
+    __slots__ = (
+        "_base",
+        "_events",
+        "_heads",
+        "_last_id",
+        "_name_of",
+        "_overhead",
+        "_pattern",
+        "_text",
+        "data",
+        "error",
+    )
+
+    def __init__(self, data: list[bytes], error: EventTooLargeError | None = None) -> None:
+        self.data = data
+        self.error = error
+        # Either the events themselves (the general paths), or what the fast path knows:
+        # the bytes it split (and how), from which the raw "event: NAME" line of each event
+        # can be cut out again; where the first event began; the bytes each event took
+        # besides its head and data; and the last event ID in effect.
+        self._events: list[ServerSentEvent] | None = None
+        self._heads: list[bytes] | None = None
+        self._text = b""
+        self._pattern = _COMMON_LF
+        self._base = 0
+        self._overhead = 0
+        self._last_id: str | None = None
+        self._name_of: Callable[[bytes], str] = _name_of
+
+    @classmethod
+    def of(cls, events: list[ServerSentEvent], error: EventTooLargeError | None) -> Frames:
+        """Frames holding ``events`` (from the general paths)."""
+        frames = cls([event.data for event in events], error)
+        frames._events = events
+        return frames
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def names(self) -> list[str]:
+        """Each event's type (``"message"`` when it had no ``event`` field)."""
+        if self._events is not None:
+            return [event.event for event in self._events]
+        return list(map(self._name_of, self._cut_heads()))
+
+    def offsets(self) -> list[int]:
+        """Where each event's first line began, in bytes from the start of the stream."""
+        if self._events is not None:
+            return [event.offset for event in self._events]
+        overhead = self._overhead
+        sizes = [
+            len(head) + len(data) + overhead
+            for head, data in zip(self._cut_heads(), self.data, strict=True)
+        ]
+        return list(accumulate(sizes[:-1], initial=self._base)) if sizes else []
+
+    def events(self) -> list[ServerSentEvent]:
+        """The events as :class:`ServerSentEvent` objects."""
+        if self._events is None:
+            sse, last_id = ServerSentEvent, self._last_id
+            self._events = [
+                sse(name, data, last_id, None, offset)
+                for name, data, offset in zip(self.names(), self.data, self.offsets(), strict=True)
+            ]
+        return self._events
+
+    def _cut_heads(self) -> list[bytes]:
+        # The fast path's "event: NAME" lines (b"" for an event without one), cut out of
+        # the same bytes by the capturing pattern, which tiles them exactly as the
+        # data-only one did.
+        if self._heads is None:
+            self._heads = self._pattern.split(self._text)[1::3]
+        return self._heads
+
+
+def _name_of(head: bytes) -> str:
+    # b"" or b"event: NAME\n" (or CRLF) to the event type, as the fast path cuts it out.
+    return head[7:].rstrip(b"\r\n").decode("utf-8", "replace") or "message"
 
 
 class SSEDecoder:
@@ -214,6 +313,28 @@ class SSEDecoder:
                 the oversized one is delivered whatever the chunking.
             RuntimeError: the decoder was already closed.
         """
+        frames = self._feed(chunk, named=True)
+        events = frames.events()
+        if frames.error is not None and not events:
+            raise frames.error
+        return events
+
+    def feed_frames(self, chunk: bytes) -> Frames:
+        """:meth:`feed`, returning the events as :class:`Frames`: their data, little else.
+
+        The same framing, for readers that decode every payload of a chunk at once: on
+        the common path (``event: NAME`` and one ``data:`` line per event) no object is
+        made per event. An oversized event does not raise here unless an earlier call
+        already found it: it ends the frames and is their ``error``.
+
+        Raises:
+            EventTooLargeError: a previous call found an oversized event.
+            RuntimeError: the decoder was already closed.
+        """
+        return self._feed(chunk, named=False)
+
+    def _feed(self, chunk: bytes, *, named: bool) -> Frames:
+        # named: cut out the "event: NAME" lines on the fast path now (feed), not on demand.
         if self._error is not None:
             raise self._error.with_traceback(None)
         if self._closed:
@@ -222,15 +343,15 @@ class SSEDecoder:
         if not self._bom_done:
             chunk = self._strip_bom(chunk)
             if not self._bom_done:
-                return []
+                return Frames([])
         buf = self._buf
         if buf:
             if b"\n\n" not in chunk and not _may_end_event(buf[-1], chunk):
                 # The event in progress goes on: append, and do not scan it again.
                 buf += chunk
                 if self._received - self._start > self._max:
-                    self._fail(self._start, [])
-                return []
+                    return Frames([], self._fail(self._start))
+                return Frames([])
             buf += chunk
             data = bytes(buf)
             buf.clear()  # free it now: a large event should not be held twice while parsed
@@ -245,7 +366,7 @@ class SSEDecoder:
             base += len(data) - len(stripped)
             data = stripped
         # Which line ending does this chunk use? Usually one kind throughout.
-        decoded = None
+        found = None
         if b"\r" not in data:
             eol: bytes | None = b"\n"
             common = _COMMON_LF
@@ -259,20 +380,24 @@ class SSEDecoder:
             if self._skip_common:
                 self._skip_common -= 1
             else:
-                decoded = self._decode_common(data, base, common, len(eol or b"") * 2 + 6)
-                if decoded is None:
+                found = self._decode_common(
+                    data, base, common, len(eol or b"") * 2 + 6, named=named
+                )
+                if found is None:
                     # A stream that is not all common-shape events: stop paying for the
                     # failed attempt on every chunk; back off (up to 64 chunks) and retry.
                     self._backoff = min(self._backoff * 2, 64)
                     self._skip_common = self._backoff
                 else:
                     self._backoff = 1
-        if decoded is None:
+        if found is not None:
+            frames, used = found
+        else:
             if eol is None:
-                decoded = self._decode_lines(data, base)
+                events, used = self._decode_lines(data, base)
             else:
-                decoded = self._decode_blocks(data, base, eol)
-        events, used = decoded
+                events, used = self._decode_blocks(data, base, eol)
+            frames = Frames.of(events, None)
         rest = data[used:]
         if rest[:1] in _NEWLINES:  # likewise, so `unparsed` and `_start` begin at a real line
             stripped = rest.lstrip(b"\r\n")
@@ -281,8 +406,8 @@ class SSEDecoder:
         self._start = base + used
         buf[:] = rest
         if self._error is not None or self._received - self._start > self._max:
-            self._fail(self._start, events)
-        return events
+            frames.error = self._fail(self._start)
+        return frames
 
     def close(self) -> list[ServerSentEvent]:
         """Signal the end of the stream.
@@ -325,43 +450,48 @@ class SSEDecoder:
             offset=offset,
         )
 
-    def _fail(self, offset: int, events: list[ServerSentEvent]) -> None:
-        # Drop the oversized bytes at once; raise now, or on the next call if some events
-        # completed before the oversized one and must be delivered first.
+    def _fail(self, offset: int) -> EventTooLargeError:
+        # Drop the oversized bytes at once; the error is raised now, or by the next call
+        # if some events completed before the oversized one and must be delivered first.
         if self._error is None:
             self._error = self._too_large(offset)
         self._buf = bytearray()
-        if not events:
-            raise self._error
+        return self._error
 
     def _decode_common(
-        self, data: bytes, base: int, pattern: re.Pattern[bytes], overhead: int
-    ) -> tuple[list[ServerSentEvent], int] | None:
+        self, data: bytes, base: int, pattern: re.Pattern[bytes], overhead: int, *, named: bool
+    ) -> tuple[Frames, int] | None:
         # The hot path, for a chunk made only of common-shape events (see _COMMON_LF);
         # returns None when the chunk holds anything else, for _decode_lines to handle.
-        parts = pattern.split(data)
+        # Everything per event happens in C: the split, the slices. Unless named (or the
+        # chunk is large enough to hold an oversized event, which takes each event's size),
+        # the heads are not even cut out: Frames does it if someone asks for them.
+        if named or len(data) > self._max:
+            parts = pattern.split(data)
+            heads: list[bytes] | None = parts[1::3]
+            values = parts[2::3]
+            gaps = parts[0:-1:3]
+        else:
+            parts = _DATA_ONLY[pattern].split(data)
+            heads = None
+            values = parts[1::2]
+            gaps = parts[0:-1:2]
         rest = parts[-1]
-        if any(parts[0:-1:3]) or _has_blank_line(rest):
+        if any(gaps) or _has_blank_line(rest):
             return None
-        heads = parts[1::3]
-        values = parts[2::3]
-        if len(data) > self._max and (
-            max(map(len, heads), default=0) + max(map(len, values), default=0) + overhead
-            > self._max
-        ):
-            return None  # an event may be too large: _decode_blocks checks each one
-        events: list[ServerSentEvent] = []
-        append = events.append
-        cached_name = self._names.get
-        learn_name = self._learn_name
-        last_id = self._last_id
-        sse = ServerSentEvent
-        pos = base
-        for head, value in zip(heads, values, strict=True):
-            start = pos
-            pos += len(head) + len(value) + overhead
-            append(sse(cached_name(head) or learn_name(head), value, last_id, None, start))
-        return events, len(data) - len(rest)
+        if heads is not None and len(data) > self._max:
+            longest = max(map(len, heads), default=0) + max(map(len, values), default=0)
+            if longest + overhead > self._max:
+                return None  # an event may be too large: _decode_blocks checks each one
+        frames = Frames(values)
+        frames._heads = heads
+        frames._text = data
+        frames._pattern = pattern
+        frames._base = base
+        frames._overhead = overhead
+        frames._last_id = self._last_id
+        frames._name_of = self._name_of
+        return frames, len(data) - len(rest)
 
     def _decode_blocks(
         self, data: bytes, base: int, eol: bytes
@@ -425,11 +555,13 @@ class SSEDecoder:
             used = pos
         return events, used
 
-    def _learn_name(self, head: bytes) -> str:
-        # Cache miss on the fast path: decode the name from b"" or b"event: NAME\n".
-        name = head[7:].rstrip(b"\r\n").decode("utf-8", "replace") or "message"
-        if len(head) <= _MAX_CACHED_LINE and len(self._names) < _MAX_CACHED_NAMES:
-            self._names[head] = name
+    def _name_of(self, head: bytes) -> str:
+        # The fast path's heads to names (b"" or b"event: NAME\n"), through a bounded cache.
+        name = self._names.get(head)
+        if name is None:
+            name = _name_of(head)
+            if len(head) <= _MAX_CACHED_LINE and len(self._names) < _MAX_CACHED_NAMES:
+                self._names[head] = name
         return name
 
     def _interpret(self, lines: list[bytes], offset: int) -> ServerSentEvent | None:

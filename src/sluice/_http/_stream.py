@@ -1,9 +1,19 @@
 """The async layer over the sans-I/O core: one HTTP response -> typed events -> message.
 
-:class:`MessageStream` owns the ``httpx.Response``. Iterating it reads the body chunk by
-chunk, decodes complete SSE events (``EventStreamDecoder``), applies each to the
-accumulator and yields it. Leaving the ``async with`` block, calling :meth:`aclose` or
-abandoning iteration releases the connection, on asyncio and trio alike.
+:class:`MessageStream` owns the ``httpx.Response``. One async generator reads the body
+chunk by chunk and decodes each chunk's events at once (``EventStreamDecoder.decode``, the
+hot loop written once in ``_core``); the three ways of consuming them share it, and each
+goes on where another stopped:
+
+* iterating the stream yields the events one by one, each applied to the accumulator right
+  before it is yielded;
+* :meth:`MessageStream.final_message` (``until_done``) applies each chunk's events with one
+  ``MessageAccumulator.feed_many`` call, with no generator round trip per event;
+* :meth:`MessageStream.aiter_batches` hands out each chunk's events as a list, accumulated,
+  for buffering operators (``ops.controlled``).
+
+Leaving the ``async with`` block, calling :meth:`aclose` or abandoning iteration releases
+the connection, on asyncio and trio alike.
 """
 
 from __future__ import annotations
@@ -13,7 +23,6 @@ from collections.abc import (
     AsyncIterator,
     Awaitable,
     Callable,
-    Iterable,
     Iterator,
 )
 from contextlib import contextmanager
@@ -22,21 +31,16 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
 import httpx
-import msgspec
 
 from .._core._accumulate import MessageAccumulator
 from .._core._completions import Completion
-from .._core._events import ContentBlockDelta, ErrorEvent, Event, Ping, TextDelta, decode_event
-from .._core._exceptions import (
-    EventDecodeError,
-    IncompleteStreamError,
-    StreamError,
-    stream_error,
-)
+from .._core._decode import CompletionStreamDecoder, EventStreamDecoder
+from .._core._events import ContentBlockDelta, ErrorEvent, Event, TextDelta
+from .._core._exceptions import IncompleteStreamError, StreamError, stream_error
 from .._core._message import Message, TextBlock
 from .._core._ratelimit import RateLimits
-from .._core._sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent, SSEDecoder
-from ..ops._base import Operator, Pipeline, pipe
+from .._core._sse import DEFAULT_MAX_EVENT_SIZE
+from ..ops._base import Operator, Pipeline, aclose_upstream, pipe
 from ._body import BodyIterator
 
 __all__ = [
@@ -70,10 +74,14 @@ class MessageStream(BodyIterator[Event]):
         self.response: httpx.Response = response
         self.request_id: str | None = response.headers.get("request-id")
         self._accumulator = MessageAccumulator()
-        self._sse = SSEDecoder(max_event_size=max_event_size)
-        self._iterator: AsyncGenerator[Event, None] = self._iter_events()
-        self._batches: AsyncGenerator[list[Event], None] | None = None
-        self._reading = False  # set once either generator starts reading the body
+        self._decoder = EventStreamDecoder(max_event_size=max_event_size)
+        # The one reader of the body: the decoded events of each chunk, not yet applied.
+        self._reader: AsyncGenerator[list[Event], None] = self._read()
+        # The events of the chunk being iterated that were not yielded yet. Every way of
+        # reading takes these first (the same iterator object), so each goes on where
+        # another stopped.
+        self._pending: Iterator[Event] = iter(())
+        self._iterator: AsyncGenerator[Event, None] = self._events()
         self._closed = False
 
     def __repr__(self) -> str:
@@ -119,9 +127,20 @@ class MessageStream(BodyIterator[Event]):
         return pipe(self, *stages)
 
     async def until_done(self) -> None:
-        """Consume the rest of the stream."""
-        async for _ in self._iterator:
-            pass
+        """Consume the rest of the stream.
+
+        Each chunk's events are applied at once, without yielding them one by one; after
+        a partial iteration it goes on with the first event not yielded.
+        """
+        feed_many = self._accumulator.feed_many
+        reader = self._reader
+        try:
+            feed_many(self._pending)
+            async for events in reader:
+                feed_many(events)
+        except Exception:
+            await self._stop_reading()
+            raise
 
     async def final_message(self) -> Message:
         """Consume the rest of the stream and return the complete message.
@@ -138,75 +157,106 @@ class MessageStream(BodyIterator[Event]):
         message = await self.final_message()
         return "".join(block.text for block in message.content if isinstance(block, TextBlock))
 
-    async def _close_iterators(self) -> None:
-        await self._iterator.aclose()
-        if self._batches is not None:
-            await self._batches.aclose()
+    async def aiter_batches(self) -> AsyncGenerator[list[Event], None]:
+        """The events not read yet, one list per chunk of the body, each event accumulated.
 
-    def _event_batches(self) -> AsyncGenerator[list[Event], None] | None:
-        """Hand the body over to a reader that takes events one HTTP chunk at a time.
+        For consumers that buffer events (``ops.controlled`` recognises this method): a
+        list per network read saves a generator round trip per event. The events are those
+        that iterating the stream would give, in order, each applied to the accumulator
+        before its list is yielded. An error (an in-stream ``error`` event, a malformed or
+        oversized event, a cut connection) is raised after the list of the events before
+        it. Closing the batches leaves the stream open: iterating it afterwards, or
+        ``final_message()``, goes on where they stopped.
 
-        For operators that buffer (``ops.controlled``): a list of events per chunk saves
-        one generator round trip per event. Each event is accumulated before its batch is
-        yielded, as when iterating; an error (an in-stream ``error`` event, a cut
-        connection) is raised after the batch of the events before it. Iterating the stream
-        afterwards (``final_message()`` included) goes on where the batches stopped.
-
-        Returns:
-            the batches, or ``None`` if iteration began already, the batches were handed
-            out before, or the stream is closed: then read events one by one.
+        A subclass that overrides ``__aiter__`` or ``__anext__`` is read through its own
+        iteration, one event per list.
         """
-        if self._reading or self._closed or self._batches is not None:
-            return None
-        self._batches = batches = self._iter_batches()
-        self._iterator = _flatten(batches)
-        return batches
-
-    async def _iter_events(self) -> AsyncGenerator[Event, None]:
-        self._reading = True
+        cls = type(self)
+        own = BodyIterator
+        if cls.__aiter__ is not own.__aiter__ or cls.__anext__ is not own.__anext__:
+            iterator = aiter(self)
+            try:
+                async for event in iterator:
+                    yield [event]
+            finally:
+                await aclose_upstream(iterator)
+            return
         accumulator = self._accumulator
-        feed = accumulator.feed
-        sse = self._sse
-        sse_feed = sse.feed
+        reader = self._reader
+        events = list(self._pending)
+        try:
+            while True:
+                error = None
+                if events:
+                    before = accumulator.events
+                    try:
+                        accumulator.feed_many(events)
+                    except Exception as exc:
+                        # feed_many counts the event that raised: the ones before it go out.
+                        error = exc
+                        events = events[: accumulator.events - before - 1]
+                if events:
+                    yield events
+                if error is not None:
+                    raise error
+                try:
+                    events = await reader.__anext__()
+                except StopAsyncIteration:
+                    return
+        except Exception:
+            await self._stop_reading()
+            raise
+
+    async def _close_iterators(self) -> None:
+        self._pending = iter(())  # a closed stream hands out nothing more
+        await self._iterator.aclose()
+        await self._reader.aclose()
+
+    async def _stop_reading(self) -> None:
+        """After an error: hand out nothing more, and release the connection now."""
+        for _ in self._pending:  # exhaust it: a suspended iteration holds it too
+            pass
+        await self._reader.aclose()
+
+    async def _events(self) -> AsyncGenerator[Event, None]:
+        """Iteration: each event applied to the accumulator right before it is yielded."""
+        feed = self._accumulator.feed
+        reader = self._reader
+        try:
+            while True:
+                for event in self._pending:
+                    feed(event)
+                    yield event
+                try:
+                    self._pending = iter(await reader.__anext__())
+                except StopAsyncIteration:
+                    return
+        except Exception:
+            await self._stop_reading()
+            raise
+        finally:
+            await reader.aclose()
+
+    async def _read(self) -> AsyncGenerator[list[Event], None]:
+        """The body, one list of decoded events per chunk (not applied to the accumulator).
+
+        The consumer applies each list before asking for the next, so the errors raised
+        here (a malformed event, a cut connection, an early end) carry every event before
+        them in their ``partial_message``.
+        """
+        decode = self._decoder.decode
         # httpx's byte iterator is an async generator too: close it explicitly, or trio
         # warns that it was garbage collected unfinished when we stop early.
         chunks = self.response.aiter_bytes()
         try:
             with self._stream_errors():
-                # The hot loop: SSE framing and typed decoding inline, one event at a time,
-                # so an error surfaces only after every good event before it was yielded.
                 async for chunk in chunks:
-                    for frame in sse_feed(chunk):
-                        event = decode_event(frame.data, frame.event, frame.offset)
-                        feed(event)
-                        yield event
-                for frame in sse.close():
-                    event = decode_event(frame.data, frame.event, frame.offset)
-                    feed(event)
-                    yield event
-            self._check_complete()
-        finally:
-            await release(self.response, chunks)
-
-    async def _iter_batches(self) -> AsyncGenerator[list[Event], None]:
-        """``_iter_events``, one list per chunk of the body (see :meth:`_event_batches`)."""
-        self._reading = True
-        feed = self._accumulator.feed
-        sse = self._sse
-        chunks = self.response.aiter_bytes()
-        try:
-            with self._stream_errors():
-                async for chunk in chunks:
-                    batch, error = _decode_batch(sse.feed(chunk), feed)
-                    if batch:  # the good events go first, as when iterating
-                        yield batch
+                    events, error = decode(chunk)
+                    if events:  # the good events go first
+                        yield events
                     if error is not None:
                         raise error
-                batch, error = _decode_batch(sse.close(), feed)
-                if batch:
-                    yield batch
-                if error is not None:
-                    raise error
+                self._decoder.close()
             self._check_complete()
         finally:
             await release(self.response, chunks)
@@ -224,7 +274,7 @@ class MessageStream(BodyIterator[Event]):
                 f"({type(exc).__name__}: {exc}); partial_message holds what arrived",
                 partial_message=accumulator.partial(),
                 events_received=accumulator.events,
-                unparsed=self._sse.unparsed,
+                unparsed=self._decoder.unparsed,
             ) from exc
         except StreamError as exc:
             if exc.partial_message is None:
@@ -236,7 +286,7 @@ class MessageStream(BodyIterator[Event]):
         """Raise ``IncompleteStreamError`` if the body ended before ``message_stop``."""
         accumulator = self._accumulator
         if not accumulator.done:
-            unparsed = self._sse.unparsed
+            unparsed = self._decoder.unparsed
             tail = f" and {len(unparsed)} bytes of an unfinished event" if unparsed else ""
             raise IncompleteStreamError(
                 f"the response ended before message_stop, after {accumulator.events} "
@@ -245,31 +295,6 @@ class MessageStream(BodyIterator[Event]):
                 events_received=accumulator.events,
                 unparsed=unparsed,
             )
-
-
-def _decode_batch(
-    frames: Iterable[ServerSentEvent], feed: Callable[[Event], None]
-) -> tuple[list[Event], Exception | None]:
-    """Decode and accumulate ``frames``: the events, and the error that stopped them."""
-    batch: list[Event] = []
-    try:
-        for frame in frames:
-            event = decode_event(frame.data, frame.event, frame.offset)
-            feed(event)
-            batch.append(event)
-    except Exception as exc:
-        return batch, exc
-    return batch, None
-
-
-async def _flatten(batches: AsyncGenerator[list[Event], None]) -> AsyncGenerator[Event, None]:
-    """The events of ``batches``, one by one; closing it closes them."""
-    try:
-        async for batch in batches:
-            for event in batch:
-                yield event
-    finally:
-        await batches.aclose()
 
 
 class _TextStream(AsyncIterator[str]):
@@ -396,10 +421,6 @@ class MessageStreamManager(StreamManager[MessageStream]):
 
 # ------------------------------------------------------------------- text completions
 
-_event_decoder = msgspec.json.Decoder(Completion | Ping | ErrorEvent)
-_any_decoder = msgspec.json.Decoder()
-_KNOWN_EVENTS = frozenset({"completion", "ping", "error"})
-
 
 class CompletionStream(BodyIterator[Completion]):
     """A streaming text completion: an async iterator of :class:`Completion` pieces.
@@ -417,7 +438,7 @@ class CompletionStream(BodyIterator[Completion]):
     ) -> None:
         self.response: httpx.Response = response
         self.request_id: str | None = response.headers.get("request-id")
-        self._sse = SSEDecoder(max_event_size=max_event_size)
+        self._decoder = CompletionStreamDecoder(max_event_size=max_event_size)
         self._pieces: list[str] = []
         self._last: Completion | None = None
         self._events = 0
@@ -478,22 +499,33 @@ class CompletionStream(BodyIterator[Completion]):
         return (await self.final_completion()).completion
 
     async def _iter_completions(self) -> AsyncGenerator[Completion, None]:
-        sse = self._sse
+        decoder = self._decoder
+        decode = decoder.decode
+        pieces = self._pieces
         chunks = self.response.aiter_bytes()
         try:
             try:
                 async for chunk in chunks:
-                    for frame in sse.feed(chunk):
-                        piece = self._handle(frame)
-                        if piece is not None:
-                            yield piece
-                sse.close()
+                    events, error = decode(chunk)
+                    for event in events:
+                        self._events += 1
+                        if type(event) is Completion:
+                            pieces.append(event.completion)
+                            self._last = event
+                            yield event
+                        elif type(event) is ErrorEvent:
+                            raise self._stream_error(event)
+                        # ping: nothing to do
+                    if error is not None:
+                        error.events_received = self._events
+                        raise error
+                decoder.close()
             except httpx.TransportError as exc:
                 raise IncompleteStreamError(
                     f"the connection failed after {self._events} events "
                     f"({type(exc).__name__}: {exc}); current_completion holds what arrived",
                     events_received=self._events,
-                    unparsed=sse.unparsed,
+                    unparsed=decoder.unparsed,
                 ) from exc
             if not self.done:
                 raise IncompleteStreamError(
@@ -501,30 +533,10 @@ class CompletionStream(BodyIterator[Completion]):
                     f"stop_reason), after {self._events} events; current_completion holds "
                     f"what arrived",
                     events_received=self._events,
-                    unparsed=sse.unparsed,
+                    unparsed=decoder.unparsed,
                 )
         finally:
             await release(self.response, chunks)
-
-    def _handle(self, frame: ServerSentEvent) -> Completion | None:
-        try:
-            event = _event_decoder.decode(frame.data)
-        except msgspec.ValidationError as exc:
-            _reject_malformed(frame, exc)
-            return None  # an event type this version does not know: skip it
-        except msgspec.DecodeError as exc:
-            raise _decode_error(exc, frame, self._events) from exc
-        self._events += 1
-        cls = type(event)
-        if cls is Completion:
-            assert isinstance(event, Completion)
-            self._pieces.append(event.completion)
-            self._last = event
-            return event
-        if cls is ErrorEvent:
-            assert isinstance(event, ErrorEvent)
-            raise self._stream_error(event)
-        return None  # ping
 
     def _stream_error(self, event: ErrorEvent) -> StreamError:
         request_id = event.request_id if isinstance(event.request_id, str) else None
@@ -534,31 +546,6 @@ class CompletionStream(BodyIterator[Completion]):
             request_id=request_id or self.request_id,
             events_received=self._events,
         )
-
-
-def _reject_malformed(frame: ServerSentEvent, exc: msgspec.ValidationError) -> None:
-    # An event the typed decoder rejected: a known type with the wrong shape is a malformed
-    # stream (raise); an unknown type is a newer API feature (the caller skips it).
-    try:
-        raw = _any_decoder.decode(frame.data)
-    except msgspec.DecodeError as error:  # pragma: no cover - the typed pass parsed it
-        raise _decode_error(error, frame, 0) from error
-    wire_type = raw.get("type") if isinstance(raw, dict) else None
-    if wire_type in _KNOWN_EVENTS or frame.event in _KNOWN_EVENTS:
-        raise _decode_error(exc, frame, 0) from exc
-
-
-def _decode_error(exc: Exception, frame: ServerSentEvent, events: int) -> EventDecodeError:
-    preview = frame.data[:200].decode("utf-8", "replace")
-    more = "..." if len(frame.data) > 200 else ""
-    return EventDecodeError(
-        f"could not decode SSE event {frame.event!r} at byte {frame.offset} of the "
-        f"completion stream: {exc}; data was {preview!r}{more}",
-        event=frame.event,
-        data=frame.data,
-        offset=frame.offset,
-        events_received=events,
-    )
 
 
 class CompletionStreamManager(StreamManager[CompletionStream]):

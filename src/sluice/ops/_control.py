@@ -61,18 +61,20 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator
-from typing import Literal, TypeAlias
+from typing import Literal, Protocol, TypeAlias
 
 from anyio.lowlevel import checkpoint, checkpoint_if_cancelled
 
 from .._core._events import ContentBlockDelta, ErrorEvent, Event, Ping
 from .._core._exceptions import BufferOverflowError
+from ._base import aclose_upstream
 from ._coalesce import BackgroundReader, Item, Merge, handed_out, merge_into_tail, mergeable_text
 from ._timeout import Witness
 
 __all__ = [
     "CHECKPOINT_EVERY",
     "MAX_MERGE_CHARS",
+    "BatchedEvents",
     "BufferOverflowError",
     "Control",
     "ControlledEvents",
@@ -83,6 +85,29 @@ __all__ = [
 #: What :func:`controlled` does when its buffer is full (see the module docstring).
 Overflow: TypeAlias = Literal["block", "drop_oldest", "coalesce", "error"]
 _POLICIES = ("block", "drop_oldest", "coalesce", "error")
+
+
+class BatchedEvents(Protocol):
+    """An event source that can also hand out its events one network read at a time.
+
+    :func:`controlled` recognises it (by the method, whatever the class) and reads
+    ``aiter_batches()`` instead of iterating the source: one list per read saves the
+    reader a generator round trip and some bookkeeping per event. ``MessageStream``
+    implements it.
+
+    The contract: ``aiter_batches()`` yields, in lists, exactly the events iterating the
+    source would, in order, doing for each whatever iterating would (a ``MessageStream``
+    accumulates it); no list holds an ``error`` event (it is raised as its typed
+    exception, after the list of the events before it); and closing the batches closes
+    what ``aiter_batches()`` opened, not the source, which ``controlled`` closes itself.
+    """
+
+    def __aiter__(self) -> AsyncIterator[Event]: ...
+
+    def aiter_batches(self) -> AsyncIterator[list[Event]]:
+        """The events not read yet, one list per network read."""
+        ...
+
 
 #: The most buffered events the consumer takes in a row without a scheduling point. A
 #: checkpoint costs a trip through the event loop (some microseconds on asyncio), so this
@@ -115,7 +140,9 @@ def controlled(
                 render(event)
 
     Args:
-        source: the events, e.g. a ``MessageStream`` or another operator.
+        source: the events, e.g. a ``MessageStream`` or another operator. A source with an
+            ``aiter_batches()`` method (:class:`BatchedEvents`, such as a
+            ``MessageStream``) is read through it, one network read at a time.
         buffer_size: the most entries buffered ahead of the consumer (>= 1); a run of
             deltas merged by ``"coalesce"`` is one entry.
         overflow: what the reader does when the buffer is full, whether delivery is paused
@@ -346,16 +373,17 @@ class ControlledEvents(BackgroundReader):
         """Read the upstream into the buffer until it ends, or the reader must stop.
 
         :meth:`_put` inline for the common case (there is room): a coroutine per event
-        would cost as much as the rest of the reader's work. A ``MessageStream`` (not a
-        subclass: it may iterate differently) hands over its events one HTTP chunk at a
-        time.
+        would cost as much as the rest of the reader's work. A source with
+        ``aiter_batches()`` (see :class:`BatchedEvents`) hands over its events one
+        network read at a time.
         """
-        from .._http._stream import MessageStream
-
-        source = self._source
-        batches = source._event_batches() if type(source) is MessageStream else None
-        if batches is not None:
-            await self._pump_batches(batches)
+        aiter_batches = getattr(self._source, "aiter_batches", None)
+        if aiter_batches is not None:
+            batches: AsyncIterator[list[Event]] = aiter_batches()
+            try:
+                await self._pump_batches(batches)
+            finally:
+                await aclose_upstream(batches)
             return
         assert self._iterator is not None
         iterator = self._iterator
@@ -382,13 +410,13 @@ class ControlledEvents(BackgroundReader):
                 return
 
     async def _pump_batches(self, batches: AsyncIterator[list[Event]]) -> None:
-        """:meth:`_pump`, for a ``MessageStream``'s lists of events.
+        """:meth:`_pump`, for the lists of events of a :class:`BatchedEvents` source.
 
         A batch that fits goes into the buffer in one ``extend``; one that does not goes
         event by event through the overflow policy, like :meth:`_pump`'s slow path, so the
-        reader then holds at most the rest of one HTTP chunk besides the buffer. A
-        ``MessageStream`` raises an ``error`` event as its typed exception and never yields
-        it, so batches need no check for one.
+        reader then holds at most the rest of one network read besides the buffer. Batches
+        hold no ``error`` event (the protocol raises it as an exception), so they need no
+        check for one.
         """
         buffer = self._buffer
         extend = buffer.extend

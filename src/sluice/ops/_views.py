@@ -227,27 +227,15 @@ async def text_deltas(
     fused = _fusable(source)
     items: AsyncIterable[Any] = source  # events or snapshots
     try:
-        if fused is not None and index is None and type(fused[1]) is MessageAccumulator:
-            # Over accumulate(x), see Snapshots. (A subclass may override feed: it gets
-            # the general fused loop below, which calls feed for every event.)
+        if fused is not None and index is None:
+            # Over accumulate(x), see Snapshots: the accumulator applies each event and
+            # says whether it was a text delta, in one call.
             upstream, accumulator = fused
-            feed = accumulator.feed
-            # MessageAccumulator.feed's hot path, inline: a text delta for a text block is
-            # one append to that block's sink, and one more event counted.
-            text_sinks = accumulator._text_sinks
+            feed_text = accumulator.feed_text
             async for event in upstream:  # closed by closing source, below
-                if type(event) is block_delta:
-                    delta = event.delta
-                    if type(delta) is text_delta:
-                        sink = text_sinks.get(event.index)
-                        if sink is None:
-                            feed(event)  # aimed at another kind of block: the full rules
-                        else:
-                            accumulator._events += 1
-                            sink.append(delta.text)
-                        yield delta.text
-                        continue
-                feed(event)
+                text = feed_text(event)
+                if text is not None:
+                    yield text
         elif fused is not None:
             upstream, accumulator = fused
             feed = accumulator.feed
