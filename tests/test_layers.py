@@ -2,8 +2,8 @@
 
 Lowest first: ``_core`` (SSE framing, wire types, decoding, accumulation, partial JSON,
 tool-call assembly) < ``ops`` (operators over async iterables) < ``_http`` (requests, body
-streams) < ``_resources`` (the endpoints) < the client and the public namespaces <
-``testing`` and the command line. Read statically, ``TYPE_CHECKING`` imports included.
+streams) < ``_runner`` (the tool runner) < ``_resources`` (the endpoints) < the client and
+the public namespaces < ``testing`` < ``relay`` < the command line. Read statically, ``TYPE_CHECKING`` imports included.
 """
 
 from __future__ import annotations
@@ -22,13 +22,15 @@ LAYERS: list[tuple[str, int]] = [
     ("_core", 0),
     ("ops", 1),
     ("_http", 2),
-    ("_resources", 3),
-    ("_client", 4),
-    ("types", 5),
-    ("admin", 5),
-    ("__init__", 6),
-    ("testing", 7),
-    ("__main__", 8),
+    ("_runner", 3),
+    ("_resources", 4),
+    ("_client", 5),
+    ("types", 6),
+    ("admin", 6),
+    ("__init__", 7),
+    ("testing", 8),
+    ("relay", 9),
+    ("__main__", 10),
 ]
 #: Packages the core must never import, even for type hints: it is sans-I/O.
 IO_PACKAGES = {"httpx", "anyio", "trio", "asyncio", "h11", "httpcore", "socket"}
