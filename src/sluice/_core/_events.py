@@ -290,6 +290,13 @@ _EVENT_TYPES = frozenset(
 )
 
 
+#: What a hostile or broken payload can make the decoders raise besides msgspec's own
+#: errors: nesting deeper than the interpreter's stack (RecursionError), a JSON number
+#: too long for int() (ValueError), a lone surrogate where UTF-8 is needed (UnicodeError),
+#: a non-string where a string is expected (TypeError). Each becomes an EventDecodeError.
+_MALFORMED = (msgspec.MsgspecError, RecursionError, ValueError, UnicodeError, TypeError)
+
+
 def decode_event(data: bytes, name: str = "", offset: int = 0) -> Event:
     """Decode one SSE ``data`` payload into a typed event.
 
@@ -299,27 +306,29 @@ def decode_event(data: bytes, name: str = "", offset: int = 0) -> Event:
         offset: byte offset of the event in the stream, for error messages.
 
     Raises:
-        EventDecodeError: the data is not JSON, or a known event type has the wrong shape.
+        EventDecodeError: the data is not JSON, is nested too deeply, or a known event type
+            has the wrong shape. Nothing else escapes, whatever the bytes.
     """
+    try:
+        return _decode_event(data, name, offset)
+    except _MALFORMED as exc:
+        raise _decode_error(exc, data, name, offset) from None
+
+
+def _decode_event(data: bytes, name: str, offset: int) -> Event:
     raw: Any = None
     try:
         event: Any = _event_decoder.decode(data)
     except msgspec.ValidationError:
-        try:
-            return _lenient(data, name, offset)
-        except msgspec.MsgspecError as exc:
-            raise _decode_error(exc, data, name, offset) from exc
-    except msgspec.DecodeError as exc:
+        return _lenient(data, name, offset)
+    except msgspec.DecodeError:
         fallback = _python_fallback(data)
         if fallback is None:
-            raise _decode_error(exc, data, name, offset) from exc
+            raise
         event, raw = fallback
     if type(event) is ContentBlockDelta and type(event.delta) is not CitationsDelta:
         return event
-    try:
-        return _second_pass(event, data, raw)
-    except msgspec.MsgspecError as exc:
-        raise _decode_error(exc, data, name, offset) from exc
+    return _second_pass(event, data, raw)
 
 
 def decode_events(payloads: list[bytes]) -> list[Event] | None:
@@ -339,7 +348,7 @@ def decode_events(payloads: list[bytes]) -> list[Event] | None:
         for index, event in enumerate(events):
             if type(event) is not block_delta or type(event.delta) is citations:
                 events[index] = _second_pass(event, payloads[index], None)
-    except msgspec.MsgspecError:
+    except _MALFORMED:
         return None
     return events
 
@@ -359,18 +368,28 @@ def _second_pass(event: Any, data: bytes, raw: Any) -> Event:
     if cls is ContentBlockDelta:
         if type(event.delta) is CitationsDelta:
             if raw is None:
-                raw = _any_decoder.decode(data)
-            attach_extras(event.delta, raw.get("delta"))
+                raw = _untyped(data)
+            if isinstance(raw, dict):
+                attach_extras(event.delta, raw.get("delta"))
         return event  # type: ignore[no-any-return]
     if cls is _RawContentBlockStart:
         return ContentBlockStart(index=event.index, content_block=decode_block(event.content_block))
     if cls is MessageDelta:
         # Once per stream: keep fields this version does not model, for relays.
-        attach_extras(event, _any_decoder.decode(data))
+        attach_extras(event, _untyped(data))
         return event  # type: ignore[no-any-return]
     if cls is _RawMessageStart:
         return MessageStart(message=decode_message(event.message))
     return event  # type: ignore[no-any-return]
+
+
+def _untyped(data: bytes) -> Any:
+    """The event's JSON, for the fields this version does not model; ``None`` when one of
+    those is not valid UTF-8 (the typed event, which skipped it, is kept without them)."""
+    try:
+        return _any_decoder.decode(data)
+    except msgspec.DecodeError:
+        return None
 
 
 def _python_fallback(data: bytes) -> tuple[ContentBlockDelta, dict[str, Any]] | None:
@@ -378,18 +397,35 @@ def _python_fallback(data: bytes) -> tuple[ContentBlockDelta, dict[str, Any]] | 
 
     ``"\\ud800"`` is valid JSON yet not valid UTF-8, so msgspec reports it as truncated
     input. The stdlib parser accepts it; only deltas carry model text, so only they are
-    retried this way. Returns the delta and its JSON; anything else stays a decode error.
+    retried this way: a known delta keeps its text (and any unknown field, under whatever
+    name), an unknown delta type (even a lone surrogate) becomes an :class:`UnknownDelta`.
+    Returns the delta and its JSON; anything else stays a decode error.
     """
     try:
         raw = json.loads(data)
-    except ValueError:
+    except ValueError:  # not JSON, or a number longer than int() takes
         return None
     if not isinstance(raw, dict) or raw.get("type") != "content_block_delta":
         return None
+    delta, index = raw.get("delta"), raw.get("index")
+    if not isinstance(delta, dict) or not isinstance(index, int) or isinstance(index, bool):
+        return None
+    kind = delta.get("type")
+    cls = _DELTAS_BY_TYPE.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        return ContentBlockDelta(index=index, delta=UnknownDelta(raw=delta)), raw
+    declared = cls.__struct_encode_fields__
     try:
-        return msgspec.convert(raw, ContentBlockDelta), raw
+        typed = msgspec.convert({k: v for k, v in delta.items() if k in declared}, cls)
     except msgspec.ValidationError:
         return None
+    attach_extras(typed, delta)
+    return ContentBlockDelta(index=index, delta=typed), raw
+
+
+_DELTAS_BY_TYPE: dict[str, type[Any]] = {
+    cls.__struct_config__.tag: cls for cls in Delta.__args__ if cls is not UnknownDelta
+}
 
 
 def _decode_error(exc: Exception, data: bytes, name: str, offset: int) -> EventDecodeError:

@@ -1,22 +1,29 @@
-"""A response body read lazily as an async iterator: the shape of results files and downloads.
+"""Response bodies read as they arrive, and released however the reading stops.
 
-:class:`LazyBody` sends its request on ``async with`` (or on the first item), owns the
-``httpx.Response``, and releases the connection on exit, on :meth:`~LazyBody.aclose`, or when
-reading ends; subclasses only write the generator that turns body bytes into items.
+:func:`body_chunks` is how every body reader gets its bytes: the raw bytes of the response,
+decoded here (``Content-Encoding``, see ``_core._content``) into slices of at most 64 KiB,
+with a checkpoint between the slices of a chunk that inflates, so no step holds the event
+loop long. :func:`release` closes a response and finishes httpx's byte iterators, shielded
+from cancellation. :class:`BodyIterator` and :class:`LazyBody` are the shells of the
+readers (message and completion streams, batch results, file downloads): :class:`LazyBody`
+sends its request on ``async with`` (or on the first item), owns the ``httpx.Response``, and
+releases the connection on exit, on :meth:`~LazyBody.aclose`, or when reading ends.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from typing import ClassVar, Generic, Self, TypeVar
 
 import anyio
+import anyio.lowlevel
 import httpx
 
 from .._core._closing import AsyncCloseable
+from .._core._content import SLICE, ContentDecoder
 from .._core._exceptions import SluiceError
 
-__all__ = ["BodyIterator", "LazyBody"]
+__all__ = ["BodyIterator", "LazyBody", "body_chunks", "release"]
 
 T = TypeVar("T")
 
@@ -92,3 +99,106 @@ class LazyBody(BodyIterator[T], AsyncCloseable):
     def _iterate(self) -> AsyncGenerator[T, None]:
         """The items of the body; must end with ``release(response, chunks)`` in ``finally``."""
         raise NotImplementedError
+
+
+_CLOSED_STREAM_ERRORS = (
+    httpx.HTTPError,
+    httpx.StreamError,
+    anyio.ClosedResourceError,
+    anyio.BrokenResourceError,
+    OSError,
+)
+
+
+async def _exhaust(chunks: AsyncIterator[bytes]) -> None:
+    """Run httpx's byte iterator to its end after the response was closed.
+
+    httpx and httpcore read the body through several nested async generators; closing the
+    outer one leaves the inner ones suspended, and trio warns when the garbage collector
+    finds them. Once the response is closed, the next read fails at once (or an in-memory
+    stream runs out), which finishes every layer. Bounded in time, in case a custom
+    transport's stream is slow.
+    """
+    with anyio.move_on_after(1.0):
+        try:
+            async for _ in chunks:
+                pass
+        except _CLOSED_STREAM_ERRORS:
+            pass  # expected: the response is closed
+
+
+async def release(response: httpx.Response, chunks: AsyncIterator[bytes]) -> None:
+    """Close ``response`` and finish its byte iterator, shielded from cancellation.
+
+    Every body-reading generator (message streams, completions, batch results, file
+    downloads) ends with this in its ``finally:``, so the connection is released however
+    the reading stops: exhaustion, an error, ``break`` then ``aclose()``, or cancellation.
+    """
+    with anyio.CancelScope(shield=True):
+        await response.aclose()
+        await _exhaust(chunks)
+
+
+class body_chunks(AsyncIterator[bytes]):
+    """The decoded body of ``response``, in slices of at most 64 KiB, as it arrives.
+
+    The raw bytes are decoded here, not by httpx: a ``gzip`` body that breaks mid-way
+    raises :class:`~sluice._core._content.ContentDecodingError` (the reader turns it into
+    its typed stream error), and a chunk that inflates to many slices yields to the event
+    loop between them. A plain iterator, not a generator, so that the event loop's
+    finalizer of abandoned generators never races the reader's own release. Its
+    :meth:`aclose`, like :func:`release` on it, closes the response and finishes httpx's
+    iterators.
+
+    Raises (while iterating):
+        ContentDecodingError: an unsupported ``Content-Encoding``, or corrupt data.
+        httpx.TransportError: the connection failed.
+    """
+
+    __slots__ = ("_decoder", "_done", "_first", "_pending", "_raw", "_response")
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self._raw = response.aiter_raw()
+        self._decoder: ContentDecoder | None = None
+        self._pending: Iterator[bytes] = iter(())
+        self._first = True
+        self._done = False
+
+    def __aiter__(self) -> body_chunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        while True:
+            piece = next(self._pending, None)
+            if piece is not None:
+                if self._first:
+                    self._first = False
+                else:
+                    await anyio.lowlevel.checkpoint()  # a chunk that inflated: let others in
+                return piece
+            if self._done:
+                raise StopAsyncIteration
+            decoder = self._decoder
+            if decoder is None:
+                decoder = self._decoder = ContentDecoder(
+                    self._response.headers.get("content-encoding", "")
+                )
+            try:
+                chunk = await self._raw.__anext__()
+            except StopAsyncIteration:
+                self._done = True
+                tail = decoder.flush()
+                if tail:
+                    return tail
+                raise
+            if decoder.identity and len(chunk) <= SLICE:
+                return chunk  # the common case: no copy, no generator
+            self._pending = decoder.decode(chunk)
+            self._first = True
+
+    async def aclose(self) -> None:
+        """Close the response and finish httpx's iterators (shielded)."""
+        self._done = True
+        self._pending = iter(())
+        await release(self._response, self._raw)

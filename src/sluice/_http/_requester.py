@@ -37,6 +37,7 @@ import httpx
 import msgspec
 
 from .._core._breaker import BreakerSettings, CircuitBreaker, Transition
+from .._core._content import SUPPORTED_ENCODINGS
 from .._core._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -50,6 +51,7 @@ from .._core._limiter import LimitSettings, RateLimiter, estimate_tokens
 from .._core._ratelimit import RateLimits
 from .._core._retry import retry_delay, should_retry
 from .._core._status import MAX_ERROR_BODY
+from ._body import release
 from ._observe import (
     FailoverRecord,
     Hooks,
@@ -61,7 +63,6 @@ from ._observe import (
     logger,
 )
 from ._response import status_error
-from ._stream import release
 
 __all__ = [
     "API_VERSION",
@@ -450,6 +451,9 @@ class Requester:
         betas = [*self.betas, *options.get("betas", ())]
         if betas:
             all_headers["anthropic-beta"] = ",".join(dict.fromkeys(betas))
+        if stream:
+            # Streamed bodies are decoded by sluice itself (see _core._content).
+            all_headers["accept-encoding"] = SUPPORTED_ENCODINGS
         all_headers.update(self.default_headers)
         if headers:
             all_headers.update(headers)

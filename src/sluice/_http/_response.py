@@ -14,7 +14,7 @@ import msgspec
 from .._core._exceptions import APIError, UnexpectedResponseError
 from .._core._ratelimit import RateLimits
 from .._core._status import api_error
-from ._stream import release
+from ._body import release
 
 __all__ = [
     "ResponseInfo",

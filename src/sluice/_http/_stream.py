@@ -29,19 +29,24 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
-import anyio
 import httpx
 
 from .._core._accumulate import MessageAccumulator
 from .._core._completions import Completion
+from .._core._content import ContentDecodingError
 from .._core._decode import CompletionStreamDecoder, EventStreamDecoder
 from .._core._events import ContentBlockDelta, ErrorEvent, Event, TextDelta
-from .._core._exceptions import IncompleteStreamError, StreamError, stream_error
+from .._core._exceptions import (
+    IncompleteStreamError,
+    StreamError,
+    StreamIdleTimeoutError,
+    stream_error,
+)
 from .._core._message import Message, TextBlock
 from .._core._ratelimit import RateLimits
 from .._core._sse import DEFAULT_MAX_EVENT_SIZE
 from ..ops._base import Operator, Pipeline, aclose_upstream, pipe
-from ._body import BodyIterator
+from ._body import BodyIterator, body_chunks, release
 
 __all__ = [
     "CompletionStream",
@@ -49,7 +54,6 @@ __all__ = [
     "MessageStream",
     "MessageStreamManager",
     "StreamManager",
-    "release",
 ]
 
 
@@ -247,7 +251,7 @@ class MessageStream(BodyIterator[Event]):
         decode = self._decoder.decode
         # httpx's byte iterator is an async generator too: close it explicitly, or trio
         # warns that it was garbage collected unfinished when we stop early.
-        chunks = self.response.aiter_bytes()
+        chunks = body_chunks(self.response)
         try:
             with self._stream_errors():
                 async for chunk in chunks:
@@ -268,9 +272,20 @@ class MessageStream(BodyIterator[Event]):
         accumulator = self._accumulator
         try:
             yield
-        except httpx.TransportError as exc:
+        except httpx.ReadTimeout as exc:
+            timeout = self.response.request.extensions.get("timeout", {}).get("read")
+            raise StreamIdleTimeoutError(
+                f"no byte arrived for {timeout} s after {accumulator.events} events: the "
+                "connection is stuck (the API pings a quiet stream); partial_message holds "
+                "what arrived. Retry, or raise stream_idle_timeout if a proxy holds events back",
+                timeout=float(timeout) if isinstance(timeout, int | float) else 0.0,
+                partial_message=accumulator.partial(),
+                events_received=accumulator.events,
+            ) from exc
+        except (httpx.TransportError, ContentDecodingError) as exc:
+            what = "connection failed" if isinstance(exc, httpx.TransportError) else "body broke"
             raise IncompleteStreamError(
-                f"the connection failed after {accumulator.events} events "
+                f"the {what} after {accumulator.events} events "
                 f"({type(exc).__name__}: {exc}); partial_message holds what arrived",
                 partial_message=accumulator.partial(),
                 events_received=accumulator.events,
@@ -312,44 +327,6 @@ class _TextStream(AsyncIterator[str]):
             event = await events.__anext__()
             if type(event) is ContentBlockDelta and type(event.delta) is TextDelta:
                 return event.delta.text
-
-
-_CLOSED_STREAM_ERRORS = (
-    httpx.HTTPError,
-    httpx.StreamError,
-    anyio.ClosedResourceError,
-    anyio.BrokenResourceError,
-    OSError,
-)
-
-
-async def _exhaust(chunks: AsyncIterator[bytes]) -> None:
-    """Run httpx's byte iterator to its end after the response was closed.
-
-    httpx and httpcore read the body through several nested async generators; closing the
-    outer one leaves the inner ones suspended, and trio warns when the garbage collector
-    finds them. Once the response is closed, the next read fails at once (or an in-memory
-    stream runs out), which finishes every layer. Bounded in time, in case a custom
-    transport's stream is slow.
-    """
-    with anyio.move_on_after(1.0):
-        try:
-            async for _ in chunks:
-                pass
-        except _CLOSED_STREAM_ERRORS:
-            pass  # expected: the response is closed
-
-
-async def release(response: httpx.Response, chunks: AsyncIterator[bytes]) -> None:
-    """Close ``response`` and finish its byte iterator, shielded from cancellation.
-
-    Every body-reading generator (message streams, completions, batch results, file
-    downloads) ends with this in its ``finally:``, so the connection is released however
-    the reading stops: exhaustion, an error, ``break`` then ``aclose()``, or cancellation.
-    """
-    with anyio.CancelScope(shield=True):
-        await response.aclose()
-        await _exhaust(chunks)
 
 
 class _Closeable(Protocol):
@@ -502,7 +479,7 @@ class CompletionStream(BodyIterator[Completion]):
         decoder = self._decoder
         decode = decoder.decode
         pieces = self._pieces
-        chunks = self.response.aiter_bytes()
+        chunks = body_chunks(self.response)
         try:
             try:
                 async for chunk in chunks:
@@ -520,7 +497,7 @@ class CompletionStream(BodyIterator[Completion]):
                         error.events_received = self._events
                         raise error
                 decoder.close()
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, ContentDecodingError) as exc:
                 raise IncompleteStreamError(
                     f"the connection failed after {self._events} events "
                     f"({type(exc).__name__}: {exc}); current_completion holds what arrived",

@@ -20,6 +20,7 @@ import anyio
 import httpx
 import msgspec
 
+from .._core._content import ContentDecodingError
 from .._core._events import ErrorDetail
 from .._core._exceptions import (
     BatchWaitTimeoutError,
@@ -30,9 +31,8 @@ from .._core._exceptions import (
 from .._core._jsonl import DEFAULT_MAX_LINE_SIZE, LineSplitter
 from .._core._message import Message, decode_message
 from .._core._wire import UNKNOWN_TAG, Wire, attach_extras
-from .._http._body import LazyBody
+from .._http._body import LazyBody, body_chunks, release
 from .._http._requester import RequestExtras, RequestOptions
-from .._http._stream import release
 from ._base import CursorListed, segment
 
 __all__ = [
@@ -272,9 +272,7 @@ class BatchResults(LazyBody[MessageBatchIndividualResponse]):
         splitter = self._splitter
         feed = splitter.feed
         decode = self._decode
-        # httpx's byte iterator is an async generator too: close it explicitly, or trio
-        # warns that it was garbage collected unfinished when we stop early.
-        chunks = response.aiter_bytes()
+        chunks = body_chunks(response)
         try:
             try:
                 # The hot loop: one C-level split per chunk, one typed decode per line.
@@ -299,9 +297,12 @@ class BatchResults(LazyBody[MessageBatchIndividualResponse]):
                         raise self._decode_error(exc, line, lines) from exc
                     self.results_received += 1
                     yield item
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, ContentDecodingError) as exc:
+                what = (
+                    "connection failed" if isinstance(exc, httpx.TransportError) else "body broke"
+                )
                 raise IncompleteStreamError(
-                    f"the connection failed after {self.results_received} results "
+                    f"the {what} after {self.results_received} results "
                     f"({type(exc).__name__}: {exc}); call results() again to re-read the file",
                     events_received=self.results_received,
                 ) from exc

@@ -20,9 +20,10 @@ import anyio
 import httpx
 from msgspec import UNSET, UnsetType
 
+from .._core._content import ContentDecodingError
 from .._core._exceptions import IncompleteStreamError
 from .._core._wire import Wire
-from .._http._body import LazyBody
+from .._http._body import LazyBody, body_chunks, release
 from .._http._multipart import (
     FileSource,
     MultipartBody,
@@ -32,7 +33,6 @@ from .._http._multipart import (
     open_source,
 )
 from .._http._requester import RequestOptions
-from .._http._stream import release
 from ._base import CursorListed, segment
 
 __all__ = [
@@ -150,15 +150,27 @@ class FileDownload(LazyBody[bytes]):
 
     async def _iterate(self) -> AsyncGenerator[bytes, None]:
         response = await self._open()
-        # httpx's byte iterator is an async generator too: close it explicitly, or trio
-        # warns that it was garbage collected unfinished when we stop early.
-        chunks = response.aiter_bytes(self._chunk_size)
+        chunks = body_chunks(response)
+        size = self._chunk_size
         try:
             try:
-                async for chunk in chunks:
-                    self.bytes_received += len(chunk)
-                    yield chunk
-            except httpx.TransportError as exc:
+                if size is None:
+                    async for chunk in chunks:
+                        self.bytes_received += len(chunk)
+                        yield chunk
+                else:
+                    pending = bytearray()
+                    async for chunk in chunks:
+                        pending += chunk
+                        while len(pending) >= size:
+                            piece = bytes(pending[:size])
+                            del pending[:size]
+                            self.bytes_received += size
+                            yield piece
+                    if pending:
+                        self.bytes_received += len(pending)
+                        yield bytes(pending)
+            except (httpx.TransportError, ContentDecodingError) as exc:
                 raise IncompleteStreamError(
                     f"the connection failed after {self.bytes_received} bytes of file "
                     f"{self.file_id} ({type(exc).__name__}: {exc}); download it again"
