@@ -50,3 +50,15 @@ class TestBenchmarkSmoke:
             check=False,
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+    def test_hostile_input_quick_run(self) -> None:
+        """`benchmarks/hostile.py --quick` exits 0: pathological framing and inflating gzip."""
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "hostile.py"), "--quick"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "longest step" in result.stdout

@@ -221,10 +221,11 @@ class TestDeadline:
             Reply.sse(data, stall_after=data.index(b"event: content_block_stop"))
         )
         async with client_for(mock_anthropic, stream_idle_timeout=0.3) as client:
-            with anyio.fail_after(5), pytest.raises(sluice.StreamError) as caught:
+            with anyio.fail_after(5), pytest.raises(sluice.StreamIdleTimeoutError) as caught:
                 async with client.messages.stream(**PARAMS) as stream:
                     await stream.final_message()
         assert caught.value.partial_message is not None
+        assert caught.value.timeout == 0.3
 
 
 class TestRateLimits:

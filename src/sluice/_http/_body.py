@@ -155,7 +155,7 @@ class body_chunks(AsyncIterator[bytes]):
         httpx.TransportError: the connection failed.
     """
 
-    __slots__ = ("_decoder", "_done", "_first", "_pending", "_raw", "_response")
+    __slots__ = ("_decoder", "_done", "_failed", "_first", "_pending", "_raw", "_response")
 
     def __init__(self, response: httpx.Response) -> None:
         self._response = response
@@ -164,11 +164,25 @@ class body_chunks(AsyncIterator[bytes]):
         self._pending: Iterator[bytes] = iter(())
         self._first = True
         self._done = False
+        self._failed = False
 
     def __aiter__(self) -> body_chunks:
         return self
 
     async def __anext__(self) -> bytes:
+        if self._failed:
+            # After an error, only finish httpx's iterator (release() reads to the end).
+            await self._raw.__anext__()
+            return b""
+        try:
+            return await self._next()
+        except StopAsyncIteration:
+            raise
+        except BaseException:
+            self._failed = True
+            raise
+
+    async def _next(self) -> bytes:
         while True:
             piece = next(self._pending, None)
             if piece is not None:
