@@ -243,3 +243,56 @@ class TestMidStreamMalformedEvents:
         partial = caught.value.partial_message
         assert partial is not None
         assert isinstance(partial.content[0], sluice.TextBlock) and partial.content[0].text
+
+
+COMPLETE = ["text.sse", "tool_use.sse", "thinking.sse", "citations.sse", "web_search.sse"]
+
+
+class TestOfficialSDKStreamShapes:
+    @pytest.mark.parametrize("name", COMPLETE)
+    @pytest.mark.parametrize("ending", [b"\n", b"\r\n"], ids=["lf", "crlf"])
+    def test_last_event_without_its_blank_line(self, name: str, ending: bytes) -> None:
+        """A body whose last event ends on a line boundary, without the blank line, is whole."""
+        data = fixture(name).rstrip(b"\r\n") + ending
+        if ending == b"\r\n":
+            data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        decoder = sluice.EventStreamDecoder()
+        accumulator = sluice.MessageAccumulator()
+        for event in decoder.feed(data):
+            accumulator.feed(event)
+        for event in decoder.close():
+            accumulator.feed(event)
+        assert sluice.to_builtins(accumulator.finish()) == sluice.to_builtins(final(fixture(name)))
+
+    def test_an_event_cut_inside_its_line_is_not_dispatched(self) -> None:
+        """A body cut inside the last line leaves that event unparsed: the stream is incomplete."""
+        data = fixture("text.sse").rstrip(b"\n")[:-3]
+        decoder = sluice.EventStreamDecoder()
+        list(decoder.feed(data))
+        assert decoder.close() == []
+        assert decoder.unparsed.startswith(b"event: message_stop")
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize("name", COMPLETE)
+    async def test_over_http(self, mock_anthropic: MockAnthropic, name: str) -> None:
+        """Over HTTP too: the final message, not an IncompleteStreamError."""
+        mock_anthropic.enqueue(Reply.sse(fixture(name).rstrip(b"\n") + b"\n"))
+        async with sluice.AsyncClient(api_key="test", base_url=mock_anthropic.base_url) as client:
+            async with client.messages.stream(**PARAMS) as stream:
+                message = await stream.final_message()
+        assert sluice.to_builtins(message) == sluice.to_builtins(final(fixture(name)))
+
+    @pytest.mark.anyio
+    async def test_response_info_of_a_streamed_message(self, mock_anthropic: MockAnthropic) -> None:
+        """response_info(final_message) gives the stream's status, request-id and limits."""
+        mock_anthropic.enqueue(
+            Reply.sse(fixture("text.sse"), headers={"anthropic-ratelimit-requests-remaining": "49"})
+        )
+        async with sluice.AsyncClient(api_key="test", base_url=mock_anthropic.base_url) as client:
+            async with client.messages.stream(**PARAMS) as stream:
+                message = await stream.final_message()
+        info = sluice.response_info(message)
+        assert info is not None
+        assert info.status_code == 200
+        assert info.request_id == mock_anthropic.requests[-1].request_id == stream.request_id
+        assert info.rate_limits.requests_remaining == 49

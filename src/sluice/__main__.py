@@ -107,7 +107,10 @@ def _replay(args: argparse.Namespace) -> int:
                     _show(event, args, tools, out)
             if error is not None:
                 raise error
-        decoder.close()
+        for event in decoder.close():
+            accumulator.feed(event)
+            if not args.final:
+                _show(event, args, tools, out)
         message = accumulator.finish()
     except SluiceError as exc:
         if isinstance(exc, StreamError) and exc.partial_message is None:

@@ -413,12 +413,18 @@ class SSEDecoder:
             frames.error = self._fail(self._start)
         return frames
 
-    def close(self) -> list[ServerSentEvent]:
+    def close(self, *, dispatch_trailing: bool = False) -> list[ServerSentEvent]:
         """Signal the end of the stream.
 
         Per WHATWG an unterminated trailing event (no blank line after it) is discarded,
-        not dispatched, so this returns an empty list; its bytes stay readable in
-        :attr:`unparsed`. Calling it again is harmless.
+        not dispatched, so by default this returns an empty list; its bytes stay readable
+        in :attr:`unparsed`. Calling it again is harmless.
+
+        Args:
+            dispatch_trailing: dispatch a trailing event that lacks only its blank line, when
+                the body ended on a line boundary (its last line terminated). Some servers
+                and recorders (the official SDK's fixtures among them) end the last event
+                so. An event cut inside a line is never dispatched.
 
         Raises:
             EventTooLargeError: an oversized event was detected by the last :meth:`feed`,
@@ -426,8 +432,18 @@ class SSEDecoder:
         """
         if self._error is not None:
             raise self._error.with_traceback(None)
+        if self._closed:
+            return []
         self._closed = True
-        return []
+        buf = self._buf
+        if not dispatch_trailing or not buf or buf[-1] not in (10, 13):  # LF, CR
+            return []
+        lines = [line for line in bytes(buf).splitlines() if line]
+        event = self._interpret(lines, self._start)
+        if event is None:
+            return []
+        buf.clear()
+        return [event]
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ from .._core._ratelimit import RateLimits
 from .._core._sse import DEFAULT_MAX_EVENT_SIZE
 from ..ops._base import Operator, Pipeline, aclose_upstream, pipe
 from ._body import BodyIterator, body_chunks, release
+from ._response import attach_info, response_info
 
 __all__ = [
     "CompletionStream",
@@ -149,12 +150,18 @@ class MessageStream(BodyIterator[Event]):
     async def final_message(self) -> Message:
         """Consume the rest of the stream and return the complete message.
 
+        ``sluice.response_info(message)`` gives the stream's status, ``request-id`` and
+        rate limits, as for a message from ``messages.create``.
+
         Raises:
             IncompleteStreamError: the body ended before ``message_stop``.
             APIStreamError: the API sent an in-stream ``error`` event.
         """
         await self.until_done()
-        return self._accumulator.finish()
+        message = self._accumulator.finish()
+        if response_info(message) is None:
+            attach_info(message, self.response)
+        return message
 
     async def final_text(self) -> str:
         """Consume the rest of the stream and return the text of all text blocks, joined."""
@@ -260,7 +267,9 @@ class MessageStream(BodyIterator[Event]):
                         yield events
                     if error is not None:
                         raise error
-                self._decoder.close()
+                trailing = self._decoder.close()
+                if trailing:
+                    yield trailing
             self._check_complete()
         finally:
             await release(self.response, chunks)
@@ -496,7 +505,14 @@ class CompletionStream(BodyIterator[Completion]):
                     if error is not None:
                         error.events_received = self._events
                         raise error
-                decoder.close()
+                for event in decoder.close():
+                    self._events += 1
+                    if type(event) is Completion:
+                        pieces.append(event.completion)
+                        self._last = event
+                        yield event
+                    elif type(event) is ErrorEvent:
+                        raise self._stream_error(event)
             except (httpx.TransportError, ContentDecodingError) as exc:
                 raise IncompleteStreamError(
                     f"the connection failed after {self._events} events "
