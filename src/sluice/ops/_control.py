@@ -65,7 +65,7 @@ from typing import Literal, Protocol, TypeAlias
 
 from anyio.lowlevel import checkpoint, checkpoint_if_cancelled
 
-from .._core._events import ContentBlockDelta, ErrorEvent, Event, Ping
+from .._core._events import ContentBlockDelta, ErrorEvent, Event, Ping, TextDelta, ThinkingDelta
 from .._core._exceptions import BufferOverflowError
 from ._base import aclose_upstream
 from ._coalesce import BackgroundReader, Item, Merge, handed_out, merge_into_tail, mergeable_text
@@ -115,6 +115,9 @@ class BatchedEvents(Protocol):
 #: buffer still lets other tasks in every few hundred microseconds.
 CHECKPOINT_EVERY = 256
 
+#: The deltas ``"drop_oldest"`` may drop (see ``ControlledEvents._drop_oldest``).
+_DROPPABLE = (TextDelta, ThinkingDelta)
+
 #: The default of ``max_merge_chars``: 64 KiB of text per merged entry.
 MAX_MERGE_CHARS = 64 * 1024
 
@@ -148,12 +151,15 @@ def controlled(
         overflow: what the reader does when the buffer is full, whether delivery is paused
             or the consumer is slow. ``"block"``: stop reading upstream (backpressure down
             to the HTTP read) until the consumer has taken half the buffer.
-            ``"drop_oldest"``: drop the oldest buffered delta or ping, counted in
-            ``control.dropped``; the message structure (starts, stops, ``message_delta``)
-            is never dropped, and a buffer of nothing else blocks. ``"coalesce"``: merge
+            ``"drop_oldest"``: drop the oldest buffered text or thinking delta or ping,
+            counted in ``control.dropped``; the message structure (starts, stops,
+            ``message_delta``) and what must arrive whole (tool input, signatures,
+            citations) are never dropped, and a buffer of nothing else blocks. ``"coalesce"``: merge
             adjacent text, thinking and tool-input deltas of one block, losing no text;
             block if that frees no room. ``"error"``: close the upstream and raise
-            :class:`BufferOverflowError`.
+            :class:`BufferOverflowError` when the buffer is full while delivery is paused
+            or the consumer is busy elsewhere instead of asking for the next event (a
+            consumer that keeps up is waited for, however small the buffer).
         max_merge_chars: with ``"coalesce"``, the most characters merged into one entry
             (>= 1); a delta that would take the last entry over it needs a slot of its
             own. This bounds the buffered text to ``buffer_size * max_merge_chars``
@@ -167,8 +173,8 @@ def controlled(
 
     Exceptions raised by the upstream are raised by the iteration, unchanged.
     """
-    if buffer_size < 1:
-        raise ValueError(f"buffer_size must be at least 1, not {buffer_size!r}")
+    if isinstance(buffer_size, bool) or not isinstance(buffer_size, int) or buffer_size < 1:
+        raise ValueError(f"buffer_size must be an integer of at least 1, not {buffer_size!r}")
     if overflow not in _POLICIES:
         raise ValueError(
             f"overflow must be one of {', '.join(map(repr, _POLICIES))}, not {overflow!r}"
@@ -285,6 +291,8 @@ class ControlledEvents(BackgroundReader):
         self._error_event: ErrorEvent | None = None
         # How many more buffered events the consumer may take before a scheduling point.
         self._credit = CHECKPOINT_EVERY
+        # Whether the consumer is inside __anext__ waiting for an event (the slow path).
+        self._asking = False
         # Only the "error" policy reports a partial message of its own.
         self._witness = Witness(source) if overflow == "error" else None
         self.control = Control(self)
@@ -322,6 +330,13 @@ class ControlledEvents(BackgroundReader):
 
     async def _next(self) -> Event:
         """The slow path of ``__anext__``: wait, end, raise, or take a scheduling point."""
+        self._asking = True  # the consumer is here, asking: see the "error" policy
+        try:
+            return await self._take()
+        finally:
+            self._asking = False
+
+    async def _take(self) -> Event:
         if self._task_group is None:
             raise RuntimeError(
                 "use `async with controlled(source) as (events, control):` and iterate events"
@@ -477,7 +492,11 @@ class ControlledEvents(BackgroundReader):
                     return True
                 if _compact(buffer, self._max_merge_chars):
                     continue
-            elif overflow == "error":
+            elif overflow == "error" and (self._paused or not self._asking):
+                # Full while the consumer is paused, or busy elsewhere instead of asking
+                # for the next event: it fell behind. (One network read can bring more
+                # events than a small buffer holds while a consumer that keeps up is
+                # waiting for them: that is not its fault, and the reader waits for it.)
                 raise self._overflow_error()
             # "block", or nothing to drop or merge: wait for the consumer to make room.
             await self._writable.wait()
@@ -486,10 +505,15 @@ class ControlledEvents(BackgroundReader):
         return False
 
     def _drop_oldest(self) -> bool:
+        # Text and thinking deltas (and pings) may go: the message loses words, visibly,
+        # and stays well-formed. A tool call's input_json_delta, a thinking signature or a
+        # citation never does: dropping one would corrupt what the consumer assembles.
         buffer = self._buffer
         for position, item in enumerate(buffer):
             kind = type(item)
-            if kind is ContentBlockDelta or kind is Ping:
+            if kind is Ping or (
+                kind is ContentBlockDelta and type(item.delta) in _DROPPABLE  # type: ignore[union-attr,operator]
+            ):
                 del buffer[position]
                 self._dropped += 1
                 return True
@@ -497,7 +521,11 @@ class ControlledEvents(BackgroundReader):
 
     def _overflow_error(self) -> BufferOverflowError:
         assert self._witness is not None
-        why = "delivery is paused" if self._paused else "the consumer fell behind"
+        why = (
+            "delivery is paused"
+            if self._paused
+            else "the consumer was busy elsewhere instead of asking for the next event"
+        )
         return BufferOverflowError(
             f"the controlled() buffer of {self._size} events is full ({why}) and "
             "overflow='error'; the stream was closed and partial_message holds everything "
