@@ -9,7 +9,8 @@ the same keywords and are taken out by name. Fields the API would reject raise
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal, overload
 
 from .._core._message import Message
 from .._core._params import (
@@ -19,8 +20,9 @@ from .._core._params import (
     validate_message_params,
 )
 from .._core._wire import Wire
+from .._http._recovery import RecoveringStreamManager
 from .._http._requester import DEFAULT_TIMEOUT, Requester, RequestOptions, split_options
-from .._http._stream import MessageStreamManager
+from .._http._stream import MessageStream, MessageStreamManager
 from ._base import Resource
 from ._batches import Batches
 
@@ -52,13 +54,33 @@ class Messages(Resource):
     def _betas(self, options: RequestOptions) -> list[str]:
         return [*self._requester.betas, *options.get("betas", ())]
 
-    def stream(self, **params: Any) -> MessageStreamManager:
+    @overload
+    def stream(
+        self, *, recover: Literal[0, False] = False, **params: Any
+    ) -> MessageStreamManager: ...
+
+    @overload
+    def stream(self, *, recover: int, **params: Any) -> RecoveringStreamManager: ...
+
+    def stream(
+        self, *, recover: int = 0, **params: Any
+    ) -> MessageStreamManager | RecoveringStreamManager:
         """Stream a message: ``async with client.messages.stream(**params) as stream``.
 
         ``params`` are the Messages API request fields (``model``, ``max_tokens``,
         ``messages``, ``system``, ``tools``, ``thinking``...), sent with ``"stream": true``,
         and the per-request options. The request is sent, with retries, when the block is
         entered.
+
+        Args:
+            recover: opt in to stream recovery, up to this many times (``True``: 3): when
+                a text stream dies mid-message (an in-stream ``overloaded_error``, a
+                dropped connection, a stream that ended early or went silent), the
+                request is sent again with the text received as an assistant prefill, and
+                the events continue the same stream (usage summed). Refused, with the
+                original error and a note saying why, when what arrived has a thinking
+                block or a tool call. The stream is then a ``RecoveringStream``.
+            params: the request fields and per-request options.
 
         Raises:
             ParamsError: at once, for parameters the API would reject (checked locally).
@@ -67,6 +89,11 @@ class Messages(Resource):
         """
         options, body = self._body(params)
         validate_message_params(body, stream=True, betas=self._betas(options))
+        if recover:
+            attempts = 3 if recover is True else int(recover)
+            if attempts < 0:
+                raise ValueError(f"recover must be >= 0, got {recover!r}")
+            return RecoveringStreamManager(self._opener(options), body, attempts)
         send = self._sender(
             "POST",
             "/v1/messages",
@@ -76,6 +103,24 @@ class Messages(Resource):
             event_stream=True,
         )
         return MessageStreamManager(send, max_event_size=self._requester.max_event_size)
+
+    def _opener(
+        self, options: RequestOptions
+    ) -> Callable[[dict[str, Any]], Awaitable[MessageStream]]:
+        """Opens a stream for a body: what a recovering stream re-sends."""
+
+        async def open_stream(body: dict[str, Any]) -> MessageStream:
+            send = self._sender(
+                "POST",
+                "/v1/messages",
+                options,
+                body={**body, "stream": True},
+                headers={"accept": "text/event-stream"},
+                event_stream=True,
+            )
+            return MessageStream(await send(), max_event_size=self._requester.max_event_size)
+
+        return open_stream
 
     async def create(self, **params: Any) -> Message:
         """Create a message without streaming and return it whole.

@@ -1,0 +1,262 @@
+"""Stream recovery over real HTTP: a text stream that dies mid-message continues as one.
+
+MockAnthropic plays a first reply that fails (an in-stream overload, a dropped connection)
+and a second, the continuation; the consumer must see one well-formed stream.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+import sluice
+from sluice import ops
+from sluice.testing import MockAnthropic, Reply
+
+pytestmark = pytest.mark.anyio
+
+PARAMS: dict[str, Any] = {
+    "model": "claude-sonnet-4-5",
+    "max_tokens": 100,
+    "messages": [{"role": "user", "content": "Tell me a story."}],
+}
+
+
+def sse(*events: dict[str, Any]) -> bytes:
+    return b"".join(
+        f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode() for event in events
+    )
+
+
+def message_start(input_tokens: int = 10, output_tokens: int = 1) -> dict[str, Any]:
+    return {
+        "type": "message_start",
+        "message": {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-5",
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
+        },
+    }
+
+
+def block_start(index: int, block: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "type": "content_block_start",
+        "index": index,
+        "content_block": block or {"type": "text", "text": ""},
+    }
+
+
+def text(index: int, value: str) -> dict[str, Any]:
+    return {
+        "type": "content_block_delta",
+        "index": index,
+        "delta": {"type": "text_delta", "text": value},
+    }
+
+
+def stop(index: int) -> dict[str, Any]:
+    return {"type": "content_block_stop", "index": index}
+
+
+def end(output_tokens: int, input_tokens: int | None = None) -> list[dict[str, Any]]:
+    usage: dict[str, Any] = {"output_tokens": output_tokens}
+    if input_tokens is not None:
+        usage["input_tokens"] = input_tokens
+    return [
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+            "usage": usage,
+        },
+        {"type": "message_stop"},
+    ]
+
+
+OVERLOADED = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+
+
+def client_for(server: MockAnthropic) -> sluice.AsyncClient:
+    return sluice.AsyncClient(api_key="test", base_url=server.base_url, max_retries=0)
+
+
+class TestRecovery:
+    async def test_overloaded_mid_text_continues_the_same_block(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        """An in-stream overload mid-text: the continuation's text extends the same block."""
+        first = sse(
+            message_start(), block_start(0), text(0, "Once upon"), text(0, " a time"), OVERLOADED
+        )
+        second = sse(
+            message_start(input_tokens=14, output_tokens=1),
+            block_start(0),
+            text(0, ", a fox"),
+            stop(0),
+            *end(5),
+        )
+        mock_anthropic.enqueue(Reply.sse(first), Reply.sse(second))
+        async with client_for(mock_anthropic) as client:
+            async with client.messages.stream(**PARAMS, recover=1) as stream:
+                events = [event async for event in stream]
+                message = await stream.final_message()
+        assert [block.text for block in message.content] == ["Once upon a time, a fox"]  # type: ignore[union-attr]
+        assert sum(type(e) is sluice.MessageStart for e in events) == 1
+        assert sum(type(e) is sluice.ContentBlockStart for e in events) == 1
+        assert message.stop_reason == "end_turn"
+        # Usage of both attempts: 10 + 14 input; 1 (first, before it failed) + 1 + 5 output.
+        assert (message.usage.input_tokens, message.usage.output_tokens) == (24, 7)
+        retry = mock_anthropic.requests[1].json
+        assert retry["messages"][-1] == {"role": "assistant", "content": "Once upon a time"}
+        assert retry["max_tokens"] == 99
+        assert stream.recoveries and "OverloadedStreamError" in stream.recoveries[0]
+        assert stream.attempts == 2
+
+    async def test_dropped_connection_then_more_blocks(self, mock_anthropic: MockAnthropic) -> None:
+        """A connection cut after a finished block: the continuation's blocks follow, renumbered."""
+        first = sse(message_start(), block_start(0), text(0, "Part one."), stop(0))
+        second = sse(message_start(), block_start(0), text(0, " Part two."), stop(0), *end(3))
+        mock_anthropic.enqueue(
+            Reply.sse(first + b"event: ping\n", drop_after=len(first) + 3), Reply.sse(second)
+        )
+        async with client_for(mock_anthropic) as client:
+            async with client.messages.stream(**PARAMS, recover=True) as stream:
+                message = await stream.final_message()
+        assert [block.text for block in message.content] == ["Part one.", " Part two."]  # type: ignore[union-attr]
+
+    async def test_trailing_whitespace_is_shown_once(self, mock_anthropic: MockAnthropic) -> None:
+        """A prefill cannot end with whitespace: it is left out, and not shown twice."""
+        first = sse(message_start(), block_start(0), text(0, "Hello "), OVERLOADED)
+        second = sse(
+            message_start(), block_start(0), text(0, " "), text(0, "world"), stop(0), *end(2)
+        )
+        mock_anthropic.enqueue(Reply.sse(first), Reply.sse(second))
+        async with client_for(mock_anthropic) as client:
+            async with client.messages.stream(**PARAMS, recover=1) as stream:
+                pieces = [piece async for piece in stream.text_stream]
+                message = await stream.final_message()
+        assert "".join(pieces) == "Hello world"
+        assert message.content[0].text == "Hello world"  # type: ignore[union-attr]
+        assert mock_anthropic.requests[1].json["messages"][-1]["content"] == "Hello"
+
+    async def test_before_message_start_it_starts_again(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        """A stream that failed before anything arrived is simply sent again (no prefill)."""
+        second = sse(message_start(), block_start(0), text(0, "Hi"), stop(0), *end(1))
+        mock_anthropic.enqueue(Reply.sse(sse(OVERLOADED)), Reply.sse(second))
+        async with client_for(mock_anthropic) as client:
+            async with client.messages.stream(**PARAMS, recover=1) as stream:
+                assert await stream.final_text() == "Hi"
+        assert mock_anthropic.requests[1].json["messages"] == PARAMS["messages"]
+
+    async def test_the_callers_own_prefill_is_continued(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        """A request that ends with the caller's assistant prefill: what arrived extends it."""
+        first = sse(message_start(), block_start(0), text(0, " and then"), OVERLOADED)
+        second = sse(message_start(), block_start(0), text(0, " more"), stop(0), *end(1))
+        mock_anthropic.enqueue(Reply.sse(first), Reply.sse(second))
+        messages = [*PARAMS["messages"], {"role": "assistant", "content": "First"}]
+        async with client_for(mock_anthropic) as client:
+            async with client.messages.stream(
+                **{**PARAMS, "messages": messages}, recover=1
+            ) as stream:
+                await stream.final_message()
+        sent = mock_anthropic.requests[1].json["messages"]
+        assert sent[-1] == {"role": "assistant", "content": "First and then"}
+        assert len(sent) == 2
+
+    async def test_operators_compose(self, mock_anthropic: MockAnthropic) -> None:
+        """ops.text_deltas over a recovering stream paints the whole text once."""
+        first = sse(message_start(), block_start(0), text(0, "abc"), OVERLOADED)
+        second = sse(message_start(), block_start(0), text(0, "def"), stop(0), *end(1))
+        mock_anthropic.enqueue(Reply.sse(first), Reply.sse(second))
+        async with client_for(mock_anthropic) as client:
+            async with client.messages.stream(**PARAMS, recover=1) as stream:
+                assert "".join([t async for t in ops.text_deltas(stream)]) == "abcdef"
+
+
+class TestRefusals:
+    async def test_thinking_is_not_continued(self, mock_anthropic: MockAnthropic) -> None:
+        """A message with a thinking block is not recovered: the original error, with a note."""
+        first = sse(
+            message_start(),
+            block_start(0, {"type": "thinking", "thinking": "", "signature": ""}),
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "thinking_delta", "thinking": "Hmm"},
+            },
+            OVERLOADED,
+        )
+        mock_anthropic.enqueue(Reply.sse(first))
+        async with client_for(mock_anthropic) as client:
+            with pytest.raises(sluice.OverloadedStreamError) as caught:
+                async with client.messages.stream(**PARAMS, recover=2) as stream:
+                    await stream.final_message()
+        notes = " ".join(getattr(caught.value, "__notes__", []))
+        assert "did not recover" in notes and "thinking" in notes
+        assert len(mock_anthropic.requests) == 1
+        assert caught.value.partial_message is not None
+
+    async def test_tool_input_is_not_continued(self, mock_anthropic: MockAnthropic) -> None:
+        """A stream cut inside a tool call is not recovered."""
+        first = sse(
+            message_start(),
+            block_start(0, {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}),
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "input_json_delta", "partial_json": '{"a": '},
+            },
+        )
+        mock_anthropic.enqueue(Reply.sse(first))
+        async with client_for(mock_anthropic) as client:
+            with pytest.raises(sluice.IncompleteStreamError) as caught:
+                async with client.messages.stream(**PARAMS, recover=2) as stream:
+                    await stream.final_message()
+        assert "tool_use" in " ".join(caught.value.__notes__)
+
+    async def test_budget_runs_out(self, mock_anthropic: MockAnthropic) -> None:
+        """After `recover` recoveries the error is raised, carrying every attempt's text."""
+        first = sse(message_start(), block_start(0), text(0, "one"), OVERLOADED)
+        second = sse(message_start(), block_start(0), text(0, " two"), OVERLOADED)
+        mock_anthropic.enqueue(Reply.sse(first), Reply.sse(second))
+        async with client_for(mock_anthropic) as client:
+            with pytest.raises(sluice.OverloadedStreamError) as caught:
+                async with client.messages.stream(**PARAMS, recover=1) as stream:
+                    await stream.final_message()
+        partial = caught.value.partial_message
+        assert partial is not None and partial.content[0].text == "one two"  # type: ignore[union-attr]
+
+    async def test_a_failed_continuation_request(self, mock_anthropic: MockAnthropic) -> None:
+        """If the continuation request itself fails, the stream's error says so, partial kept."""
+        first = sse(message_start(), block_start(0), text(0, "kept"), OVERLOADED)
+        mock_anthropic.enqueue(Reply.sse(first), Reply.error(400, "invalid_request_error", "nope"))
+        async with client_for(mock_anthropic) as client:
+            with pytest.raises(sluice.OverloadedStreamError) as caught:
+                async with client.messages.stream(**PARAMS, recover=1) as stream:
+                    await stream.final_message()
+        assert isinstance(caught.value.__cause__, sluice.BadRequestError)
+        assert "tried to recover" in " ".join(caught.value.__notes__)
+        assert caught.value.partial_message.content[0].text == "kept"  # type: ignore[union-attr]
+
+    async def test_a_malformed_stream_is_not_recovered(self, mock_anthropic: MockAnthropic) -> None:
+        """A malformed event is not a transient failure: no second request."""
+        first = (
+            sse(message_start(), block_start(0)) + b"event: content_block_delta\ndata: {oops\n\n"
+        )
+        mock_anthropic.enqueue(Reply.sse(first))
+        async with client_for(mock_anthropic) as client:
+            with pytest.raises(sluice.EventDecodeError):
+                async with client.messages.stream(**PARAMS, recover=3) as stream:
+                    await stream.final_message()
+        assert len(mock_anthropic.requests) == 1
