@@ -134,7 +134,15 @@ class RateLimiter:
             full.
     """
 
-    __slots__ = ("_blocked_until", "_buckets", "_pending", "_windows", "settings", "waited", "waits")
+    __slots__ = (
+        "_blocked_until",
+        "_buckets",
+        "_pending",
+        "_windows",
+        "settings",
+        "waited",
+        "waits",
+    )
 
     def __init__(self, settings: LimitSettings | None = None) -> None:
         self.settings = settings or LimitSettings()
