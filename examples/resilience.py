@@ -151,7 +151,9 @@ async def failover(primary: MockAnthropic, backup: MockAnthropic) -> None:
         api_key="sk-demo",
         base_url=primary.base_url,
         max_retries=0,
-        fallbacks=[sluice.Endpoint(base_url=backup.base_url, model="claude-haiku-4-5", name="backup")],
+        fallbacks=[
+            sluice.Endpoint(base_url=backup.base_url, model="claude-haiku-4-5", name="backup")
+        ],
         on_failover=switches.append,
     ) as client:
         message = await client.messages.create(**REQUEST)
