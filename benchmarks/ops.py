@@ -1,8 +1,9 @@
 """Operator benchmarks: tool-input assembly, an operator chain, a paused stream's memory.
 
 Run with ``.venv/bin/python benchmarks/ops.py``; ``--quick`` is a smoke run of a few
-seconds, ``--json FILE`` writes every sample. Results are in BENCHMARKS.md ("Operators").
-Three parts, one per target of the operators issue:
+seconds, ``--json FILE`` writes every sample, ``--only PART`` runs one part. Results are in
+BENCHMARKS.md ("Operators"). Four parts, one per target of the operators and architecture
+issues:
 
 1. **tool input**: one ``tool_use`` block whose 64 KB and 256 KB input JSON arrives as
    8-character ``input_json_delta`` fragments, with the partial input computed after every
@@ -23,9 +24,19 @@ Three parts, one per target of the operators issue:
    ``controlled(buffer_size=1024)`` with each overflow policy: paused for a while, then
    resumed with a consumer half as fast as the source. Targets: the ``tracemalloc`` peak
    at 100,000 events <= 1.5x the peak at 25,000, and ``control.high_water <= buffer_size``.
+4. **tool_stream** (``--only tool_stream``): part 1's input (64 KB and 256 KB, 8-character
+   fragments) as the SSE body of a whole response, end to end through
+   ``sluice.AsyncClient`` over ``httpx.MockTransport`` in 4 KiB chunks (run.py's
+   transport): ``async with client.messages.stream(...) as s: async for item in
+   ops.tool_calls(s)``, reading ``item.partial_input`` for every ``ToolCallDelta``. Against
+   run.py's floor on the same bytes (lines, each ``data:`` line decoded by a typed
+   ``msgspec`` decoder of the event union, nothing else), and the bare ``MessageStream``
+   (read to the end) to tell the stream's share. Targets: ``tool_calls`` / floor <= 3x at
+   both sizes, ``tool_calls`` 256 KB / 64 KB <= 4.5x.
 
 Results are checked before they are timed: the SDK's and sluice's final tool inputs must
-equal ``json.loads`` of the text, and every pipeline of the chain must pass every event and
+equal ``json.loads`` of the text (in part 4 also the last partial input, and the floor and
+the stream must see every event), and every pipeline of the chain must pass every event and
 deliver the stream's exact text and message. The paused streams are checked in the measured
 run itself: no text lost (``block``, ``coalesce``), no structural event lost and handed out
 + dropped = made (``drop_oldest``). If a check fails the run stops with exit status 1;
@@ -41,6 +52,7 @@ shuffled rounds, ms columns are medians and ratios are medians of per-round rati
 from __future__ import annotations
 
 import argparse
+import copy
 import gc
 import hashlib
 import json
@@ -820,19 +832,27 @@ class ToolStreamContender:
                 events += 1
         return events
 
-    async def _tool_calls(self) -> tuple[int, Any]:
+    async def _tool_calls(self) -> None:
         """``ops.tool_calls`` over the stream, reading ``partial_input`` after every delta."""
-        deltas = 0
-        call: Any = None
-        delta_type = ops.ToolCallDelta
         async with self._client.messages.stream(**REQUEST) as stream:
             async for item in ops.tool_calls(stream):
-                if isinstance(item, delta_type):
+                if isinstance(item, ops.ToolCallDelta):
                     item.partial_input  # noqa: B018 -- the partial input is computed on access
+
+    async def verify(self) -> tuple[int, Any, Any]:
+        """Run ``tool_calls`` once, keeping count: deltas, the final input, and the last
+        partial input (a deep copy)."""
+        deltas = 0
+        call: Any = None
+        partial: Any = None
+        async with self._client.messages.stream(**REQUEST) as stream:
+            async for item in ops.tool_calls(stream):
+                if isinstance(item, ops.ToolCallDelta):
+                    partial = item.partial_input
                     deltas += 1
                 else:
                     call = item
-        return deltas, call.input
+        return deltas, call.input, copy.deepcopy(partial)
 
     async def aclose(self) -> None:
         """Release the clients."""
@@ -864,20 +884,20 @@ async def bench_tool_stream(
             by_name = contenders[s.label]
             floor = await by_name["floor"].run()
             events = await by_name["stream"].run()
-            deltas, value = await by_name["tool_calls"].run()
+            deltas, value, last = await by_name["tool_calls"].verify()
             if floor != s.events or events != s.events:
                 raise VerificationError(
                     f"tool stream {s.label}: the floor decoded {floor} events and the stream "
                     f"passed {events}; the body has {s.events}"
                 )
-            if deltas != s.deltas or value != s.value:
+            if deltas != s.deltas or value != s.value or last != s.value:
                 raise VerificationError(
-                    f"tool stream {s.label}: tool_calls yielded {deltas} deltas (of {s.deltas}) "
-                    "and a final input " + ("==" if value == s.value else "!=") + " json.loads"
+                    f"tool stream {s.label}: tool_calls yielded {deltas} deltas (of {s.deltas}), "
+                    "and its final input or last partial input differs from json.loads"
                 )
             _log(
                 f"  verified tool stream {s.label}: {len(s.body) / 1e6:.2f} MB, {s.events} "
-                f"events, {s.deltas} deltas, the final input == json.loads"
+                f"events, {s.deltas} deltas; the final and the last partial input == json.loads"
             )
         gc.collect()
         gc.freeze()
