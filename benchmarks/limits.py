@@ -24,7 +24,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import anyio
 

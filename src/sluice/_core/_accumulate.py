@@ -56,7 +56,7 @@ from ._message import (
     decode_block,
     decode_message,
 )
-from ._partial_json import PartialJSONParser
+from ._partial_json import MAX_DEPTH, PartialJSONParser
 from ._serialize import to_json
 
 __all__ = ["MessageAccumulator"]
@@ -413,8 +413,11 @@ class MessageAccumulator:
             return
         block = self._block(index)
         try:
+            if text.count("[") + text.count("{") > MAX_DEPTH:  # cheap, C-level
+                # Perhaps nested deeper than the parser accepts: let it decide (below).
+                raise RecursionError
             value = _decode_json(text)
-        except (msgspec.MsgspecError, RecursionError):
+        except (msgspec.MsgspecError, RecursionError, UnicodeEncodeError):
             # msgspec refuses a few things JSON allows (1e400, lone surrogates, very deep or
             # very long values): decide as ops.tool_calls does, with the same parser, so
             # the message and the tool calls accept and reject exactly the same inputs.
