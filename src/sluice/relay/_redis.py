@@ -12,7 +12,7 @@ tag keeps a chat's keys in one Redis Cluster slot:
   reader to notice appends a ``generation_lost_error`` entry that ends the log.
 * ``P{ID}:stop`` -- set by :meth:`RedisStore.request_stop`; the writer polls it.
 
-Every key gets ``EXPIRE ttl`` on each append and when the chat ends, so a finished chat
+Every key gets ``PEXPIRE ttl`` on each append and when the chat ends, so a finished chat
 stays replayable for ``ttl`` seconds after its last write.
 
 Appends are one Lua script per batch (atomic: the id check, the ``XADD``s, ``last`` and the
@@ -66,8 +66,8 @@ for i = 4, #ARGV, 2 do
   n = n + 1
 end
 redis.call('HSET', KEYS[2], 'last', start + n - 1)
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return start + n - 1
 """
 
@@ -79,15 +79,15 @@ if redis.call('HGET', KEYS[2], 'state') ~= 'running' then return 0 end
 local id = tonumber(redis.call('HGET', KEYS[2], 'last')) + 1
 redis.call('XADD', KEYS[1], '0-' .. id, 'e', 'error', 'd', ARGV[2])
 redis.call('HSET', KEYS[2], 'last', id, 'state', 'done')
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
 return id
 """
 
 # KEYS: meta, stop. ARGV: ttl. Sets the stop flag of a running chat.
 _STOP: Final = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'running' then return 0 end
-redis.call('SET', KEYS[2], '1', 'EX', ARGV[1])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 return 1
 """
 
@@ -169,19 +169,21 @@ class RedisStore(Store):
         *,
         prefix: str = DEFAULT_PREFIX,
         max_entries: int = DEFAULT_MAX_ENTRIES,
-        ttl: int = DEFAULT_TTL,
+        ttl: float = DEFAULT_TTL,
         lease: float = DEFAULT_LEASE,
         stop_poll: float = 0.2,
         max_connections: int = 128,
     ) -> None:
-        if max_entries < 1 or ttl < 1 or lease <= stop_poll or stop_poll <= 0:
-            raise ValueError("max_entries, ttl >= 1 and 0 < stop_poll < lease required")
+        if max_entries < 1 or ttl <= 0 or lease <= stop_poll or stop_poll <= 0:
+            raise ValueError("max_entries >= 1, ttl > 0 and 0 < stop_poll < lease required")
         self.redis = RedisClient(RedisURL.parse(url), max_connections=max_connections)
         self.prefix = prefix
         self.max_entries = max_entries
         self.ttl = ttl
+        self._ttl_ms = max(1, int(ttl * 1000))
         self.lease = lease
         self.stop_poll = stop_poll
+        self.check_interval = min(5.0, lease / 2)
         self._tails: dict[str, _Tail] = {}
 
     def __repr__(self) -> str:
@@ -201,7 +203,7 @@ class RedisStore(Store):
         commands: list[list[Arg]] = [
             ["HSETNX", meta, "state", state],
             ["HSETNX", meta, "last", 0],
-            ["EXPIRE", meta, self.ttl],
+            ["PEXPIRE", meta, self._ttl_ms],
         ]
         if state == "running":
             commands.append(["SET", self._key(chat_id, "lease"), "1", "PX", int(self.lease * 1000)])
@@ -222,7 +224,7 @@ class RedisStore(Store):
             self._key(chat_id, "meta"),
             start_id,
             self.max_entries,
-            self.ttl,
+            self._ttl_ms,
         ]
         for event, data in items:
             args.append(event)
@@ -238,8 +240,8 @@ class RedisStore(Store):
         commands: list[list[Arg]] = [["HSET", self._key(chat_id, "meta"), "state", state]]
         if state == "done":
             commands += [
-                ["EXPIRE", self._key(chat_id, "meta"), self.ttl],
-                ["EXPIRE", self._key(chat_id, "log"), self.ttl],
+                ["PEXPIRE", self._key(chat_id, "meta"), self._ttl_ms],
+                ["PEXPIRE", self._key(chat_id, "log"), self._ttl_ms],
                 ["DEL", self._key(chat_id, "lease"), self._key(chat_id, "stop")],
             ]
         for reply in await self.redis.pipeline(commands):
@@ -247,7 +249,7 @@ class RedisStore(Store):
 
     async def request_stop(self, chat_id: str) -> bool:
         reply = await self.redis.execute(
-            "EVAL", _STOP, 2, self._key(chat_id, "meta"), self._key(chat_id, "stop"), self.ttl
+            "EVAL", _STOP, 2, self._key(chat_id, "meta"), self._key(chat_id, "stop"), self._ttl_ms
         )
         return reply == 1
 
@@ -292,7 +294,7 @@ class RedisStore(Store):
             self._key(chat_id, "log"),
             self._key(chat_id, "meta"),
             self._key(chat_id, "lease"),
-            self.ttl,
+            self._ttl_ms,
             error_data("generation_lost_error", message),
         )
 

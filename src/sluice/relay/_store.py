@@ -48,8 +48,6 @@ ChatState = Literal["pending", "running", "done"]
 _CHAT_ID_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,128}")
 #: Entries fetched per store round trip while catching up.
 _PAGE: Final = 512
-#: A quiet reader looks at the chat's state (done? writer alive?) this often, in seconds.
-_CHECK_EVERY: Final = 5.0
 
 
 class RelayError(SluiceError):
@@ -147,6 +145,9 @@ class Store(abc.ABC):
     one writer appends to a chat (see :func:`write_stream`); any number of readers
     :meth:`read` it, from any position, in any process that shares the store.
     """
+
+    #: A quiet reader looks at the chat's state (done? writer alive?) this often, in seconds.
+    check_interval: float = 5.0
 
     async def __aenter__(self) -> Store:
         return self
@@ -273,7 +274,7 @@ class Store(abc.ABC):
                         await self._writer_lost(chat_id, info.last_id)
                         continue
                 timeout = max(0.0, quiet_since + idle - anyio.current_time())
-                if not await self.wait(chat_id, after, min(timeout, _CHECK_EVERY)):
+                if not await self.wait(chat_id, after, min(timeout, self.check_interval)):
                     check = True
                 if anyio.current_time() >= quiet_since + idle:
                     quiet_since = anyio.current_time()
