@@ -147,7 +147,7 @@ async def _pump(source: StreamSource, log: _Log) -> None:
             while len(batch) < _BATCH_BUFFER:
                 try:
                     batch.append(receive.receive_nowait())
-                except anyio.WouldBlock:
+                except (anyio.WouldBlock, anyio.EndOfStream):
                     break
             await log.append(batch)
             if log.terminal is not None:
