@@ -17,6 +17,7 @@ import anyio
 import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ._store import ChatNotFoundError, Entry, Store
@@ -84,6 +85,17 @@ def parse_position(value: str | None) -> int:
     return int(value)
 
 
+class _EventStream(StreamingResponse):
+    """A streamed body that always closes its generator (and so the store reader), also
+    when the client disconnects mid-stream (Starlette's own leaves it to the GC)."""
+
+    body_iterator: AsyncGenerator[bytes, None]
+
+    async def stream_response(self, send: Send) -> None:
+        async with aclosing(self.body_iterator):
+            await super().stream_response(send)
+
+
 def error_response(status: int, error_type: str, message: str) -> JSONResponse:
     """A JSON error in the Messages API's shape: ``{"type": "error", "error": {...}}``."""
     return JSONResponse(
@@ -132,7 +144,7 @@ async def sse_response(
         body = _vercel_frames(store, chat_id, after, heartbeat)
     else:
         body = _native_frames(store, chat_id, after, heartbeat)
-    return StreamingResponse(body, media_type="text/event-stream", headers=headers)
+    return _EventStream(body, media_type="text/event-stream", headers=headers)
 
 
 async def _native_frames(

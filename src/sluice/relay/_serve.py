@@ -6,6 +6,7 @@ lifespan exits, so running generations end their logs) before returning.
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from typing import Any, Final
@@ -68,7 +69,8 @@ async def _hypercorn(app: Any, sock: socket.socket, stop: anyio.Event, ready: an
     from hypercorn.config import Config
 
     config = Config()
-    config.bind = [f"fd://{sock.fileno()}"]
+    # hypercorn adopts (and later closes) the descriptor it is given: give it a copy.
+    config.bind = [f"fd://{os.dup(sock.fileno())}"]
     config.accesslog = None
     config.errorlog = None
     config.graceful_timeout = 5.0
