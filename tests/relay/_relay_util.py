@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.abc
 import httpx
 
 from sluice import EventStreamDecoder
@@ -55,3 +56,21 @@ def decode_native(body: bytes) -> list[Any]:
 
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@asynccontextmanager
+async def raw_get(url: str, path: str) -> AsyncIterator[anyio.abc.SocketStream]:
+    """A GET on a plain TCP connection, for a reader that stops reading or hangs up."""
+    host, port = url.removeprefix("http://").split(":")
+    async with await anyio.connect_tcp(host, int(port)) as sock:
+        # HTTP/1.0: a close-delimited body, no chunk framing in what is read.
+        await sock.send(f"GET {path} HTTP/1.0\r\nhost: {host}\r\n\r\n".encode())
+        yield sock
+
+
+async def receive_until(sock: anyio.abc.SocketStream, marker: bytes) -> bytes:
+    """Receive on a raw connection until ``marker`` has arrived."""
+    seen = b""
+    while marker not in seen:
+        seen += await sock.receive()
+    return seen

@@ -8,10 +8,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-import anyio.abc
 import httpx
 import pytest
-from _relay_util import decode_native, http, running, sse_events
+from _relay_util import decode_native, http, raw_get, receive_until, running, sse_events
 from httpx_ws import aconnect_ws
 
 import sluice
@@ -54,23 +53,6 @@ async def read_until(chunks: AsyncIterator[bytes], marker: bytes) -> bytes:
         if marker in seen:
             return seen
     raise AssertionError(f"{marker!r} never arrived; got {seen[-200:]!r}")
-
-
-@asynccontextmanager
-async def raw_get(url: str, path: str) -> AsyncIterator[anyio.abc.SocketStream]:
-    """A GET on a plain TCP connection, for a reader that stops reading or hangs up."""
-    host, port = url.removeprefix("http://").split(":")
-    async with await anyio.connect_tcp(host, int(port)) as sock:
-        await sock.send(f"GET {path} HTTP/1.1\r\nhost: {host}\r\n\r\n".encode())
-        yield sock
-
-
-async def receive_until(sock: anyio.abc.SocketStream, marker: bytes) -> bytes:
-    """Receive on a raw connection until ``marker`` has arrived."""
-    seen = b""
-    while marker not in seen:
-        seen += await sock.receive()
-    return seen
 
 
 def text_of(events: list[Any]) -> str:
