@@ -14,9 +14,9 @@ from _relay_util import decode_native, http, raw_get, receive_until, running, ss
 from httpx_ws import aconnect_ws
 
 import sluice
+from _util import load
 from sluice.relay import MemoryStore, Store, create_app
 from sluice.testing import MockAnthropic, Reply
-from _util import load
 
 pytestmark = pytest.mark.anyio
 
@@ -199,7 +199,9 @@ class TestDetached:
         self, server: MockAnthropic, client: sluice.AsyncClient
     ) -> None:
         """An overload mid-stream: each of three readers ends with the typed error event."""
-        server.enqueue(Reply.sse(load("text.sse"), delay=0.01, inject_error=(6, "overloaded_error", "busy")))
+        server.enqueue(
+            Reply.sse(load("text.sse"), delay=0.01, inject_error=(6, "overloaded_error", "busy"))
+        )
         async with relay(client) as browser:
             chat = await start(browser)
             bodies: list[bytes] = []
@@ -213,7 +215,10 @@ class TestDetached:
         for body in bodies:
             last = sse_events(body)[-1]
             assert last["event"] == "error"
-            assert json.loads(last["data"])["error"] == {"type": "overloaded_error", "message": "busy"}
+            assert json.loads(last["data"])["error"] == {
+                "type": "overloaded_error",
+                "message": "busy",
+            }
             stream = sluice.MessageStream(httpx.Response(200, content=body))
             with pytest.raises(sluice.OverloadedStreamError) as caught:
                 await stream.final_message()
@@ -226,8 +231,9 @@ class TestDetached:
         server.enqueue(Reply.sse(load("long_text.sse")))
         async with relay(client, MemoryStore(max_entries=50)) as browser:
             chat = await start(browser)
+            end = {"after": 10**6}  # past the end: 204 once the chat is done
             with anyio.fail_after(20):
-                while (await browser.get(f"/chats/{chat}/stream", params={"after": 10**6})).status_code != 204:
+                while (await browser.get(f"/chats/{chat}/stream", params=end)).status_code != 204:  # noqa: ASYNC110 - a client polling
                     await anyio.sleep(0.02)
             body = (await browser.get(f"/chats/{chat}/stream")).content
         (frame,) = sse_events(body)
@@ -236,7 +242,9 @@ class TestDetached:
 
 
 class TestVercel:
-    async def test_ui_message_stream(self, server: MockAnthropic, client: sluice.AsyncClient) -> None:
+    async def test_ui_message_stream(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
         """?format=vercel: the v1 header, parts with ids, text equal, then data: [DONE]."""
         server.enqueue(Reply.sse(load("text.sse")))
         async with relay(client) as browser:

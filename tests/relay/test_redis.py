@@ -5,15 +5,18 @@ from __future__ import annotations
 import anyio
 import msgspec
 import pytest
-from conftest import redis_store
 
+from conftest import redis_store
 from sluice.relay import RedisError, RedisStore
 from sluice.relay._resp import RedisClient, RedisReplyError, RedisURL
 
 pytestmark = pytest.mark.anyio
 
 STOP = ("message_stop", b'{"type":"message_stop"}')
-DELTA = ("content_block_delta", b'{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}}')
+DELTA = (
+    "content_block_delta",
+    b'{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}}',
+)
 
 
 class TestLayout:
@@ -112,8 +115,14 @@ class TestResp:
         async with RedisClient(RedisURL.parse(redis_url)) as redis:
             key = "test:resp:" + str(id(redis))
             replies = await redis.pipeline(
-                [("SET", key, b"\x00bin\r\n"), ("GET", key), ("GET", key + ":none"),
-                 ("INCR", key + ":n"), ("MGET", key, key + ":none"), ("HGET", key, "f")]
+                [
+                    ("SET", key, b"\x00bin\r\n"),
+                    ("GET", key),
+                    ("GET", key + ":none"),
+                    ("INCR", key + ":n"),
+                    ("MGET", key, key + ":none"),
+                    ("HGET", key, "f"),
+                ]
             )
             assert replies[:5] == ["OK", b"\x00bin\r\n", None, 1, [b"\x00bin\r\n", None]]
             assert isinstance(replies[5], RedisReplyError) and "WRONGTYPE" in str(replies[5])
@@ -138,7 +147,11 @@ class TestResp:
         """redis:// URLs parse; the password never shows in repr or str."""
         url = RedisURL.parse("redis://user:s3cret@example:6380/2")
         assert (url.host, url.port, url.db, url.username, url.password) == (
-            "example", 6380, 2, "user", "s3cret"
+            "example",
+            6380,
+            2,
+            "user",
+            "s3cret",
         )
         assert "s3cret" not in repr(url) and "s3cret" not in str(url)
         with pytest.raises(ValueError):

@@ -23,7 +23,11 @@ pytestmark = pytest.mark.anyio
 
 def delta(text: str) -> tuple[str, bytes]:
     """A text delta item as the writer appends it."""
-    body = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}}
+    body = {
+        "type": "content_block_delta",
+        "index": 0,
+        "delta": {"type": "text_delta", "text": text},
+    }
     return "content_block_delta", msgspec.json.encode(body)
 
 

@@ -9,9 +9,9 @@ import pytest
 from _relay_util import decode_native
 
 import sluice
+from _util import load
 from sluice import ops
 from sluice.relay import Entry, VercelEncoder, error_data, finish_reason
-from _util import load
 
 STRICT_KEYS = {
     # The AI SDK validates parts with strict schemas: these are every key each part may have.
@@ -23,11 +23,45 @@ STRICT_KEYS = {
     "reasoning-start": {"type", "id", "providerMetadata"},
     "reasoning-delta": {"type", "id", "delta", "providerMetadata"},
     "reasoning-end": {"type", "id", "providerMetadata"},
-    "tool-input-start": {"type", "toolCallId", "toolName", "providerExecuted", "providerMetadata", "dynamic", "title"},
+    "tool-input-start": {
+        "type",
+        "toolCallId",
+        "toolName",
+        "providerExecuted",
+        "providerMetadata",
+        "dynamic",
+        "title",
+    },
     "tool-input-delta": {"type", "toolCallId", "inputTextDelta"},
-    "tool-input-available": {"type", "toolCallId", "toolName", "input", "providerExecuted", "providerMetadata", "dynamic", "title"},
-    "tool-input-error": {"type", "toolCallId", "toolName", "input", "providerExecuted", "providerMetadata", "dynamic", "errorText", "title"},
-    "tool-output-available": {"type", "toolCallId", "output", "providerExecuted", "dynamic", "preliminary"},
+    "tool-input-available": {
+        "type",
+        "toolCallId",
+        "toolName",
+        "input",
+        "providerExecuted",
+        "providerMetadata",
+        "dynamic",
+        "title",
+    },
+    "tool-input-error": {
+        "type",
+        "toolCallId",
+        "toolName",
+        "input",
+        "providerExecuted",
+        "providerMetadata",
+        "dynamic",
+        "errorText",
+        "title",
+    },
+    "tool-output-available": {
+        "type",
+        "toolCallId",
+        "output",
+        "providerExecuted",
+        "dynamic",
+        "preliminary",
+    },
     "source-url": {"type", "sourceId", "url", "title", "providerMetadata"},
     "finish-step": {"type"},
     "finish": {"type", "finishReason", "messageMetadata"},
@@ -82,7 +116,9 @@ class TestParts:
 
     def test_thinking_becomes_reasoning_with_its_signature(self) -> None:
         """Thinking blocks are reasoning parts; the signature rides on reasoning-end."""
-        parts = [p for p in parts_of(b"".join(encode_all(entries_of("thinking.sse")))) if p != "[DONE]"]
+        parts = [
+            p for p in parts_of(b"".join(encode_all(entries_of("thinking.sse")))) if p != "[DONE]"
+        ]
         types = [p["type"] for p in parts]
         assert "reasoning-start" in types and "reasoning-delta" in types
         (end,) = [p for p in parts if p["type"] == "reasoning-end"]
@@ -90,7 +126,9 @@ class TestParts:
 
     def test_tool_calls_stream_their_input_then_the_parsed_input(self) -> None:
         """tool-input-start/delta/available, the input equal to the final message's."""
-        parts = [p for p in parts_of(b"".join(encode_all(entries_of("tool_use.sse")))) if p != "[DONE]"]
+        parts = [
+            p for p in parts_of(b"".join(encode_all(entries_of("tool_use.sse")))) if p != "[DONE]"
+        ]
         message = sluice.MessageAccumulator()
         for event in decode_native(load("tool_use.sse")):
             message.feed(event)
@@ -103,7 +141,20 @@ class TestParts:
         assert json.loads(deltas) == tool.input
         assert parts[-1] == {"type": "finish", "finishReason": "tool-calls"}
 
-    @pytest.mark.parametrize("name", ["text.sse", "thinking.sse", "tool_use.sse", "server_tools.sse", "web_search.sse", "citations.sse", "unknown_types.sse", "refusal.sse", "pause_turn.sse"])
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "text.sse",
+            "thinking.sse",
+            "tool_use.sse",
+            "server_tools.sse",
+            "web_search.sse",
+            "citations.sse",
+            "unknown_types.sse",
+            "refusal.sse",
+            "pause_turn.sse",
+        ],
+    )
     def test_every_part_has_only_the_keys_the_sdk_accepts(self, name: str) -> None:
         """Each part type is one the protocol defines, with no key its strict schema rejects."""
         for part in parts_of(b"".join(encode_all(entries_of(name)))):
@@ -113,16 +164,25 @@ class TestParts:
 
     def test_server_tools_are_provider_executed(self) -> None:
         """Server tool calls and their results carry providerExecuted."""
-        parts = [p for p in parts_of(b"".join(encode_all(entries_of("web_search.sse")))) if p != "[DONE]"]
+        parts = [
+            p for p in parts_of(b"".join(encode_all(entries_of("web_search.sse")))) if p != "[DONE]"
+        ]
         assert any(p["type"] == "tool-input-start" and p.get("providerExecuted") for p in parts)
         assert any(p["type"] == "tool-output-available" for p in parts)
 
     @pytest.mark.parametrize(
         ("stop_reason", "expected"),
-        [("end_turn", "stop"), ("stop_sequence", "stop"), ("pause_turn", "stop"),
-         ("max_tokens", "length"), ("model_context_window_exceeded", "length"),
-         ("tool_use", "tool-calls"), ("refusal", "content-filter"), (None, "other"),
-         ("something_new", "other")],
+        [
+            ("end_turn", "stop"),
+            ("stop_sequence", "stop"),
+            ("pause_turn", "stop"),
+            ("max_tokens", "length"),
+            ("model_context_window_exceeded", "length"),
+            ("tool_use", "tool-calls"),
+            ("refusal", "content-filter"),
+            (None, "other"),
+            ("something_new", "other"),
+        ],
     )
     def test_finish_reason(self, stop_reason: str | None, expected: str) -> None:
         """Stop reasons map onto the AI SDK's finish reasons."""

@@ -13,12 +13,12 @@ import anyio
 import httpx
 import pytest
 from _relay_util import ROOT, decode_native, http, raw_get, receive_until, running, sse_events
-from conftest import redis_store
 
 import sluice
+from _util import load
+from conftest import redis_store
 from sluice.relay import RedisStore, create_app
 from sluice.testing import MockAnthropic, Reply
-from _util import load
 
 pytestmark = pytest.mark.anyio
 
@@ -40,7 +40,9 @@ class TestRedisWorkers:
                 body = (await b.get(f"/chats/{chat}/stream")).content
                 vercel = (await b.get(f"/chats/{chat}/stream?format=vercel")).content
         events = decode_native(body)
-        assert isinstance(events[0], sluice.MessageStart) and isinstance(events[-1], sluice.MessageStop)
+        assert isinstance(events[0], sluice.MessageStart) and isinstance(
+            events[-1], sluice.MessageStop
+        )
         assert sse_events(vercel)[-1]["data"] == "[DONE]"
 
     async def test_a_reader_resumes_on_a_new_worker_after_a_restart(
@@ -58,10 +60,16 @@ class TestRedisWorkers:
                 seen = seen.partition(b"\r\n\r\n")[2]  # the body
             # worker B is gone; the reader reconnects elsewhere
             last = [f for f in sse_events(seen) if "id" in f][-1]["id"]
-            async with running(create_app(store=RedisStore(redis_url, prefix=shared.prefix), client=client)) as url_c:
+            async with running(
+                create_app(store=RedisStore(redis_url, prefix=shared.prefix), client=client)
+            ) as url_c:
                 async with http(url_c) as c:
-                    rest = (await c.get(f"/chats/{chat}/stream", headers={"last-event-id": last})).content
-        frames = [f for f in sse_events(seen) if "id" in f and int(f["id"]) <= int(last)] + sse_events(rest)
+                    rest = (
+                        await c.get(f"/chats/{chat}/stream", headers={"last-event-id": last})
+                    ).content
+        frames = [
+            f for f in sse_events(seen) if "id" in f and int(f["id"]) <= int(last)
+        ] + sse_events(rest)
         assert [int(f["id"]) for f in frames] == list(range(1, len(frames) + 1))
         assert frames[-1]["event"] == "message_stop"
 
@@ -74,7 +82,9 @@ class TestRedisWorkers:
         shared = redis_store(redis_url)
         async with (
             running(create_app(store=shared, client=client)) as url_a,
-            running(create_app(store=RedisStore(redis_url, prefix=shared.prefix), client=client)) as url_b,
+            running(
+                create_app(store=RedisStore(redis_url, prefix=shared.prefix), client=client)
+            ) as url_b,
             http(url_a) as a,
             http(url_b) as b,
         ):
@@ -116,7 +126,9 @@ class TestCommandLine:
         for store in ([], ["--redis", redis_url]):
             with relay_process("--mock", "--mock-delay", "0", "--backend", backend, *store) as url:
                 with httpx.Client(base_url=url, timeout=10) as browser:
-                    chat = browser.post("/chats", json={**PARAMS, "messages": [{"role": "user", "content": "ping"}]})
+                    chat = browser.post(
+                        "/chats", json={**PARAMS, "messages": [{"role": "user", "content": "ping"}]}
+                    )
                     assert chat.status_code == 201
                     body = browser.get(f"/chats/{chat.json()['id']}/stream").content
             events = decode_native(body)
@@ -129,7 +141,11 @@ class TestCommandLine:
 
         async def scenario() -> tuple[bytes, str]:
             async with MockAnthropic() as upstream:
-                upstream.route("POST", "/v1/messages", Reply.error(401, "authentication_error", "invalid x-api-key"))
+                upstream.route(
+                    "POST",
+                    "/v1/messages",
+                    Reply.error(401, "authentication_error", "invalid x-api-key"),
+                )
                 env = {"ANTHROPIC_API_KEY": key, "ANTHROPIC_BASE_URL": upstream.base_url}
                 with relay_process(env=env) as url:
                     async with http(url) as browser:

@@ -9,10 +9,10 @@ import pytest
 from _relay_util import decode_native
 
 import sluice
+from _util import load
 from sluice import ops
 from sluice.relay import MemoryStore, Store, sse_frame, write_stream
 from sluice.testing import MockAnthropic, Reply
-from _util import load
 
 pytestmark = pytest.mark.anyio
 
@@ -25,7 +25,9 @@ async def log_of(store: Store, chat_id: str) -> bytes:
 
 
 class TestWriteStream:
-    @pytest.mark.parametrize("name", ["text.sse", "thinking.sse", "tool_use.sse", "unknown_types.sse"])
+    @pytest.mark.parametrize(
+        "name", ["text.sse", "thinking.sse", "tool_use.sse", "unknown_types.sse"]
+    )
     async def test_the_log_replays_the_model_stream(
         self, server: MockAnthropic, client: sluice.AsyncClient, name: str
     ) -> None:
@@ -94,7 +96,7 @@ class TestWriteStream:
                 outcomes.append(await write_stream(store, "c", client.messages.stream(**PARAMS)))
 
             tg.start_soon(run)
-            while (info := await store.info("c")) is None or info.last_id < 2:
+            while (info := await store.info("c")) is None or info.last_id < 2:  # noqa: ASYNC110 - polling the relay from outside, as a client would
                 await anyio.sleep(0.01)
             assert await store.request_stop("c")
         assert outcomes == ["stopped"]
