@@ -152,9 +152,11 @@ async def _native_frames(
 ) -> AsyncGenerator[bytes, None]:
     yield b"retry: %d\n\n" % _RETRY_MS
     try:
-        async with aclosing(store.read(chat_id, after, heartbeat=heartbeat)) as entries:
-            async for entry in entries:
-                yield _HEARTBEAT_FRAME if entry is None else sse_frame(entry)
+        async with aclosing(store.read_batches(chat_id, after, heartbeat=heartbeat)) as batches:
+            async for batch in batches:
+                # What is there goes out in one write: a reader that fell behind, or woke
+                # after several appends, costs one send, not one per event.
+                yield b"".join(map(sse_frame, batch)) if batch else _HEARTBEAT_FRAME
     except ChatNotFoundError:
         return  # expired between the check and the read: nothing more to say
 

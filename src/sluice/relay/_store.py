@@ -18,6 +18,7 @@ from __future__ import annotations
 import abc
 import re
 from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -240,6 +241,21 @@ class Store(abc.ABC):
         Raises:
             ChatNotFoundError: no such chat (checked before the first item).
         """
+        async with aclosing(self.read_batches(chat_id, after, heartbeat=heartbeat)) as batches:
+            async for batch in batches:
+                if not batch:
+                    yield None
+                for entry in batch:
+                    yield entry
+
+    async def read_batches(
+        self, chat_id: str, after: int = 0, *, heartbeat: float | None = None
+    ) -> AsyncGenerator[list[Entry], None]:
+        """:meth:`read`, in lists of consecutive entries as the store hands them out.
+
+        A reader that fell behind (or many readers woken by one append) gets what is there
+        in one list, to send in one write; an empty list is a heartbeat tick.
+        """
         if after < 0:
             raise ValueError(f"after must be >= 0, got {after}")
         info = await self.info(chat_id)
@@ -254,12 +270,13 @@ class Store(abc.ABC):
                 batch = await self.entries(chat_id, after, _PAGE)
                 if batch:
                     if batch[0].id != after + 1:
-                        yield _trimmed(chat_id, after, batch[0].id)
+                        yield [_trimmed(chat_id, after, batch[0].id)]
                         return
-                    for entry in batch:
-                        yield entry
+                    for index, entry in enumerate(batch):
                         if entry.event in TERMINAL_EVENTS:
+                            yield batch[: index + 1]
                             return
+                    yield batch
                     after = batch[-1].id
                     quiet_since = anyio.current_time()
                     continue
@@ -279,6 +296,6 @@ class Store(abc.ABC):
                 if anyio.current_time() >= quiet_since + idle:
                     quiet_since = anyio.current_time()
                     if heartbeat is not None:
-                        yield None
+                        yield []
         finally:
             self._reader_closed(chat_id)
