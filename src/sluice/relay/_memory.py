@@ -40,7 +40,17 @@ class _Chat:
     """One chat: its log as a list whose first ``head`` items are dropped (compacted in
     bulk, so appends and reads at any position are O(1) amortized)."""
 
-    __slots__ = ("changed", "ended_at", "head", "last_id", "log", "max_entries", "state", "stop")
+    __slots__ = (
+        "changed",
+        "ended_at",
+        "head",
+        "last_id",
+        "log",
+        "max_entries",
+        "state",
+        "stop",
+        "timing",
+    )
 
     def __init__(self, state: ChatState, max_entries: int) -> None:
         self.state: ChatState = state
@@ -51,6 +61,7 @@ class _Chat:
         self.changed = anyio.Event()
         self.stop = anyio.Event()
         self.ended_at: float | None = None
+        self.timing = False  # a waiter holds the timer that wakes every waiter of this chat
 
     def notify(self) -> None:
         changed, self.changed = self.changed, anyio.Event()
@@ -161,8 +172,21 @@ class MemoryStore(Store):
         return log[start : start + limit]
 
     async def wait(self, chat_id: str, after: int, max_wait: float) -> bool:
+        # One waiter per chat holds a timer; the others wait on the event alone and are
+        # woken by an append or by that timer (their own timeout is then approximate).
+        # A thousand readers of one chat cost one timer, not a thousand.
         chat = self._get(chat_id)
         if chat.last_id <= after and chat.state != "done":
-            with anyio.move_on_after(max_wait):
-                await chat.changed.wait()
+            changed = chat.changed
+            if chat.timing:
+                await changed.wait()
+            else:
+                chat.timing = True
+                try:
+                    with anyio.move_on_after(max_wait):
+                        await changed.wait()
+                finally:
+                    chat.timing = False
+                    if changed is chat.changed:
+                        chat.notify()  # timed out (or left): the others look again
         return chat.last_id > after

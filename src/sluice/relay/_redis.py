@@ -330,8 +330,9 @@ class RedisStore(Store):
             if remaining <= 0:
                 return False
             if tail.leader:
-                with anyio.move_on_after(remaining):
-                    await tail.changed.wait()
+                # No timer of its own: the leader's XREAD is bounded (<= 5 s) and wakes
+                # every follower when it returns, new entries or not.
+                await tail.changed.wait()
                 continue
             tail.leader = True
             try:

@@ -291,10 +291,12 @@ class Store(abc.ABC):
                         await self._writer_lost(chat_id, info.last_id)
                         continue
                 timeout = max(0.0, quiet_since + idle - anyio.current_time())
-                if not await self.wait(chat_id, after, min(timeout, self.check_interval)):
-                    check = True
-                if anyio.current_time() >= quiet_since + idle:
-                    quiet_since = anyio.current_time()
+                if await self.wait(chat_id, after, min(timeout, self.check_interval)):
+                    continue
+                check = True
+                now = anyio.current_time()
+                if now >= quiet_since + idle:
+                    quiet_since = now
                     if heartbeat is not None:
                         yield []
         finally:
