@@ -272,9 +272,9 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="smoke run: small and fast")
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--latency-events", type=int, default=200)
+    parser.add_argument("--kinds", nargs="+", default=["memory", "redis", "sdk"])
+    parser.add_argument("--readers", type=int, nargs="+", default=[1, 100, 1000])
     args = parser.parse_args()
-    args.kinds = ["memory", "redis", "sdk"]
-    args.readers = [1, 100, 1000]
     if args.quick:
         args.events, args.latency_events, args.readers = 200, 30, [1, 20]
     anyio.run(main, args)

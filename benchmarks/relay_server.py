@@ -88,4 +88,20 @@ async def main(kind: str, upstream: str, redis: str | None) -> None:
 
 
 if __name__ == "__main__":
-    anyio.run(main, sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+    import os
+    import signal
+
+    profile = os.environ.get("RELAY_PROFILE")  # a file: profile the relay, dumped at exit
+    profiler = None
+    if profile:
+        import cProfile
+
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        profiler = cProfile.Profile()
+        profiler.enable()
+    try:
+        anyio.run(main, sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+    finally:
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(str(profile))
