@@ -27,6 +27,7 @@ test: $(STAMP) system-deps
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/ops.py
+	$(PY) benchmarks/relay.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks examples

@@ -19,9 +19,11 @@ every reader has its ``message_stop``. Two passes:
   for 1,000: 5,000, 50,000 and 100,000 deliveries). Reported:
   events delivered to readers per second of the relay's CPU time (events/s per core) and
   per second of wall time.
-* **latency**: the upstream sends 100 deltas per second (a fast model), each carrying its
-  send time (``time.monotonic_ns()``, one clock for every process on the machine); ten
-  sampled readers compute the delay at arrival. Reported: p50 and p99 in milliseconds.
+* **latency**: the upstream sends 100 deltas per second (a fast model; 10 per second for
+  1,000 readers, so that this process, which reads for every reader, keeps up), each
+  carrying its send time (``time.monotonic_ns()``, one clock for every process on the
+  machine), for ``--latency-seconds``; ten sampled readers compute the delay at arrival.
+  Reported: p50 and p99 in milliseconds.
 
 Every reader must receive every delta, or the run stops with exit status 1.
 """
@@ -165,11 +167,25 @@ def redis_server() -> Iterator[tuple[str, int]]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with tempfile.TemporaryDirectory() as directory, subprocess.Popen(
-        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-         "--dir", directory],
-        stdout=subprocess.DEVNULL,
-    ) as proc:
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        subprocess.Popen(
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                directory,
+            ],
+            stdout=subprocess.DEVNULL,
+        ) as proc,
+    ):
         try:
             for _ in range(500):
                 try:
@@ -241,7 +257,13 @@ async def main(args: argparse.Namespace) -> None:
                         events = max(100, args.events * 10 // max(10, readers))
                         upstream.events, upstream.rate = events, None
                         thr = await one_run(url, upstream, readers, pids=pids)
-                        upstream.events, upstream.rate = args.latency_events, 100.0
+                        # A load the machine can carry (this process reads for every
+                        # reader): 100 deltas/s, at most 10,000 deliveries/s.
+                        rate = min(100.0, 10_000 / readers)
+                        upstream.events, upstream.rate = (
+                            max(20, int(rate * args.latency_seconds)),
+                            rate,
+                        )
                         lat = await one_run(url, upstream, readers, pids=pids)
                         delivered = events * readers
                         row = {
@@ -251,6 +273,7 @@ async def main(args: argparse.Namespace) -> None:
                             "per_wall": delivered / thr["wall"],
                             "redis_cpu": thr["cpu"][1] if len(thr["cpu"]) > 1 else None,
                             "relay_cpu": thr["cpu"][0],
+                            "rate": rate,
                             "p50": statistics.median(lat["samples"]),
                             "p99": statistics.quantiles(lat["samples"], n=100)[98],
                         }
@@ -258,9 +281,14 @@ async def main(args: argparse.Namespace) -> None:
                         print(
                             f"{kind:7} {readers:5} readers: {row['per_cpu']:10,.0f} ev/s per "
                             f"relay core, {row['per_wall']:10,.0f} ev/s wall"
-                            + (f" (redis-server CPU {row['redis_cpu']:.2f} s"
-                               f" of relay {row['relay_cpu']:.2f} s)" if row["redis_cpu"] else "")
-                            + f"; latency p50 {row['p50']:.1f} ms, p99 {row['p99']:.1f} ms",
+                            + (
+                                f" (redis-server CPU {row['redis_cpu']:.2f} s"
+                                f" of relay {row['relay_cpu']:.2f} s)"
+                                if row["redis_cpu"]
+                                else ""
+                            )
+                            + f"; latency at {rate:.0f} deltas/s: p50 {row['p50']:.1f} ms, "
+                            f"p99 {row['p99']:.1f} ms",
                             flush=True,
                         )
         tg.cancel_scope.cancel()
@@ -271,10 +299,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: small and fast")
     parser.add_argument("--events", type=int, default=5000)
-    parser.add_argument("--latency-events", type=int, default=200)
+    parser.add_argument("--latency-seconds", type=float, default=3.0)
     parser.add_argument("--kinds", nargs="+", default=["memory", "redis", "sdk"])
     parser.add_argument("--readers", type=int, nargs="+", default=[1, 100, 1000])
     args = parser.parse_args()
     if args.quick:
-        args.events, args.latency_events, args.readers = 200, 30, [1, 20]
+        args.events, args.latency_seconds, args.readers = 200, 0.3, [1, 20]
     anyio.run(main, args)

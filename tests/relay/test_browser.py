@@ -51,7 +51,7 @@ def test_reload_mid_answer_ends_complete_and_not_duplicated(chromium: str, backe
     static = str(ROOT / "examples" / "relay")
     with (
         relay_process(
-            "--mock", "--mock-delay", "0.03", "--backend", backend, "--static", static
+            "--mock", "--mock-delay", "0.05", "--backend", backend, "--static", static
         ) as url,
         tempfile.TemporaryDirectory() as profile,
         sync_playwright() as playwright,
