@@ -14,11 +14,12 @@ For each reader count: POST a chat, connect every reader (``GET /chats/{id}/stre
 plain TCP connection, HTTP/1.0), then let the upstream send its events, and time until
 every reader has its ``message_stop``. Two passes:
 
-* **throughput**: the upstream sends text deltas as fast as it can (``--events``, 5,000,
-  for 1 and 10 readers; ``--events * 10 / readers`` beyond, so 500 for 100 readers and 100
-  for 1,000: 5,000, 50,000 and 100,000 deliveries). Reported:
+* **throughput**: the upstream sends text deltas as fast as it can, 64 to a write
+  (``--events``, 50,000, for 1 reader; ``--events * 10 / readers`` beyond: 5,000 for 100
+  readers, 500 for 1,000; 50,000, 500,000 and 500,000 deliveries). Reported:
   events delivered to readers per second of the relay's CPU time (events/s per core) and
-  per second of wall time.
+  per second of wall time. The latency pass below is also reported this way ("paced"):
+  events that trickle in one at a time, as from a real model, cannot share a write.
 * **latency**: the upstream sends 100 deltas per second (a fast model; 10 per second for
   1,000 readers, so that this process, which reads for every reader, keeps up), each
   carrying its send time (``time.monotonic_ns()``, one clock for every process on the
@@ -266,6 +267,7 @@ async def main(args: argparse.Namespace) -> None:
                         )
                         lat = await one_run(url, upstream, readers, pids=pids)
                         delivered = events * readers
+                        paced = lat["cpu"][0]
                         row = {
                             "relay": kind,
                             "readers": readers,
@@ -274,6 +276,7 @@ async def main(args: argparse.Namespace) -> None:
                             "redis_cpu": thr["cpu"][1] if len(thr["cpu"]) > 1 else None,
                             "relay_cpu": thr["cpu"][0],
                             "rate": rate,
+                            "paced_per_cpu": upstream.events * readers / max(paced, 1e-9),
                             "p50": statistics.median(lat["samples"]),
                             "p99": statistics.quantiles(lat["samples"], n=100)[98],
                         }
@@ -287,6 +290,7 @@ async def main(args: argparse.Namespace) -> None:
                                 if row["redis_cpu"]
                                 else ""
                             )
+                            + f"; paced {row['paced_per_cpu']:,.0f} ev/s per relay core"
                             + f"; latency at {rate:.0f} deltas/s: p50 {row['p50']:.1f} ms, "
                             f"p99 {row['p99']:.1f} ms",
                             flush=True,
@@ -298,7 +302,7 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: small and fast")
-    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--latency-seconds", type=float, default=3.0)
     parser.add_argument("--kinds", nargs="+", default=["memory", "redis", "sdk"])
     parser.add_argument("--readers", type=int, nargs="+", default=[1, 100, 1000])

@@ -138,7 +138,13 @@ async def _pump(source: StreamSource, log: _Log) -> None:
         async for event in events:
             if type(event) is Ping:
                 continue  # the relay sends its own heartbeats
-            await send.send(item(event))
+            # No checkpoint per event while there is room (anyio's send() has one): the
+            # events of one network read then reach the store as one append, and its
+            # readers wake once for them, not once per event.
+            try:
+                send.send_nowait(item(event))
+            except anyio.WouldBlock:
+                await send.send(item(event))
 
     async with anyio.create_task_group() as tg, receive:
         tg.start_soon(produce)
