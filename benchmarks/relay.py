@@ -287,7 +287,7 @@ async def main(args: argparse.Namespace) -> None:
                             + (
                                 f" (redis-server CPU {row['redis_cpu']:.2f} s"
                                 f" of relay {row['relay_cpu']:.2f} s)"
-                                if row["redis_cpu"]
+                                if row["redis_cpu"] is not None
                                 else ""
                             )
                             + f"; paced {row['paced_per_cpu']:,.0f} ev/s per relay core"

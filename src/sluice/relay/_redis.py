@@ -48,7 +48,7 @@ DEFAULT_PREFIX: Final = "sluice:relay:"
 DEFAULT_MAX_ENTRIES: Final = 50_000
 DEFAULT_TTL: Final = 24 * 3600
 DEFAULT_LEASE: Final = 10.0
-_TAIL_CACHE: Final = 2048
+_TAIL_CACHE: Final = 8192
 _MAX_BLOCK_MS: Final = 5000
 
 # KEYS: log, meta. ARGV: start id, maxlen, ttl, then event/data pairs.
@@ -300,9 +300,15 @@ class RedisStore(Store):
 
     async def entries(self, chat_id: str, after: int, limit: int) -> list[Entry]:
         tail = self._tails.get(chat_id)
-        if tail is not None and tail.cache and tail.cache[0].id <= after + 1 <= tail.cache[-1].id:
-            start = after + 1 - tail.cache[0].id
-            return [tail.cache[i] for i in range(start, min(len(tail.cache), start + limit))]
+        if tail is not None and tail.last:
+            if after >= tail.last:
+                # At the head of what this process has fetched: wait() fetches what is
+                # new once for every reader here, instead of one XRANGE per reader.
+                return []
+            cache = tail.cache
+            if cache and cache[0].id <= after + 1:
+                start = after + 1 - cache[0].id
+                return [cache[i] for i in range(start, min(len(cache), start + limit))]
         reply = await self.redis.execute(
             "XRANGE", self._key(chat_id, "log"), f"(0-{after}", "+", "COUNT", limit
         )

@@ -106,13 +106,18 @@ def _encode_command(args: Sequence[Arg]) -> bytes:
 
 
 class _Connection:
-    """One TCP connection: write commands, read replies in order."""
+    """One TCP connection: write commands, read replies in order.
 
-    __slots__ = ("_buffer", "_stream", "broken")
+    Replies are parsed from a buffer with a read position; consumed bytes are dropped in
+    one go once a reply is complete, so a large reply is parsed in linear time.
+    """
+
+    __slots__ = ("_buffer", "_pos", "_stream", "broken")
 
     def __init__(self, stream: anyio.abc.ByteStream) -> None:
         self._stream = stream
         self._buffer = bytearray()
+        self._pos = 0
         self.broken = False
 
     async def send(self, commands: Sequence[Sequence[Arg]]) -> None:
@@ -127,35 +132,36 @@ class _Connection:
 
     async def _line(self) -> bytes:
         while True:
-            end = self._buffer.find(_CRLF)
+            end = self._buffer.find(_CRLF, self._pos)
             if end >= 0:
-                line = bytes(self._buffer[:end])
-                del self._buffer[: end + 2]
+                line = bytes(self._buffer[self._pos : end])
+                self._pos = end + 2
                 return line
-            if len(self._buffer) > _MAX_LINE:
+            if len(self._buffer) - self._pos > _MAX_LINE:
                 raise RedisError("Redis sent a reply line over 64 KiB")
             await self._fill()
 
     async def _exact(self, size: int) -> bytes:
-        while len(self._buffer) < size + 2:
+        while len(self._buffer) - self._pos < size + 2:
             await self._fill()
-        data = bytes(self._buffer[:size])
-        if self._buffer[size : size + 2] != _CRLF:
+        start, end = self._pos, self._pos + size
+        if self._buffer[end : end + 2] != _CRLF:
             raise RedisError("malformed bulk string from Redis")
-        del self._buffer[: size + 2]
-        return data
+        self._pos = end + 2
+        return bytes(self._buffer[start:end])
 
     async def read_reply(self) -> Reply:
+        """The next reply, whole."""
+        reply = await self._reply()
+        del self._buffer[: self._pos]
+        self._pos = 0
+        return reply
+
+    async def _reply(self) -> Reply:
         line = await self._line()
         if not line:
             raise RedisError("empty reply line from Redis")
         kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            return RedisReplyError(rest.decode(errors="replace"))
-        if kind == b":":
-            return int(rest)
         if kind == b"$":
             size = int(rest)
             if size < 0:
@@ -167,7 +173,13 @@ class _Connection:
             count = int(rest)
             if count < 0:
                 return None
-            return [await self.read_reply() for _ in range(count)]
+            return [await self._reply() for _ in range(count)]
+        if kind == b":":
+            return int(rest)
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            return RedisReplyError(rest.decode(errors="replace"))
         raise RedisError(f"unknown RESP reply type {kind!r}")
 
     async def aclose(self) -> None:
