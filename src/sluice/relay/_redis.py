@@ -29,7 +29,7 @@ from typing import Final
 
 import anyio
 
-from ._resp import Arg, RedisClient, RedisError, RedisReplyError, RedisURL, Reply
+from ._resp import Arg, RedisClient, RedisReplyError, RedisURL, Reply
 from ._store import (
     ChatExistsError,
     ChatInfo,
@@ -369,6 +369,3 @@ class RedisStore(Store):
             stream = reply[0]
             assert isinstance(stream, list) and len(stream) == 2
             tail.add(_entries(stream[1]))
-
-
-__all__ += ["RedisError"]

@@ -112,13 +112,12 @@ class _Connection:
     one go once a reply is complete, so a large reply is parsed in linear time.
     """
 
-    __slots__ = ("_buffer", "_pos", "_stream", "broken")
+    __slots__ = ("_buffer", "_pos", "_stream")
 
     def __init__(self, stream: anyio.abc.ByteStream) -> None:
         self._stream = stream
         self._buffer = bytearray()
         self._pos = 0
-        self.broken = False
 
     async def send(self, commands: Sequence[Sequence[Arg]]) -> None:
         await self._stream.send(b"".join(_encode_command(c) for c in commands))

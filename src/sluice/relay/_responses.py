@@ -235,7 +235,7 @@ async def serve_websocket(
             try:
                 while True:
                     await websocket.receive_text()
-            except (WebSocketDisconnect, RuntimeError, KeyError):
+            except (WebSocketDisconnect, RuntimeError):  # RuntimeError: receive after close
                 gone = True
                 tg.cancel_scope.cancel()
 

@@ -20,7 +20,7 @@ import re
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, Self
 
 import anyio
 import msgspec
@@ -150,7 +150,7 @@ class Store(abc.ABC):
     #: A quiet reader looks at the chat's state (done? writer alive?) this often, in seconds.
     check_interval: float = 5.0
 
-    async def __aenter__(self) -> Store:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

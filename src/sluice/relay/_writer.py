@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import AsyncIterable, Mapping
+from collections.abc import AsyncIterable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, Final, Literal, Self, TypeAlias
@@ -37,7 +37,15 @@ from .._core._exceptions import (
 from ..ops import SSEEncoder
 from ._store import TERMINAL_EVENTS, RelayError, Store, StoreFullError, error_data
 
-__all__ = ["Outcome", "Relay", "StreamSource", "new_chat_id", "write_stream"]
+__all__ = [
+    "Outcome",
+    "Relay",
+    "StreamSource",
+    "error_entry",
+    "new_chat_id",
+    "params_from_json",
+    "write_stream",
+]
 
 logger = logging.getLogger("sluice.relay")
 
@@ -105,7 +113,8 @@ class _Log:
             self.terminal = items[-1][0]
 
 
-def _encoder() -> Any:
+def _encoder() -> Callable[[Event], tuple[str, bytes]]:
+    """Event -> (type, wire JSON), through ``SSEEncoder``'s fast path."""
     encode = SSEEncoder(include_ids=False).encode
 
     def item(event: Event) -> tuple[str, bytes]:
@@ -339,6 +348,3 @@ def params_from_json(body: bytes) -> dict[str, Any]:
     if not isinstance(params, dict):
         raise ValueError("the body must be a JSON object of Messages API parameters")
     return params
-
-
-__all__ += ["error_entry", "params_from_json"]
