@@ -165,6 +165,14 @@ def _relay_parser(commands: Any) -> None:
     relay.add_argument(
         "--heartbeat", type=float, default=5.0, help="seconds of silence before a heartbeat"
     )
+    relay.add_argument(
+        "--model",
+        default="claude-sonnet-4-5",
+        help="model of the AI SDK route's requests (POST /vercel/chat), unless they name one",
+    )
+    relay.add_argument(
+        "--max-tokens", type=int, default=4096, help="max_tokens of the AI SDK route's requests"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,6 +12,10 @@
 ``POST /chats/{id}/stop``          stop the generation; its log ends with ``stopped``.
 ``WS /chats/{id}/ws``              the same events over a websocket
                                    (see :func:`serve_websocket`).
+``POST /vercel/chat``              the Vercel AI SDK's ``DefaultChatTransport``: body
+                                   ``{id, messages, ...}``, answered with the UI message
+                                   stream of a new turn (see :mod:`._ai_sdk`).
+``GET /vercel/chat/{id}/stream``   its resume: the turn in flight, or ``204``.
 =================================  =====================================================
 
 Served by uvicorn on asyncio or hypercorn on trio (``python -m sluice relay``).
@@ -19,9 +23,9 @@ Served by uvicorn on asyncio or hypercorn on trio (``python -m sluice relay``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Final
+from typing import Any, Final
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -32,15 +36,18 @@ from starlette.websockets import WebSocket
 
 from .._client import AsyncClient
 from .._core._exceptions import ParamsError
+from ._ai_sdk import latest_turn, messages_params, next_turn, turn_id
 from ._memory import MemoryStore
 from ._responses import DEFAULT_HEARTBEAT, error_response, serve_websocket, sse_response
 from ._store import ChatExistsError, Store, StoreFullError, validate_chat_id
 from ._writer import Relay, params_from_json
 
-__all__ = ["DEFAULT_MAX_BODY", "create_app"]
+__all__ = ["DEFAULT_MAX_BODY", "DEFAULT_PARAMS", "create_app"]
 
 #: The largest ``POST /chats`` body accepted, in bytes.
 DEFAULT_MAX_BODY: Final = 4 * 1024 * 1024
+#: Parameters of the AI SDK route's requests (they carry only the messages).
+DEFAULT_PARAMS: Final[Mapping[str, Any]] = {"model": "claude-sonnet-4-5", "max_tokens": 4096}
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:
@@ -64,6 +71,7 @@ def create_app(
     max_running: int = 256,
     max_body: int = DEFAULT_MAX_BODY,
     static_dir: str | None = None,
+    defaults: Mapping[str, Any] | None = None,
 ) -> Starlette:
     """The relay as a Starlette app.
 
@@ -77,11 +85,15 @@ def create_app(
         max_running: generations running at once in this process (then 503).
         max_body: the largest ``POST /chats`` body, in bytes (then 413).
         static_dir: a folder served at ``/`` (e.g. ``examples/relay``), optional.
+        defaults: Messages API parameters for the AI SDK route's requests, which carry
+            only messages (default: ``{"model": "claude-sonnet-4-5", "max_tokens": 4096}``;
+            fields of the request body win).
 
     The ASGI server must run the lifespan (uvicorn and hypercorn do by default):
     generations run in a task group it opens.
     """
     the_store = store if store is not None else MemoryStore()
+    sdk_defaults = dict(defaults) if defaults is not None else dict(DEFAULT_PARAMS)
     state: dict[str, Relay] = {}
 
     @asynccontextmanager
@@ -153,11 +165,40 @@ def create_app(
             return
         await serve_websocket(the_store, chat_id, ws, heartbeat=heartbeat)
 
+    async def vercel_chat(request: Request) -> Response:
+        # useChat's DefaultChatTransport: the POST's answer is the stream itself.
+        body = await _read_body(request, max_body)
+        if body is None:
+            return error_response(413, "request_too_large", f"the body is over {max_body} bytes")
+        try:
+            chat_id, params = messages_params(params_from_json(body), sdk_defaults)
+            relay().client.messages.stream(**params)  # checks the parameters, sends nothing
+            turn = await next_turn(the_store, chat_id)
+            await relay().start(params, chat_id=turn, create=False)
+        except (ParamsError, ValueError, TypeError) as exc:
+            return error_response(400, "invalid_request_error", str(exc))
+        except StoreFullError as exc:
+            return error_response(503, "overloaded_error", str(exc))
+        return await sse_response(the_store, turn, request, format="vercel", heartbeat=heartbeat)
+
+    async def vercel_resume(request: Request) -> Response:
+        chat_id = chat_id_of(request)
+        if chat_id is None:
+            return error_response(404, "not_found_error", "no such chat")
+        turn, info = await latest_turn(the_store, chat_id)
+        if info is None or info.state != "running":
+            return Response(status_code=204)  # no generation in flight: nothing to resume
+        return await sse_response(
+            the_store, turn_id(chat_id, turn), request, format="vercel", heartbeat=heartbeat
+        )
+
     routes: list[BaseRoute] = [
         Route("/chats", create_chat, methods=["POST"]),
         Route("/chats/{chat_id}/stream", stream, methods=["GET"]),
         Route("/chats/{chat_id}/stop", stop, methods=["POST"]),
         WebSocketRoute("/chats/{chat_id}/ws", websocket),
+        Route("/vercel/chat", vercel_chat, methods=["POST"]),
+        Route("/vercel/chat/{chat_id}/stream", vercel_resume, methods=["GET"]),
     ]
     if static_dir is not None:
         routes.append(Mount("/", StaticFiles(directory=static_dir, html=True)))

@@ -95,8 +95,13 @@ async def _main(args: argparse.Namespace) -> None:
         else:
             client = AsyncClient()
         await stack.enter_async_context(client)
+        defaults = {"model": args.model, "max_tokens": args.max_tokens}
         app = create_app(
-            store=store, client=client, heartbeat=args.heartbeat, static_dir=args.static
+            defaults=defaults,
+            store=store,
+            client=client,
+            heartbeat=args.heartbeat,
+            static_dir=args.static,
         )
         async with anyio.create_task_group() as tg:
             url = await tg.start(partial(serve, app, sock=sock))

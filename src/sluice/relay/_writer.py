@@ -294,13 +294,17 @@ class Relay:
         task_group, self._task_group = self._task_group, None
         return await task_group.__aexit__(exc_type, exc, tb)
 
-    async def start(self, params: Mapping[str, Any], *, chat_id: str | None = None) -> str:
+    async def start(
+        self, params: Mapping[str, Any], *, chat_id: str | None = None, create: bool = True
+    ) -> str:
         """Create a chat and start generating it; returns the chat id at once.
 
         Args:
             params: Messages API request fields (``model``, ``max_tokens``, ``messages``...);
                 ``stream`` is implied.
             chat_id: the id to use (default: :func:`new_chat_id`).
+            create: ``False`` to generate into ``chat_id``, which exists and has no
+                generation yet (created ``pending``, or ``running`` by its creator).
 
         Raises:
             ParamsError: parameters the API would reject (nothing is created).
@@ -314,8 +318,11 @@ class Relay:
             raise StoreFullError(f"{self.max_running} generations are running here; retry later")
         fields = {key: value for key, value in params.items() if key != "stream"}
         source = self.client.messages.stream(**fields)  # validates the parameters now
-        chat_id = chat_id or new_chat_id()
-        await self.store.create(chat_id, state="running")
+        if create:
+            chat_id = chat_id or new_chat_id()
+            await self.store.create(chat_id, state="running")
+        elif chat_id is None:
+            raise ValueError("create=False needs the chat_id of an existing chat")
         self._running += 1
         self._task_group.start_soon(self._generate, chat_id, source)
         return chat_id
