@@ -10,9 +10,9 @@ import pytest
 from _relay_util import http, running, sse_events
 
 import sluice
+from _util import load
 from sluice.relay import MemoryStore, create_app
 from sluice.testing import MockAnthropic, Reply
-from _util import load
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,7 @@ import anyio
 import httpx
 import pytest
 from _relay_util import decode_native, http, raw_get, receive_until, running, sse_events
-from httpx_ws import aconnect_ws
+from httpx_ws import WebSocketDisconnect, aconnect_ws
 
 import sluice
 from _util import load
@@ -287,8 +287,6 @@ class TestWebSocket:
 
 async def ws_read(browser: httpx.AsyncClient, url: str, hello: str) -> list[Any]:
     """Connect, send ``hello``, collect every entry message until the relay closes."""
-    from httpx_ws import WebSocketDisconnect
-
     messages = []
     async with aconnect_ws(url, browser) as ws:
         await ws.send_text(hello)
@@ -304,8 +302,6 @@ async def ws_read(browser: httpx.AsyncClient, url: str, hello: str) -> list[Any]
 
 async def ws_close_code(browser: httpx.AsyncClient, url: str) -> int:
     """The close code the relay answers with after the client's hello."""
-    from httpx_ws import WebSocketDisconnect
-
     async with aconnect_ws(url, browser) as ws:
         await ws.send_text("0")
         try:
@@ -313,3 +309,28 @@ async def ws_close_code(browser: httpx.AsyncClient, url: str) -> int:
         except WebSocketDisconnect as closed:
             return int(closed.code)
     raise AssertionError("the relay did not close")
+
+
+class TestWebSocketHeartbeat:
+    async def test_heartbeats_and_the_stopped_marker(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """A quiet generation sends heartbeat messages; a stop ends the socket after `stopped`."""
+        data = load("text.sse")
+        server.enqueue(Reply.sse(data, stall_after=len(data) // 2))
+        app = create_app(store=MemoryStore(), client=client, heartbeat=0.1)
+        async with running(app) as url, http(url) as browser:
+            chat = await start(browser)
+            seen: list[Any] = []
+            async with aconnect_ws(f"{url}/chats/{chat}/ws", browser) as ws:
+                await ws.send_text("0")
+                try:
+                    while True:
+                        message = json.loads(await ws.receive_text())
+                        seen.append(message)
+                        if message == {"event": "heartbeat"} and len(seen) < 100:
+                            await browser.post(f"/chats/{chat}/stop")
+                except WebSocketDisconnect as closed:
+                    assert closed.code == 1000
+        assert {"event": "heartbeat"} in seen
+        assert seen[-1]["event"] == "stopped" and seen[0]["event"] == "message_start"

@@ -88,11 +88,11 @@ class TestWorkers:
 
     async def test_a_live_writer_keeps_its_lease(self, redis_url: str) -> None:
         """wait_stop renews the lease, so a slow but alive writer is not reaped."""
-        async with redis_store(redis_url, lease=0.3, stop_poll=0.05) as store:
+        async with redis_store(redis_url, lease=0.6, stop_poll=0.05) as store:
             await store.create("c1")
             async with anyio.create_task_group() as tg:
                 tg.start_soon(store.wait_stop, "c1")
-                await anyio.sleep(0.8)
+                await anyio.sleep(1.5)
                 info = await store.info("c1")
                 assert info is not None and info.writer_alive
                 tg.cancel_scope.cancel()
