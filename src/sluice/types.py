@@ -4,7 +4,10 @@ Mirrors ``anthropic.types`` so that code migrates by changing the import: the ``
 and its content blocks, citations and usage; the stream's events and deltas; the request
 params (``MessageParam``, ``Tool``, ``ThinkingEnabled``...; plain dicts work wherever these
 do); and the result types of the other endpoints (batches, files, skills, models, legacy
-completions). The Admin API's types are in :mod:`sluice.admin`.
+completions). Besides the wire types: the tool runner's events (``StepStart``,
+``ToolStart``, ``ToolFinish``, ``StepEnd``), its tool types (``FunctionTool``,
+``PartialInput``) and the price table (``PRICING``, ``ModelPricing``, ``PriceTable``).
+The Admin API's types are in :mod:`sluice.admin`.
 
 The types used in almost every program (``Message``, the events and deltas, the common
 content blocks) are also exported by ``sluice`` itself.
@@ -117,6 +120,9 @@ from ._core._params import URLSource as URLSource
 from ._core._params import UserLocation as UserLocation
 from ._core._params import WebFetchTool as WebFetchTool
 from ._core._params import WebSearchTool as WebSearchTool
+from ._core._pricing import PRICING as PRICING
+from ._core._pricing import ModelPricing as ModelPricing
+from ._core._pricing import PriceTable as PriceTable
 from ._http._requester import RequestOptions as RequestOptions
 from ._resources._batches import DeletedMessageBatch as DeletedMessageBatch
 from ._resources._batches import ErrorResponse as ErrorResponse
@@ -139,6 +145,14 @@ from ._resources._skills import DeletedSkillVersion as DeletedSkillVersion
 from ._resources._skills import Skill as Skill
 from ._resources._skills import SkillFiles as SkillFiles
 from ._resources._skills import SkillVersion as SkillVersion
+from ._runner._events import RunEvent as RunEvent
+from ._runner._events import StepEnd as StepEnd
+from ._runner._events import StepStart as StepStart
+from ._runner._events import ToolFinish as ToolFinish
+from ._runner._events import ToolOutcome as ToolOutcome
+from ._runner._events import ToolStart as ToolStart
+from ._runner._tool import FunctionTool as FunctionTool
+from ._runner._tool import PartialInput as PartialInput
 
 __all__ = [
     "Base64ImageSource",
@@ -187,6 +201,7 @@ __all__ = [
     "FileMetadata",
     "FileScope",
     "FileSource",
+    "FunctionTool",
     "ImageBlockParam",
     "InputJSONDelta",
     "JSONOutputFormat",
@@ -213,13 +228,18 @@ __all__ = [
     "MessageTokensCount",
     "Metadata",
     "ModelInfo",
+    "ModelPricing",
     "OutputConfig",
     "OutputTokensDetails",
+    "PRICING",
+    "PartialInput",
     "Ping",
     "PlainTextSource",
+    "PriceTable",
     "RedactedThinkingBlock",
     "RedactedThinkingBlockParam",
     "RequestOptions",
+    "RunEvent",
     "SearchResultBlockParam",
     "ServerToolUsage",
     "ServerToolUseBlock",
@@ -227,6 +247,8 @@ __all__ = [
     "Skill",
     "SkillFiles",
     "SkillVersion",
+    "StepEnd",
+    "StepStart",
     "StopDetails",
     "TextBlock",
     "TextBlockParam",
@@ -246,8 +268,11 @@ __all__ = [
     "ToolChoiceAuto",
     "ToolChoiceNone",
     "ToolChoiceTool",
+    "ToolFinish",
+    "ToolOutcome",
     "ToolResultBlockParam",
     "ToolSearchToolResultBlock",
+    "ToolStart",
     "ToolUnion",
     "ToolUseBlock",
     "ToolUseBlockParam",
