@@ -198,13 +198,15 @@ class TestCalling:
         assert await trip.invoke(value) == "1.0,2025-05-01"
 
     @pytest.mark.anyio
-    async def test_kwargs_tools_take_any_object(self) -> None:
-        """A **kwargs function with an explicit schema gets the input as keywords."""
+    async def test_kwargs_tools_get_the_other_members(self) -> None:
+        """A **kwargs function: named parameters are checked, other members passed through."""
 
         @sluice.tool(input_schema={"type": "object"})
-        async def anything(**fields: Any) -> str:
-            return ",".join(sorted(fields))
+        async def anything(a: int, **fields: Any) -> str:
+            return f"{a} " + ",".join(sorted(fields))
 
-        assert await anything.invoke(anything.validate({"b": 1, "a": 2})) == "a,b"
+        assert await anything.invoke(anything.validate({"b": 1, "a": 2, "c": None})) == "2 b,c"
+        with pytest.raises(msgspec.ValidationError):
+            anything.validate({"a": "x"})
         with pytest.raises(msgspec.ValidationError):
             anything.validate([1])

@@ -152,17 +152,19 @@ class InputSpec(msgspec.Struct, frozen=True):
     """How a function is called as a tool: its input type and schema (see :func:`input_spec`).
 
     Attributes:
-        input_type: a Struct with one field per parameter; ``None`` when the function takes
-            ``**kwargs`` (its input is then passed through unvalidated).
+        input_type: a Struct with one field per named parameter.
         schema: the JSON schema of the input, for the tool's ``input_schema``.
         positional: the parameters that can only be passed by position, in order.
         description: the docstring's description.
+        free_keywords: whether the function takes ``**kwargs``: the input's other members
+            are passed to it as they are.
     """
 
-    input_type: type[msgspec.Struct] | None
+    input_type: type[msgspec.Struct]
     schema: dict[str, Any]
     positional: tuple[str, ...]
     description: str
+    free_keywords: bool = False
 
 
 def input_spec(
@@ -231,9 +233,4 @@ def input_spec(
             properties[field] = {"description": text, **entry}
     if defs:
         schema["$defs"] = defs
-    return InputSpec(
-        None if free_keywords else input_type,
-        schema,
-        tuple(positional),
-        description,
-    )
+    return InputSpec(input_type, schema, tuple(positional), description, free_keywords)

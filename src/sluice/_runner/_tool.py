@@ -202,6 +202,7 @@ class FunctionTool(Generic[P, R]):
             spec = input_spec(function, self.name, localns=localns)
             self._input_type = spec.input_type
             self._positional = spec.positional
+            self._free_keywords = spec.free_keywords
             schema, docs = spec.schema, spec.description
         if input_schema is not None:
             schema = dict(input_schema)
@@ -241,11 +242,12 @@ class FunctionTool(Generic[P, R]):
                     raise msgspec.ValidationError(f"Expected `object`, got `{_json_type(input)}`")
                 return input
             return msgspec.convert(input, self._partial_type)
-        if self._input_type is None:  # **kwargs: anything goes, as long as it is an object
-            if not isinstance(input, dict):
-                raise msgspec.ValidationError(f"Expected `object`, got `{_json_type(input)}`")
-            return input
-        return msgspec.convert(input, self._input_type)
+        value = msgspec.convert(input, self._input_type)
+        if not self._free_keywords:
+            return value
+        # **kwargs: the named parameters are checked, the other members passed as they are.
+        named = self._input_type.__struct_fields__
+        return value, {key: item for key, item in input.items() if key not in named}
 
     async def invoke(self, arguments: Any, partial: PartialInput[Any] | None = None) -> Any:
         """Call the function with validated ``arguments`` (or, streaming, with ``partial``)."""
@@ -253,14 +255,12 @@ class FunctionTool(Generic[P, R]):
         if self.streaming:
             assert partial is not None
             return await function(partial)
-        if isinstance(arguments, dict):
-            args: tuple[Any, ...] = ()
-            kwargs = arguments
-        else:
-            fields = arguments.__struct_fields__
-            values = {field: getattr(arguments, field) for field in fields}
-            args = tuple(values.pop(field) for field in self._positional)
-            kwargs = values
+        extra: dict[str, Any] = {}
+        if self._free_keywords:
+            arguments, extra = arguments
+        values = {field: getattr(arguments, field) for field in arguments.__struct_fields__}
+        args = tuple(values.pop(field) for field in self._positional)
+        kwargs = {**values, **extra}
         if self._is_async:
             return await function(*args, **kwargs)
         call = functools.partial(function, *args, **kwargs)
@@ -387,8 +387,8 @@ def tool(
         name: the tool's name; defaults to the function's ``__name__``.
         description: overrides the docstring's description.
         input_schema: overrides the derived schema (the model sees this one; the input is
-            still checked against the parameters, unless the function takes
-            ``**kwargs``).
+            still checked against the named parameters; a function with ``**kwargs`` gets
+            the other members of the input as keyword arguments).
         streaming: call the tool when its block starts, with a :class:`PartialInput` of its
             input as it streams (its one parameter).
         sequential: run it alone: after every call before it in the message has finished,
