@@ -158,13 +158,13 @@ class TestRelays:
         late: list[Any] = []
         async with run(client) as agent, ops.broadcast(agent, buffer_size=64) as hub:
             async with hub.subscribe() as first:
+                in_step_2 = False
                 async for event in first:
-                    if isinstance(event, sluice.ContentBlockDelta) and late == []:
-                        step2 = agent.steps == 2
-                        if step2:
-                            async with hub.subscribe() as second:
-                                late.extend([e async for e in second])
-                            break
+                    in_step_2 = in_step_2 or (isinstance(event, StepStart) and event.step == 2)
+                    if in_step_2 and isinstance(event, sluice.ContentBlockDelta):
+                        async with hub.subscribe() as second:
+                            late.extend([e async for e in second])
+                        break
         accumulator = sluice.MessageAccumulator()
         for event in late:
             if not isinstance(event, RUNNER_EVENTS):

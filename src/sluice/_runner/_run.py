@@ -7,18 +7,19 @@ Structure (PEP 789: nothing here yields inside a task group or cancel scope)::
             for each step:
               task group of the step
                 ├── the driver reads the step's MessageStream, forwards every event
-                │   into the bounded memory stream, and feeds ToolCalls
+                │   into the bounded hand-off, and feeds ToolCalls
                 └── one task per tool call (spawned as its block completes)
-    async for event in run              receives from the memory stream
+    async for event in run              takes from the bounded hand-off
 
-The consumer only ever receives from the memory stream (``buffer_size`` items), so a slow
-consumer pushes back on the reader (and through it on the HTTP read), never on the tools
-already running. Exceptions of the loop (an HTTP error, a broken stream) are stored and
-raised by the consumer's iteration after the events before them, never through the task
-group. Leaving the ``async with`` block or :meth:`Run.cancel` cancels the driver: the
-stream's connection is released (``MessageStream`` closes shielded), running tools are
-cancelled, and the conversation is closed off so that every ``tool_use`` in
-:attr:`Run.messages` has its ``tool_result`` (cancelled calls say so).
+The consumer only ever takes from the bounded hand-off (``buffer_size`` events, see
+``_handoff``), so a slow consumer pushes back on the reader (and through it on the HTTP
+read); tools already running go on, and wait only to report. Exceptions of the loop (an
+HTTP error, a broken stream) are stored and raised by the consumer's iteration after the
+events before them, never through the task group. Leaving the ``async with`` block or
+:meth:`Run.cancel` cancels the driver: the stream's connection is released
+(``MessageStream`` closes shielded), running tools are cancelled, and the conversation is
+closed off so that every ``tool_use`` in :attr:`Run.messages` has its ``tool_result``
+(cancelled calls say so).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from typing import Any, Literal, TypeAlias
 
 import anyio
 from anyio.abc import TaskGroup
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .._core._conversation import RequestTransform, tool_result
 from .._core._events import ContentBlockStart, ContentBlockStop, Event
@@ -45,6 +45,7 @@ from .._http._stream import MessageStream
 from ..ops._base import Operator, Pipeline, pipe
 from ._calls import ApprovalHook, ToolCalls
 from ._events import RunEvent, StepEnd, StepStart
+from ._handoff import Handoff
 from ._tool import FunctionTool
 
 __all__ = ["OnMaxTokens", "Run", "StreamOpener"]
@@ -203,8 +204,7 @@ class Run(AsyncIterator[Event | RunEvent]):
         self._error: Exception | None = None
         self._raised = False
         self._state: Literal["new", "open", "closed"] = "new"
-        self._send: MemoryObjectSendStream[Event | RunEvent] | None = None
-        self._receive: MemoryObjectReceiveStream[Event | RunEvent] | None = None
+        self._events_out: Handoff[Event | RunEvent] = Handoff(buffer_size)
         self._task_group: TaskGroup | None = None
         self._driver_scope = anyio.CancelScope()
         self._driver_done: anyio.Event | None = None
@@ -269,8 +269,6 @@ class Run(AsyncIterator[Event | RunEvent]):
     async def __aenter__(self) -> Run:
         if self._state != "new":
             raise RuntimeError("a Run can be entered only once; call client.messages.run() again")
-        send, receive = anyio.create_memory_object_stream[Event | RunEvent](self._buffer_size)
-        self._send, self._receive = send, receive
         self._driver_done = anyio.Event()
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
@@ -285,7 +283,7 @@ class Run(AsyncIterator[Event | RunEvent]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._task_group is not None and self._receive is not None
+        assert self._task_group is not None
         self._driver_scope.cancel()
         try:
             # The body's own exception (or cancellation) propagates unchanged, not wrapped
@@ -293,7 +291,7 @@ class Run(AsyncIterator[Event | RunEvent]):
             await self._task_group.__aexit__(None, None, None)
         finally:
             self._state = "closed"
-            self._receive.close()
+            self._events_out.abandon()
 
     def cancel(self) -> None:
         """Stop the run from any task of its event loop; iteration then ends.
@@ -315,13 +313,11 @@ class Run(AsyncIterator[Event | RunEvent]):
         return self
 
     async def __anext__(self) -> Event | RunEvent:
-        receive = self._receive
-        if receive is None:
+        if self._state == "new":
             raise RuntimeError("use `async with client.messages.run(...) as run:` and iterate run")
-        try:
-            return await receive.receive()
-        except (anyio.EndOfStream, anyio.ClosedResourceError):
-            pass
+        event = await self._events_out.get()
+        if event is not None:
+            return event
         if self._error is not None and not self._raised:
             self._raised = True
             raise self._error
@@ -331,16 +327,11 @@ class Run(AsyncIterator[Event | RunEvent]):
 
     async def _emit(self, event: Event | RunEvent) -> None:
         """Hand an event to the consumer (waits while the buffer is full)."""
-        send = self._send
-        assert send is not None
         self._events += 1
-        try:
-            await send.send(event)
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-            pass  # the consumer is gone; the run is being torn down
+        await self._events_out.put(event)
 
     async def _drive(self) -> None:
-        assert self._send is not None and self._driver_done is not None
+        assert self._driver_done is not None
         try:
             with self._driver_scope:
                 try:
@@ -352,7 +343,7 @@ class Run(AsyncIterator[Event | RunEvent]):
         finally:
             if self.end_reason is None:
                 self.end_reason = "cancelled"
-            self._send.close()
+            self._events_out.close()
             self._driver_done.set()
 
     def _base_request(self) -> dict[str, Any]:
