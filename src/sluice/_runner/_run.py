@@ -328,7 +328,8 @@ class Run(AsyncIterator[Event | RunEvent]):
     async def _emit(self, event: Event | RunEvent) -> None:
         """Hand an event to the consumer (waits while the buffer is full)."""
         self._events += 1
-        await self._events_out.put(event)
+        if not self._events_out.put_nowait(event):
+            await self._events_out.put(event)
 
     async def _drive(self) -> None:
         assert self._driver_done is not None
@@ -420,11 +421,14 @@ class Run(AsyncIterator[Event | RunEvent]):
             step.stream = stream
             feed = ToolCallAssembler().feed
             stopped = step.stopped
-            emit = self._emit
+            put_nowait = self._events_out.put_nowait
             broken: set[int] = set()
             try:
                 async for event in stream:
-                    await emit(event)
+                    # _emit, inline: no coroutine per event when there is room.
+                    self._events += 1
+                    if not put_nowait(event):
+                        await self._events_out.put(event)
                     cls = type(event)
                     if cls is ContentBlockStart:
                         block = event.content_block  # type: ignore[union-attr]
