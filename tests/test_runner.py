@@ -465,6 +465,32 @@ class TestStreamingArguments:
         assert names.index("ToolStart") < names.index("ContentBlockStop")
         assert results_of(run.messages[2])[0]["content"] == f"saved {len(text)} chars to n.txt"
 
+    @pytest.mark.parametrize("option", ["eager", "approval"])
+    async def test_started_late_it_reads_the_whole_input(
+        self, option: str, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """With eager=False or an approval hook, a streaming tool gets its input whole."""
+
+        class Note(msgspec.Struct):
+            path: str
+
+        seen: list[dict[str, Any]] = []
+
+        @sluice.tool(streaming=True)
+        async def save(args: PartialInput[Note]) -> str:
+            assert args.done
+            seen.extend([dict(partial) async for partial in args])
+            return args.value.path
+
+        script(server, Turn(tool_use("save", {"path": "a.txt"})), Turn("Saved."))
+        options: dict[str, Any] = (
+            {"eager": False} if option == "eager" else {"needs_approval": lambda call: True}
+        )
+        async with client.messages.run(**params(), tools=[save], **options) as run:
+            await run.final_message()
+        assert seen == [{"path": "a.txt"}]
+        assert results_of(run.messages[2])[0]["content"] == "a.txt"
+
     async def test_invalid_final_input_cancels_the_tool(
         self, server: MockAnthropic, client: sluice.AsyncClient
     ) -> None:

@@ -115,8 +115,10 @@ class ToolCalls:
         """A ``tool_use`` block starts: a streaming tool is called now."""
         tool = self._run._functions.get(block.name)
         call = self._calls[index] = _Call(index, block.id, block.name, tool)
-        if tool is not None and tool.streaming and self._run._needs_approval is None:
-            # With an approval hook it waits for its complete input, like any call.
+        run = self._run
+        if tool is not None and tool.streaming and run._eager and run._needs_approval is None:
+            # With an approval hook (or eager=False) it waits for its complete input, like
+            # any call, and then reads it whole.
             call.partial = PartialInput(id=block.id, name=block.name)
             self._spawn(call, None)
 
@@ -224,6 +226,9 @@ class ToolCalls:
             await self._invalid(call, exc)
             return
         run._count_valid(call.name)
+        if call.tool.streaming:  # started late: its input arrives complete
+            call.partial = PartialInput(id=call.tool_use_id, name=call.name)
+            call.partial._finish(call.call.input, arguments)
         self._spawn(call, arguments)
 
     async def _invalid(self, call: _Call, exc: msgspec.ValidationError) -> None:
@@ -284,7 +289,7 @@ class ToolCalls:
         run = self._run
         tool = call.tool
         assert tool is not None
-        if call.partial is None and run._needs_approval is not None:
+        if call.call is not None and run._needs_approval is not None:
             assert call.call is not None
             refusal = await self._approval(call.call)
             if refusal is not None:

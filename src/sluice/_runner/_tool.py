@@ -6,8 +6,9 @@ the parameter descriptions of its docstring. At run time the model's input is ch
 against the parameters (``msgspec.convert``) before the function is called, so the
 function gets the Python values its annotations promise (a nested ``msgspec.Struct``
 arrives as that Struct). Async functions are awaited; synchronous ones run in a worker
-thread (``anyio.to_thread.run_sync``), which cancellation and timeouts cannot interrupt:
-they take effect when the function returns.
+thread (``anyio.to_thread.run_sync``), which nothing can interrupt: a timeout cannot cut
+such a call short (its result is kept when it returns late), and cancelling the run waits
+for it to return, so no thread is left running your code. Make long tools async.
 
 A *streaming* tool (``@sluice.tool(streaming=True)``) takes one parameter, a
 :class:`PartialInput`, and is called as soon as its ``tool_use`` block starts: it reads
@@ -393,7 +394,8 @@ def tool(
             input as it streams (its one parameter).
         sequential: run it alone: after every call before it in the message has finished,
             and before any call after it starts.
-        timeout: seconds before the call is cancelled and answered with an error.
+        timeout: seconds before the call is cancelled and answered with an error (an
+            async function; a synchronous one cannot be interrupted, see the module docs).
         extra: more fields of the definition (``cache_control``, ``strict``,
             ``eager_input_streaming``...).
 
