@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import anyio
+import httpx
 import msgspec
 import pytest
 
@@ -811,6 +812,30 @@ class TestCancellation:
         ]
         with pytest.raises(RuntimeError, match="before any step completed"):
             await run.final_message()
+
+    @pytest.mark.parametrize("how", ["break", "cancel", "scope"])
+    async def test_the_connection_is_released(self, how: str, server: MockAnthropic) -> None:
+        """However the run is stopped mid-stream, its HTTP response is closed."""
+        responses: list[httpx.Response] = []
+
+        async def keep(response: httpx.Response) -> None:
+            responses.append(response)
+
+        script(server, Turn("Streaming...", pause(30), "never"))
+        async with (
+            httpx.AsyncClient(event_hooks={"response": [keep]}) as http,
+            sluice.AsyncClient(api_key="k", base_url=server.base_url, http_client=http) as client,
+        ):
+            with anyio.move_on_after(0.3 if how == "scope" else 30):
+                async with client.messages.run(**params()) as run:
+                    async for event in run:
+                        if isinstance(event, sluice.ContentBlockDelta):
+                            if how == "break":
+                                break
+                            if how == "cancel":
+                                run.cancel()
+        assert run.end_reason == "cancelled"
+        assert len(responses) == 1 and responses[0].is_closed
 
     async def test_an_outer_cancel_scope(
         self, server: MockAnthropic, client: sluice.AsyncClient

@@ -85,7 +85,8 @@ class Run(AsyncIterator[Event | RunEvent]):
     ``client.messages.stream``, so the operators of ``sluice.ops`` apply) and the run's own
     events: :class:`~sluice.types.StepStart`, :class:`~sluice.types.ToolStart`,
     :class:`~sluice.types.ToolFinish` and :class:`~sluice.types.StepEnd`. Or just ``await
-    run.final_message()``.
+    run.final_message()``. Iterate it from one task; events wait in a buffer of
+    ``buffer_size``, and a consumer that stops reading holds the run back once it is full.
 
     Tools start eagerly: each ``tool_use`` as soon as its ``content_block_stop`` arrives,
     while the model writes the rest of the message, concurrently (up to
