@@ -133,7 +133,8 @@ class Messages(Resource):
                 after each step (the model must be priced).
             pricing: prices to add to or override in ``sluice.types.PRICING``.
             transforms: functions that edit each request before it is sent (take the
-                request's parameters, return them edited); e.g.
+                request's parameters, return an edited copy: the message dicts are the
+                run's conversation, leave them unchanged); e.g.
                 ``sluice.prune_tool_results(keep_last=3)``, ``sluice.inject_system(...)``.
             on_max_tokens: when ``max_tokens`` cuts a message: ``"stop"`` ends the run;
                 ``"continue"`` answers its calls (a call whose input was cut off is not

@@ -82,7 +82,8 @@ class Run(AsyncIterator[Event | RunEvent]):
     ``refusal``, a limit or an error (:attr:`end_reason` says which).
 
     Iterate it for every stream event of every step (the same typed events as
-    ``client.messages.stream``, so the operators of ``sluice.ops`` apply) and the run's own
+    ``client.messages.stream``, so the operators of ``sluice.ops`` apply, except
+    ``ops.accumulate``, which builds a single message) and the run's own
     events: :class:`~sluice.types.StepStart`, :class:`~sluice.types.ToolStart`,
     :class:`~sluice.types.ToolFinish` and :class:`~sluice.types.StepEnd`. Or just ``await
     run.final_message()``. Iterate it from one task; events wait in a buffer of
