@@ -172,6 +172,34 @@ class TestServed:
                 pass
         assert len(conversation.failures) == 2 and conversation.remaining == 0
 
+    async def test_expect_results(self, server: MockAnthropic, client: sluice.AsyncClient) -> None:
+        """expect_results checks each tool_result's content (a string) or fields (a mapping)."""
+
+        @sluice.tool
+        async def double(x: int) -> str:
+            return str(2 * x)
+
+        conversation = Conversation(
+            Turn(tool_use("double", {"x": 2}), tool_use("double", {"x": "no"})),
+            Turn("4.", expect_results=["4", {"is_error": True}]),
+            Turn(tool_use("double", {"x": 1})),
+            Turn("Hm.", expect_results=["3"]),
+        )
+        server.route("POST", "/v1/messages", conversation)
+        async with client.messages.run(
+            model="m", max_tokens=10, messages=[{"role": "user", "content": "Hi"}], tools=[double]
+        ) as run:
+            await run.final_message()
+        with pytest.raises(sluice.BadRequestError, match=r"tool_result 0: expected '3'"):
+            async with client.messages.run(
+                model="m",
+                max_tokens=10,
+                messages=[{"role": "user", "content": "Hi"}],
+                tools=[double],
+            ) as run:
+                await run.final_message()
+        assert len(conversation.failures) == 1
+
     async def test_verify_reports_unplayed_turns(self) -> None:
         """verify() fails when turns were never requested."""
         conversation = Conversation(Turn("a"), Turn("b"))

@@ -25,7 +25,7 @@ its JSON text of ``chunk`` characters, starting with an empty fragment, as the A
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,6 +132,9 @@ class Turn:
         expect: a check of the request this turn answers, called with the
             :class:`~sluice.testing.RecordedRequest`; raise ``AssertionError`` (or return
             ``False``) when it is wrong. Only a :class:`Conversation` runs it.
+        expect_results: the ``tool_result`` blocks the request must end with, in order:
+            each a string (the result's exact ``content``) or a mapping of the fields it
+            must have (``{"is_error": True}``). Only a :class:`Conversation` checks it.
 
     Raises:
         ValueError: ``delay`` is negative or ``chunk`` below 1.
@@ -146,6 +149,7 @@ class Turn:
         delay: float = 0.0,
         chunk: int = 8,
         expect: Callable[[RecordedRequest], object] | None = None,
+        expect_results: Sequence[str | Mapping[str, Any]] | None = None,
     ) -> None:
         if delay < 0:
             raise ValueError(f"delay must be >= 0, not {delay!r}")
@@ -158,6 +162,7 @@ class Turn:
         self.delay = delay
         self.chunk = chunk
         self.expect = expect
+        self.expect_results = list(expect_results) if expect_results is not None else None
         self.id = _new_id("msg")
         self._usage = dict(usage) if usage is not None else None
 
@@ -326,6 +331,8 @@ class Conversation:
         try:
             if self.check and number > 1:
                 _check_protocol(self.turns[number - 2], request, number)
+            if turn.expect_results is not None:
+                _check_results(turn.expect_results, request, number)
             if turn.expect is not None and turn.expect(request) is False:
                 raise AssertionError(f"request {number}: the turn's expect() returned False")
         except AssertionError as exc:
@@ -381,3 +388,25 @@ def _check_protocol(previous: Turn, request: RecordedRequest, number: int) -> No
         f"request {number} should answer {expected} with tool_results in that order, first "
         f"in its last message; it answers {results}"
     )
+
+
+def _check_results(
+    expected: list[str | Mapping[str, Any]], request: RecordedRequest, number: int
+) -> None:
+    body = request.json if isinstance(request.json, dict) else {}
+    messages = body.get("messages") or [{}]
+    content = messages[-1].get("content") if isinstance(messages[-1], dict) else None
+    results = [
+        block
+        for block in (content if isinstance(content, list) else [])
+        if isinstance(block, dict) and block.get("type") == "tool_result"
+    ]
+    assert len(results) == len(expected), (
+        f"request {number} should carry {len(expected)} tool_results, it carries {len(results)}"
+    )
+    for position, (want, got) in enumerate(zip(expected, results, strict=True)):
+        if isinstance(want, str):
+            ok = got.get("content") == want
+        else:
+            ok = all(got.get(key) == value for key, value in want.items())
+        assert ok, f"request {number}, tool_result {position}: expected {want!r}, got {got!r}"
