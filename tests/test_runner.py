@@ -12,7 +12,7 @@ import pytest
 
 import sluice
 from sluice import ops
-from sluice.testing import Conversation, MockAnthropic, Reply, Turn, pause, tool_use
+from sluice.testing import Conversation, MockAnthropic, Reply, Turn, pause, thinking, tool_use
 from sluice.types import PartialInput, StepEnd, StepStart, ToolFinish, ToolStart, WebSearchTool
 
 pytestmark = pytest.mark.anyio
@@ -124,6 +124,44 @@ class TestLoop:
             events = await collect(run)
         assert not any(isinstance(e, ToolStart | ToolFinish) for e in events)
         assert run.end_reason == "end_turn" and len(run.messages) == 2
+
+    async def test_thinking_goes_back_with_its_signature(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """A thinking block before the call is sent back whole, signature included."""
+        script(
+            server,
+            Turn(
+                thinking("Weather first.", signature="c2ln"), tool_use("get_weather", {"city": "X"})
+            ),
+            Turn("Done."),
+        )
+        async with client.messages.run(**params(), tools=[get_weather]) as run:
+            await run.final_message()
+        sent = server.requests[1].json["messages"][1]["content"][0]
+        assert sent == {"type": "thinking", "thinking": "Weather first.", "signature": "c2ln"}
+
+    async def test_cost_is_none_for_an_unpriced_model(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """A model missing from the price table makes the cost unknown, unless priced."""
+        script(
+            server,
+            Turn("Hi.", model="claude-next", usage={"input_tokens": 10, "output_tokens": 10}),
+        )
+        async with client.messages.run(**params(model="claude-next")) as run:
+            await run.final_message()
+        assert run.cost is None and run.usage.input_tokens == 10
+        price = {"input": 1, "output": 2, "cache_write_5m": 0, "cache_write_1h": 0, "cache_read": 0}
+        script(
+            server,
+            Turn("Hi.", model="claude-next", usage={"input_tokens": 10, "output_tokens": 10}),
+        )
+        async with client.messages.run(
+            **params(model="claude-next"), pricing={"claude-next": price}
+        ) as run:
+            await run.final_message()
+        assert run.cost == pytest.approx(30 / 1e6)
 
     async def test_iterating_without_entering_is_refused(self, client: sluice.AsyncClient) -> None:
         """Iterating a run outside `async with` says how to use it."""
