@@ -86,3 +86,16 @@ class TestBenchmarkSmoke:
         )
         assert result.returncode == 0, result.stdout + result.stderr
         assert "verified" in result.stdout
+
+    def test_agent_benchmarks_quick_run_verifies(self) -> None:
+        """`benchmarks/agent.py --quick` exits 0: the runner's conversation equals a hand loop's."""
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "agent.py"), "--quick"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "verified" in result.stdout
+        assert "SDK tool_runner run_tools_eagerly" in result.stdout

@@ -40,10 +40,22 @@ def final_message_json(name: str) -> bytes:
     return to_json(acc.finish())
 
 
+def answers_a_tool_call(body: dict[str, object]) -> bool:
+    """Whether the request's last message carries tool results (an agent loop's next step)."""
+    messages = body.get("messages")
+    last = messages[-1] if isinstance(messages, list) and messages else None
+    content = last.get("content") if isinstance(last, dict) else None
+    return isinstance(content, list) and any(
+        isinstance(block, dict) and block.get("type") == "tool_result" for block in content
+    )
+
+
 def reply_for(request: RecordedRequest) -> Reply:
-    """Tool requests get a recorded tool-use turn, others a text answer; whole or streamed."""
+    """Tool requests get a recorded tool-use turn (a text answer once they answer one),
+    others a text answer; whole or streamed."""
     body = request.json if isinstance(request.json, dict) else {}
-    name = "tool_use.sse" if body.get("tools") else "text.sse"
+    calls_tools = body.get("tools") and not answers_a_tool_call(body)
+    name = "tool_use.sse" if calls_tools else "text.sse"
     if body.get("stream"):
         return Reply.sse(load(name))
     return Reply.json(final_message_json(name))
@@ -117,6 +129,32 @@ class TestExamples:
             check=False,
         )
         assert result.returncode == 0, result.stderr.decode()
+
+    @pytest.mark.parametrize("backend", ["asyncio", "trio"])
+    async def test_agent_example_runs_offline(self, backend: str) -> None:
+        """examples/agent.py runs its three steps over real HTTP, tools starting early."""
+        env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
+        script = str(ROOT / "examples" / "agent.py")
+        result = await anyio.run_process(
+            [sys.executable, "-W", "error", script, "--delay", "0.005", "--backend", backend],
+            env=env,
+            check=False,
+        )
+        out = result.stdout.decode()
+        assert result.returncode == 0, result.stderr.decode()
+        lines = [line.split("s  ", 1)[1] for line in out.splitlines() if "s  " in line]
+        step2 = lines[lines.index("step 2: request sent") :]
+        # The paused turn is sent back, nothing runs; then the tools start before the
+        # message of step 2 is complete, and the failing one is answered with its error.
+        assert "step ends: pause_turn" in lines[: lines.index("step 2: request sent")]
+        assert step2.index("  -> get_weather starts {'city': 'Paris'}") < step2.index(
+            "  message complete"
+        )
+        assert "  <- book_hotel error: No rooms left in Lyon for 1 nights." in step2
+        assert any(line.startswith("  <- write_notes ok: wrote 129 characters") for line in step2)
+        assert "step ends: end_turn, run ends (end_turn)" in lines
+        assert "notes file: 129 characters, as streamed: True" in out
+        assert "3 steps, messages: user assistant user assistant" in out
 
     @pytest.mark.parametrize("backend", ["asyncio", "trio"])
     async def test_operators_example_runs_offline(self, backend: str) -> None:

@@ -3,7 +3,9 @@
 The data path, and the package's rooms along it: bytes from httpx -> SSE frames ->
 typed events -> accumulated message (the sans-I/O core, ``_core/``) -> operators
 (:mod:`sluice.ops`) -> your code. The HTTP layer (``_http/``) sends requests and owns
-response bodies; the endpoint resources (``_resources/``) hang off :class:`AsyncClient`.
+response bodies; the agent loop (``_runner/``, ``client.messages.run`` and
+``@sluice.tool``) runs tools over its streams; the endpoint resources (``_resources/``)
+hang off :class:`AsyncClient`.
 Every wire type is in :mod:`sluice.types`, the Admin API's in :mod:`sluice.admin`, and a
 local mock of the API for tests in :mod:`sluice.testing`. See the README for the two
 commands and examples.
@@ -16,6 +18,8 @@ from . import ops as ops
 from . import types as types
 from ._client import AsyncClient as AsyncClient
 from ._core._accumulate import MessageAccumulator as MessageAccumulator
+from ._core._conversation import inject_system as inject_system
+from ._core._conversation import prune_tool_results as prune_tool_results
 from ._core._decode import EventStreamDecoder as EventStreamDecoder
 from ._core._events import CitationsDelta as CitationsDelta
 from ._core._events import ContentBlockDelta as ContentBlockDelta
@@ -87,6 +91,7 @@ from ._core._exceptions import StreamError as StreamError
 from ._core._exceptions import StreamIdleTimeoutError as StreamIdleTimeoutError
 from ._core._exceptions import StreamingRequiredError as StreamingRequiredError
 from ._core._exceptions import SubscriberTooSlowError as SubscriberTooSlowError
+from ._core._exceptions import ToolError as ToolError
 from ._core._exceptions import ToolInputError as ToolInputError
 from ._core._exceptions import UnexpectedEventError as UnexpectedEventError
 from ._core._exceptions import UnexpectedResponseError as UnexpectedResponseError
@@ -121,6 +126,8 @@ from ._http._stream import MessageStream as MessageStream
 from ._http._stream import MessageStreamManager as MessageStreamManager
 from ._resources._batches import BatchResults as BatchResults
 from ._resources._files import FileDownload as FileDownload
+from ._runner._run import Run as Run
+from ._runner._tool import tool as tool
 
 __version__ = "0.1.0"
 
@@ -201,6 +208,7 @@ __all__ = [
     "RequestTooLargeStatusError",
     "RequestTooLargeStreamError",
     "ResponseInfo",
+    "Run",
     "SSEDecoder",
     "ServerSentEvent",
     "ServerToolUseBlock",
@@ -214,6 +222,7 @@ __all__ = [
     "TextDelta",
     "ThinkingBlock",
     "ThinkingDelta",
+    "ToolError",
     "ToolInputError",
     "ToolUseBlock",
     "UnexpectedEventError",
@@ -227,12 +236,15 @@ __all__ = [
     "curl",
     "decode_event",
     "decode_message",
+    "inject_system",
     "json_schema_for",
     "ops",
     "output_format_for",
     "parse_output",
+    "prune_tool_results",
     "response_info",
     "to_builtins",
     "to_json",
+    "tool",
     "types",
 ]

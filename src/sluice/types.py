@@ -6,7 +6,10 @@ params (``MessageParam``, ``Tool``, ``ThinkingEnabled``...; plain dicts work whe
 do); and the result types of the other endpoints (batches, files, skills, models, legacy
 completions). Also the settings and records of the client's resilience features
 (``LimitSettings``, ``BreakerSettings``, ``FailoverSettings``, ``HealthReport`` and the
-records its hooks receive). The Admin API's types are in :mod:`sluice.admin`.
+records its hooks receive), the tool runner's events (``StepStart``, ``ToolStart``,
+``ToolFinish``, ``StepEnd``), its tool types (``FunctionTool``, ``PartialInput``) and the
+price table (``PRICING``, ``ModelPricing``, ``PriceTable``). The Admin API's types are in
+:mod:`sluice.admin`.
 
 The types used in almost every program (``Message``, the events and deltas, the common
 content blocks) are also exported by ``sluice`` itself.
@@ -121,6 +124,9 @@ from ._core._params import URLSource as URLSource
 from ._core._params import UserLocation as UserLocation
 from ._core._params import WebFetchTool as WebFetchTool
 from ._core._params import WebSearchTool as WebSearchTool
+from ._core._pricing import PRICING as PRICING
+from ._core._pricing import ModelPricing as ModelPricing
+from ._core._pricing import PriceTable as PriceTable
 from ._http._observe import FailoverRecord as FailoverRecord
 from ._http._observe import RequestRecord as RequestRecord
 from ._http._observe import ResponseRecord as ResponseRecord
@@ -149,6 +155,14 @@ from ._resources._skills import DeletedSkillVersion as DeletedSkillVersion
 from ._resources._skills import Skill as Skill
 from ._resources._skills import SkillFiles as SkillFiles
 from ._resources._skills import SkillVersion as SkillVersion
+from ._runner._events import RunEvent as RunEvent
+from ._runner._events import StepEnd as StepEnd
+from ._runner._events import StepStart as StepStart
+from ._runner._events import ToolFinish as ToolFinish
+from ._runner._events import ToolOutcome as ToolOutcome
+from ._runner._events import ToolStart as ToolStart
+from ._runner._tool import FunctionTool as FunctionTool
+from ._runner._tool import PartialInput as PartialInput
 
 __all__ = [
     "Base64ImageSource",
@@ -200,6 +214,7 @@ __all__ = [
     "FileMetadata",
     "FileScope",
     "FileSource",
+    "FunctionTool",
     "HealthReport",
     "ImageBlockParam",
     "InputJSONDelta",
@@ -228,16 +243,21 @@ __all__ = [
     "MessageTokensCount",
     "Metadata",
     "ModelInfo",
+    "ModelPricing",
     "OutputConfig",
     "OutputTokensDetails",
+    "PRICING",
+    "PartialInput",
     "Ping",
     "PlainTextSource",
+    "PriceTable",
     "RedactedThinkingBlock",
     "RedactedThinkingBlockParam",
     "RequestOptions",
     "RequestRecord",
     "ResponseRecord",
     "RetryRecord",
+    "RunEvent",
     "SearchResultBlockParam",
     "ServerToolUsage",
     "ServerToolUseBlock",
@@ -245,6 +265,8 @@ __all__ = [
     "Skill",
     "SkillFiles",
     "SkillVersion",
+    "StepEnd",
+    "StepStart",
     "StopDetails",
     "TextBlock",
     "TextBlockParam",
@@ -264,8 +286,11 @@ __all__ = [
     "ToolChoiceAuto",
     "ToolChoiceNone",
     "ToolChoiceTool",
+    "ToolFinish",
+    "ToolOutcome",
     "ToolResultBlockParam",
     "ToolSearchToolResultBlock",
+    "ToolStart",
     "ToolUnion",
     "ToolUseBlock",
     "ToolUseBlockParam",

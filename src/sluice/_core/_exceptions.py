@@ -34,6 +34,8 @@
     │                                 SKILL.md...); the API never got it (also a ValueError)
     ├── UnexpectedResponseError       a successful response whose body is not what the
     │                                 endpoint returns (a proxy's HTML page...)
+    ├── ToolError                     raised by your tool: its content (text, images) goes
+    │                                 back to the model as an `is_error` tool_result
     └── StreamError                   the stream broke; carries the partial message so far
         ├── APIStreamError            an in-stream `event: error` (mixed into the classes above)
         ├── IncompleteStreamError     the body ended before `message_stop`
@@ -116,6 +118,7 @@ __all__ = [
     "StreamIdleTimeoutError",
     "StreamingRequiredError",
     "SubscriberTooSlowError",
+    "ToolError",
     "ToolInputError",
     "UnexpectedEventError",
     "UnexpectedResponseError",
@@ -355,6 +358,42 @@ class UnexpectedResponseError(SluiceError):
         self.request_id = request_id
         self.content_type = content_type
         self.head = head
+
+
+class ToolError(SluiceError):
+    """Raise it from a tool to answer the model with an error of your own wording.
+
+    The tool runner (``client.messages.run``) sends ``content`` back as the call's
+    ``tool_result`` with ``is_error: true``. Any other exception a tool raises becomes an
+    error result too, with the exception's type and message as its text; ``ToolError``
+    says exactly what the model reads, and may carry images or documents::
+
+        raise sluice.ToolError("no such city; try the English name")
+        raise sluice.ToolError([{"type": "text", "text": "the page rendered as:"},
+                                {"type": "image", "source": {...}}])
+
+    Args:
+        content: the result's content: a string, or a list of content blocks (``text``,
+            ``image``, ``document``, ``search_result``; dicts or the ``sluice.types``
+            params).
+
+    Attributes:
+        content: as given.
+    """
+
+    def __init__(self, content: str | list[Any]) -> None:
+        if isinstance(content, str):
+            message = content
+        else:
+            texts = [
+                block.get("text") if isinstance(block, Mapping) else getattr(block, "text", None)
+                for block in content
+            ]
+            message = " ".join(text for text in texts if isinstance(text, str)) or (
+                f"tool error with {len(content)} content blocks"
+            )
+        super().__init__(message)
+        self.content = content
 
 
 class StreamError(SluiceError):

@@ -9,9 +9,10 @@ the same keywords and are taken out by name. Fields the API would reject raise
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, overload
 
+from .._core._conversation import RequestTransform
 from .._core._message import Message
 from .._core._params import (
     CREATE_ONLY_FIELDS,
@@ -19,10 +20,14 @@ from .._core._params import (
     validate_count_tokens_params,
     validate_message_params,
 )
+from .._core._pricing import ModelPricing
 from .._core._wire import Wire
 from .._http._recovery import RecoveringStreamManager
 from .._http._requester import DEFAULT_TIMEOUT, Requester, RequestOptions, split_options
 from .._http._stream import MessageStream, MessageStreamManager
+from .._runner._calls import ApprovalHook
+from .._runner._run import OnMaxTokens, Run
+from .._runner._tool import FunctionTool
 from ._base import Resource
 from ._batches import Batches
 
@@ -53,6 +58,11 @@ class Messages(Resource):
 
     def _betas(self, options: RequestOptions) -> list[str]:
         return [*self._requester.betas, *options.get("betas", ())]
+
+    def _check_stream(self, params: dict[str, Any]) -> tuple[RequestOptions, dict[str, Any]]:
+        options, body = self._body(params)
+        validate_message_params(body, stream=True, betas=self._betas(options))
+        return options, body
 
     @overload
     def stream(
@@ -87,8 +97,7 @@ class Messages(Resource):
             APIError: on enter, typed by status, for HTTP errors.
             APIConnectionError: on enter, when the API cannot be reached.
         """
-        options, body = self._body(params)
-        validate_message_params(body, stream=True, betas=self._betas(options))
+        options, body = self._check_stream(params)
         if recover:
             attempts = 3 if recover is True else int(recover)
             if attempts < 0:
@@ -121,6 +130,92 @@ class Messages(Resource):
             return MessageStream(await send(), max_event_size=self._requester.max_event_size)
 
         return open_stream
+
+    def run(
+        self,
+        *,
+        tools: Iterable[FunctionTool[..., Any] | Mapping[str, Any] | Any] = (),
+        max_steps: int = 10,
+        max_concurrency: int | None = 16,
+        tool_timeout: float | None = None,
+        eager: bool = True,
+        needs_approval: ApprovalHook | None = None,
+        stop_when: Callable[[Run], bool | Awaitable[bool]] | None = None,
+        token_budget: int | None = None,
+        cost_budget: float | None = None,
+        pricing: Mapping[str, ModelPricing | Mapping[str, float]] | None = None,
+        transforms: Sequence[RequestTransform] = (),
+        on_max_tokens: OnMaxTokens = "stop",
+        tool_retries: int = 2,
+        buffer_size: int = 256,
+        **params: Any,
+    ) -> Run:
+        """Run an agent loop: ``async with client.messages.run(...) as run``.
+
+        Each step streams a message (``params`` are those of :meth:`stream`, with the
+        conversation so far as ``messages``) and answers its tool calls by calling
+        ``tools``; the run goes on while the model calls tools. Tools start as soon as
+        their block completes, while the model streams the rest, concurrently. See
+        :class:`~sluice.Run` for the events, the stop reasons and cancellation.
+
+        Args:
+            tools: ``@sluice.tool`` functions (run by the loop), and raw tool definitions
+                or server tools (``web_search``...), sent as they are.
+            max_steps: the most requests the run makes.
+            max_concurrency: the most tool calls running at once (``None``: no limit).
+            tool_timeout: seconds a call may run (a tool's own ``timeout`` wins); a call
+                that runs past it is cancelled and answered with an error.
+            eager: start each call when its block completes; ``False`` waits for the end
+                of the message (then runs the calls concurrently all the same).
+            needs_approval: called with each complete call (``ops.ToolCall``) before it
+                runs: ``True`` runs it, ``False`` or a reason (``str``) refuses it, and
+                the model is told. May be async (e.g. waiting for a user).
+            stop_when: called with the run after each step that would go on; ``True``
+                ends the run (``end_reason == "stop_when"``). May be async.
+            token_budget: end the run once its steps have used this many tokens in all
+                (input, cache and output), checked after each step.
+            cost_budget: end the run once it has cost this many US dollars, checked
+                after each step (the model must be priced).
+            pricing: prices to add to or override in ``sluice.types.PRICING``.
+            transforms: functions that edit each request before it is sent (take the
+                request's parameters, return an edited copy: the message dicts are the
+                run's conversation, leave them unchanged); e.g.
+                ``sluice.prune_tool_results(keep_last=3)``, ``sluice.inject_system(...)``.
+            on_max_tokens: when ``max_tokens`` cuts a message: ``"stop"`` ends the run;
+                ``"continue"`` answers its calls (a call whose input was cut off is not
+                run: its answer says so) and goes on, or continues a message without
+                calls.
+            tool_retries: how many invalid calls in a row (input not matching the
+                schema, or an unknown tool name) a tool may get before the run ends
+                (``end_reason == "tool_retries"``); each goes back to the model as an
+                error result saying what was wrong.
+            buffer_size: events buffered ahead of the consumer.
+
+        Raises:
+            ParamsError: at once, for parameters the API would reject, or a
+                ``cost_budget`` for a model without a price.
+            ValueError, TypeError: invalid options or tools.
+        """
+        run = Run(
+            self.stream,
+            params,
+            tools=tools,
+            max_steps=max_steps,
+            max_concurrency=max_concurrency,
+            tool_timeout=tool_timeout,
+            eager=eager,
+            needs_approval=needs_approval,
+            stop_when=stop_when,
+            token_budget=token_budget,
+            cost_budget=cost_budget,
+            pricing=pricing,
+            transforms=transforms,
+            on_max_tokens=on_max_tokens,
+            tool_retries=tool_retries,
+            buffer_size=buffer_size,
+        )
+        self._check_stream(run._base_request())
+        return run
 
     async def create(self, **params: Any) -> Message:
         """Create a message without streaming and return it whole.

@@ -45,6 +45,11 @@ message as the source. The catch-up is, in order:
 3. ``MessageStop`` if it has already passed.
 
 Nothing else is replayed (pings, unknown events, deltas that did not change the message).
+A source of several messages in a row, such as a tool runner's steps
+(``client.messages.run``), is tracked one message at a time: a ``message_start`` after a
+``message_stop`` begins the next one, and the catch-up rebuilds the message in progress
+(or the last one), not the earlier ones. Events that are not Messages API events (the
+run's ``StepStart``, ``ToolFinish``...) are relayed live but not replayed.
 Before ``message_start`` the catch-up is empty. It is built when :meth:`Broadcaster.subscribe`
 is called and held outside the bounded buffer (its size is that of the message so far), so
 it never counts as slowness. :attr:`Subscription.replayed` says how many events it has.
@@ -124,6 +129,9 @@ _ReplayDelta: TypeAlias = (
 )
 
 _encode = msgspec.json.Encoder().encode
+
+# The Messages API's events (what the accumulator tracks); anything else is only relayed.
+_API_EVENTS: frozenset[type] = frozenset(Event.__args__)
 
 
 def broadcast(
@@ -354,6 +362,15 @@ class Broadcaster:
 
     def _track(self, event: Event) -> None:
         """Accumulate ``event`` and remember what the catch-up needs (raises StreamError)."""
+        cls = type(event)
+        if cls not in _API_EVENTS:
+            return  # a tool runner's own event: relayed, not replayed
+        if cls is MessageStart and self._accumulator.done:
+            # The next message of a source of several (a tool runner's next step).
+            self._accumulator = MessageAccumulator()
+            self._starts.clear()
+            self._stopped.clear()
+            self._tool_json.clear()
         self._accumulator.feed(event)
         if isinstance(event, ContentBlockDelta):
             if isinstance(event.delta, InputJSONDelta):

@@ -19,6 +19,16 @@ Faults on demand -- ``drop_after``, ``stall_after``, ``inject_error`` and
 errors deterministically. With pytest, the ``mock_anthropic`` fixture (registered by
 sluice's pytest plugin) yields a started server, under anyio's plugin or pytest-trio.
 
+Scripted model turns spare writing SSE: :class:`Turn` streams a message built from text,
+:func:`thinking` and :func:`tool_use` blocks with a stop reason and pacing (``delay``,
+:func:`pause`), and :class:`Conversation` plays turns in order, checking that each
+request answers the previous turn's tool calls (and any ``expect`` of your own)::
+
+    server.route("POST", "/v1/messages", Conversation(
+        Turn(tool_use("get_weather", {"city": "Paris"})),
+        Turn("Sunny in Paris."),
+    ))
+
 Stateful fakes make it answer the other endpoints like the API does, in memory:
 ``install_models``, ``install_batches`` (a :class:`FakeBatches` you can complete),
 ``install_count_tokens``, ``install_completions``, ``install_files``, ``install_skills``
@@ -38,19 +48,32 @@ from ._fakes_files import FakeFiles as FakeFiles
 from ._fakes_files import FakeSkills as FakeSkills
 from ._fakes_files import install_files as install_files
 from ._fakes_files import install_skills as install_skills
+from ._script import Conversation as Conversation
+from ._script import Pause as Pause
+from ._script import Thinking as Thinking
+from ._script import ToolUse as ToolUse
+from ._script import Turn as Turn
+from ._script import pause as pause
+from ._script import thinking as thinking
+from ._script import tool_use as tool_use
 from ._server import MockAnthropic as MockAnthropic
 from ._server import RecordedRequest as RecordedRequest
 from ._server import Reply as Reply
 from ._server import serve as serve
 
 __all__ = [
+    "Conversation",
     "FakeAdmin",
     "FakeBatches",
     "FakeFiles",
     "FakeSkills",
     "MockAnthropic",
+    "Pause",
     "RecordedRequest",
     "Reply",
+    "Thinking",
+    "ToolUse",
+    "Turn",
     "install_admin",
     "install_batches",
     "install_completions",
@@ -58,5 +81,8 @@ __all__ = [
     "install_files",
     "install_models",
     "install_skills",
+    "pause",
     "serve",
+    "thinking",
+    "tool_use",
 ]

@@ -261,6 +261,7 @@ class Reply:
         "_error",
         "_headers",
         "_kind",
+        "_pauses",
         "_stall_after",
         "_status",
         "_writes",
@@ -279,8 +280,12 @@ class Reply:
         _delay: float = 0.0,
         _drop_after: int | None = None,
         _stall_after: int | None = None,
+        _pauses: tuple[float, ...] = (),
     ) -> None:
-        """Private; use :meth:`json`, :meth:`error`, :meth:`sse`, :meth:`events`, :meth:`drop`."""
+        """Private; use :meth:`json`, :meth:`error`, :meth:`sse`, :meth:`events`, :meth:`drop`.
+
+        ``_pauses[i]``: extra seconds to wait before write ``i`` (scripted turns' pacing).
+        """
         if _drop_after is not None and _stall_after is not None:
             raise ValueError("use drop_after or stall_after, not both")
         if _delay < 0:
@@ -293,6 +298,7 @@ class Reply:
         self._error = _error
         self._chunk_size = _chunk_size
         self._delay = _delay
+        self._pauses = _pauses
         self._drop_after = _check_offset("drop_after", _drop_after)
         self._stall_after = _check_offset("stall_after", _stall_after)
 
@@ -806,7 +812,9 @@ class MockAnthropic:
         if request.method != "HEAD":
             writes = reply._writes if reply._kind == "stream" else (body,)
             limit = reply._drop_after if reply._drop_after is not None else reply._stall_after
-            if await _send_body(stream, conn, writes, delay=reply._delay, limit=limit):
+            if await _send_body(
+                stream, conn, writes, delay=reply._delay, limit=limit, pauses=reply._pauses
+            ):
                 return "stalled" if reply._stall_after is not None else "close"
         await _send(stream, conn, h11.EndOfMessage())
         return "complete"
@@ -893,6 +901,7 @@ async def _send_body(
     *,
     delay: float,
     limit: int | None,
+    pauses: Sequence[float] = (),
 ) -> bool:
     """Send the body writes; True if ``limit`` bytes cut it short (a fault fired).
 
@@ -905,6 +914,8 @@ async def _send_body(
     for index, piece in enumerate(writes):
         if index and delay > 0:
             await anyio.sleep(delay)
+        if index < len(pauses) and pauses[index] > 0:
+            await anyio.sleep(pauses[index])
         cut = limit is not None and sent + len(piece) >= limit
         if limit is not None and cut:
             piece = piece[: limit - sent]
