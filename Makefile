@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint typecheck clean
+.PHONY: demo test bench lint typecheck clean unasync
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,12 @@ bench: $(STAMP)
 	$(PY) benchmarks/ops.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(VENV)/bin/ruff check src tests benchmarks examples scripts
 	$(VENV)/bin/mypy
+
+# Regenerate the synchronous client (src/sluice/_sync/) and its tests from the async code.
+unasync: $(STAMP)
+	$(PY) scripts/unasync.py
 
 clean:
 	rm -rf $(VENV)

@@ -3,7 +3,8 @@
 The data path, and the package's rooms along it: bytes from httpx -> SSE frames ->
 typed events -> accumulated message (the sans-I/O core, ``_core/``) -> operators
 (:mod:`sluice.ops`) -> your code. The HTTP layer (``_http/``) sends requests and owns
-response bodies; the endpoint resources (``_resources/``) hang off :class:`AsyncClient`.
+response bodies; the endpoint resources (``_resources/``) hang off :class:`AsyncClient`;
+:class:`Client` is its synchronous twin (``_sync/``, generated from the async code).
 Every wire type is in :mod:`sluice.types`, the Admin API's in :mod:`sluice.admin`, and a
 local mock of the API for tests in :mod:`sluice.testing`. See the README for the two
 commands and examples.
@@ -121,6 +122,13 @@ from ._http._stream import MessageStream as MessageStream
 from ._http._stream import MessageStreamManager as MessageStreamManager
 from ._resources._batches import BatchResults as BatchResults
 from ._resources._files import FileDownload as FileDownload
+from ._sync._batches import SyncBatchResults as SyncBatchResults
+from ._sync._client import Client as Client
+from ._sync._files import SyncFileDownload as SyncFileDownload
+from ._sync._pagination import Paginator as Paginator
+from ._sync._stream import SyncCompletionStream as SyncCompletionStream
+from ._sync._stream import SyncMessageStream as SyncMessageStream
+from ._sync._stream import SyncMessageStreamManager as SyncMessageStreamManager
 
 __version__ = "0.1.0"
 
@@ -147,6 +155,7 @@ __all__ = [
     "BufferOverflowError",
     "CircuitOpenError",
     "CitationsDelta",
+    "Client",
     "CompletionStream",
     "ConfigError",
     "ContentBlock",
@@ -185,6 +194,7 @@ __all__ = [
     "OverloadedStatusError",
     "OverloadedStreamError",
     "Page",
+    "Paginator",
     "ParamsError",
     "PartialJSONError",
     "PartialJSONParser",
@@ -210,6 +220,11 @@ __all__ = [
     "StreamIdleTimeoutError",
     "StreamingRequiredError",
     "SubscriberTooSlowError",
+    "SyncBatchResults",
+    "SyncCompletionStream",
+    "SyncFileDownload",
+    "SyncMessageStream",
+    "SyncMessageStreamManager",
     "TextBlock",
     "TextDelta",
     "ThinkingBlock",
