@@ -116,6 +116,9 @@ RENAMES: dict[str, str] = {
     "AsyncGenerator": "Generator",
     "AsyncIterator": "Iterator",
     "AsyncIterable": "Iterable",
+    "AsyncByteStream": "SyncByteStream",
+    "AsyncHTTPTransport": "HTTPTransport",
+    "handle_async_request": "handle_request",
     "asynccontextmanager": "contextmanager",
     "aclose": "close",
     "aiter_raw": "iter_raw",
@@ -185,19 +188,49 @@ class Job:
 # ------------------------------------------------------------------------ test config
 
 #: Async test module -> its generated sync twin in tests/sync/.
-TEST_MODULES: list[str] = []
+TEST_MODULES: list[str] = [
+    "test_models",
+    "test_batches",
+    "test_files",
+    "test_skills",
+    "test_admin",
+    "test_completions",
+    "test_client",
+    "test_resilience",
+    "test_error_responses",
+    "test_recovery",
+    "test_hardening_stream",
+    "test_integration",
+    "test_requester",
+]
 
 #: Test rewrites (after REWRITES): the anyio helpers tests use, in blocking form.
 TEST_REWRITES: list[tuple[str, str]] = [
+    (r"(?m)^ *@pytest\.mark\.anyio\n", ""),
+    (r"(?m)^ *anyio\.lowlevel\.checkpoint\(\)\n", ""),
     (r"\banyio\.current_time\(\)", "time.monotonic()"),
     (r"\banyio\.sleep\(", "time.sleep("),
+    (r"\banyio\.Path\(", "Path("),
     (r"\bwith anyio\.fail_after\([^()]*\), ", "with "),
-    (r"\bsluice\.Client\b", "sluice.Client"),
+    # The mock API runs its own event loop, in a thread.
+    (r"\bwith MockAnthropic\(([^()]*)\) as ", r"with serve_in_thread(MockAnthropic(\1)) as "),
 ]
 TEST_DEDENT = [r"with anyio\.fail_after\([^()]*\):"]
 
-#: Tests not mirrored (``Class.test`` or ``test``), and why.
-TEST_SKIP: dict[str, str] = {}
+#: Test helpers hand-written for the sync tests: name -> the module under tests/sync/.
+TEST_REPLACE: dict[str, str] = {"closed_port": "_sync_util", "serve_in_thread": "_sync_util"}
+
+#: Tests not mirrored (``Class.test`` or ``test``), and why; a sync test stands in for some.
+TEST_SKIP: dict[str, str] = {
+    "TestWait.test_async_callback_is_awaited": "the sync client refuses async callbacks",
+    "TestResults.test_cancellation_releases_the_connection": "no cancellation without a loop",
+    "TestStreaming.test_cancellation_releases_connection": "no cancellation without a loop",
+    "TestRateLimits.test_retry_after_holds_every_task": "tasks: tests/sync has threads",
+    "TestNoSecrets.test_connection_error_cause": "an anyio listener; see _sync_util",
+    "TestCompressedStreams.test_inflating_chunk_yields_to_other_tasks": "no other tasks",
+    "TestResults.test_abandoned_iterator_is_finalized": "an event loop's finalizer; see tests/sync",
+    "TestRecovery.test_operators_compose": "operators (sluice.ops) are async",
+}
 
 
 # ----------------------------------------------------------------------------- engine
@@ -238,6 +271,16 @@ def _free(node: ast.AST) -> set[str]:
         elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             bound.add(child.name)
     return loads - bound
+
+
+def _imported_inside(node: ast.AST) -> set[str]:
+    """Names imported by ``import`` statements inside functions."""
+    return {
+        (alias.asname or alias.name).split(".")[0]
+        for child in ast.walk(node)
+        if isinstance(child, ast.Import | ast.ImportFrom)
+        for alias in child.names
+    }
 
 
 def _defined(node: ast.stmt) -> list[str]:
@@ -456,6 +499,7 @@ def generate(job: Job, copied_names: dict[str, set[str]]) -> str:
     # 1. Where each imported name comes from, async side.
     imports: dict[str, tuple[str, str]] = {}  # local name -> (module, name)
     plain_imports: set[str] = set()
+    aliased: dict[str, str] = {}  # local name -> "module as name"
     defs: list[ast.stmt] = []
     for node in tree.body:
         if isinstance(node, ast.ImportFrom):
@@ -464,7 +508,14 @@ def generate(job: Job, copied_names: dict[str, set[str]]) -> str:
                 imports[alias.asname or alias.name] = (source, alias.name)
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                plain_imports.add(alias.name)
+                if alias.asname is None:
+                    plain_imports.add(alias.name)
+                else:
+                    # ``import sluice._resources._files as m`` in a test: the sync module.
+                    target = alias.name
+                    if job.tests and target.removeprefix("sluice.") in MODULES:
+                        target = "sluice." + MODULES[target.removeprefix("sluice.")]
+                    aliased[alias.asname] = f"{target} as {alias.asname}"
         elif _defined(node) and _defined(node) != ["__all__"]:
             defs.append(node)
 
@@ -487,10 +538,19 @@ def generate(job: Job, copied_names: dict[str, set[str]]) -> str:
             names = _defined(node)
             if set(names) <= copied:
                 continue
-            if job.tests and isinstance(node, ast.Assign) and names == ["pytestmark"]:
+            if job.tests and (names == ["pytestmark"] or names[0] in TEST_REPLACE):
                 continue
             uses = used[id(node)]
-            if uses & _MARKERS or uses & copied or any(routed(name) for name in uses):
+            # A test module's fixtures are found by name, not by reference: copy them all.
+            fixture = isinstance(node, ast.FunctionDef) and any(
+                "fixture" in ast.unparse(d) for d in node.decorator_list
+            )
+            if (
+                (job.tests and fixture)
+                or uses & _MARKERS
+                or uses & copied
+                or any(routed(name) for name in uses)
+            ):
                 copied.update(names)
                 changed = True
     # TypeVars the copied code uses are copied too (not imported).
@@ -513,7 +573,7 @@ def generate(job: Job, copied_names: dict[str, set[str]]) -> str:
             skip = {m.split(".", 1)[1] for m in job.skip if m.split(".", 1)[0] == node.name}
             body, removed = _remove_methods(lines, node, start, skip, job.tests)
             skipped_here.update(f"{node.name}.{name}" for name in removed & skip)
-            if job.tests and not any(
+            if job.tests and node.name.startswith("Test") and not any(
                 isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
                 and item.name.startswith("test")
                 and item.name not in removed
@@ -529,16 +589,14 @@ def generate(job: Job, copied_names: dict[str, set[str]]) -> str:
                 copied.discard(names[0])
                 continue
             body = lines[start:end]
-        pieces.append("\n".join(body))
+        pieces.append(_transform("\n".join(body), job))
+    problems = [problem for piece in pieces for problem in _check(piece)]
+    if problems:
+        raise UnasyncError(
+            f"{job.source}: cannot unasync (hand-write it with MIXINS, or leave it out with "
+            "SKIP, in scripts/unasync.py):\n" + "\n".join(problems)
+        )
     code = "\n\n\n".join(pieces)
-    code = "\n".join(_dedent_blocks(code.split("\n"), DEDENT + (TEST_DEDENT if job.tests else [])))
-    code = _rewrite(code, REWRITES)
-    if job.tests:
-        code = _rewrite(code, TEST_REWRITES)
-    code = _rename(code, RENAMES)
-    code = _rewrite(code, POST_REWRITES)
-    code = "\n".join(_wrap(code.split("\n")))
-    _check(code, job)
 
     # 4. Imports for what the copied code uses.
     generated = ast.parse(code)
@@ -564,6 +622,8 @@ def generate(job: Job, copied_names: dict[str, set[str]]) -> str:
         sync_imports[mixin] = (mixin_module, mixin)
     if job.tests:
         sync_imports.setdefault("time", ("", "time"))
+        for name, helper in TEST_REPLACE.items():
+            sync_imports[name] = (helper, name)
     for name in sorted(wanted - local - set(dir(builtins))):
         if name in sync_imports:
             source, original = sync_imports[name]
@@ -575,9 +635,11 @@ def generate(job: Job, copied_names: dict[str, set[str]]) -> str:
             members.setdefault(source, set()).add(
                 original if original == name else f"{original} as {name}"
             )
+        elif name in aliased:
+            plain.add(aliased[name])
         elif any(name == p or p.startswith(name + ".") for p in plain_imports):
             plain.update(p for p in plain_imports if p == name or p.startswith(name + "."))
-        else:
+        elif name not in _imported_inside(generated):
             raise UnasyncError(f"{job.source}: no import for {name!r} in the generated code")
     header = "from __future__ import annotations\n\n" + "\n".join(_import_lines(plain, members))
     exported = _exported(tree)
@@ -614,16 +676,42 @@ def _exported(tree: ast.Module) -> set[str] | None:
     return None
 
 
-def _check(code: str, job: Job) -> None:
-    """Refuse code that still does async I/O: a NAME token left over."""
-    leftovers = {"async", "await", "anyio", *(k for k in RENAMES if k not in {"aiter", "anext"})}
+def _transform(code: str, job: Job) -> str:
+    """Copied async source -> blocking source."""
+    code = "\n".join(_dedent_blocks(code.split("\n"), DEDENT + (TEST_DEDENT if job.tests else [])))
+    code = _rewrite(code, REWRITES)
+    if job.tests:
+        code = _rewrite(code, TEST_REWRITES)
+    code = _rename(code, RENAMES)
+    code = _rewrite(code, POST_REWRITES)
+    return "\n".join(_wrap(code.split("\n")))
+
+
+_LEFTOVERS = frozenset({"async", "await", "anyio", *RENAMES})
+
+
+def _check(code: str) -> list[str]:
+    """What in ``code`` still does async I/O (a NAME token left over), by definition."""
+    tree = ast.parse(code)
+    scopes = [
+        (node.lineno, node.end_lineno or node.lineno, name)
+        for top in tree.body
+        for node, name in [(top, getattr(top, "name", "?"))]
+        + [
+            (item, f"{getattr(top, 'name', '?')}.{item.name}")
+            for item in getattr(top, "body", [])
+            if isinstance(item, ast.FunctionDef)
+        ]
+    ]
+    problems: dict[str, str] = {}
     for token in tokenize.generate_tokens(io.StringIO(code).readline):
-        if token.type == tokenize.NAME and token.string in leftovers:
-            line = code.split("\n")[token.start[0] - 1].strip()
-            raise UnasyncError(
-                f"{job.source}: cannot unasync {line!r} ({token.string!r}): hand-write it "
-                "(MIXINS) or leave it out (SKIP) in scripts/unasync.py"
-            )
+        if token.type == tokenize.NAME and token.string in _LEFTOVERS:
+            row = token.start[0]
+            inner = [s for s in scopes if s[0] <= row <= s[1]]
+            where = min(inner, key=lambda s: s[1] - s[0])[2] if inner else "?"
+            line = code.split("\n")[row - 1].strip()
+            problems.setdefault(where, f"  {where}: {line!r} ({token.string!r})")
+    return list(problems.values())
 
 
 _SRC_HEADER = '''"""Synchronous twin of ``sluice.{module}``, generated by ``scripts/unasync.py``.
@@ -672,8 +760,14 @@ def run(check: bool) -> int:
     copied: dict[str, set[str]] = {}
     stale = 0
     outputs: dict[Path, str] = {}
+    errors = []
     for job in jobs():
-        outputs[job.target] = generate(job, copied)
+        try:
+            outputs[job.target] = generate(job, copied)
+        except UnasyncError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise UnasyncError("\n".join(errors))
     unused = [m for m in SKIP if m != "Messages.run" and not _skip_found(m)]
     if unused:
         raise UnasyncError(f"SKIP names methods that do not exist: {unused}")
