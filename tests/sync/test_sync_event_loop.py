@@ -8,6 +8,7 @@ started a loop of its own there would fail with "this event loop is already runn
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +28,19 @@ PARAMS: dict[str, Any] = {
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
 def test_works_inside_a_running_event_loop(
-    backend: str, server: MockAnthropic, monkeypatch: pytest.MonkeyPatch
+    backend: str, server: MockAnthropic, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Called from a coroutine under anyio.run (both backends), the client streams, pages,
-    uploads, downloads and waits for a batch without touching the running loop."""
+    uploads (bytes and a path), downloads, saves and waits for a batch without touching
+    the running loop."""
     data = (FIXTURES / "text.sse").read_bytes()
     server.enqueue(Reply.sse(data))
     install_models(server)
     install_files(server)
     install_batches(server, complete_after=1)
+
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"from disk")
 
     async def notebook_cell() -> tuple[str, int, bytes, str]:
         # What a cell does, blocking calls included, while its loop runs.
@@ -44,12 +49,17 @@ def test_works_inside_a_running_event_loop(
             sluice.Client(api_key="test", base_url=server.base_url) as client,
         ):
             no_loops(patch)
+            with pytest.raises(AssertionError):
+                anyio.current_time()  # the guard is on
             with client.messages.stream(**PARAMS) as stream:
                 text = stream.final_text()
             models = client.models.list(limit=2).to_list()
             uploaded = client.files.upload(b"hello", filename="a.txt")
             with client.files.download(uploaded.id) as content:
                 body = b"".join(content)
+            from_disk = client.files.upload(path)
+            client.files.download_to(from_disk.id, tmp_path / "copy.txt")
+            assert (tmp_path / "copy.txt").read_bytes() == b"from disk"
             batch = client.messages.batches.create(
                 requests=[{"custom_id": "a", "params": PARAMS}]
             )
@@ -62,16 +72,34 @@ def test_works_inside_a_running_event_loop(
 
 
 def no_loops(monkeypatch: pytest.MonkeyPatch) -> None:
-    """From here on, starting any event loop fails the test (the call would nest loops)."""
+    """From here on, starting an event loop or calling into anyio fails the test: the sync
+    client must neither nest loops nor use the loop that happens to be running."""
+    import anyio.lowlevel
+    import anyio.to_thread
     import trio
 
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("sluice.Client started an event loop")
+    cell = threading.get_ident()  # the mock API's own loop, in its thread, goes on
+
+    def refusing(original: Any) -> Any:
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            if threading.get_ident() == cell:
+                raise AssertionError("sluice.Client started an event loop or called anyio")
+            return original(*args, **kwargs)
+
+        return refuse
 
     for module, name in (
         (asyncio, "run"),
         (asyncio, "new_event_loop"),
         (trio, "run"),
         (anyio, "run"),
+        (anyio, "sleep"),
+        (anyio, "current_time"),
+        (anyio, "move_on_after"),
+        (anyio, "fail_after"),
+        (anyio, "CancelScope"),
+        (anyio, "open_file"),
+        (anyio.to_thread, "run_sync"),
+        (anyio.lowlevel, "checkpoint"),
     ):
-        monkeypatch.setattr(module, name, refuse)
+        monkeypatch.setattr(module, name, refusing(getattr(module, name)))

@@ -37,7 +37,8 @@ __all__ = ["Client"]
 
 
 class Client(Closeable):
-    """Client for the Anthropic API.
+    """Client for the Anthropic API that blocks instead of awaiting: no event loop, so it
+    works in scripts, in threads and inside Jupyter's running loop.
 
     Args:
         api_key: defaults to the ``ANTHROPIC_API_KEY`` environment variable. Checked for

@@ -206,7 +206,7 @@ def open_source(
 
 
 def close_iterator(iterator: Iterator[bytes]) -> None:
-    """Close an iterator that has ``close`` (a generator), shielded."""
+    """Close an iterator that has ``close`` (a generator)."""
     close = getattr(iterator, "close", None)
     if close is not None:
         close()

@@ -178,8 +178,8 @@ class SyncMessageStream(BodyIterator[Event]):
         them in their ``partial_message``.
         """
         decode = self._decoder.decode
-        # httpx's byte iterator is a generator too: close it explicitly, or trio
-        # warns that it was garbage collected unfinished when we stop early.
+        # httpx's byte iterator is a generator too: close it explicitly
+        # (it holds the connection until then).
         chunks = body_chunks(self.response)
         try:
             with self._stream_errors():
