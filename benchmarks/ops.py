@@ -1,8 +1,9 @@
 """Operator benchmarks: tool-input assembly, an operator chain, a paused stream's memory.
 
 Run with ``.venv/bin/python benchmarks/ops.py``; ``--quick`` is a smoke run of a few
-seconds, ``--json FILE`` writes every sample. Results are in BENCHMARKS.md ("Operators").
-Three parts, one per target of the operators issue:
+seconds, ``--json FILE`` writes every sample, ``--only PART`` runs one part. Results are in
+BENCHMARKS.md ("Operators"). Four parts, one per target of the operators and architecture
+issues:
 
 1. **tool input**: one ``tool_use`` block whose 64 KB and 256 KB input JSON arrives as
    8-character ``input_json_delta`` fragments, with the partial input computed after every
@@ -23,9 +24,19 @@ Three parts, one per target of the operators issue:
    ``controlled(buffer_size=1024)`` with each overflow policy: paused for a while, then
    resumed with a consumer half as fast as the source. Targets: the ``tracemalloc`` peak
    at 100,000 events <= 1.5x the peak at 25,000, and ``control.high_water <= buffer_size``.
+4. **tool_stream** (``--only tool_stream``): part 1's input (64 KB and 256 KB, 8-character
+   fragments) as the SSE body of a whole response, end to end through
+   ``sluice.AsyncClient`` over ``httpx.MockTransport`` in 4 KiB chunks (run.py's
+   transport): ``async with client.messages.stream(...) as s: async for item in
+   ops.tool_calls(s)``, reading ``item.partial_input`` for every ``ToolCallDelta``. Against
+   run.py's floor on the same bytes (lines, each ``data:`` line decoded by a typed
+   ``msgspec`` decoder of the event union, nothing else), and the bare ``MessageStream``
+   (read to the end) to tell the stream's share. Targets: ``tool_calls`` / floor <= 3x at
+   both sizes, ``tool_calls`` 256 KB / 64 KB <= 4.5x.
 
 Results are checked before they are timed: the SDK's and sluice's final tool inputs must
-equal ``json.loads`` of the text, and every pipeline of the chain must pass every event and
+equal ``json.loads`` of the text (in part 4 also the last partial input, and the floor and
+the stream must see every event), and every pipeline of the chain must pass every event and
 deliver the stream's exact text and message. The paused streams are checked in the measured
 run itself: no text lost (``block``, ``coalesce``), no structural event lost and handed out
 + dropped = made (``drop_oldest``). If a check fails the run stops with exit status 1;
@@ -41,6 +52,7 @@ shuffled rounds, ms columns are medians and ratios are medians of per-round rati
 from __future__ import annotations
 
 import argparse
+import copy
 import gc
 import hashlib
 import json
@@ -58,7 +70,16 @@ from anthropic._models import construct_type_unchecked
 from anthropic.lib.streaming._messages import accumulate_event
 from anthropic.types import RawMessageStreamEvent
 from anyio.lowlevel import checkpoint
-from run import REQUEST, Series, environment, httpx_client, paired, split_body, spread
+from run import (
+    REQUEST,
+    FloorContender,
+    Series,
+    environment,
+    httpx_client,
+    paired,
+    split_body,
+    spread,
+)
 from transcripts import MODEL, Transcript, _file_text, _prose, long_text
 
 import sluice
@@ -750,6 +771,151 @@ async def bench_memory(plan: Plan) -> list[MemoryRun]:
     return runs
 
 
+# ================================================================ part 4: tool calls end to end
+
+
+def sse_body(payloads: Iterable[dict[str, Any]]) -> bytes:
+    """Payloads as the API frames them: ``event: <type>``, ``data: <compact JSON>``, a blank
+    line; raw UTF-8, and a ``ping`` after the first ``content_block_start``."""
+    frames = []
+    for payload in payloads:
+        data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        frames.append(f"event: {payload['type']}\ndata: {data}\n\n")
+        if payload["type"] == "content_block_start" and len(frames) == 2:
+            frames.append('event: ping\ndata: {"type": "ping"}\n\n')
+    return "".join(frames).encode()
+
+
+@dataclass
+class ToolStream:
+    """A response whose one ``tool_use`` block streams a tool input, as SSE bytes."""
+
+    label: str
+    value: Any
+    deltas: int
+    events: int
+    body: bytes
+
+    @classmethod
+    def make(cls, size: int, fragment: int) -> ToolStream:
+        """The input of :func:`tool_input_text` in ``fragment``-character deltas, framed."""
+        text = tool_input_text(size)
+        payloads = tool_stream_payloads(text, fragment)
+        return cls(
+            label=_kb(size),
+            value=json.loads(text),
+            deltas=sum(p["type"] == "content_block_delta" for p in payloads),
+            events=len(payloads) + 1,  # and the ping
+            body=sse_body(payloads),
+        )
+
+
+class ToolStreamContender:
+    """One way of reading a tool stream end to end; ``run`` reads it and returns a summary."""
+
+    def __init__(self, name: str, chunks: Sequence[bytes]) -> None:
+        self.name = name
+        self._decode_only = FloorContender(chunks)  # run.py's floor, on the same chunks
+        self._http = httpx_client(chunks)
+        self._client = sluice.AsyncClient(api_key="x", http_client=self._http, max_retries=0)
+        self.run: Callable[[], Awaitable[Any]] = getattr(self, f"_{name}")
+
+    async def _floor(self) -> int:
+        """The floor: lines and a typed msgspec decode of each ``data:`` line, nothing else."""
+        return await self._decode_only.run()
+
+    async def _stream(self) -> int:
+        """The bare ``MessageStream``: the stream's own share of ``tool_calls``'s time."""
+        events = 0
+        async with self._client.messages.stream(**REQUEST) as stream:
+            async for _event in stream:
+                events += 1
+        return events
+
+    async def _tool_calls(self) -> None:
+        """``ops.tool_calls`` over the stream, reading ``partial_input`` after every delta."""
+        async with self._client.messages.stream(**REQUEST) as stream:
+            async for item in ops.tool_calls(stream):
+                if isinstance(item, ops.ToolCallDelta):
+                    item.partial_input  # noqa: B018 -- the partial input is computed on access
+
+    async def verify(self) -> tuple[int, Any, Any]:
+        """Run ``tool_calls`` once, keeping count: deltas, the final input, and the last
+        partial input (a deep copy)."""
+        deltas = 0
+        call: Any = None
+        partial: Any = None
+        async with self._client.messages.stream(**REQUEST) as stream:
+            async for item in ops.tool_calls(stream):
+                if isinstance(item, ops.ToolCallDelta):
+                    partial = item.partial_input
+                    deltas += 1
+                else:
+                    call = item
+        return deltas, call.input, copy.deepcopy(partial)
+
+    async def aclose(self) -> None:
+        """Release the clients."""
+        await self._decode_only.aclose()
+        await self._client.aclose()
+        await self._http.aclose()
+
+
+TOOL_STREAM_CONTENDERS = ("floor", "stream", "tool_calls")
+
+
+async def bench_tool_stream(
+    plan: Plan, rng: random.Random
+) -> tuple[list[ToolStream], dict[str, dict[str, Series]]]:
+    """Verify, then time floor, bare stream and ``tool_calls`` at both sizes, interleaved."""
+    streams = [ToolStream.make(size, plan.fragment) for size in plan.tool_sizes]
+    contenders = {
+        s.label: {n: ToolStreamContender(n, split_body(s.body)) for n in TOOL_STREAM_CONTENDERS}
+        for s in streams
+    }
+    series = {
+        s.label: {n: Series(rounds=set(range(plan.rounds))) for n in TOOL_STREAM_CONTENDERS}
+        for s in streams
+    }
+    gc.collect()
+    gc.freeze()
+    try:
+        for s in streams:
+            by_name = contenders[s.label]
+            floor = await by_name["floor"].run()
+            events = await by_name["stream"].run()
+            deltas, value, last = await by_name["tool_calls"].verify()
+            if floor != s.events or events != s.events:
+                raise VerificationError(
+                    f"tool stream {s.label}: the floor decoded {floor} events and the stream "
+                    f"passed {events}; the body has {s.events}"
+                )
+            if deltas != s.deltas or value != s.value or last != s.value:
+                raise VerificationError(
+                    f"tool stream {s.label}: tool_calls yielded {deltas} deltas (of {s.deltas}), "
+                    "and its final input or last partial input differs from json.loads"
+                )
+            _log(
+                f"  verified tool stream {s.label}: {len(s.body) / 1e6:.2f} MB, {s.events} "
+                f"events, {s.deltas} deltas; the final and the last partial input == json.loads"
+            )
+        gc.collect()
+        gc.freeze()
+        for round_no in range(plan.rounds):
+            order = [(s, n) for s in streams for n in TOOL_STREAM_CONTENDERS]
+            rng.shuffle(order)
+            for s, name in order:
+                wall = await _timed(contenders[s.label][name].run)
+                series[s.label][name].wall_ms[round_no] = wall
+            _log(f"  tool stream: round {round_no + 1}/{plan.rounds} done")
+    finally:
+        gc.unfreeze()
+        for by_name in contenders.values():
+            for contender in by_name.values():
+                await contender.aclose()
+    return streams, series
+
+
 # ================================================================================ report
 
 
@@ -821,6 +987,42 @@ def tool_targets(tools: list[ToolInput], series: dict[str, dict[str, Series]]) -
     ]
 
 
+def tool_stream_targets(
+    streams: list[ToolStream], series: dict[str, dict[str, Series]]
+) -> list[Target]:
+    """Part 4's targets (tool_calls against the floor, linearity) and where the time goes."""
+    small, big = (series[s.label] for s in streams)
+    s_label, b_label = streams[0].label, streams[1].label
+    targets = [
+        Target(
+            f"tool stream {label}: tool_calls / floor",
+            paired(by_name["tool_calls"], by_name["floor"]),
+            3.0,
+        )
+        for label, by_name in ((s_label, small), (b_label, big))
+    ]
+    return [
+        *targets,
+        Target(
+            f"tool stream: tool_calls {b_label} / {s_label}",
+            paired(big["tool_calls"], small["tool_calls"]),
+            4.5,
+            note=f"{streams[1].deltas / streams[0].deltas:.2f}x the deltas",
+        ),
+        Target(f"tool stream {b_label}: stream / floor", paired(big["stream"], big["floor"]), None),
+        Target(
+            f"tool stream {b_label}: tool_calls / stream",
+            paired(big["tool_calls"], big["stream"]),
+            None,
+        ),
+        Target(
+            f"tool stream: floor {b_label} / {s_label}",
+            paired(big["floor"], small["floor"]),
+            None,
+        ),
+    ]
+
+
 def chain_targets(series: dict[str, Series]) -> list[Target]:
     """Part 2's target and the partial chains that locate its cost."""
     bare = series["bare"]
@@ -875,6 +1077,25 @@ def tool_table(tools: list[ToolInput], series: dict[str, dict[str, Series]]) -> 
     return "\n".join(rows)
 
 
+def tool_stream_table(streams: list[ToolStream], series: dict[str, dict[str, Series]]) -> str:
+    """Part 4 medians, as aligned text."""
+    head = (
+        f"{'input':<8}{'body':>9}{'deltas':>8}{'floor ms':>10}{'stream ms':>11}"
+        f"{'tool_calls ms':>15}{'us/delta':>10}{'/ floor':>9}{'stream / floor':>16}"
+    )
+    rows = [head, "-" * len(head)]
+    for t in streams:
+        s = series[t.label]
+        tc = s["tool_calls"].median
+        rows.append(
+            f"{t.label:<8}{len(t.body) / 1e6:>7.2f}MB{t.deltas:>8}{s['floor'].median:>10.1f}"
+            f"{s['stream'].median:>11.1f}{tc:>15.1f}{tc * 1e3 / t.deltas:>10.2f}"
+            f"{paired(s['tool_calls'], s['floor']):>8.2f}x"
+            f"{paired(s['stream'], s['floor']):>15.2f}x"
+        )
+    return "\n".join(rows)
+
+
 def chain_table(transcript: Transcript, series: dict[str, Series]) -> str:
     """Part 2 medians, as aligned text."""
     head = f"{'pipeline':<12}{'ms':>9}{'min-max ms':>16}{'ns/event':>10}{'/ bare':>9}"
@@ -924,6 +1145,8 @@ class Results:
 
     tools: list[ToolInput] = field(default_factory=list)
     tool_series: dict[str, dict[str, Series]] = field(default_factory=dict)
+    tool_streams: list[ToolStream] = field(default_factory=list)
+    tool_stream_series: dict[str, dict[str, Series]] = field(default_factory=dict)
     transcript: Transcript | None = None
     chain_series: dict[str, Series] = field(default_factory=dict)
     memory: list[MemoryRun] = field(default_factory=list)
@@ -936,6 +1159,9 @@ async def benchmark(plan: Plan, seed: int, parts: Iterable[str]) -> Results:
     if "tools" in parts:
         _log("part 1: tool input assembly")
         results.tools, results.tool_series = await bench_tools(plan, rng)
+    if "tool_stream" in parts:
+        _log("part 4: tool calls end to end")
+        results.tool_streams, results.tool_stream_series = await bench_tool_stream(plan, rng)
     if "chain" in parts:
         _log("part 2: operator chain")
         results.transcript, results.chain_series = await bench_chain(plan, rng)
@@ -945,7 +1171,7 @@ async def benchmark(plan: Plan, seed: int, parts: Iterable[str]) -> Results:
     return results
 
 
-PARTS = ("tools", "chain", "memory")
+PARTS = ("tools", "tool_stream", "chain", "memory")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1001,6 +1227,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(tool_table(results.tools, results.tool_series))
         targets += tool_targets(results.tools, results.tool_series)
+    if results.tool_streams:
+        print(
+            f"\n4. tool calls end to end: ops.tool_calls over a MessageStream reading "
+            f"partial_input after every delta ({plan.fragment}-character input_json_deltas, "
+            "4 KiB chunks), the bare stream, and the floor (lines + typed decode)"
+        )
+        print(tool_stream_table(results.tool_streams, results.tool_stream_series))
+        targets += tool_stream_targets(results.tool_streams, results.tool_stream_series)
     if results.transcript is not None:
         print(
             f"\n2. chain: controlled(buffer_size={plan.buffer_size}) -> accumulate -> "
@@ -1037,6 +1271,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                     },
                 }
                 for t in results.tools
+            },
+            "tool_stream": {
+                t.label: {
+                    "body_bytes": len(t.body),
+                    "events": t.events,
+                    "deltas": t.deltas,
+                    "contenders": {
+                        n: _series_json(s) for n, s in results.tool_stream_series[t.label].items()
+                    },
+                }
+                for t in results.tool_streams
             },
             "chain": {n: _series_json(s) for n, s in results.chain_series.items()},
             "memory": [asdict(r) for r in results.memory],

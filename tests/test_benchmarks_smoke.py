@@ -74,3 +74,15 @@ class TestBenchmarkSmoke:
         )
         assert result.returncode == 0, result.stdout + result.stderr
         assert "longest step" in result.stdout
+
+    def test_limits_quick_run(self) -> None:
+        """`benchmarks/limits.py --quick` exits 0: both clients finish every request."""
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "limits.py"), "--quick"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "429s with the limiter" in result.stdout

@@ -143,3 +143,24 @@ class TestExamples:
         # 3: both subscribers got every event, with ids 1..52.
         assert out.count("52 frames, last 'id: 52'") == 2
         assert "decodes back to 52 events, ending 'message_stop'" in out
+
+    @pytest.mark.parametrize("backend", ["asyncio", "trio"])
+    async def test_resilience_example_runs_offline(self, backend: str) -> None:
+        """examples/resilience.py plays its five scenes over real HTTP, on either backend."""
+        env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
+        script = str(ROOT / "examples" / "resilience.py")
+        result = await anyio.run_process(
+            [sys.executable, "-W", "error", script, "--backend", backend], env=env, check=False
+        )
+        out = result.stdout.decode()
+        assert result.returncode == 0, result.stderr.decode()
+        assert "1 wait(s) for capacity" in out
+        assert "closed -> open (3 failures in a row)" in out
+        assert "refused at once, unsent (0 requests)" in out
+        assert "moved from 127.0.0.1 to backup: HTTP 529" in out
+        assert "answered by claude-haiku-4-5" in out
+        # The recovery's log line lands mid-sentence: the text is whole around it.
+        assert "Rivers begin as rain on high" in out and " ground and run to the sea." in out
+        assert "2 requests, one stream" in out
+        assert "backup: ok" in out and "down (HTTP 503)" in out
+        assert "sk-ant-demo-SECRET" not in out

@@ -6,19 +6,20 @@ import copy
 import inspect
 import itertools
 import json
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import aclosing
 from typing import Any
 
 import anyio
 import anyio.lowlevel
+import httpx
 import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 import sluice
 import sluice._core._tool_calls as tools_module
-from _util import load
+from _util import chunked, load
 from sluice import (
     ContentBlockDelta,
     ContentBlockStart,
@@ -29,9 +30,11 @@ from sluice import (
     MessageAccumulator,
     MessageDelta,
     MessageStop,
+    MessageStream,
     PartialJSONError,
     PartialJSONParser,
     ServerToolUseBlock,
+    StreamError,
     TextBlock,
     TextDelta,
     ToolInputError,
@@ -216,6 +219,53 @@ PROPERTY = settings(
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
 )
+
+
+class Chunks(httpx.AsyncByteStream):
+    """A response body sent in the given chunks, with a checkpoint before each."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            await anyio.lowlevel.checkpoint()
+            yield chunk
+
+
+def message_stream(data: bytes, size: int | None) -> MessageStream:
+    """A real MessageStream over an in-memory response sending ``data`` in ``size``-byte
+    chunks (one chunk if None)."""
+    chunks = [data] if size is None else list(chunked(data, size))
+    return MessageStream(
+        httpx.Response(200, headers={"request-id": "req_1"}, stream=Chunks(chunks))
+    )
+
+
+def summary(item: ToolCallDelta | ToolCall, partial: Any) -> Any:
+    """What a consumer sees of an item, comparable across runs."""
+    if type(item) is ToolCall:
+        return ("call", item)
+    assert type(item) is ToolCallDelta
+    changes = [(c.path, c.kind, c.text, c.value) for c in item.changes]
+    return ("delta", item.index, item.json_delta, json.dumps(changes), json.dumps(partial))
+
+
+async def items_of(
+    source: MessageStream | Upstream,
+) -> tuple[list[Any], BaseException | None]:
+    """Run tool_calls over ``source``: the summaries as each item is yielded, and the
+    error that ended it."""
+    out: list[Any] = []
+    error: BaseException | None = None
+    try:
+        async with aclosing(tool_calls(source)) as calls:
+            async for item in calls:
+                partial = item.partial_input if type(item) is ToolCallDelta else None
+                out.append(summary(item, partial))
+    except StreamError as exc:
+        error = exc
+    return out, error
 
 
 # -- tests ----------------------------------------------------------------------------------
@@ -572,6 +622,36 @@ class TestOverHTTP:
         block = message.content[1]
         assert type(call) is ToolCall and isinstance(block, ToolUseBlock)
         assert (call.id, call.input) == (block.id, block.input)
+
+    @pytest.mark.parametrize("size", [7, 97, None], ids=["7", "97", "whole"])
+    @pytest.mark.parametrize("name", TOOL_FIXTURES)
+    async def test_chunk_by_chunk_reading_gives_the_items_of_events(
+        self, name: str, size: int | None
+    ) -> None:
+        """A MessageStream is read a chunk at a time: items equal those of its events."""
+        expected, _ = await items_of(Upstream(fixture_events(name)))
+        stream = message_stream(load(name), size)
+        out, error = await items_of(stream)
+        assert error is None
+        assert out == expected
+        assert stream.response.is_closed
+
+    @pytest.mark.parametrize("size", [7, 97, None], ids=["7", "97", "whole"])
+    async def test_a_stream_error_comes_after_the_deltas_before_it(self, size: int | None) -> None:
+        """An error event mid-call: the deltas before it, then the stream's error, as when
+        the stream is read event by event."""
+        data = load("tool_use.sse")
+        cut = data.index(b"event: content_block_delta", data.index(b"input_json_delta") + 400)
+        error = b'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n'
+        data = data[:cut] + error + data[cut:]
+        batched, batched_error = await items_of(message_stream(data, size))
+        one_by_one = message_stream(data, size)
+        await anext(one_by_one)  # message_start read on its own, the rest in batches
+        plain, plain_error = await items_of(one_by_one)
+        assert batched == plain
+        assert sum(item[0] == "delta" for item in batched) > 3
+        assert type(batched_error) is type(plain_error)
+        assert str(batched_error) == str(plain_error)
 
     async def test_closing_releases_the_response(self) -> None:
         """Closing tool_calls early closes the MessageStream and its HTTP response."""

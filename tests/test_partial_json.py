@@ -433,9 +433,9 @@ class TestFinalValue:
         assert strict_equal(parse(*f"[{token}]"), [json.loads(token)])
 
     def test_deep_nesting_arrays(self) -> None:
-        """10 000 nested arrays parse without touching Python's recursion limit."""
+        """10 000 nested arrays parse without touching Python's recursion limit (no cap)."""
         depth = 10_000
-        p = PartialJSONParser()
+        p = PartialJSONParser(max_depth=None)
         p.feed("[" * depth)
         p.feed("]" * depth)
         value = p.finish()
@@ -449,7 +449,7 @@ class TestFinalValue:
         """10 000 nested objects fed 7 characters at a time keep their structure."""
         depth = 10_000
         text = '{"k": ' * depth + '"leaf"' + "}" * depth
-        p = PartialJSONParser()
+        p = PartialJSONParser(max_depth=None)
         for i in range(0, len(text), 7):
             p.feed(text[i : i + 7])
         value = p.finish()
@@ -460,8 +460,21 @@ class TestFinalValue:
     def test_deep_change_paths(self) -> None:
         """A change record 10 000 levels deep reports its full path."""
         depth = 10_000
-        changes = PartialJSONParser().feed("[" * depth)
+        changes = PartialJSONParser(max_depth=None).feed("[" * depth)
         assert changes[-1].path == (0,) * (depth - 1)
+
+    @pytest.mark.parametrize("pieces", [1, 7, 1000])
+    def test_max_depth(self, pieces: int) -> None:
+        """Nesting past max_depth (256 by default) is refused where it goes too deep."""
+        text = "[" * 300
+        p = PartialJSONParser()
+        with pytest.raises(PartialJSONError, match="nesting too deep") as info:
+            for i in range(0, len(text), pieces):
+                p.feed(text[i : i + pieces])
+        assert info.value.position == 256
+        ok = PartialJSONParser(max_depth=300)
+        ok.feed(text)
+        assert ok.value is not None
 
     def test_huge_string(self) -> None:
         """A megabyte string with escapes survives any piece size."""

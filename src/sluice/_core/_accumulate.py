@@ -15,7 +15,6 @@ the same way and parsed once, when its block stops.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -40,6 +39,7 @@ from ._events import (
 )
 from ._exceptions import (
     IncompleteStreamError,
+    PartialJSONError,
     StreamError,
     ToolInputError,
     UnexpectedEventError,
@@ -56,6 +56,7 @@ from ._message import (
     decode_block,
     decode_message,
 )
+from ._partial_json import MAX_DEPTH, PartialJSONParser
 from ._serialize import to_json
 
 __all__ = ["MessageAccumulator"]
@@ -412,22 +413,29 @@ class MessageAccumulator:
             return
         block = self._block(index)
         try:
+            if text.count("[") + text.count("{") > MAX_DEPTH:  # cheap, C-level
+                # Perhaps nested deeper than the parser accepts: let it decide (below).
+                raise RecursionError
             value = _decode_json(text)
-        except msgspec.DecodeError:
-            # msgspec refuses a few things json accepts (1e400, lone surrogates): defer.
+        except (msgspec.MsgspecError, RecursionError, UnicodeEncodeError):
+            # msgspec refuses a few things JSON allows (1e400, lone surrogates, very deep or
+            # very long values): decide as ops.tool_calls does, with the same parser, so
+            # the message and the tool calls accept and reject exactly the same inputs.
+            parser = PartialJSONParser()
             try:
-                value = json.loads(text)
-            except json.JSONDecodeError as exc:
+                parser.feed(text)
+                value = parser.finish()
+            except PartialJSONError as exc:
                 sink.append(text)  # keep it for partial()
                 raise ToolInputError(
                     f"the model sent invalid JSON input for tool {block.name!r} "
-                    f"(id {block.id}, block {index}): {exc.msg} at position {exc.pos}; "
-                    f"text received: {text!r}",
+                    f"(id {block.id}, block {index}): {exc}; text received: "
+                    f"{_preview(text)}",
                     tool_name=block.name,
                     tool_use_id=block.id,
                     index=index,
                     text=text,
-                    position=exc.pos,
+                    position=exc.position,
                     partial_message=self.partial(),
                     events_received=self._events,
                 ) from exc
@@ -483,3 +491,11 @@ _OPTIONAL_USAGE = (
 # The SDK raises on anything but message_start first; keep-alives and unknown events are
 # harmless, though, and an error event is handled before this check.
 _IGNORED_BEFORE_START = frozenset({Ping, UnknownEvent})
+
+
+def _preview(text: str, limit: int = 200) -> str:
+    """``text`` for a message: whole when short, else its head and tail around a count."""
+    if len(text) <= limit:
+        return repr(text)
+    half = limit // 2
+    return f"{text[:half]!r} ... ({len(text) - limit} more characters) ... {text[-half:]!r}"

@@ -92,11 +92,15 @@ class _Window:
         self.remaining: int | None = None
         self.reset_at = 0.0
 
-    def learn(self, limit: int | None, remaining: int | None, reset_at: float | None) -> None:
+    def learn(
+        self, limit: int | None, remaining: int | None, reset_at: float | None, pending: int
+    ) -> None:
+        # ``remaining`` is as of this response; ``pending`` requests were sent and are not
+        # answered yet, so the server may not have counted them: count them against it.
         if limit is not None:
             self.limit = limit
         if remaining is not None:
-            self.remaining = remaining
+            self.remaining = remaining - pending
             if reset_at is not None:
                 self.reset_at = reset_at
 
@@ -130,11 +134,20 @@ class RateLimiter:
             full.
     """
 
-    __slots__ = ("_blocked_until", "_buckets", "_windows", "settings", "waited", "waits")
+    __slots__ = (
+        "_blocked_until",
+        "_buckets",
+        "_pending",
+        "_windows",
+        "settings",
+        "waited",
+        "waits",
+    )
 
     def __init__(self, settings: LimitSettings | None = None) -> None:
         self.settings = settings or LimitSettings()
         self._blocked_until = 0.0
+        self._pending = 0  # requests acquired and not answered yet
         self._windows = {kind: _Window() for kind in ("requests", "input", "output")}
         self._buckets: dict[str, _Bucket] = {}
         s = self.settings
@@ -180,6 +193,7 @@ class RateLimiter:
                 delay, why = wait, f"{_LABELS[kind]} (configured)"
         if delay > 0:
             return delay, why
+        self._pending += 1
         self._windows["requests"].take(1)
         self._windows["input"].take(input_tokens)
         if "requests" in self._buckets:
@@ -196,7 +210,12 @@ class RateLimiter:
     def update(
         self, now: float, limits: RateLimits, *, wall: float, status_code: int = 200
     ) -> None:
-        """Learn from a response's rate-limit headers (and a 429's ``retry-after``)."""
+        """Learn from a response's rate-limit headers (and a 429's ``retry-after``).
+
+        Call it once per request that :meth:`try_acquire` let through and that got a
+        response (:meth:`release` for one that did not).
+        """
+        self._pending = max(self._pending - 1, 0)
         if status_code == 429 and limits.retry_after is not None:
             self._blocked_until = max(self._blocked_until, now + limits.retry_after)
         for kind, limit, remaining, reset in (
@@ -215,7 +234,12 @@ class RateLimiter:
             ),
         ):
             reset_at = _reset_at(reset, now=now, wall=wall)
-            self._windows[kind].learn(limit, remaining, reset_at)
+            pending = self._pending if kind == "requests" else 0
+            self._windows[kind].learn(limit, remaining, reset_at, pending)
+
+    def release(self) -> None:
+        """Forget a request :meth:`try_acquire` let through that got no response."""
+        self._pending = max(self._pending - 1, 0)
 
     def record_usage(self, now: float, output_tokens: int) -> None:
         """Charge the output tokens a finished request used to the configured bucket."""

@@ -18,10 +18,14 @@ Design
     previous call stopped; nothing fed earlier is parsed again, except a tail of at most 11
     characters -- an escape such as ``\\u00``, a high surrogate waiting for its pair, or a
     literal such as ``tr`` -- kept and prefixed to the next piece. A number split across
-    pieces is kept as a list of pieces. String contents are found with one compiled regex
-    per run of plain characters and taken as slices, never character by character; a piece
-    that lies wholly inside a string takes a fast path that appends it as it is. The parser
-    keeps all the text fed (for :attr:`PartialJSONParser.text` and errors), O(n) memory.
+    pieces is kept as a list of pieces. The common steps cost one C-level regex call each,
+    never a Python loop over characters: a piece that stays inside a string (one search
+    finds literal text; escapes are checked by one match and decoded by json's C
+    ``scanstring``), the punctuation between two values (one match takes ``", "key": "``
+    and the text of a string value that starts), a whole number. The rest -- an escape cut
+    in an unusual place, errors -- goes one token at a time. The patterns are possessive:
+    no match backtracks, so each is linear in the text it looks at. The parser keeps all
+    the text fed (for :attr:`PartialJSONParser.text` and errors), O(n) memory.
 
 Partial value
     ``value`` is a *live* structure: containers appear as soon as their opening bracket
@@ -43,7 +47,8 @@ Change records
     a value appears at a path, ``"grew"`` with the decoded text appended to a string in this
     piece (one record per string per piece), ``"completed"`` with the final value. Creating
     them is O(1) each; a record's ``path`` tuple is built only when read. A UI that appends
-    ``grew`` texts never needs the whole value.
+    ``grew`` texts never needs the whole value. (Internally a record is a plain tuple until
+    someone asks for it: see ``ToolCallDelta.changes``.)
 
 Cost model
     ``feed`` is O(len(piece) + records produced), so a whole stream costs O(total length).
@@ -55,7 +60,8 @@ Cost model
     copying). So reading ``value`` after every piece stays near-linear overall as long as
     the caller does not keep references to the growing string itself between reads (holding
     the dict that contains it is fine). If it does, each read copies that string once.
-    For an O(1)-per-piece view regardless, use the ``grew`` records.
+    For an O(1)-per-piece view regardless, use the ``grew`` records. A string that closes
+    is copied once more, into its final value: O(len) once per string.
 
 Strictness
     The final value equals :func:`json.loads` of the whole text (escapes, surrogate pairs
@@ -69,27 +75,36 @@ Strictness
 
 Why not jiter or ijson
     The official SDK re-parses the whole accumulated buffer with ``jiter.from_json(...,
-    partial_mode=True)`` on every delta: O(n) per delta, quadratic per tool call (about 200
-    times slower than this parser on a 256 KB input in 8-character deltas), it hides
-    unfinished strings and it shows unfinished numbers (``12`` of ``123``). ijson and
-    json-stream are incremental but emit a string only once it is complete, so a long
-    ``content`` argument stays invisible until it ends.
+    partial_mode=True)`` on every delta: O(n) per delta, quadratic per tool call (see
+    BENCHMARKS.md, "Operators"), it hides unfinished strings and it shows unfinished
+    numbers (``12`` of ``123``). ijson and json-stream are incremental but emit a string
+    only once it is complete, so a long ``content`` argument stays invisible until it ends.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from json import decoder
 from typing import Any, Final, Literal, TypeAlias
 
 from ._exceptions import PartialJSONError
 
-__all__ = ["Change", "ChangeKind", "PartialJSONError", "PartialJSONParser"]
+__all__ = ["MAX_DEPTH", "Change", "ChangeKind", "PartialJSONError", "PartialJSONParser"]
+
+#: The deepest nesting of arrays and objects accepted. JSON this deep is no one's tool
+#: input, and a value nested deeper than Python's recursion limit would break whoever
+#: reads it (repr, json, copy): refused as invalid, by the parser and the accumulator alike.
+MAX_DEPTH = 256
 
 ChangeKind: TypeAlias = Literal["added", "grew", "completed"]
 
 # A path as a linked list, (parent, key); None is the root. Cheap to extend; turned into a
 # tuple only when someone reads Change.path.
 _Node: TypeAlias = "tuple[_Node, str | int] | None"
+# A change record as the parser makes it, (node, kind, text, value): a tuple is the
+# cheapest object to make; `Change(*record)` is built only when someone asks.
+_Record: TypeAlias = "tuple[_Node, ChangeKind, str, Any]"
 
 # Parser states.
 _VALUE: Final = 0  # a value: at the top level, after ':' or after ',' in an array
@@ -101,13 +116,46 @@ _AFTER: Final = 5  # after a value: ',' or the closing bracket; only whitespace 
 _IN_STRING: Final = 6  # inside a string value
 _IN_KEY: Final = 7  # inside an object key
 _IN_NUMBER: Final = 8  # inside a number that reached the end of the text fed so far
+_BROKEN: Final = 9  # after an error: no piece can take a fast path any more
 
 _WHITESPACE: Final = " \t\n\r"  # RFC 8259 section 2; exactly what json.loads skips
 _WHITESPACE_RUN: Final = re.compile(r"[ \t\n\r]+")
 # Characters a string can contain literally: not '"', not '\', not a control character
 # (RFC 8259 section 7).
 _STRING_RUN: Final = re.compile(r'[^"\\\x00-\x1f]*')
+# What ends such a run; `search` finds it at C speed (None: the rest is literal text).
+_STRING_END: Final = re.compile(r'["\\\x00-\x1f]')
+# String content whose escapes are complete and mean the same whatever follows, so that
+# json's C `scanstring` can decode it: no high surrogate without its low surrogate.
+_TEXT: Final = (  # possessive (never backtracks): linear even where a match fails
+    r'(?:[^"\\\x00-\x1f]++'
+    r'|\\["\\/bfnrt]'
+    r"|\\u(?![dD][89abAB])[0-9a-fA-F]{4}"
+    r"|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2})*+"
+)
+_STRING_TEXT: Final = re.compile(_TEXT)
+# The start of an escape that the end of a piece cut short (kept for the next piece): a
+# backslash, an unfinished \uXXXX, or a high surrogate and an unfinished low one.
+_CUT: Final = r"\\(?:u[0-9a-fA-F]{0,3}|u[dD][89abAB][0-9a-fA-F]{2}(?:\\(?:u[0-9a-fA-F]{0,3})?)?)?"
+_CUT_ESCAPE: Final = re.compile(_CUT)
+# A piece that stays inside a string: text, and perhaps a cut escape (group 1).
+_STRING_PIECE: Final = re.compile(_TEXT + "(" + _CUT + ")?")
+# The punctuation between two values, consumed in one match as far as it goes: where a
+# pattern stops (the piece ended, or something else came), its groups tell the state.
+# `_STRING_OPENS` also takes the opening quote and text of a string value that follows.
+_WS: Final = "[ \t\n\r]*+"
+_STRING_OPENS: Final = '(?:(")(' + _TEXT + "))?"  # '"', text
+_KEY_TAIL: Final = r'([^"\\\x00-\x1f]*+)(?:(")' + _WS + "(?:(:)" + _WS + _STRING_OPENS + ")?)?"
+_MEMBER_NEXT: Final = re.compile(_WS + "(?:(,)" + _WS + '(?:"' + _KEY_TAIL + ")?)?")
+_KEY_NEXT: Final = re.compile(_WS + '(?:"' + _KEY_TAIL + ")?")
+_KEY_REST: Final = re.compile(_KEY_TAIL)  # key text, '"', ':', '"', text
+_COLON_NEXT: Final = re.compile(_WS + "(?:(:)" + _WS + _STRING_OPENS + ")?")
+_ELEMENT_NEXT: Final = re.compile(_WS + "(?:(,)" + _WS + _STRING_OPENS + ")?")
 _NUMBER_CHARS: Final = re.compile(r"[0-9+\-.eE]*")
+# A whole number: one a delimiter follows (not taken). Groups: fraction, exponent.
+_WHOLE_NUMBER: Final = re.compile(
+    r"-?(?:0|[1-9][0-9]*+)(\.[0-9]++)?([eE][-+]?[0-9]++)?(?=[ \t\n\r,\]}])"
+)
 # RFC 8259 section 6, ASCII digits only (like json's C scanner). Groups: fraction, exponent.
 _NUMBER: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _HEX4: Final = re.compile(r"[0-9a-fA-F]{4}")
@@ -128,6 +176,9 @@ _LITERALS: Final[dict[str, tuple[str, Any]]] = {
     "n": ("null", None),
 }
 _NO_DEFAULT: Final[Any] = object()
+# json's C string scanner, given a string's content and where it starts: the decoded text
+# up to the closing quote, and the index after it. Raises ValueError on invalid content.
+scanstring: Final[Callable[[str, int], tuple[str, int]]] = decoder.scanstring  # type: ignore[attr-defined]
 
 
 class Change:
@@ -193,7 +244,7 @@ class _Frame:
     __slots__ = ("container", "is_object", "key", "node")
 
     def __init__(self, container: dict[str, Any] | list[Any], node: _Node) -> None:
-        self.container = container
+        self.container: Any = container
         self.is_object = isinstance(container, dict)
         self.node = node
         self.key = ""  # the current member's key, for an object
@@ -205,9 +256,16 @@ class PartialJSONParser:
     Feed each piece with :meth:`feed`, read :attr:`value` whenever you like, and call
     :meth:`finish` when the text is complete. See the module documentation for what the
     partial value shows and what each operation costs.
+
+    Args:
+        max_depth: the deepest nesting of arrays and objects accepted (default
+            :data:`MAX_DEPTH`, 256); deeper raises :class:`~sluice.PartialJSONError`. The
+            parser itself never recurses; the limit protects what reads the value
+            (``repr``, ``json``, ``copy`` recurse). ``None``: no limit.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_depth: int | None = MAX_DEPTH) -> None:
+        self._max_depth = (1 << 62) if max_depth is None else max_depth
         self._chunks: list[str] = []  # everything fed, for `text` and errors
         self._length = 0
         self._pending = ""  # an unfinished escape or literal, re-scanned with the next piece
@@ -216,18 +274,19 @@ class PartialJSONParser:
         self._root: Any = None
         self._done = False
         self._error: PartialJSONError | None = None
-        self._changes: list[Change] = []
-        # The open string value: where it lives, its text so far (cached joined text plus
-        # pieces decoded since), and where it started.
+        # The records of the latest call; a str is one "grew" record of the open string,
+        # not built unless asked for (see `_feed`).
+        self._changes: list[Any] | str = []
+        # The open string value: where it lives (its container and key or index, or None
+        # at the top level), its text so far (the text last shown, and what was decoded
+        # since), and where it started.
         self._str_node: _Node = None
-        self._str_dict: dict[str, Any] | None = None
-        self._str_list: list[Any] | None = None
-        self._str_key = ""
-        self._str_index = 0
+        self._str_home: dict[str, Any] | list[Any] | None = None
+        self._str_key: Any = ""
         self._str_cache = ""
         self._str_new: list[str] = []
         self._str_start = 0
-        # The open key, or number, pieces so far.
+        # The open key's, or number's, pieces so far.
         self._key_pieces: list[str] = []
         self._num_pieces: list[str] = []
         self._num_start = 0
@@ -242,8 +301,22 @@ class PartialJSONParser:
         :meth:`feed` to refresh a growing string). O(1) unless a string grew since the
         last read; see the module documentation.
         """
-        if self._str_new:
-            self._materialize()
+        new = self._str_new
+        if new:
+            # _materialize(), inline: a read after every piece is the common case.
+            text = self._str_cache
+            self._str_cache = ""
+            home = self._str_home
+            if home is None:
+                self._root = ""
+                text += new[0] if len(new) == 1 else "".join(new)
+                self._str_cache = self._root = text
+            else:
+                key = self._str_key
+                home[key] = ""
+                text += new[0] if len(new) == 1 else "".join(new)  # in place: _materialize()
+                self._str_cache = home[key] = text
+            new.clear()
         return self._root
 
     @property
@@ -264,7 +337,14 @@ class PartialJSONParser:
 
     def changes(self) -> list[Change]:
         """The change records of the latest :meth:`feed` or :meth:`finish` call."""
-        return self._changes
+        records = self._changes
+        if isinstance(records, str):
+            changes = [Change(self._str_node, "grew", records)]
+            self._changes = changes
+            return changes
+        if records and type(records[0]) is tuple:
+            records[:] = [Change(*record) for record in records]  # the same list object
+        return records
 
     def feed(self, text: str) -> list[Change]:
         """Parse the next piece of the JSON text.
@@ -279,31 +359,8 @@ class PartialJSONParser:
         """
         if not isinstance(text, str):
             raise TypeError(f"feed() takes str, not {type(text).__name__}")
-        base = self._length - len(self._pending)
-        self._chunks.append(text)
-        self._length += len(text)
-        changes: list[Change] = []
-        self._changes = changes
-        if self._error is not None:
-            raise self._reraise(self._error)
-        if not text:
-            return changes
-        if self._pending:
-            text = self._pending + text
-            self._pending = ""
-        elif self._state == _IN_STRING:
-            # Fast path for the bulk of a long string argument: a piece of plain content.
-            m = _STRING_RUN.match(text)
-            if m is not None and m.end() == len(text):
-                self._str_new.append(text)
-                changes.append(Change(self._str_node, "grew", text))
-                return changes
-        try:
-            self._parse(text, base, changes)
-        except PartialJSONError as exc:
-            self._error = exc
-            raise
-        return changes
+        self._changes = self._feed(text)
+        return self.changes()
 
     def finish(self, *, default: Any = _NO_DEFAULT) -> Any:
         """Declare the text complete and return the final value.
@@ -323,7 +380,7 @@ class PartialJSONParser:
         try:
             return self._finish(default)
         except PartialJSONError as exc:
-            self._error = exc
+            self._break(exc)
             raise
 
     def __repr__(self) -> str:
@@ -336,8 +393,19 @@ class PartialJSONParser:
             f"{what} at position {position} ({detail})", position=position, text=self.text
         )
 
+    def _too_deep(self, position: int) -> PartialJSONError:
+        return self._fail(
+            "nesting too deep",
+            position,
+            f"more than {self._max_depth} levels of arrays and objects (max_depth)",
+        )
+
     def _unexpected(self, what: str, s: str, i: int, base: int, hint: str = "") -> PartialJSONError:
         return self._fail(what, base + i, f"found {s[i]!r}{hint}")
+
+    def _break(self, exc: PartialJSONError) -> None:
+        self._error = exc
+        self._state = _BROKEN
 
     def _reraise(self, old: PartialJSONError) -> PartialJSONError:
         """The error that broke the parser, again, with the text as it is now."""
@@ -345,9 +413,339 @@ class PartialJSONParser:
 
     # -- the state machine ----------------------------------------------------------------
 
-    def _parse(self, s: str, base: int, changes: list[Change]) -> None:
+    def _feed(self, s: str) -> list[Any] | str:
+        """:meth:`feed` without building :class:`Change` objects: the tool calls' hot path.
+
+        Returns the records as ``(node, kind, text, value)`` tuples (``Change(*record)``
+        makes each), or, for a piece that stays inside the open string and shows text,
+        that decoded text, whose one record ``(self._str_node, "grew", text, None)`` is not
+        made. ``s`` must be a ``str``.
+
+        A piece inside a string goes first: one C-level search finds literal text, or else
+        one match finds complete escapes (decoded by json's C scanner) and perhaps an
+        escape cut short at the end, kept for the next piece; where the string closes in
+        the piece, that scan is used too. Then a loop over the piece with the state in a
+        local variable handles the common steps: string text, the punctuation between two
+        values (one match of a ``_*_NEXT`` pattern takes ``, "key": "text`` whole), values
+        that start, whole numbers and literals. Everything else -- escapes cut in an
+        unusual way, numbers split across pieces, errors -- goes to :meth:`_parse_rest`,
+        one token at a time, with the state in the attributes.
+        """
+        state = self._state
+        pending = self._pending
+        closes = -1  # where the open string's closing quote is in `pending + s`, if known
+        if state == _IN_STRING:  # (a broken parser is in state _BROKEN, never here)
+            text = pending + s if pending else s
+            m = _STRING_END.search(text)
+            if m is None:
+                if text:  # (no pending text here: it would start with a backslash)
+                    self._chunks.append(s)
+                    self._length += len(s)
+                    self._str_new.append(text)
+                    return text
+            else:
+                j = m.start()
+                if text[j] == '"':
+                    closes = j
+                else:
+                    m = _STRING_PIECE.match(text, j)
+                    j = m.end()  # type: ignore[union-attr]
+                    if j == len(text):
+                        self._chunks.append(s)
+                        self._length += len(s)
+                        if m.lastindex is None:  # type: ignore[union-attr]
+                            self._pending = ""
+                        else:  # an escape cut short
+                            cut = self._pending = m.group(1)  # type: ignore[union-attr]
+                            text = text[: j - len(cut)]
+                            if not text:
+                                return []
+                        text = scanstring(text + '"', 0)[0]
+                        self._str_new.append(text)
+                        return text
+                    if text[j] == '"' and m.lastindex is None:  # type: ignore[union-attr]
+                        closes = j
+        base = self._length - len(pending)  # where `pending + s` starts in the whole text
+        self._chunks.append(s)
+        self._length += len(s)
+        changes: list[_Record] = []
+        if state == _BROKEN:
+            self._changes = changes
+            raise self._reraise(self._error)  # type: ignore[arg-type]
+        if pending:
+            s = pending + s
+            self._pending = ""
         n = len(s)
         i = 0
+        frames = self._frames
+        value: Any
+        try:
+            if closes >= 0:
+                self._string_ends(s[:closes], changes)
+                state = _AFTER
+                i = closes + 1
+            while i < n:
+                opened = None  # a value that starts: shown at the end of the loop body
+                if state == _IN_STRING:
+                    j = _STRING_TEXT.match(s, i).end()  # type: ignore[union-attr]
+                    if j < n:
+                        if s[j] == '"':
+                            self._string_ends(s[i:j], changes)
+                            state = _AFTER
+                            i = j + 1
+                            continue
+                        if s[j] != "\\" or not _CUT_ESCAPE.fullmatch(s, j):
+                            # A high surrogate without its pair, an invalid escape or
+                            # character: one character at a time.
+                            self._state = state
+                            i = self._string_value(s, i, base, changes)
+                            state = self._state
+                            continue
+                    # The piece ends inside the string, perhaps inside an escape.
+                    if j > i:
+                        text = s[i:j]
+                        if "\\" in text:
+                            text = scanstring(text + '"', 0)[0]
+                        self._str_new.append(text)
+                        changes.append((self._str_node, "grew", text, None))
+                    self._pending = s[j:]
+                    i = n
+                elif state == _AFTER:
+                    if not frames:  # only whitespace may follow the top-level value
+                        break
+                    frame = frames[-1]
+                    if frame.is_object:
+                        m = _MEMBER_NEXT.match(s, i)
+                        comma, key, quote, colon, opened, text = m.groups()  # type: ignore[union-attr]
+                        i = m.end()  # type: ignore[union-attr]
+                        if comma is not None:
+                            if key is None:
+                                state = _KEY
+                            elif quote is None:
+                                self._key_pieces = [key]
+                                self._str_start = base + i - len(key) - 1
+                                state = _IN_KEY
+                            else:
+                                frame.key = key
+                                state = _COLON if colon is None else _VALUE
+                        elif i < n:
+                            if s[i] != "}":  # an error
+                                break
+                            state = self._close_at(changes)
+                            i += 1
+                    else:
+                        m = _ELEMENT_NEXT.match(s, i)
+                        comma, opened, text = m.groups()  # type: ignore[union-attr]
+                        i = m.end()  # type: ignore[union-attr]
+                        if comma is not None:
+                            state = _VALUE
+                        elif i < n:
+                            if s[i] != "]":  # an error
+                                break
+                            state = self._close_at(changes)
+                            i += 1
+                elif state == _IN_KEY:
+                    m = _KEY_REST.match(s, i)
+                    key, quote, colon, opened, text = m.groups()  # type: ignore[union-attr]
+                    i = m.end()  # type: ignore[union-attr]
+                    if quote is None:
+                        self._key_pieces.append(key)
+                        if i < n:  # an escape, or an invalid character
+                            self._state = state
+                            i = self._string_key(s, i, base)
+                            state = self._state
+                        continue
+                    pieces = self._key_pieces
+                    if pieces:
+                        pieces.append(key)
+                        key = "".join(pieces)
+                        self._key_pieces = []
+                    frames[-1].key = key
+                    state = _COLON if colon is None else _VALUE
+                elif state == _VALUE or state == _ARRAY_FIRST:
+                    c = s[i]
+                    if c == '"':
+                        opened = c
+                        text = ""
+                        i += 1
+                    elif "0" <= c <= "9" or c == "-":
+                        m = _WHOLE_NUMBER.match(s, i)
+                        if m is not None and m.end() - i < 100:  # (long: see _end_number)
+                            j = m.end()
+                            value = int(s[i:j]) if m.lastindex is None else float(s[i:j])
+                            opened = "0"
+                            i = j
+                        else:  # cut short by the end of the piece, long, or invalid
+                            self._state = state
+                            i = self._start_value(s, i, base, changes)
+                            state = self._state
+                    elif c == "{" or c == "[":
+                        opened = c
+                        value = {} if c == "{" else []
+                        i += 1
+                    elif c in _WHITESPACE:
+                        m = _WHITESPACE_RUN.match(s, i)
+                        i = m.end()  # type: ignore[union-attr]
+                    elif c == "]" and state == _ARRAY_FIRST:
+                        state = self._close_at(changes)
+                        i += 1
+                    elif (literal := _LITERALS.get(c)) is not None and s.startswith(literal[0], i):
+                        value = literal[1]
+                        opened = "0"
+                        i += len(literal[0])
+                    else:  # a literal cut short, or an error
+                        self._state = state
+                        i = self._start_value(s, i, base, changes)
+                        state = self._state
+                elif state == _KEY or state == _OBJECT_FIRST:
+                    m = _KEY_NEXT.match(s, i)
+                    key, quote, colon, opened, text = m.groups()  # type: ignore[union-attr]
+                    i = m.end()  # type: ignore[union-attr]
+                    if key is None:
+                        if i < n:  # '}', or an error
+                            break
+                    elif quote is None:
+                        self._key_pieces = [key]
+                        self._str_start = base + i - len(key) - 1
+                        state = _IN_KEY
+                    else:
+                        frames[-1].key = key
+                        state = _COLON if colon is None else _VALUE
+                elif state == _COLON:
+                    m = _COLON_NEXT.match(s, i)
+                    colon, opened, text = m.groups()  # type: ignore[union-attr]
+                    i = m.end()  # type: ignore[union-attr]
+                    if colon is not None:
+                        state = _VALUE
+                    elif i < n:  # an error
+                        break
+                elif state == _IN_NUMBER:
+                    m = _NUMBER_CHARS.match(s, i)
+                    j = m.end()  # type: ignore[union-attr]
+                    if j > i:
+                        self._num_pieces.append(s[i:j])
+                    if j == n:
+                        i = n
+                        break
+                    token = "".join(self._num_pieces)
+                    self._num_pieces = []
+                    self._end_number(token, self._num_start, s[j], changes)
+                    state = _AFTER
+                    i = j
+                else:
+                    break
+                if opened is not None:
+                    # A value starts: a string (and its `text` up to `i`, with complete
+                    # escapes only), a container, or a whole scalar ("0"): shown in its
+                    # parent at once. _add() and _string_opens(), inline.
+                    if opened == '"':
+                        value = ""
+                    node: _Node
+                    home: Any
+                    if frames:
+                        frame = frames[-1]
+                        home = frame.container
+                        if frame.is_object:
+                            key = frame.key
+                            home[key] = value
+                        else:
+                            key = len(home)
+                            home.append(value)
+                        node = (frame.node, key)
+                    else:
+                        home = key = node = None
+                        self._root = value
+                    changes.append((node, "added", "", value))
+                    if opened == '"':
+                        self._str_home = home
+                        self._str_key = key
+                        self._str_node = node
+                        self._str_start = base + i - len(text) - 1  # the opening quote
+                        if text:
+                            if "\\" in text:
+                                text = scanstring(text + '"', 0)[0]
+                            self._str_new.append(text)
+                            changes.append((node, "grew", text, None))
+                        state = _IN_STRING
+                    elif opened == "0":
+                        changes.append((node, "completed", "", value))
+                        state = _AFTER
+                        if not frames:
+                            self._done = True
+                    else:
+                        frames.append(_Frame(value, node))
+                        if len(frames) > self._max_depth:
+                            raise self._too_deep(base + i - 1)
+                        state = _OBJECT_FIRST if opened == "{" else _ARRAY_FIRST
+            self._state = state
+            if i < n:
+                self._parse_rest(s, i, base, changes)
+        except PartialJSONError as exc:
+            self._changes = changes
+            self._break(exc)
+            raise
+        return changes
+
+    def _string_opens(self, raw: str, end: int, changes: list[_Record]) -> int:
+        """A string value opened and ``raw`` of it arrived (complete escapes only), ending
+        at ``end``: show it, record it, and return the new state."""
+        frames = self._frames
+        node: _Node
+        if frames:
+            frame = frames[-1]
+            home = frame.container
+            key: str | int
+            if frame.is_object:
+                key = frame.key
+                home[key] = ""
+            else:
+                key = len(home)
+                home.append("")
+            node = (frame.node, key)
+            self._str_home = home
+            self._str_key = key
+        else:
+            node = None
+            self._root = ""
+            self._str_home = None
+        self._str_node = node
+        changes.append((node, "added", "", ""))
+        self._str_start = end - len(raw) - 1  # the opening quote
+        if raw:
+            text = scanstring(raw + '"', 0)[0] if "\\" in raw else raw
+            self._str_new.append(text)
+            changes.append((node, "grew", text, None))
+        return _IN_STRING
+
+    def _string_ends(self, raw: str, changes: list[_Record]) -> None:
+        """The open string's last text ``raw`` (complete escapes only) and its closing quote
+        arrived: show it whole, record it, and complete it (the caller sets the state)."""
+        new = self._str_new
+        if raw:
+            text = scanstring(raw + '"', 0)[0] if "\\" in raw else raw
+            new.append(text)
+            changes.append((self._str_node, "grew", text, None))
+        final = self._str_cache
+        if new:
+            final += new[0] if len(new) == 1 else "".join(new)  # its one copy, the last
+            new.clear()
+            home = self._str_home
+            if home is None:
+                self._root = final
+            else:
+                home[self._str_key] = final
+        self._str_cache = ""
+        changes.append((self._str_node, "completed", "", final))
+        if not self._frames:
+            self._done = True
+
+    def _parse_rest(self, s: str, i: int, base: int, changes: list[_Record]) -> None:
+        """Parse ``s`` from ``i`` on, one token at a time, with the state in the attributes.
+
+        Every state and every error is handled here; :meth:`_feed` hands over the rare
+        cases.
+        """
+        n = len(s)
         frames = self._frames
         while i < n:
             state = self._state
@@ -366,7 +764,7 @@ class PartialJSONParser:
                     return
                 token = "".join(self._num_pieces)
                 self._num_pieces = []
-                self._end_number(token, self._num_start, f"found {s[j]!r}", changes)
+                self._end_number(token, self._num_start, s[j], changes)
                 i = j
                 continue
             c = s[i]
@@ -418,36 +816,18 @@ class PartialJSONParser:
             else:
                 i = self._start_value(s, i, base, changes)
 
-    def _start_value(self, s: str, i: int, base: int, changes: list[Change]) -> int:
+    def _start_value(self, s: str, i: int, base: int, changes: list[_Record]) -> int:
         """Begin the value whose first character is ``s[i]``; return where parsing resumes."""
         c = s[i]
         if c == '"':
-            node = self._child_node()
-            frames = self._frames
-            self._str_dict = self._str_list = None
-            if frames:
-                parent = frames[-1].container
-                if isinstance(parent, dict):
-                    self._str_dict = parent
-                    self._str_key = frames[-1].key
-                else:
-                    self._str_list = parent
-                    self._str_index = len(parent)
-            self._attach("")
-            self._str_node = node
-            self._str_cache = ""
-            self._str_new = []
-            self._str_start = base + i
-            self._state = _IN_STRING
-            changes.append(Change(node, "added", value=""))
+            self._state = self._string_opens("", base + i + 1, changes)
             return i + 1
         if c == "{" or c == "[":
             container: dict[str, Any] | list[Any] = {} if c == "{" else []
-            node = self._child_node()
-            self._attach(container)
-            self._frames.append(_Frame(container, node))
+            if len(self._frames) >= self._max_depth:
+                raise self._too_deep(base + i)
+            self._frames.append(_Frame(container, self._add(container, changes)))
             self._state = _OBJECT_FIRST if c == "{" else _ARRAY_FIRST
-            changes.append(Change(node, "added", value=container))
             return i + 1
         if c == "-" or "0" <= c <= "9":
             m = _NUMBER_CHARS.match(s, i)
@@ -457,17 +837,14 @@ class PartialJSONParser:
                 self._num_start = base + i
                 self._state = _IN_NUMBER
             else:
-                self._end_number(s[i:j], base + i, f"found {s[j]!r}", changes)
+                self._end_number(s[i:j], base + i, s[j], changes)
             return j
         literal = _LITERALS.get(c)
         if literal is not None:
             word, value = literal
             end = i + len(word)
             if s.startswith(word, i):
-                node = self._child_node()
-                self._attach(value)
-                changes.append(Change(node, "added", value=value))
-                self._complete(node, value, changes)
+                self._complete(self._add(value, changes), value, changes)
                 return end
             got = s[i:end]
             k = next((k for k in range(len(got)) if got[k] != word[k]), len(got))
@@ -489,12 +866,19 @@ class PartialJSONParser:
             what = f"expected a JSON value after {after!r}"
         raise self._unexpected(what, s, i, base, _hint(c))
 
-    def _string_value(self, s: str, i: int, base: int, changes: list[Change]) -> int:
+    def _string_value(self, s: str, i: int, base: int, changes: list[_Record]) -> int:
         pieces, j, closed = self._scan_string(s, i, base)
         text = "".join(pieces)
         if text:
             self._str_new.append(text)
-            changes.append(Change(self._str_node, "grew", text))
+            node = self._str_node
+            last = changes[-1] if changes else None
+            if last is not None and last[1] == "grew" and last[0] is node:
+                # The string's text before this escape was recorded already: one "grew"
+                # record per string per piece.
+                changes[-1] = (node, "grew", last[2] + text, None)
+            else:
+                changes.append((node, "grew", text, None))
         if not closed:
             return j
         final = self._materialize() if self._str_new else self._str_cache
@@ -590,10 +974,14 @@ class PartialJSONParser:
                 )
         return None
 
-    def _end_number(self, token: str, start: int, found: str, changes: list[Change]) -> None:
-        """Convert a number token that ended; ``found`` describes what ended it."""
+    def _end_number(
+        self, token: str, start: int, after: str | None, changes: list[_Record]
+    ) -> None:
+        """Convert a number token that ended: ``after`` is the character that ended it,
+        None if the text did."""
         m = _NUMBER.fullmatch(token)
         if m is None:
+            found = "the text ended" if after is None else f"found {after!r}"
             raise self._number_error(token, start, found)
         value: int | float
         if m.lastindex is None:
@@ -608,10 +996,7 @@ class PartialJSONParser:
                 ) from exc
         else:
             value = float(token)
-        node = self._child_node()
-        self._attach(value)
-        changes.append(Change(node, "added", value=value))
-        self._complete(node, value, changes)
+        self._complete(self._add(value, changes), value, changes)
 
     def _number_error(self, token: str, start: int, found: str) -> PartialJSONError:
         # Walk the RFC 8259 number grammar to name the first character that breaks it.
@@ -641,63 +1026,66 @@ class PartialJSONParser:
 
     # -- values and containers ------------------------------------------------------------
 
-    def _child_node(self) -> _Node:
-        """The path node of a value starting now."""
-        frames = self._frames
-        if not frames:
-            return None
-        frame = frames[-1]
-        container = frame.container
-        return (frame.node, frame.key if frame.is_object else len(container))
-
-    def _attach(self, value: Any) -> None:
-        """Show a value that starts now in its parent (or as the top-level value)."""
+    def _add(self, value: Any, changes: list[_Record]) -> _Node:
+        """Show a value that starts now in its parent (or as the top-level value), record
+        it as added, and return its path node."""
         frames = self._frames
         if not frames:
             self._root = value
-            return
+            changes.append((None, "added", "", value))
+            return None
         frame = frames[-1]
         container = frame.container
-        if isinstance(container, dict):
-            container[frame.key] = value
+        key: str | int
+        if frame.is_object:
+            key = frame.key
+            container[key] = value
         else:
+            key = len(container)
             container.append(value)
+        node = (frame.node, key)
+        changes.append((node, "added", "", value))
+        return node
 
-    def _complete(self, node: _Node, value: Any, changes: list[Change]) -> None:
-        changes.append(Change(node, "completed", value=value))
+    def _complete(self, node: _Node, value: Any, changes: list[_Record]) -> None:
+        changes.append((node, "completed", "", value))
         self._state = _AFTER
         if not self._frames:
             self._done = True
 
-    def _close(self, changes: list[Change]) -> None:
+    def _close(self, changes: list[_Record]) -> None:
         frame = self._frames.pop()
         self._complete(frame.node, frame.container, changes)
 
-    def _place(self, text: str) -> None:
-        """Store the open string's text where it lives."""
-        if self._str_dict is not None:
-            self._str_dict[self._str_key] = text
-        elif self._str_list is not None:
-            self._str_list[self._str_index] = text
-        else:
-            self._root = text
+    def _close_at(self, changes: list[_Record]) -> int:
+        """:meth:`_close` for :meth:`_feed`, which keeps the state itself: return it."""
+        frames = self._frames
+        frame = frames.pop()
+        changes.append((frame.node, "completed", "", frame.container))
+        if not frames:
+            self._done = True
+        return _AFTER
 
     def _materialize(self) -> str:
-        """Fold the pieces decoded since the last read into the open string and show it."""
-        new = self._str_new
-        self._str_new = []
+        """Fold the text decoded since the last read into the open string and show it."""
         text = self._str_cache
-        # Drop the parser's other references so that, on CPython, `text += piece` can
+        # Drop the parser's other references so that, on CPython, `text += tail` can
         # resize the string in place instead of copying it (it copies when anyone else,
         # such as the caller, still holds the old string -- which keeps this correct).
         self._str_cache = ""
-        self._place("")
-        if len(new) == 1:
-            text += new[0]
+        home = self._str_home
+        if home is None:
+            self._root = ""
         else:
-            text = "".join([text, *new])
+            home[self._str_key] = ""
+        new = self._str_new
+        text += new[0] if len(new) == 1 else "".join(new)
+        new.clear()
         self._str_cache = text
-        self._place(text)
+        if home is None:
+            self._root = text
+        else:
+            home[self._str_key] = text
         return text
 
     def _finish(self, default: Any) -> Any:
@@ -705,7 +1093,7 @@ class PartialJSONParser:
         if self._state == _IN_NUMBER:
             token = "".join(self._num_pieces)
             self._num_pieces = []
-            self._end_number(token, self._num_start, "the text ended", self._changes)
+            self._end_number(token, self._num_start, None, self._changes)  # type: ignore[arg-type]
         if self._done:
             return self.value
         state = self._state

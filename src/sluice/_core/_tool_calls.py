@@ -22,11 +22,13 @@ Cost model
     fragment once: O(len(fragment)) per delta, O(total input length) per call. The buffer
     is never re-parsed (the official SDK re-parses it with ``jiter`` after every delta,
     which is quadratic). A :class:`ToolCallDelta` carries the fragment and the parser's
-    change records (O(1) each); its :attr:`~ToolCallDelta.partial_input` is read from the
-    parser *when you access it*. Reading it is O(1) unless a string grew since the last
-    read, in which case that one string is brought up to date (on CPython an in-place
-    append, as long as you do not keep a reference to the growing string itself between
-    deltas; see the ``_partial_json`` cost model). A consumer that only looks at
+    change records (O(1) each; the :class:`~sluice._core._partial_json.Change` objects are
+    made when :attr:`~ToolCallDelta.changes` is first read); its
+    :attr:`~ToolCallDelta.partial_input` is read from the parser *when you access it*.
+    Reading it is O(1) unless a string grew since the last read, in which case that one
+    string is brought up to date (on CPython an in-place append, as long as you do not
+    keep a reference to the growing string itself between deltas; see the
+    ``_partial_json`` cost model). A consumer that only looks at
     ``changes`` or ``json_delta`` therefore pays O(delta) and never materialises anything.
 
 Live values
@@ -47,6 +49,7 @@ What it does not do
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import msgspec
@@ -60,7 +63,7 @@ from ._events import (
 )
 from ._exceptions import PartialJSONError, ToolInputError
 from ._message import MCPToolUseBlock, ServerToolUseBlock, ToolUseBlock
-from ._partial_json import Change, PartialJSONParser
+from ._partial_json import Change, PartialJSONParser, _Record
 
 __all__ = ["ToolCall", "ToolCallAssembler", "ToolCallDelta"]
 
@@ -114,15 +117,6 @@ class _Call:
         self.server_name: str | None = getattr(block, "server_name", None)
         self.parser = PartialJSONParser()
 
-    def partial_input(self) -> Any:
-        parser = self.parser
-        value = parser.value
-        if value is None and not parser.done:
-            # Nothing shown yet (no text, only whitespace, or a literal still spelling
-            # out): keep showing the start input, as the SDK's snapshot does.
-            return self.start_input
-        return value
-
     def error(self, exc: PartialJSONError) -> ToolInputError:
         text = exc.text
         position = exc.position
@@ -147,7 +141,7 @@ class _Call:
         )
 
 
-class ToolCallDelta:
+class ToolCallDelta(msgspec.Struct, frozen=True, eq=False, gc=False):
     """One ``input_json_delta`` fragment of a tool call, with what it changed.
 
     Attributes:
@@ -166,22 +160,29 @@ class ToolCallDelta:
     Immutable. Equality is identity (the partial input is live, see the module docs).
     """
 
-    __slots__ = ("_call", "changes", "json_delta")
-
+    # A Struct, made in C: one per fragment, so its cost counts. gc=False: a delta refers
+    # to its call (and through it to the parser and the live input), none of which can
+    # refer back to it, so it can never be part of a cycle.
     _call: _Call
-    changes: tuple[Change, ...]
     json_delta: str
+    # What the parser returned: the text appended to the open string, whose path node is
+    # `_node`, for a fragment inside a string (`changes` then makes its one "grew" record
+    # on demand), else the list of records; the `changes` tuple once it was asked for.
+    _node: Any
+    _records: str | list[_Record] | tuple[Change, ...]
 
-    def __init__(self, call: _Call, json_delta: str, changes: tuple[Change, ...]) -> None:
-        object.__setattr__(self, "_call", call)
-        object.__setattr__(self, "json_delta", json_delta)
-        object.__setattr__(self, "changes", changes)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        """What this fragment changed: see the class documentation."""
+        records = self._records
+        if isinstance(records, tuple):
+            return records
+        if isinstance(records, str):
+            changes: tuple[Change, ...] = (Change(self._node, "grew", records),)
+        else:  # the parser's records: (node, kind, text, value) tuples
+            changes = tuple([Change(*record) for record in records])
+        msgspec.structs.force_setattr(self, "_records", changes)
+        return changes
 
     @property
     def index(self) -> int:
@@ -213,7 +214,14 @@ class ToolCallDelta:
         fragments: read it before advancing the iterator, or ``copy.deepcopy`` it.
         O(1) unless a string grew since the last read (module docs, *Cost model*).
         """
-        return self._call.partial_input()
+        call = self._call
+        parser = call.parser
+        value = parser.value
+        if value is None and not parser.done:
+            # Nothing shown yet (no text, only whitespace, or a literal still spelling
+            # out): keep showing the start input, as the SDK's snapshot does.
+            return call.start_input
+        return value
 
     def __repr__(self) -> str:
         return (
@@ -267,12 +275,14 @@ class ToolCallAssembler:
             call = self._calls.get(event.index)  # type: ignore[union-attr]
             if call is None:
                 return None
+            # The hot path: one call into the parser, and a Struct made in C.
             piece = delta.partial_json
+            parser = call.parser
             try:
-                changes = call.parser.feed(piece)
+                records = parser._feed(piece)
             except PartialJSONError as exc:
                 raise call.error(exc) from exc
-            return ToolCallDelta(call, piece, tuple(changes))
+            return ToolCallDelta(call, piece, parser._str_node, records)
         if cls is ContentBlockStart:
             block = event.content_block  # type: ignore[union-attr]
             index = event.index  # type: ignore[union-attr]
@@ -299,3 +309,31 @@ class ToolCallAssembler:
                 server_name=call.server_name,
             )
         return None
+
+    def feed_many(self, events: Iterable[Event]) -> Iterator[ToolCallDelta | ToolCall]:
+        """Apply ``events`` in order, yielding the items :meth:`feed` would return.
+
+        The same items and errors as :meth:`feed` event by event, with its hot path (a
+        fragment of an open call) inline: for readers that take events a network read at
+        a time (``ops.tool_calls`` over a ``MessageStream``).
+        """
+        calls = self._calls
+        feed = self.feed
+        block_delta, json_delta, make = ContentBlockDelta, InputJSONDelta, ToolCallDelta
+        for event in events:
+            if type(event) is block_delta:
+                delta = event.delta
+                if type(delta) is json_delta:
+                    call = calls.get(event.index)
+                    if call is not None:
+                        piece = delta.partial_json
+                        parser = call.parser
+                        try:
+                            records = parser._feed(piece)
+                        except PartialJSONError as exc:
+                            raise call.error(exc) from exc
+                        yield make(call, piece, parser._str_node, records)
+                continue
+            item = feed(event)
+            if item is not None:
+                yield item

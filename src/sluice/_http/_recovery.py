@@ -22,7 +22,6 @@ end), so every operator and the final message work unchanged.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
-from types import TracebackType
 from typing import Any, Final
 
 import msgspec
@@ -48,7 +47,7 @@ from .._core._message import Message, TextBlock
 from ..ops._base import Operator, Pipeline, aclose_upstream, pipe
 from ._observe import logger
 from ._response import attach_info
-from ._stream import MessageStream
+from ._stream import MessageStream, StreamManager
 
 __all__ = ["RecoveringStream", "RecoveringStreamManager"]
 
@@ -337,7 +336,7 @@ async def _texts(events: AsyncIterator[Event]) -> AsyncGenerator[str, None]:
             yield event.delta.text
 
 
-class RecoveringStreamManager:
+class RecoveringStreamManager(StreamManager[RecoveringStream]):
     """``async with client.messages.stream(..., recover=N) as stream``: a
     :class:`RecoveringStream`.
 
@@ -348,27 +347,8 @@ class RecoveringStreamManager:
     """
 
     def __init__(self, open_stream: OpenStream, body: Mapping[str, Any], recover: int) -> None:
-        self._open = open_stream
-        self._body = body
-        self._recover = recover
-        self._stream: RecoveringStream | None = None
+        async def open_recovering() -> RecoveringStream:
+            first = await open_stream(dict(body))
+            return RecoveringStream(first, open_stream, body, recover)
 
-    async def __aenter__(self) -> RecoveringStream:
-        first = await self._open(dict(self._body))
-        self._stream = RecoveringStream(first, self._open, self._body, self._recover)
-        return self._stream
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._stream is not None:
-            await self._stream.aclose()
-
-    def __aiter__(self) -> AsyncIterator[Any]:
-        raise TypeError(
-            "use `async with client.messages.stream(...) as stream:` and iterate `stream`; "
-            "the context manager is what releases the connection"
-        )
+        super().__init__(open_recovering, usage="client.messages.stream(...)")

@@ -687,6 +687,7 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                 try:
                     response = await self.http.send(request, stream=True)
                 except httpx.TransportError as exc:  # timeouts included
+                    route.limiter.release()
                     self._record(breaker, ok=False, route=route, path=spec.path)
                     exc.request = _redacted(request)  # the cause an error carries shows no key
                     if attempt < retries:
@@ -706,7 +707,9 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                     )
                     error.__dict__["_curl"] = curl(exc.request)
                     raise error from exc
-            except BaseException:
+            except BaseException as exc:
+                if not isinstance(exc, httpx.TransportError | APIConnectionError):
+                    route.limiter.release()  # cancelled while sending
                 if breaker is not None and breaker.state == "half_open":
                     breaker.release()
                 raise

@@ -352,25 +352,18 @@ class StreamManager(Generic[S]):
     and its connection released, on exit.
 
     Args:
-        send: sends the request (with retries) and returns the unread response.
-        wrap: makes the stream object that owns the response.
+        open_stream: sends the request (with retries) and returns the stream that owns the
+            response.
         usage: how to call it, for the error raised on ``async for`` without ``async with``.
     """
 
-    def __init__(
-        self,
-        send: Callable[[], Awaitable[httpx.Response]],
-        wrap: Callable[[httpx.Response], S],
-        *,
-        usage: str,
-    ) -> None:
-        self._send = send
-        self._wrap = wrap
+    def __init__(self, open_stream: Callable[[], Awaitable[S]], *, usage: str) -> None:
+        self._open = open_stream
         self._usage = usage
         self._stream: S | None = None
 
     async def __aenter__(self) -> S:
-        self._stream = self._wrap(await self._send())
+        self._stream = await self._open()
         return self._stream
 
     async def __aexit__(
@@ -398,11 +391,10 @@ class MessageStreamManager(StreamManager[MessageStream]):
         *,
         max_event_size: int,
     ) -> None:
-        super().__init__(
-            send,
-            lambda response: MessageStream(response, max_event_size=max_event_size),
-            usage="client.messages.stream(...)",
-        )
+        async def open_stream() -> MessageStream:
+            return MessageStream(await send(), max_event_size=max_event_size)
+
+        super().__init__(open_stream, usage="client.messages.stream(...)")
 
 
 # ------------------------------------------------------------------- text completions
@@ -547,8 +539,7 @@ class CompletionStreamManager(StreamManager[CompletionStream]):
     def __init__(
         self, send: Callable[[], Awaitable[httpx.Response]], *, max_event_size: int
     ) -> None:
-        super().__init__(
-            send,
-            lambda response: CompletionStream(response, max_event_size=max_event_size),
-            usage="client.completions.stream(...)",
-        )
+        async def open_stream() -> CompletionStream:
+            return CompletionStream(await send(), max_event_size=max_event_size)
+
+        super().__init__(open_stream, usage="client.completions.stream(...)")

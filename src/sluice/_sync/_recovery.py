@@ -7,7 +7,6 @@ fails while this file is stale). The async module's docstring tells what this co
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator, Mapping
-from types import TracebackType
 from typing import Any
 
 import msgspec
@@ -28,7 +27,7 @@ from .._http._observe import logger
 from .._http._recovery import _common_prefix, _Continuation, _recoverable, _text_of
 from .._http._response import attach_info
 from ._body import close_upstream
-from ._stream import SyncMessageStream
+from ._stream import StreamManager, SyncMessageStream
 
 __all__ = ["SyncRecoveringStream", "SyncRecoveringStreamManager"]
 
@@ -276,7 +275,7 @@ def _texts(events: Iterator[Event]) -> Generator[str, None, None]:
             yield event.delta.text
 
 
-class SyncRecoveringStreamManager:
+class SyncRecoveringStreamManager(StreamManager[SyncRecoveringStream]):
     """``with client.messages.stream(..., recover=N) as stream``: a
     :class:`SyncRecoveringStream`.
 
@@ -287,27 +286,8 @@ class SyncRecoveringStreamManager:
     """
 
     def __init__(self, open_stream: OpenStream, body: Mapping[str, Any], recover: int) -> None:
-        self._open = open_stream
-        self._body = body
-        self._recover = recover
-        self._stream: SyncRecoveringStream | None = None
+        def open_recovering() -> SyncRecoveringStream:
+            first = open_stream(dict(body))
+            return SyncRecoveringStream(first, open_stream, body, recover)
 
-    def __enter__(self) -> SyncRecoveringStream:
-        first = self._open(dict(self._body))
-        self._stream = SyncRecoveringStream(first, self._open, self._body, self._recover)
-        return self._stream
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._stream is not None:
-            self._stream.close()
-
-    def __iter__(self) -> Iterator[Any]:
-        raise TypeError(
-            "use `with client.messages.stream(...) as stream:` and iterate `stream`; "
-            "the context manager is what releases the connection"
-        )
+        super().__init__(open_recovering, usage="client.messages.stream(...)")

@@ -274,25 +274,18 @@ class StreamManager(Generic[S]):
     and its connection released, on exit.
 
     Args:
-        send: sends the request (with retries) and returns the unread response.
-        wrap: makes the stream object that owns the response.
+        open_stream: sends the request (with retries) and returns the stream that owns the
+            response.
         usage: how to call it, for the error raised on ``for`` without ``with``.
     """
 
-    def __init__(
-        self,
-        send: Callable[[], httpx.Response],
-        wrap: Callable[[httpx.Response], S],
-        *,
-        usage: str,
-    ) -> None:
-        self._send = send
-        self._wrap = wrap
+    def __init__(self, open_stream: Callable[[], S], *, usage: str) -> None:
+        self._open = open_stream
         self._usage = usage
         self._stream: S | None = None
 
     def __enter__(self) -> S:
-        self._stream = self._wrap(self._send())
+        self._stream = self._open()
         return self._stream
 
     def __exit__(
@@ -320,11 +313,10 @@ class SyncMessageStreamManager(StreamManager[SyncMessageStream]):
         *,
         max_event_size: int,
     ) -> None:
-        super().__init__(
-            send,
-            lambda response: SyncMessageStream(response, max_event_size=max_event_size),
-            usage="client.messages.stream(...)",
-        )
+        def open_stream() -> SyncMessageStream:
+            return SyncMessageStream(send(), max_event_size=max_event_size)
+
+        super().__init__(open_stream, usage="client.messages.stream(...)")
 
 
 class SyncCompletionStream(BodyIterator[Completion]):
@@ -466,8 +458,7 @@ class SyncCompletionStreamManager(StreamManager[SyncCompletionStream]):
     def __init__(
         self, send: Callable[[], httpx.Response], *, max_event_size: int
     ) -> None:
-        super().__init__(
-            send,
-            lambda response: SyncCompletionStream(response, max_event_size=max_event_size),
-            usage="client.completions.stream(...)",
-        )
+        def open_stream() -> SyncCompletionStream:
+            return SyncCompletionStream(send(), max_event_size=max_event_size)
+
+        super().__init__(open_stream, usage="client.completions.stream(...)")

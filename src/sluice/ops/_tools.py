@@ -26,6 +26,11 @@ async def tool_calls(
     Handles client ``tool_use``, ``server_tool_use`` and ``mcp_tool_use`` blocks. Other
     events are not yielded. Closing or cancelling the generator closes ``source``.
 
+    A :class:`~sluice.MessageStream` is read one HTTP chunk at a time through its
+    ``aiter_batches()`` (as :func:`~sluice.ops.controlled` reads it): the items and errors
+    are the same as event by event, but the stream's own accumulator
+    (``current_message_snapshot``) may be up to one chunk ahead of the item you hold.
+
     Args:
         source: the events, e.g. a :class:`~sluice.MessageStream`, or the snapshots of
             :func:`~sluice.ops.accumulate`.
@@ -42,12 +47,26 @@ async def tool_calls(
             (``text``) are on the error. ``partial_message`` is ``None``: this view sees
             events, not the message (the source's accumulator has it).
     """
-    feed = ToolCallAssembler().feed
-    items: AsyncIterable[Any] = source  # events or snapshots
+    assembler = ToolCallAssembler()
+    # A source that hands over its events one network read at a time (a MessageStream's
+    # aiter_batches(), the protocol ops.controlled also recognises) costs no generator
+    # round trip per event; any other source is read event by event.
+    aiter_batches = getattr(source, "aiter_batches", None)
     try:
-        async for each in items:
-            item = feed(each.event if type(each) is Snapshot else each)
-            if item is not None:
-                yield item
+        if aiter_batches is not None:
+            batches = aiter_batches()
+            try:
+                async for batch in batches:
+                    for item in assembler.feed_many(batch):
+                        yield item
+            finally:
+                await aclose_upstream(batches)
+        else:
+            feed = assembler.feed
+            items: AsyncIterable[Any] = source  # events or snapshots
+            async for each in items:
+                found = feed(each.event if type(each) is Snapshot else each)
+                if found is not None:
+                    yield found
     finally:
         await aclose_upstream(source)
