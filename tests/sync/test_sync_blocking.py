@@ -8,6 +8,7 @@ import gc
 import json
 import logging
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,49 @@ class TestDeadline:
                 client.models.get("claude-x", deadline=0.3)
             assert 0.25 < time.monotonic() - started < 1.5
         assert len(server.requests) == 1
+
+
+class TestRateLimiter:
+    def test_requests_in_flight_are_released_however_they_end(
+        self, server: MockAnthropic
+    ) -> None:
+        """The limiter counts requests in flight against the headers' remaining; one that
+        ends without an answer (a dropped connection, a timeout at the deadline, a hook
+        that raises) is released, so none is counted for ever."""
+
+        async def hang(request: RecordedRequest) -> Reply:
+            await anyio.sleep(2)
+            return Reply.json(MODEL)
+
+        def fail_once(record: object) -> None:
+            if not raised:
+                raised.append(True)
+                raise RuntimeError("hook failed")
+
+        raised: list[bool] = []
+        reset = (datetime.now(UTC) + timedelta(seconds=60)).isoformat().replace("+00:00", "Z")
+        one_left = {
+            "anthropic-ratelimit-requests-limit": "50",
+            "anthropic-ratelimit-requests-remaining": "1",
+            "anthropic-ratelimit-requests-reset": reset,
+        }
+        with client_for(server, on_request=fail_once) as client:
+            with pytest.raises(RuntimeError, match="hook failed"):
+                client.models.get("claude-x")
+            server.enqueue(Reply.drop())
+            with pytest.raises(sluice.APIConnectionError):
+                client.models.get("claude-x")
+            server.enqueue(hang)
+            with pytest.raises(sluice.DeadlineExceededError):
+                client.models.get("claude-x", deadline=0.3)
+            # One request left by the headers: the next goes at once, the one after waits.
+            server.enqueue(Reply.json(MODEL, headers=one_left), Reply.json(MODEL))
+            assert client.models.get("claude-x").id == "claude-x"
+            started = time.monotonic()
+            assert client.models.get("claude-x", deadline=2.0).id == "claude-x"
+            assert time.monotonic() - started < 0.5
+            with pytest.raises(sluice.DeadlineExceededError):
+                client.models.get("claude-x", deadline=0.2)
 
 
 class TestHooks:

@@ -274,8 +274,11 @@ class Requester(RequesterBase[httpx.Client]):
                         endpoint=f"{route.name} {spec.path}",
                         retry_after=wait,
                     )
+            # Whether the limiter counts this attempt as in flight, until it is answered.
+            in_flight = False
             try:
                 self._wait_for_capacity(route, spec, budget)
+                in_flight = True
                 request = self._build(spec, route)
                 # Each attempt's timeouts end at the deadline (a blocking call cannot be
                 # cancelled from outside).
@@ -298,6 +301,9 @@ class Requester(RequesterBase[httpx.Client]):
                 try:
                     response = self.http.send(request, stream=True)
                 except httpx.TransportError as exc:  # timeouts included
+                    with self._lock:
+                        route.limiter.release()
+                    in_flight = False
                     self._record(breaker, ok=False, route=route, path=spec.path)
                     exc.request = _redacted(request)  # the cause an error carries shows no key
                     if isinstance(exc, httpx.TimeoutException):
@@ -320,10 +326,11 @@ class Requester(RequesterBase[httpx.Client]):
                     error.__dict__["_curl"] = curl(exc.request)
                     raise error from exc
             except BaseException:
-                if breaker is not None:
-                    with self._lock:
-                        if breaker.state == "half_open":
-                            breaker.release()
+                with self._lock:
+                    if in_flight:
+                        route.limiter.release()  # interrupted before an answer
+                    if breaker is not None and breaker.state == "half_open":
+                        breaker.release()
                 raise
             elapsed = time.monotonic() - started
             if stream:
