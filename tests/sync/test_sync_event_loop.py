@@ -26,49 +26,54 @@ PARAMS: dict[str, Any] = {
 }
 
 
-@pytest.mark.parametrize("backend", ["asyncio", "trio"])
-def test_works_inside_a_running_event_loop(
-    backend: str, server: MockAnthropic, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """Called from a coroutine under anyio.run (both backends), the client streams, pages,
-    uploads (bytes and a path), downloads, saves and waits for a batch without touching
-    the running loop."""
-    data = (FIXTURES / "text.sse").read_bytes()
-    server.enqueue(Reply.sse(data))
-    install_models(server)
-    install_files(server)
-    install_batches(server, complete_after=1)
+class TestInsideARunningLoop:
+    @pytest.mark.parametrize("backend", ["asyncio", "trio"])
+    def test_works_inside_a_running_event_loop(
+        self,
+        backend: str,
+        server: MockAnthropic,
+        monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path,
+    ) -> None:
+        """Called from a coroutine under anyio.run (both backends), the client streams, pages,
+        uploads (bytes and a path), downloads, saves and waits for a batch without touching
+        the running loop."""
+        data = (FIXTURES / "text.sse").read_bytes()
+        server.enqueue(Reply.sse(data))
+        install_models(server)
+        install_files(server)
+        install_batches(server, complete_after=1)
 
-    path = tmp_path / "notes.txt"
-    path.write_bytes(b"from disk")
+        path = tmp_path / "notes.txt"
+        path.write_bytes(b"from disk")
 
-    async def notebook_cell() -> tuple[str, int, bytes, str]:
-        # What a cell does, blocking calls included, while its loop runs.
-        with (
-            monkeypatch.context() as patch,
-            sluice.Client(api_key="test", base_url=server.base_url) as client,
-        ):
-            no_loops(patch)
-            with pytest.raises(AssertionError):
-                anyio.current_time()  # the guard is on
-            with client.messages.stream(**PARAMS) as stream:
-                text = stream.final_text()
-            models = client.models.list(limit=2).to_list()
-            uploaded = client.files.upload(b"hello", filename="a.txt")
-            with client.files.download(uploaded.id) as content:
-                body = b"".join(content)
-            from_disk = client.files.upload(path)
-            client.files.download_to(from_disk.id, tmp_path / "copy.txt")
-            assert (tmp_path / "copy.txt").read_bytes() == b"from disk"
-            batch = client.messages.batches.create(
-                requests=[{"custom_id": "a", "params": PARAMS}]
-            )
-            ended = client.messages.batches.wait(batch.id, poll_interval=0.01)
-        return text, len(models), body, ended.processing_status
+        async def notebook_cell() -> tuple[str, int, bytes, str]:
+            # What a cell does, blocking calls included, while its loop runs.
+            with (
+                monkeypatch.context() as patch,
+                sluice.Client(api_key="test", base_url=server.base_url) as client,
+            ):
+                no_loops(patch)
+                with pytest.raises(AssertionError):
+                    anyio.current_time()  # the guard is on
+                with client.messages.stream(**PARAMS) as stream:
+                    text = stream.final_text()
+                models = client.models.list(limit=2).to_list()
+                uploaded = client.files.upload(b"hello", filename="a.txt")
+                with client.files.download(uploaded.id) as content:
+                    body = b"".join(content)
+                from_disk = client.files.upload(path)
+                client.files.download_to(from_disk.id, tmp_path / "copy.txt")
+                assert (tmp_path / "copy.txt").read_bytes() == b"from disk"
+                batch = client.messages.batches.create(
+                    requests=[{"custom_id": "a", "params": PARAMS}]
+                )
+                ended = client.messages.batches.wait(batch.id, poll_interval=0.01)
+            return text, len(models), body, ended.processing_status
 
-    text, models, body, status = anyio.run(notebook_cell, backend=backend)
-    assert text.startswith("A streaming parser")
-    assert (models, body, status) == (7, b"hello", "ended")
+        text, models, body, status = anyio.run(notebook_cell, backend=backend)
+        assert text.startswith("A streaming parser")
+        assert (models, body, status) == (7, b"hello", "ended")
 
 
 def no_loops(monkeypatch: pytest.MonkeyPatch) -> None:
