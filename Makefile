@@ -6,23 +6,28 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint typecheck clean unasync
+.PHONY: demo test bench lint typecheck clean system-deps unasync
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,bench,dev]'
+	$(PY) -m pip install --quiet -e '.[test,bench,dev,relay,relay-test]'
 	touch $(STAMP)
+
+# Debian's redis-server and chromium for the relay's tests (skips what is installed).
+system-deps:
+	bash scripts/system-deps.sh
 
 demo: $(STAMP)
 	$(PY) examples/demo.py $(if $(ANTHROPIC_API_KEY),--live,)
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/ops.py
+	$(PY) benchmarks/relay.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks examples scripts

@@ -86,3 +86,15 @@ class TestBenchmarkSmoke:
         )
         assert result.returncode == 0, result.stdout + result.stderr
         assert "429s with the limiter" in result.stdout
+
+    def test_relay_benchmark_quick_run_verifies(self) -> None:
+        """`benchmarks/relay.py --quick` exits 0: every reader of every relay got every delta."""
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "relay.py"), "--quick"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "verified" in result.stdout

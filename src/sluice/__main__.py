@@ -1,4 +1,6 @@
-"""Command line: ``python -m sluice replay FILE [--final | --events | --tools]``.
+"""Command line: ``python -m sluice replay FILE [--final | --events | --tools]`` and
+``python -m sluice relay [--host H] [--port P] [--redis URL] [--mock]`` (see
+:mod:`sluice.relay`; needs the ``relay`` extra, imported only for that command).
 
 ``replay`` decodes a recorded SSE transcript (bytes exactly as the API sent them) with the
 same sans-I/O core the client uses, and prints:
@@ -152,7 +154,44 @@ def _parser() -> argparse.ArgumentParser:
         default=16 * 1024 * 1024,
         help="largest SSE event accepted, in bytes (default 16 MiB)",
     )
+    _relay_parser(commands)
     return parser
+
+
+def _relay_parser(commands: Any) -> None:
+    """The ``relay`` sub-command's arguments (its code is imported only when it runs)."""
+    relay = commands.add_parser(
+        "relay",
+        help="serve the relay: POST /chats, GET /chats/{id}/stream, WS /chats/{id}/ws "
+        "(needs the relay extra)",
+    )
+    relay.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    relay.add_argument("--port", type=int, default=8000, help="port (0: a free one)")
+    relay.add_argument("--redis", metavar="URL", help="a redis:// URL: use the Redis store")
+    relay.add_argument(
+        "--backend",
+        choices=("asyncio", "trio"),
+        default="asyncio",
+        help="asyncio (served by uvicorn) or trio (served by hypercorn)",
+    )
+    relay.add_argument(
+        "--mock", action="store_true", help="upstream: sluice's mock API, no key needed"
+    )
+    relay.add_argument(
+        "--mock-delay", type=float, default=0.05, help="seconds between the mock's events"
+    )
+    relay.add_argument("--static", metavar="DIR", help="also serve the files in DIR at /")
+    relay.add_argument(
+        "--heartbeat", type=float, default=5.0, help="seconds of silence before a heartbeat"
+    )
+    relay.add_argument(
+        "--model",
+        default="claude-sonnet-4-5",
+        help="model of the AI SDK route's requests (POST /vercel/chat), unless they name one",
+    )
+    relay.add_argument(
+        "--max-tokens", type=int, default=4096, help="max_tokens of the AI SDK route's requests"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -160,6 +199,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "replay":
         return _replay(args)
+    if args.command == "relay":
+        try:
+            from .relay._cli import run
+        except ImportError as exc:
+            print(
+                f"sluice: the relay needs its extra: pip install 'sluice[relay]' ({exc})",
+                file=sys.stderr,
+            )
+            return 2
+        return run(args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -159,8 +159,14 @@ class body_chunks(AsyncIterator[bytes]):
 
     def __init__(self, response: httpx.Response) -> None:
         self._response = response
-        self._raw = response.aiter_raw()
         self._decoder: ContentDecoder | None = None
+        try:
+            content = response.content  # read already (a response built from bytes)
+        except httpx.ResponseNotRead:
+            self._raw: AsyncIterator[bytes] = response.aiter_raw()
+        else:
+            self._raw = _once(content)
+            self._decoder = ContentDecoder("")  # httpx decoded it when it read it
         self._pending: Iterator[bytes] = iter(())
         self._first = True
         self._done = False
@@ -216,3 +222,8 @@ class body_chunks(AsyncIterator[bytes]):
         self._done = True
         self._pending = iter(())
         await release(self._response, self._raw)
+
+
+async def _once(content: bytes) -> AsyncGenerator[bytes, None]:
+    if content:
+        yield content

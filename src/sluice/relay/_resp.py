@@ -1,0 +1,300 @@
+"""A small Redis client on anyio: RESP2 over TCP, a bounded pool, pipelines.
+
+Why not redis-py: its asyncio client runs only on asyncio, and sluice runs on asyncio and
+trio alike. The relay needs a handful of commands (``XADD``, ``XRANGE``, ``XREAD BLOCK``,
+``HSET``, ``SET``, ``EXPIRE``...), all plain request/reply, so this module speaks the
+protocol itself (RESP2, https://redis.io/docs/latest/develop/reference/protocol-spec/):
+a command is an array of bulk strings; a reply is a simple string, an error, an integer,
+a bulk string or an array of replies.
+
+Cancellation: a command cancelled between its write and its reply leaves the connection
+out of step with the server (the reply would be read by the next command), so any
+exception inside a command closes that connection instead of returning it to the pool.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Final, Self, TypeAlias
+
+import anyio
+import anyio.abc
+
+from .._core._exceptions import SluiceError
+
+__all__ = ["RedisClient", "RedisError", "RedisReplyError", "RedisURL"]
+
+Reply: TypeAlias = "bytes | str | int | list[Reply] | RedisReplyError | None"
+Arg: TypeAlias = bytes | str | int | float
+
+_CRLF: Final = b"\r\n"
+_RECEIVE_SIZE: Final = 64 * 1024
+#: The largest reply line (simple string, error, integer, length header) accepted.
+_MAX_LINE: Final = 64 * 1024
+#: The largest bulk string accepted (Redis' own limit is 512 MB).
+_MAX_BULK: Final = 512 * 1024 * 1024
+
+
+class RedisError(SluiceError):
+    """Talking to Redis failed: no connection, a broken connection, or a protocol error."""
+
+
+class RedisReplyError(RedisError):
+    """Redis answered a command with an error reply (``-ERR ...``, ``-WRONGTYPE ...``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RedisURL:
+    """Where Redis is: ``redis://[[user]:password@]host[:port][/db]``.
+
+    The password never appears in the repr.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 6379
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> RedisURL:
+        """Parse a ``redis://`` URL.
+
+        Raises:
+            ValueError: another scheme, or a database that is not a number.
+        """
+        split = urllib.parse.urlsplit(url)
+        if split.scheme != "redis":
+            raise ValueError(f"expected a redis:// URL, got scheme {split.scheme!r}")
+        path = split.path.strip("/")
+        try:
+            db = int(path) if path else 0
+        except ValueError:
+            raise ValueError(f"the database in a redis:// URL is a number, got {path!r}") from None
+        return cls(
+            host=split.hostname or "127.0.0.1",
+            port=split.port or 6379,
+            db=db,
+            username=urllib.parse.unquote(split.username) if split.username else None,
+            password=urllib.parse.unquote(split.password) if split.password else None,
+        )
+
+    def __repr__(self) -> str:
+        secret = ", password=<redacted>" if self.password else ""
+        return f"RedisURL(host={self.host!r}, port={self.port}, db={self.db}{secret})"
+
+    def __str__(self) -> str:
+        auth = "<redacted>@" if self.password else ""
+        return f"redis://{auth}{self.host}:{self.port}/{self.db}"
+
+
+def _encode_command(args: Sequence[Arg]) -> bytes:
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        if isinstance(arg, bytes):
+            data = arg
+        elif isinstance(arg, str):
+            data = arg.encode()
+        else:
+            data = str(arg).encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)
+
+
+class _Connection:
+    """One TCP connection: write commands, read replies in order.
+
+    Replies are parsed from a buffer with a read position; consumed bytes are dropped in
+    one go once a reply is complete, so a large reply is parsed in linear time.
+    """
+
+    __slots__ = ("_buffer", "_pos", "_stream")
+
+    def __init__(self, stream: anyio.abc.ByteStream) -> None:
+        self._stream = stream
+        self._buffer = bytearray()
+        self._pos = 0
+
+    async def send(self, commands: Sequence[Sequence[Arg]]) -> None:
+        await self._stream.send(b"".join(_encode_command(c) for c in commands))
+
+    async def _fill(self) -> None:
+        try:
+            data = await self._stream.receive(_RECEIVE_SIZE)
+        except (anyio.EndOfStream, anyio.BrokenResourceError, OSError) as exc:
+            raise RedisError("the connection to Redis closed mid-reply") from exc
+        self._buffer += data
+
+    async def _line(self) -> bytes:
+        while True:
+            end = self._buffer.find(_CRLF, self._pos)
+            if end >= 0:
+                line = bytes(self._buffer[self._pos : end])
+                self._pos = end + 2
+                return line
+            if len(self._buffer) - self._pos > _MAX_LINE:
+                raise RedisError("Redis sent a reply line over 64 KiB")
+            await self._fill()
+
+    async def _exact(self, size: int) -> bytes:
+        while len(self._buffer) - self._pos < size + 2:
+            await self._fill()
+        start, end = self._pos, self._pos + size
+        if self._buffer[end : end + 2] != _CRLF:
+            raise RedisError("malformed bulk string from Redis")
+        self._pos = end + 2
+        return bytes(self._buffer[start:end])
+
+    async def read_reply(self) -> Reply:
+        """The next reply, whole."""
+        reply = await self._reply()
+        del self._buffer[: self._pos]
+        self._pos = 0
+        return reply
+
+    async def _reply(self) -> Reply:
+        line = await self._line()
+        if not line:
+            raise RedisError("empty reply line from Redis")
+        kind, rest = line[:1], line[1:]
+        if kind == b"$":
+            size = int(rest)
+            if size < 0:
+                return None
+            if size > _MAX_BULK:
+                raise RedisError(f"bulk string of {size} bytes from Redis is over the limit")
+            return await self._exact(size)
+        if kind == b"*":
+            count = int(rest)
+            if count < 0:
+                return None
+            return [await self._reply() for _ in range(count)]
+        if kind == b":":
+            return int(rest)
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            return RedisReplyError(rest.decode(errors="replace"))
+        raise RedisError(f"unknown RESP reply type {kind!r}")
+
+    async def aclose(self) -> None:
+        with anyio.CancelScope(shield=True):
+            await self._stream.aclose()
+
+
+class RedisClient:
+    """A pool of connections to one Redis server, on asyncio or trio.
+
+    Use it as an async context manager; leaving the block closes every connection::
+
+        async with RedisClient(RedisURL.parse("redis://127.0.0.1:6379/0")) as redis:
+            await redis.execute("SET", "key", "value")
+            replies = await redis.pipeline([("GET", "key"), ("EXISTS", "key")])
+
+    Args:
+        url: where the server is.
+        max_connections: the pool's bound. A command that finds every connection busy
+            waits for one (blocking reads such as ``XREAD BLOCK`` hold theirs meanwhile).
+        connect_timeout: seconds to open a connection (and authenticate) before giving up.
+    """
+
+    def __init__(
+        self, url: RedisURL, *, max_connections: int = 128, connect_timeout: float = 5.0
+    ) -> None:
+        if max_connections < 1:
+            raise ValueError(f"max_connections must be >= 1, got {max_connections}")
+        self.url = url
+        self._idle: deque[_Connection] = deque()
+        self._slots = anyio.Semaphore(max_connections)
+        self._connect_timeout = connect_timeout
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<RedisClient {self.url}>"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close every idle connection; connections in use close when their command ends."""
+        self._closed = True
+        while self._idle:
+            await self._idle.popleft().aclose()
+
+    async def _connect(self) -> _Connection:
+        url = self.url
+        try:
+            with anyio.fail_after(self._connect_timeout):
+                stream = await anyio.connect_tcp(url.host, url.port)
+        except (OSError, TimeoutError) as exc:
+            raise RedisError(f"cannot connect to Redis at {url}: {exc}") from exc
+        conn = _Connection(stream)
+        setup: list[list[Arg]] = []
+        if url.password is not None:
+            setup.append(["AUTH", *([url.username] if url.username else []), url.password])
+        if url.db:
+            setup.append(["SELECT", url.db])
+        if setup:
+            try:
+                with anyio.fail_after(self._connect_timeout):
+                    await conn.send(setup)
+                    for _ in setup:
+                        reply = await conn.read_reply()
+                        if isinstance(reply, RedisReplyError):
+                            # The reply names no secret; Redis says "WRONGPASS ..." etc.
+                            raise RedisError(f"Redis refused the connection setup: {reply}")
+            except BaseException:
+                await conn.aclose()
+                raise
+        return conn
+
+    async def pipeline(self, commands: Sequence[Sequence[Arg]]) -> list[Reply]:
+        """Send several commands in one write and return their replies in order.
+
+        Error replies come back as :class:`RedisReplyError` values, not raised, so the
+        caller sees which command failed.
+
+        Raises:
+            RedisError: the connection failed or the client is closed.
+        """
+        if self._closed:
+            raise RedisError("the Redis client is closed")
+        async with self._slots:
+            conn = self._idle.pop() if self._idle else await self._connect()
+            try:
+                await conn.send(commands)
+                replies = [await conn.read_reply() for _ in commands]
+            except BaseException as exc:
+                await conn.aclose()
+                if isinstance(exc, OSError | anyio.BrokenResourceError | anyio.ClosedResourceError):
+                    raise RedisError(f"the connection to Redis failed: {exc!r}") from exc
+                raise
+            if self._closed:
+                await conn.aclose()
+            else:
+                self._idle.append(conn)
+            return replies
+
+    async def execute(self, *args: Arg) -> Reply:
+        """Run one command and return its reply.
+
+        Raises:
+            RedisReplyError: Redis answered with an error.
+            RedisError: the connection failed.
+        """
+        (reply,) = await self.pipeline([args])
+        if isinstance(reply, RedisReplyError):
+            raise reply
+        return reply

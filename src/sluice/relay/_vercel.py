@@ -1,0 +1,276 @@
+"""Sans-I/O: a chat's log entries -> the Vercel AI SDK UI message stream protocol (v1).
+
+The protocol is Server-Sent Events whose ``data:`` lines are JSON "parts" (the AI SDK's
+``UIMessageChunk``), announced by the response header ``x-vercel-ai-ui-message-stream: v1``
+and ended by ``data: [DONE]``; ``useChat`` reads it unchanged. Mapping from the Messages
+API's events:
+
+==========================  ======================================================
+``message_start``           ``start`` (``messageId``), ``start-step``
+text block                  ``text-start`` / ``text-delta`` / ``text-end``
+thinking block              ``reasoning-start`` / ``reasoning-delta`` /
+                            ``reasoning-end`` (signature in ``providerMetadata``)
+tool_use block              ``tool-input-start`` / ``tool-input-delta`` /
+                            ``tool-input-available`` (the parsed input), or
+                            ``tool-input-error`` if the input is not JSON
+server_tool_use block       the same, with ``providerExecuted: true``
+``*_tool_result`` block     ``tool-output-available`` (``providerExecuted: true``)
+web search citation         ``source-url``
+``message_stop``            ``finish-step``, ``finish`` (``finishReason`` mapped from
+                            the stop reason), ``[DONE]``
+``error`` entry             ``error`` (``errorText``), ``finish`` (``error``), ``[DONE]``
+``stopped`` entry           ``abort``, ``[DONE]``
+==========================  ======================================================
+
+Part ids are derived from the block index (``text-0``, ``reasoning-1``), so they are the
+same for every reader and across reconnects. Each entry's parts go out as one write in
+which only the last frame carries the entry's ``id:``: a reader that resumes after that id
+gets exactly the parts that follow (resumable at part boundaries, by entry). Resuming
+needs the encoder's state (open blocks, tool names, input so far), so a resumed reader
+feeds the log from its start with output discarded up to its position
+(:meth:`VercelEncoder.skip`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import msgspec
+
+from ._store import Entry
+
+__all__ = ["VERCEL_HEADERS", "VercelEncoder", "finish_reason"]
+
+#: Response headers of a UI message stream (``x-vercel-ai-ui-message-stream: v1``).
+VERCEL_HEADERS: Final = {"x-vercel-ai-ui-message-stream": "v1"}
+
+_FINISH_REASONS: Final = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "pause_turn": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool-calls",
+    "refusal": "content-filter",
+}
+_TOOL_CALLS: Final = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
+_DONE: Final = b"data: [DONE]\n\n"
+_encode = msgspec.json.Encoder().encode
+
+
+def finish_reason(stop_reason: str | None) -> str:
+    """The AI SDK ``finishReason`` for a Messages API ``stop_reason``.
+
+    ``end_turn``, ``stop_sequence`` and ``pause_turn`` -> ``stop``; ``max_tokens`` and
+    ``model_context_window_exceeded`` -> ``length``; ``tool_use`` -> ``tool-calls``;
+    ``refusal`` -> ``content-filter``; anything else -> ``other``.
+    """
+    return _FINISH_REASONS.get(stop_reason or "", "other")
+
+
+class _DeltaBody(msgspec.Struct):
+    type: str
+    text: str = ""
+    thinking: str = ""
+    partial_json: str = ""
+    signature: str = ""
+    citation: Any = None
+
+
+class _Delta(msgspec.Struct):
+    index: int
+    delta: _DeltaBody
+
+
+_decode_delta = msgspec.json.Decoder(_Delta).decode
+_decode_any = msgspec.json.Decoder().decode
+
+
+class _Block:
+    __slots__ = ("id", "input", "kind", "name", "provider_executed", "signature")
+
+    def __init__(self, kind: str, part_id: str, name: str = "", executed: bool = False) -> None:
+        self.kind = kind  # "text", "reasoning", "tool" or "" (nothing to send)
+        self.id = part_id
+        self.name = name
+        self.provider_executed = executed
+        self.input: list[str] = []
+        self.signature = ""
+
+
+class VercelEncoder:
+    """Log entries in, UI message stream frames out (one ``bytes`` write per entry).
+
+    Example::
+
+        encoder = VercelEncoder()
+        async for entry in store.read(chat_id):
+            if entry is not None:
+                await send(encoder.encode(entry))
+    """
+
+    __slots__ = ("_blocks", "_stop_reason", "done")
+
+    def __init__(self) -> None:
+        self._blocks: dict[int, _Block] = {}
+        self._stop_reason: str | None = None
+        #: Whether ``[DONE]`` was written (the stream is over).
+        self.done = False
+
+    def skip(self, entry: Entry) -> None:
+        """Advance the state past ``entry`` without output (to resume after it)."""
+        self.parts(entry)
+
+    def encode(self, entry: Entry) -> bytes:
+        """The SSE frames for one entry; the last carries ``id: <entry id>``.
+
+        A ``log_trimmed_error`` entry (which repeats the reader's position) gets no id.
+        """
+        parts = self.parts(entry)
+        if not parts:
+            return b""
+        frames = [b"data: %s\n\n" % part for part in parts[:-1]]
+        last = parts[-1]
+        body = b"data: %s\n\n" % last
+        if entry.id and not (entry.event == "error" and b"log_trimmed_error" in entry.data):
+            body = b"id: %d\n%s" % (entry.id, body)
+        frames.append(body)
+        return b"".join(frames)
+
+    def parts(self, entry: Entry) -> list[bytes]:
+        """The JSON parts for one entry (``b"[DONE]"`` for the end marker)."""
+        event = entry.event
+        if event == "content_block_delta":
+            return self._delta(entry.data)
+        if event == "content_block_start":
+            return self._block_start(_decode_any(entry.data))
+        if event == "content_block_stop":
+            return self._block_stop(_decode_any(entry.data))
+        if event == "message_start":
+            message = _decode_any(entry.data).get("message") or {}
+            start: dict[str, Any] = {"type": "start"}
+            if isinstance(message.get("id"), str):
+                start["messageId"] = message["id"]
+            return [_encode(start), b'{"type":"start-step"}']
+        if event == "message_delta":
+            delta = _decode_any(entry.data).get("delta") or {}
+            if delta.get("stop_reason") is not None:
+                self._stop_reason = delta["stop_reason"]
+            return []
+        if event == "message_stop":
+            self.done = True
+            finish = {"type": "finish", "finishReason": finish_reason(self._stop_reason)}
+            return [b'{"type":"finish-step"}', _encode(finish), b"[DONE]"]
+        if event == "error":
+            self.done = True
+            error = _decode_any(entry.data).get("error") or {}
+            text = f"{error.get('type', 'error')}: {error.get('message', '')}"
+            return [
+                _encode({"type": "error", "errorText": text}),
+                b'{"type":"finish","finishReason":"error"}',
+                b"[DONE]",
+            ]
+        if event == "stopped":
+            self.done = True
+            return [b'{"type":"abort"}', b"[DONE]"]
+        return []  # ping, unknown events: nothing a UI message stream carries
+
+    def _block_start(self, event: dict[str, Any]) -> list[bytes]:
+        index = event.get("index", 0)
+        block = event.get("content_block") or {}
+        kind = block.get("type", "")
+        if kind == "text":
+            self._blocks[index] = _Block("text", f"text-{index}")
+            parts = [_encode({"type": "text-start", "id": f"text-{index}"})]
+            if block.get("text"):
+                parts.append(
+                    _encode({"type": "text-delta", "id": f"text-{index}", "delta": block["text"]})
+                )
+            return parts
+        if kind == "thinking":
+            self._blocks[index] = _Block("reasoning", f"reasoning-{index}")
+            return [_encode({"type": "reasoning-start", "id": f"reasoning-{index}"})]
+        if kind in _TOOL_CALLS:
+            executed = kind != "tool_use"
+            tool = _Block("tool", str(block.get("id", "")), str(block.get("name", "")), executed)
+            self._blocks[index] = tool
+            start: dict[str, Any] = {
+                "type": "tool-input-start",
+                "toolCallId": tool.id,
+                "toolName": tool.name,
+            }
+            if executed:
+                start["providerExecuted"] = True
+            return [_encode(start)]
+        if kind.endswith("_tool_result") and "tool_use_id" in block:
+            self._blocks[index] = _Block("", "")
+            output = {
+                "type": "tool-output-available",
+                "toolCallId": block["tool_use_id"],
+                "output": block.get("content"),
+                "providerExecuted": True,
+            }
+            return [_encode(output)]
+        self._blocks[index] = _Block("", "")
+        return []
+
+    def _delta(self, data: bytes) -> list[bytes]:
+        try:
+            event = _decode_delta(data)
+        except msgspec.DecodeError:
+            return []
+        block = self._blocks.get(event.index)
+        if block is None:
+            return []
+        delta = event.delta
+        kind = delta.type
+        if kind == "text_delta" and block.kind == "text":
+            return [_encode({"type": "text-delta", "id": block.id, "delta": delta.text})]
+        if kind == "thinking_delta" and block.kind == "reasoning":
+            return [_encode({"type": "reasoning-delta", "id": block.id, "delta": delta.thinking})]
+        if kind == "input_json_delta" and block.kind == "tool":
+            block.input.append(delta.partial_json)
+            if not delta.partial_json:
+                return []
+            part = {"type": "tool-input-delta", "toolCallId": block.id}
+            part["inputTextDelta"] = delta.partial_json
+            return [_encode(part)]
+        if kind == "signature_delta":
+            block.signature += delta.signature
+            return []
+        if kind == "citations_delta" and isinstance(delta.citation, dict):
+            citation = delta.citation
+            if citation.get("type") == "web_search_result_location" and citation.get("url"):
+                source: dict[str, Any] = {
+                    "type": "source-url",
+                    "sourceId": citation["url"],
+                    "url": citation["url"],
+                }
+                if isinstance(citation.get("title"), str):
+                    source["title"] = citation["title"]
+                return [_encode(source)]
+        return []
+
+    def _block_stop(self, event: dict[str, Any]) -> list[bytes]:
+        block = self._blocks.pop(event.get("index", 0), None)
+        if block is None or not block.kind:
+            return []
+        if block.kind == "text":
+            return [_encode({"type": "text-end", "id": block.id})]
+        if block.kind == "reasoning":
+            end: dict[str, Any] = {"type": "reasoning-end", "id": block.id}
+            if block.signature:
+                end["providerMetadata"] = {"anthropic": {"signature": block.signature}}
+            return [_encode(end)]
+        text = "".join(block.input)
+        part: dict[str, Any] = {"toolCallId": block.id, "toolName": block.name}
+        try:
+            part["input"] = _decode_any(text) if text.strip() else {}
+            part["type"] = "tool-input-available"
+        except msgspec.DecodeError as exc:
+            part["input"] = text
+            part["type"] = "tool-input-error"
+            part["errorText"] = f"the tool input is not valid JSON: {exc}"
+        if block.provider_executed:
+            part["providerExecuted"] = True
+        return [_encode(part)]

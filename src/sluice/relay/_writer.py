@@ -1,0 +1,357 @@
+"""The writer: one model stream into one chat's log, and the relay that runs many detached.
+
+:func:`write_stream` pumps a stream's events into a store as they arrive, in batches (the
+events that arrived while the previous append ran go in the next one: one Redis round trip
+per batch, not per event). It never waits for readers: they read the durable log at their
+own pace. It always ends the log with exactly one terminal entry -- ``message_stop`` from
+the model, ``stopped`` after a stop request, or ``error`` for a failure (the upstream's
+typed error, a truncated stream, an unreachable API, a relay shutting down) -- so every
+reader, now or later, learns how the message ended.
+
+:class:`Relay` starts generations in its own task group, detached from the HTTP request
+that asked for them: a browser that disconnects does not stop the model.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import AsyncIterable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
+from typing import Any, Final, Literal, Self, TypeAlias
+
+import anyio
+import anyio.abc
+import msgspec
+
+from .._client import AsyncClient
+from .._core._events import Event, Ping
+from .._core._exceptions import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    SluiceError,
+)
+from ..ops import SSEEncoder
+from ._store import TERMINAL_EVENTS, RelayError, Store, StoreFullError, error_data
+
+__all__ = [
+    "Outcome",
+    "Relay",
+    "StreamSource",
+    "error_entry",
+    "new_chat_id",
+    "params_from_json",
+    "write_stream",
+]
+
+logger = logging.getLogger("sluice.relay")
+
+#: A stream of events, or an async context manager giving one (such as
+#: ``client.messages.stream(**params)``, whose HTTP errors then land in the log too).
+StreamSource: TypeAlias = "AbstractAsyncContextManager[AsyncIterable[Event]] | AsyncIterable[Event]"
+#: How a chat's log ended: its terminal entry's event type.
+Outcome = Literal["message_stop", "error", "stopped"]
+
+_OUTCOMES: Final[dict[str, Outcome]] = {
+    "message_stop": "message_stop",
+    "error": "error",
+    "stopped": "stopped",
+}
+#: Events read ahead of the store while an append runs (then the upstream read waits).
+_BATCH_BUFFER: Final = 1024
+_STOPPED: Final = b'{"type":"stopped","reason":"stop_requested"}'
+_CAMEL_RE: Final = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def new_chat_id() -> str:
+    """A fresh, unguessable chat id (22 URL-safe characters)."""
+    return secrets.token_urlsafe(16)
+
+
+def _error_type(exc: BaseException) -> str:
+    if isinstance(exc, APIError):
+        return exc.error_type or "api_error"
+    if isinstance(exc, APITimeoutError):
+        return "api_timeout_error"
+    if isinstance(exc, APIConnectionError):
+        return "api_connection_error"
+    # IncompleteStreamError -> incomplete_stream_error, EventDecodeError -> ...
+    return _CAMEL_RE.sub("_", type(exc).__name__).lower()
+
+
+def error_entry(exc: SluiceError) -> bytes:
+    """The ``error`` entry's JSON for a failure of the upstream stream.
+
+    The type is the API's ``error.type`` for API errors (``overloaded_error``,
+    ``rate_limit_error``...), else the exception's name in snake case
+    (``incomplete_stream_error``, ``api_connection_error``). The message is the
+    exception's, which never contains the API key.
+    """
+    request_id = exc.request_id if isinstance(exc, APIError) else None
+    message = exc.message if isinstance(exc, APIError) else str(exc)
+    return error_data(_error_type(exc), message, request_id=request_id)
+
+
+class _Log:
+    """Appends to one chat, tracking the next id; appends are shielded from cancellation
+    (a cancelled Redis append might have landed, leaving the next id unknown)."""
+
+    def __init__(self, store: Store, chat_id: str) -> None:
+        self.store = store
+        self.chat_id = chat_id
+        self.next_id = 1
+        self.terminal: str | None = None
+
+    async def append(self, items: list[tuple[str, bytes]]) -> None:
+        with anyio.CancelScope(shield=True):
+            await self.store.append(self.chat_id, self.next_id, items)
+        self.next_id += len(items)
+        if items[-1][0] in TERMINAL_EVENTS:
+            self.terminal = items[-1][0]
+
+
+def _encoder() -> Callable[[Event], tuple[str, bytes]]:
+    """Event -> (type, wire JSON), through ``SSEEncoder``'s fast path."""
+    encode = SSEEncoder(include_ids=False).encode
+
+    def item(event: Event) -> tuple[str, bytes]:
+        # b"event: NAME\ndata: JSON\n\n": the encoder's fast path for the wire JSON.
+        frame = encode(event)
+        end = frame.index(b"\n")
+        return frame[7:end].decode(), frame[end + 7 : -2]
+
+    return item
+
+
+async def _pump(source: StreamSource, log: _Log) -> None:
+    """Read ``source`` and append its events in batches, until it ends or fails."""
+    send, receive = anyio.create_memory_object_stream[tuple[str, bytes]](_BATCH_BUFFER)
+    failure: list[Exception] = []
+    item = _encoder()
+
+    async def produce() -> None:
+        try:
+            async with send:
+                if isinstance(source, AbstractAsyncContextManager):
+                    async with source as events:
+                        await _send_events(events)
+                else:
+                    await _send_events(source)
+        except Exception as exc:
+            failure.append(exc)
+
+    async def _send_events(events: AsyncIterable[Event]) -> None:
+        async for event in events:
+            if type(event) is Ping:
+                continue  # the relay sends its own heartbeats
+            # No checkpoint per event while there is room (anyio's send() has one): the
+            # events of one network read then reach the store as one append, and its
+            # readers wake once for them, not once per event.
+            try:
+                send.send_nowait(item(event))
+            except anyio.WouldBlock:
+                await send.send(item(event))
+
+    async with anyio.create_task_group() as tg, receive:
+        tg.start_soon(produce)
+        async for first in receive:
+            batch = [first]
+            while len(batch) < _BATCH_BUFFER:
+                try:
+                    batch.append(receive.receive_nowait())
+                except (anyio.WouldBlock, anyio.EndOfStream):
+                    break
+            await log.append(batch)
+            if log.terminal is not None:
+                tg.cancel_scope.cancel()
+                break
+    if failure:
+        raise failure[0]
+
+
+async def write_stream(
+    store: Store, chat_id: str, source: StreamSource, *, create: bool = True
+) -> Outcome:
+    """Run a model stream into a chat's log, until it ends, fails or is stopped.
+
+    A stop requested through ``store.request_stop(chat_id)`` (from any process sharing
+    the store) closes the upstream stream and ends the log with a ``stopped`` entry; what
+    arrived before stays in the log. Failures of the upstream end it with an ``error``
+    entry (see :func:`error_entry`) and are not raised. If this task is cancelled (the
+    relay shuts down), the log ends with ``generation_interrupted_error`` and the
+    cancellation propagates.
+
+    Args:
+        store: where the log lives.
+        chat_id: the chat (see :func:`validate_chat_id`).
+        source: ``client.messages.stream(**params)`` (HTTP errors land in the log too),
+            an open ``MessageStream``, or any async iterable of events.
+        create: create the chat (``False``: it exists, e.g. ``pending``).
+
+    Returns:
+        How the log ended: ``"message_stop"``, ``"error"`` or ``"stopped"``.
+
+    Raises:
+        ChatExistsError: ``create`` and the id is taken. StoreFullError: no room.
+        Exception: a bug in ``source`` other than a sluice error is raised after the log
+            was ended with a ``relay_error`` entry.
+    """
+    if create:
+        await store.create(chat_id, state="running")
+    else:
+        await store.set_state(chat_id, "running")
+    log = _Log(store, chat_id)
+    stopped = False
+    unexpected: Exception | None = None
+    try:
+        async with anyio.create_task_group() as tg:
+
+            async def watch_stop() -> None:
+                nonlocal stopped
+                await store.wait_stop(chat_id)
+                stopped = True
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(watch_stop)
+            try:
+                await _pump(source, log)
+            except SluiceError as exc:
+                if log.terminal is None:
+                    await log.append([("error", error_entry(exc))])
+            except Exception as exc:
+                unexpected = exc
+                if log.terminal is None:
+                    message = f"the relay failed: {type(exc).__name__}"
+                    await log.append([("error", error_data("relay_error", message))])
+            tg.cancel_scope.cancel()
+        if log.terminal is None:
+            if stopped:
+                await log.append([("stopped", _STOPPED)])
+            else:
+                message = "the upstream stream ended before message_stop"
+                await log.append([("error", error_data("incomplete_stream_error", message))])
+    except BaseException:
+        if log.terminal is None:
+            message = "the relay shut down while generating; the message ends here, incomplete"
+            with anyio.CancelScope(shield=True):
+                await log.append([("error", error_data("generation_interrupted_error", message))])
+        raise
+    finally:
+        with anyio.CancelScope(shield=True):
+            await store.set_state(chat_id, "done")
+    if unexpected is not None:
+        raise unexpected
+    return _OUTCOMES[log.terminal or "error"]
+
+
+class Relay:
+    """Generations detached from requests: :meth:`start` returns at once with a chat id,
+    the model streams into the store in the relay's own task group.
+
+    Args:
+        store: where the logs live.
+        client: the upstream ``sluice.AsyncClient`` (its API key stays inside it).
+        max_running: generations running at once in this process; :meth:`start` beyond
+            it raises :class:`StoreFullError`.
+
+    Use as ``async with Relay(store, client) as relay:``; leaving the block cancels the
+    generations still running (their logs end with ``generation_interrupted_error``).
+    """
+
+    def __init__(self, store: Store, client: AsyncClient, *, max_running: int = 256) -> None:
+        if max_running < 1:
+            raise ValueError(f"max_running must be >= 1, got {max_running}")
+        self.store = store
+        self.client = client
+        self.max_running = max_running
+        self._running = 0
+        self._task_group: anyio.abc.TaskGroup | None = None
+
+    def __repr__(self) -> str:
+        return f"<Relay {self.store!r}, {self._running} running>"
+
+    @property
+    def running(self) -> int:
+        """Generations running now in this process."""
+        return self._running
+
+    async def __aenter__(self) -> Self:
+        self._task_group = anyio.create_task_group()
+        await self._task_group.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        assert self._task_group is not None
+        self._task_group.cancel_scope.cancel()
+        task_group, self._task_group = self._task_group, None
+        return await task_group.__aexit__(exc_type, exc, tb)
+
+    async def start(
+        self, params: Mapping[str, Any], *, chat_id: str | None = None, create: bool = True
+    ) -> str:
+        """Create a chat and start generating it; returns the chat id at once.
+
+        Args:
+            params: Messages API request fields (``model``, ``max_tokens``, ``messages``...);
+                ``stream`` is implied.
+            chat_id: the id to use (default: :func:`new_chat_id`).
+            create: ``False`` to generate into ``chat_id``, which exists and has no
+                generation yet (created ``pending``, or ``running`` by its creator).
+
+        Raises:
+            ParamsError: parameters the API would reject (nothing is created).
+            StoreFullError: too many generations running here, or no room in the store.
+            ChatExistsError: ``chat_id`` is taken.
+            RelayError: the relay is not running (use ``async with``).
+        """
+        if self._task_group is None:
+            raise RelayError("the relay is not running; use `async with Relay(...)`")
+        if self._running >= self.max_running:
+            raise StoreFullError(f"{self.max_running} generations are running here; retry later")
+        fields = {key: value for key, value in params.items() if key != "stream"}
+        source = self.client.messages.stream(**fields)  # validates the parameters now
+        if create:
+            chat_id = chat_id or new_chat_id()
+            await self.store.create(chat_id, state="running")
+        elif chat_id is None:
+            raise ValueError("create=False needs the chat_id of an existing chat")
+        self._running += 1
+        self._task_group.start_soon(self._generate, chat_id, source)
+        return chat_id
+
+    async def stop(self, chat_id: str) -> bool:
+        """Ask the chat's generation to stop (wherever it runs). False if not running."""
+        return await self.store.request_stop(chat_id)
+
+    async def _generate(self, chat_id: str, source: StreamSource) -> None:
+        try:
+            await write_stream(self.store, chat_id, source, create=False)
+        except Exception:
+            # Already in the log as a relay_error entry; the traceback goes to the log
+            # handler (exception messages in sluice never carry the API key).
+            logger.exception("sluice.relay: generation %s failed", chat_id)
+        finally:
+            self._running -= 1
+
+
+def params_from_json(body: bytes) -> dict[str, Any]:
+    """Decode a ``POST /chats`` body: a JSON object of Messages API parameters.
+
+    Raises:
+        ValueError: not JSON, or not an object.
+    """
+    try:
+        params = msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise ValueError(f"the body is not JSON: {exc}") from None
+    if not isinstance(params, dict):
+        raise ValueError("the body must be a JSON object of Messages API parameters")
+    return params

@@ -1,0 +1,107 @@
+"""sluice.relay's surface: pinned, documented, optional (``import sluice`` never loads it)."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import subprocess
+import sys
+from pathlib import Path
+
+import sluice
+import sluice.relay as relay
+
+SRC = Path(sluice.__file__).resolve().parent
+
+PUBLIC = {
+    "TERMINAL_EVENTS",
+    "ChatExistsError",
+    "ChatInfo",
+    "ChatNotFoundError",
+    "ChatState",
+    "Entry",
+    "Format",
+    "MemoryStore",
+    "Outcome",
+    "RedisError",
+    "RedisStore",
+    "Relay",
+    "RelayError",
+    "Store",
+    "StoreFullError",
+    "StreamSource",
+    "VercelEncoder",
+    "bind",
+    "create_app",
+    "error_data",
+    "finish_reason",
+    "new_chat_id",
+    "parse_position",
+    "serve",
+    "serve_websocket",
+    "sse_frame",
+    "sse_response",
+    "validate_chat_id",
+    "write_stream",
+    "ws_message",
+}
+
+
+class TestSurface:
+    def test_all_is_pinned_and_sorted(self) -> None:
+        """__all__ is exactly the pinned set, sorted, and every name resolves."""
+        assert set(relay.__all__) == PUBLIC
+        assert relay.__all__ == sorted(relay.__all__, key=lambda n: (not n.isupper(), n))
+        assert all(hasattr(relay, name) for name in relay.__all__)
+
+    def test_every_class_and_function_is_documented(self) -> None:
+        """Exported classes and functions, and their public methods, are documented."""
+        for name in relay.__all__:
+            obj = getattr(relay, name)
+            if inspect.isclass(obj) or inspect.isfunction(obj):
+                assert obj.__doc__, name
+            if inspect.isclass(obj):
+                for attr, member in vars(obj).items():
+                    if not attr.startswith("_") and inspect.isfunction(member):
+                        # An override may inherit its base's docstring.
+                        assert inspect.getdoc(getattr(obj, attr)), f"{name}.{attr}"
+
+    def test_errors_are_sluice_errors(self) -> None:
+        """Every relay error is a sluice.SluiceError."""
+        for error in (
+            relay.RelayError,
+            relay.ChatNotFoundError,
+            relay.ChatExistsError,
+            relay.StoreFullError,
+            relay.RedisError,
+        ):
+            assert issubclass(error, sluice.SluiceError)
+
+
+class TestOptional:
+    def test_import_sluice_does_not_import_the_relay(self) -> None:
+        """`import sluice` (and `python -m sluice replay`) load neither sluice.relay nor Starlette."""
+        code = (
+            "import sys, sluice, sluice.ops, sluice.testing, sluice.__main__; "
+            "bad = [m for m in ('sluice.relay', 'starlette', 'uvicorn', 'hypercorn') if m in sys.modules]; "
+            "assert not bad, bad"
+        )
+        subprocess.run([sys.executable, "-c", code], check=True)
+
+    def test_nothing_below_the_relay_imports_it(self) -> None:
+        """Only sluice/__main__.py mentions sluice.relay, and only inside a function (lazily)."""
+        for path in SRC.rglob("*.py"):
+            if "relay" in path.relative_to(SRC).parts:
+                continue
+            tree = ast.parse(path.read_text())
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.module and "relay" in node.module:
+                    assert path.name == "__main__.py", path
+                    assert node.col_offset > 0, "__main__ imports the relay lazily"
+
+    def test_the_relay_imports_only_downward(self) -> None:
+        """relay/ imports sluice's layers below it, never __main__."""
+        for path in (SRC / "relay").glob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and node.level == 2:
+                    assert node.module != "__main__", path
