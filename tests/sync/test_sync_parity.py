@@ -3,6 +3,7 @@ HTTP, read by both yields the same events, text, final message or typed error.""
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +108,26 @@ class TestEveryTranscript:
         assert type(created) is sluice.Message
         assert to_builtins(created) == to_builtins(streamed)
         assert server.requests[-1].json == PARAMS
+
+
+class TestStreamOverAResponse:
+    @pytest.mark.parametrize("read", [False, True], ids=["streaming", "read already"])
+    def test_a_response_built_from_bytes(self, read: bool) -> None:
+        """SyncMessageStream reads any httpx.Response, one already read included (a
+        response built from bytes), into the message the async stream gives."""
+        data = (FIXTURES[0].parent / "tool_use.sse").read_bytes()
+        headers = {"content-type": "text/event-stream"}
+        response = httpx.Response(
+            200,
+            headers=headers,
+            **({"content": data} if read else {"stream": httpx.ByteStream(data)}),  # type: ignore[arg-type]
+        )
+        with closing(sluice.SyncMessageStream(response)) as stream:
+            message = stream.final_message()
+
+        async def main() -> Any:
+            async_response = httpx.Response(200, headers=headers, content=data)
+            return await sluice.MessageStream(async_response).final_message()
+
+        assert to_builtins(message) == to_builtins(anyio.run(main))
+        assert response.is_closed

@@ -134,8 +134,14 @@ class body_chunks(Iterator[bytes]):
 
     def __init__(self, response: httpx.Response) -> None:
         self._response = response
-        self._raw = response.iter_raw()
         self._decoder: ContentDecoder | None = None
+        try:
+            content = response.content  # read already (a response built from bytes)
+        except httpx.ResponseNotRead:
+            self._raw: Iterator[bytes] = response.iter_raw()
+        else:
+            self._raw = iter((content,) if content else ())
+            self._decoder = ContentDecoder("")  # httpx decoded it when it read it
         self._pending: Iterator[bytes] = iter(())
         self._done = False
 
