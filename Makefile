@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint typecheck clean system-deps
+.PHONY: demo test bench lint typecheck clean system-deps unasync
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,12 @@ bench: $(STAMP)
 	$(PY) benchmarks/relay.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(VENV)/bin/ruff check src tests benchmarks examples scripts
 	$(VENV)/bin/mypy
+
+# Regenerate the synchronous client (src/sluice/_sync/) and its tests from the async code.
+unasync: $(STAMP)
+	$(PY) scripts/unasync.py
 
 clean:
 	rm -rf $(VENV)

@@ -51,6 +51,18 @@ class TestBenchmarkSmoke:
         )
         assert result.returncode == 0, result.stdout + result.stderr
 
+    def test_sync_client_quick_run_verifies(self) -> None:
+        """`benchmarks/sync.py --quick` exits 0: both clients read the same final messages."""
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "sync.py"), "--quick", "--rounds", "1"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "sync / async" in result.stdout
+
     def test_hostile_input_quick_run(self) -> None:
         """`benchmarks/hostile.py --quick` exits 0: pathological framing and inflating gzip."""
         result = subprocess.run(

@@ -2,8 +2,9 @@
 
 Lowest first: ``_core`` (SSE framing, wire types, decoding, accumulation, partial JSON,
 tool-call assembly) < ``ops`` (operators over async iterables) < ``_http`` (requests, body
-streams) < ``_runner`` (the tool runner) < ``_resources`` (the endpoints) < the client and
-the public namespaces < ``testing`` < ``relay`` < the command line. Read statically, ``TYPE_CHECKING`` imports included.
+streams) < ``_runner`` (the tool runner) < ``_resources`` (the endpoints) < the client < the
+synchronous client (``_sync``) and the public namespaces < ``testing`` < ``relay`` < the
+command line. Read statically, ``TYPE_CHECKING`` imports included.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ LAYERS: list[tuple[str, int]] = [
     ("_runner", 3),
     ("_resources", 4),
     ("_client", 5),
+    ("_sync", 6),
     ("types", 6),
     ("admin", 6),
     ("__init__", 7),

@@ -5,7 +5,8 @@ typed events -> accumulated message (the sans-I/O core, ``_core/``) -> operators
 (:mod:`sluice.ops`) -> your code. The HTTP layer (``_http/``) sends requests and owns
 response bodies; the agent loop (``_runner/``, ``client.messages.run`` and
 ``@sluice.tool``) runs tools over its streams; the endpoint resources (``_resources/``)
-hang off :class:`AsyncClient`.
+hang off :class:`AsyncClient`; :class:`Client` is its synchronous twin (``_sync/``,
+generated from the async code).
 Every wire type is in :mod:`sluice.types`, the Admin API's in :mod:`sluice.admin`, and a
 local mock of the API for tests in :mod:`sluice.testing`. See the README for the two
 commands and examples.
@@ -128,6 +129,13 @@ from ._resources._batches import BatchResults as BatchResults
 from ._resources._files import FileDownload as FileDownload
 from ._runner._run import Run as Run
 from ._runner._tool import tool as tool
+from ._sync._batches import SyncBatchResults as SyncBatchResults
+from ._sync._client import Client as Client
+from ._sync._files import SyncFileDownload as SyncFileDownload
+from ._sync._pagination import Paginator as Paginator
+from ._sync._stream import SyncCompletionStream as SyncCompletionStream
+from ._sync._stream import SyncMessageStream as SyncMessageStream
+from ._sync._stream import SyncMessageStreamManager as SyncMessageStreamManager
 
 __version__ = "0.1.0"
 
@@ -154,6 +162,7 @@ __all__ = [
     "BufferOverflowError",
     "CircuitOpenError",
     "CitationsDelta",
+    "Client",
     "CompletionStream",
     "ConfigError",
     "ContentBlock",
@@ -192,6 +201,7 @@ __all__ = [
     "OverloadedStatusError",
     "OverloadedStreamError",
     "Page",
+    "Paginator",
     "ParamsError",
     "PartialJSONError",
     "PartialJSONParser",
@@ -218,6 +228,11 @@ __all__ = [
     "StreamIdleTimeoutError",
     "StreamingRequiredError",
     "SubscriberTooSlowError",
+    "SyncBatchResults",
+    "SyncCompletionStream",
+    "SyncFileDownload",
+    "SyncMessageStream",
+    "SyncMessageStreamManager",
     "TextBlock",
     "TextDelta",
     "ThinkingBlock",

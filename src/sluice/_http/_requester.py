@@ -24,13 +24,17 @@ Every step is logged on the ``sluice`` logger and reported to the client's hooks
 :class:`RequestOptions` are the per-request options every endpoint method takes
 (``betas``, ``extra_headers``, ``extra_query``, ``extra_body``, ``timeout``, ``deadline``),
 declared once here and passed through unchanged.
+
+Everything here but the sending is sans-I/O and lives on :class:`RequesterBase`, which the
+synchronous client's requester (``sluice._sync._requester``) shares: one place decides
+headers, options, timeouts and the failover plan for both clients.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final, TypedDict
+from typing import Any, Final, Generic, TypedDict, TypeVar
 
 import anyio
 import httpx
@@ -76,8 +80,10 @@ __all__ = [
     "RequestOptions",
     "RequestSpec",
     "Requester",
+    "RequesterBase",
     "Secret",
     "check_api_key",
+    "decode_error_head",
     "split_options",
 ]
 
@@ -308,11 +314,18 @@ def _root(url: str) -> httpx.URL:
     return httpx.URL(url.rstrip("/") + "/")
 
 
-class Requester:
-    """Builds and sends requests: endpoints, auth, options, limits, breakers, retries.
+#: The httpx client a requester sends with: ``httpx.AsyncClient`` or ``httpx.Client``.
+H = TypeVar("H", bound=httpx.AsyncClient | httpx.Client)
+
+
+class RequesterBase(Generic[H]):
+    """What the async and the sync requester share, none of it I/O: the endpoints and
+    their state (limiters, breakers, cooldowns), options checked into a
+    :class:`RequestSpec`, requests built per endpoint, the failover plan.
 
     Args:
-        http: the ``httpx.AsyncClient`` that sends.
+        http: the ``httpx.AsyncClient`` (or, for ``sluice.Client``, ``httpx.Client``)
+            that sends.
         api_key: the client's key.
         base_url: the client's base URL.
         max_retries: retries per endpoint for connection errors, 408, 409, 429 and 5xx.
@@ -332,7 +345,7 @@ class Requester:
     def __init__(
         self,
         *,
-        http: httpx.AsyncClient,
+        http: H,
         api_key: Secret,
         base_url: httpx.URL,
         max_retries: int,
@@ -510,6 +523,46 @@ class Requester:
             timeout=spec.timeout,
         )
 
+    def _plan(self, now: float) -> list[_Route]:
+        """The endpoints to try, in order: those not cooling down, up to the depth cap."""
+        ready = [route for route in self.routes if route.cooled_until <= now]
+        if not ready:
+            ready = [self.routes[0]]  # everyone is cooling down: try the client's own
+        return ready[: self.failover.max_failovers + 1]
+
+    def _fails_over(self, exc: Exception) -> bool:
+        if len(self.routes) == 1:
+            return False
+        if isinstance(exc, APIStatusError):
+            return exc.status_code in self.failover.statuses
+        return True  # no response: connection error, timeout, open breaker
+
+    def _breaker(self, route: _Route, path: str) -> CircuitBreaker | None:
+        if self.breaker is None:
+            return None
+        breaker = route.breakers.get(path)
+        if breaker is None:
+            breaker = route.breakers[path] = CircuitBreaker(self.breaker)
+        return breaker
+
+    def _log_breaker(self, route: _Route, path: str, change: Transition | None) -> None:
+        if change is not None:
+            logger.info(
+                "circuit breaker of %s %s: %s -> %s (%d failures in a row)",
+                route.name,
+                path,
+                change.before,
+                change.after,
+                change.failures,
+            )
+
+
+class Requester(RequesterBase[httpx.AsyncClient]):
+    """Builds and sends requests: endpoints, auth, options, limits, breakers, retries.
+
+    The arguments are those of :class:`RequesterBase`, with an ``httpx.AsyncClient``.
+    """
+
     # -------------------------------------------------------------------------- sending
 
     async def request(
@@ -592,28 +645,6 @@ class Requester:
                 route.cooled_until = anyio.current_time() + self.failover.cooldown
                 last = exc
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _plan(self, now: float) -> list[_Route]:
-        """The endpoints to try, in order: those not cooling down, up to the depth cap."""
-        ready = [route for route in self.routes if route.cooled_until <= now]
-        if not ready:
-            ready = [self.routes[0]]  # everyone is cooling down: try the client's own
-        return ready[: self.failover.max_failovers + 1]
-
-    def _fails_over(self, exc: Exception) -> bool:
-        if len(self.routes) == 1:
-            return False
-        if isinstance(exc, APIStatusError):
-            return exc.status_code in self.failover.statuses
-        return True  # no response: connection error, timeout, open breaker
-
-    def _breaker(self, route: _Route, path: str) -> CircuitBreaker | None:
-        if self.breaker is None:
-            return None
-        breaker = route.breakers.get(path)
-        if breaker is None:
-            breaker = route.breakers[path] = CircuitBreaker(self.breaker)
-        return breaker
 
     async def _send_to(
         self, route: _Route, spec: RequestSpec, stream: bool, attempts: list[int]
@@ -745,17 +776,6 @@ class Requester:
         change = breaker.record(ok, anyio.current_time())
         if route is not None:
             self._log_breaker(route, path, change)
-
-    def _log_breaker(self, route: _Route, path: str, change: Transition | None) -> None:
-        if change is not None:
-            logger.info(
-                "circuit breaker of %s %s: %s -> %s (%d failures in a row)",
-                route.name,
-                path,
-                change.before,
-                change.after,
-                change.failures,
-            )
 
     async def _wait_for_capacity(self, route: _Route, spec: RequestSpec) -> None:
         limiter = route.limiter
@@ -913,6 +933,17 @@ async def _read_error_body(response: httpx.Response) -> tuple[bytes, bool]:
         truncated = True
     finally:
         await release(response, chunks)
+    return decode_error_head(response, raw, truncated=truncated)
+
+
+def decode_error_head(
+    response: httpx.Response, raw: bytes | bytearray, *, truncated: bool
+) -> tuple[bytes, bool]:
+    """The first :data:`MAX_ERROR_BODY` bytes of an error body read ``raw`` (as sent, still
+    compressed), decompressed, and whether there was more (or it broke off: ``truncated``).
+
+    Sans-I/O, shared by the async and the sync requester.
+    """
     # Small slices, in an iterator: httpx would decode bytes whole as the Response is made,
     # and deflate inflates at most ~1,000-fold, so a 1 KiB slice yields about 1 MiB at most.
     pieces = (bytes(raw[start : start + 1024]) for start in range(0, len(raw), 1024))
