@@ -15,7 +15,9 @@ from sluice import admin, ops, testing, types
 # sluice.admin.
 TOP_LEVEL = {
     "Endpoint",
+    "build_request",
     "curl",
+    "status_error",
     "AsyncClient",
     "AsyncPaginator",
     "BatchResults",

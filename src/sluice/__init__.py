@@ -109,6 +109,8 @@ from ._core._message import Usage as Usage
 from ._core._message import decode_message as decode_message
 from ._core._partial_json import PartialJSONParser as PartialJSONParser
 from ._core._ratelimit import RateLimits as RateLimits
+from ._core._request import build_request as build_request
+from ._core._request import status_error as status_error
 from ._core._serialize import to_builtins as to_builtins
 from ._core._serialize import to_json as to_json
 from ._core._sse import ServerSentEvent as ServerSentEvent
@@ -248,6 +250,7 @@ __all__ = [
     "UploadError",
     "Usage",
     "admin",
+    "build_request",
     "curl",
     "decode_event",
     "decode_message",
@@ -258,6 +261,7 @@ __all__ = [
     "parse_output",
     "prune_tool_results",
     "response_info",
+    "status_error",
     "to_builtins",
     "to_json",
     "tool",

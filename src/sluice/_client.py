@@ -16,6 +16,7 @@ import httpx
 from ._core._breaker import BreakerSettings
 from ._core._closing import AsyncCloseable
 from ._core._limiter import LimitSettings, RateLimiter
+from ._core._request import DEFAULT_BASE_URL
 from ._core._sse import DEFAULT_MAX_EVENT_SIZE
 from ._http._observe import Hook, Hooks, setup_logging
 from ._http._requester import (
@@ -35,8 +36,6 @@ from ._resources._models import Models
 from ._resources._skills import Skills
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "AsyncClient"]
-
-DEFAULT_BASE_URL = "https://api.anthropic.com"
 
 
 class AsyncClient(AsyncCloseable):

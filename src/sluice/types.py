@@ -127,6 +127,7 @@ from ._core._params import WebSearchTool as WebSearchTool
 from ._core._pricing import PRICING as PRICING
 from ._core._pricing import ModelPricing as ModelPricing
 from ._core._pricing import PriceTable as PriceTable
+from ._core._request import PreparedRequest as PreparedRequest
 from ._http._observe import FailoverRecord as FailoverRecord
 from ._http._observe import RequestRecord as RequestRecord
 from ._http._observe import ResponseRecord as ResponseRecord
@@ -250,6 +251,7 @@ __all__ = [
     "PartialInput",
     "Ping",
     "PlainTextSource",
+    "PreparedRequest",
     "PriceTable",
     "RedactedThinkingBlock",
     "RedactedThinkingBlockParam",

@@ -47,12 +47,12 @@ from .._core._exceptions import (
     APIStatusError,
     APITimeoutError,
     CircuitOpenError,
-    ConfigError,
     DeadlineExceededError,
     ParamsError,
 )
 from .._core._limiter import LimitSettings, RateLimiter, estimate_tokens
 from .._core._ratelimit import RateLimits
+from .._core._request import API_VERSION, USER_AGENT, Secret, check_api_key
 from .._core._retry import retry_delay, should_retry
 from .._core._status import MAX_ERROR_BODY
 from ._body import release
@@ -87,13 +87,11 @@ __all__ = [
     "split_options",
 ]
 
-API_VERSION: Final = "2023-06-01"
 #: 10 minutes overall like the official SDK, but give up connecting after 5 seconds.
 DEFAULT_TIMEOUT: Final = httpx.Timeout(600.0, connect=5.0)
 #: A stream whose connection delivers no byte for this long is given up (the API sends
 #: ``ping`` events to keep a quiet stream alive, so a silent connection is a stuck one).
 DEFAULT_STREAM_IDLE_TIMEOUT: Final = 120.0
-USER_AGENT: Final = "sluice/0.1"
 
 _json_encode = msgspec.json.Encoder().encode
 
@@ -138,58 +136,6 @@ def split_options(params: Mapping[str, Any]) -> tuple[RequestOptions, dict[str, 
     for key, value in params.items():
         (options if key in OPTION_NAMES else body)[key] = value
     return options, body  # type: ignore[return-value]
-
-
-class Secret:
-    """Holds the API key so that it never shows in a repr, a log line or a traceback."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def get(self) -> str:
-        """The secret itself, for the one place that sends it."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return "<redacted>"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> str:
-        raise TypeError("an API key is not pickled")
-
-
-def check_api_key(key: object, where: str) -> Secret:
-    """``key`` as a :class:`Secret`, after checking its form (never showing it).
-
-    Raises:
-        ConfigError: no key, or one with whitespace, a line break or a control character
-            (a copy-paste slip), which would fail at the API or corrupt the header.
-    """
-    if not isinstance(key, str) or not key:
-        raise ConfigError(
-            f"no API key: pass {where}(api_key=...) or set the ANTHROPIC_API_KEY "
-            "environment variable"
-        )
-    if key != key.strip():
-        raise ConfigError(
-            f"the API key given to {where} starts or ends with whitespace (a copy-paste "
-            f"slip?): strip it"
-        )
-    if any(ch in key for ch in "\r\n"):
-        raise ConfigError(f"the API key given to {where} contains a line break: remove it")
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in key):
-        raise ConfigError(
-            f"the API key given to {where} contains whitespace or a control character: "
-            "check how it was copied"
-        )
-    if not key.isascii():
-        raise ConfigError(
-            f"the API key given to {where} contains non-ASCII characters: check how it was copied"
-        )
-    return Secret(key)
 
 
 class Endpoint:

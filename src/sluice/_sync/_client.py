@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 
 import httpx
 
-from .._client import DEFAULT_BASE_URL
 from .._core._breaker import BreakerSettings
 from .._core._closing import Closeable
 from .._core._limiter import LimitSettings, RateLimiter
+from .._core._request import DEFAULT_BASE_URL
 from .._core._sse import DEFAULT_MAX_EVENT_SIZE
 from .._http._observe import Hook, Hooks, setup_logging
 from .._http._requester import (
