@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 from typing import Any
 
 import anyio
@@ -344,6 +345,62 @@ class TestConcurrency:
         assert finish.outcome == "timeout" and finish.is_error
         assert isinstance(finish.exception, TimeoutError)
         assert "0.05 seconds" in finish.result["content"] and cancelled.is_set()
+
+    async def test_a_sync_tool_times_out_on_time(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """A sync tool past its timeout is answered with the timeout error on time; its
+        thread runs on in the background and its late result is discarded."""
+        release = threading.Event()
+        returned = threading.Event()
+
+        @sluice.tool(timeout=0.05)
+        def slow(x: int) -> str:
+            release.wait(2)
+            returned.set()
+            return "late result"
+
+        conversation = script(
+            server,
+            Turn(tool_use("slow", {"x": 1}, id="toolu_s")),
+            Turn("Never mind.", expect_results=[{"tool_use_id": "toolu_s", "is_error": True}]),
+        )
+        try:
+            async with client.messages.run(**params(), tools=[slow]) as run:
+                events = await collect(run)
+            finished_early = not returned.is_set()
+        finally:
+            release.set()
+            await anyio.to_thread.run_sync(returned.wait, 5)
+        conversation.verify()
+        assert finished_early and run.end_reason == "end_turn"
+        (finish,) = [e for e in events if isinstance(e, ToolFinish)]
+        assert finish.outcome == "timeout" and finish.is_error and finish.duration < 1
+        content = results_of(run.messages[2])[0]["content"]
+        assert "0.05 seconds" in content and "may still complete" in content
+
+    async def test_a_timed_out_sync_tool_can_stop_early(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """Past its timeout, anyio.from_thread.check_cancelled() raises in the tool's thread."""
+        stopped = threading.Event()
+
+        @sluice.tool(timeout=0.05)
+        def poll() -> str:
+            try:
+                for _ in range(400):
+                    anyio.from_thread.check_cancelled()
+                    threading.Event().wait(0.005)
+            except BaseException:
+                stopped.set()
+                raise
+            return "never noticed"  # pragma: no cover
+
+        script(server, Turn(tool_use("poll")), Turn("Ok."))
+        async with client.messages.run(**params(), tools=[poll]) as run:
+            await run.final_message()
+        assert await anyio.to_thread.run_sync(stopped.wait, 5)
+        assert results_of(run.messages[2])[0]["is_error"] is True
 
     async def test_run_level_tool_timeout(
         self, server: MockAnthropic, client: sluice.AsyncClient
@@ -825,6 +882,37 @@ class TestCancellation:
             and "cancelled" in result["content"]
         )
         assert len(server.requests) == 1
+
+    async def test_cancelling_does_not_wait_for_a_sync_tool(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """Leaving the block abandons a sync tool's thread: the run stops at once and the
+        call is answered as cancelled while the function runs on to its end."""
+        started = threading.Event()
+        release = threading.Event()
+        returned = threading.Event()
+
+        @sluice.tool
+        def crunch(n: int) -> str:
+            started.set()
+            release.wait(2)
+            returned.set()
+            return "done"
+
+        script(server, Turn(tool_use("crunch", {"n": 1}, id="toolu_c"), pause(30), "Never."))
+        try:
+            async with client.messages.run(**params(), tools=[crunch]) as run:
+                async for event in run:
+                    if isinstance(event, ToolStart):
+                        assert await anyio.to_thread.run_sync(started.wait, 5)
+                        break
+            stopped_early = not returned.is_set()
+        finally:
+            release.set()
+            await anyio.to_thread.run_sync(returned.wait, 5)
+        assert stopped_early and run.end_reason == "cancelled"
+        (result,) = results_of(run.messages[2])
+        assert result["tool_use_id"] == "toolu_c" and "cancelled" in result["content"]
 
     async def test_cancel_mid_stream_keeps_complete_blocks(
         self, server: MockAnthropic, client: sluice.AsyncClient

@@ -373,6 +373,11 @@ class ToolCalls:
             error = TimeoutError(f"{call.name} ran past its timeout of {timeout:g} s")
             content = (
                 f"Error: {call.name} did not finish within {timeout:g} seconds and was cancelled."
+                if tool._is_async
+                # A thread cannot be stopped, only abandoned (see _tool): say so, so that the
+                # model does not take a call that may still take effect for one that did not.
+                else f"Error: {call.name} did not finish within {timeout:g} seconds; its "
+                "result will not come, but it may still complete in the background."
             )
         duration = anyio.current_time() - started
         call.result = tool_result(call.tool_use_id, content, is_error=outcome != "ok")

@@ -99,8 +99,9 @@ class Run(AsyncIterator[Event | RunEvent]):
     (``"continue"``; a message without tool calls is then continued like a paused turn).
 
     Leaving the block, :meth:`cancel` or cancelling the enclosing scope cancels the run:
-    the connection is released, running tools are cancelled, and :attr:`messages` still
-    answers every ``tool_use`` (the cancelled ones say so), ready to be continued or
+    the connection is released, running tools are cancelled (a synchronous tool's thread,
+    which cannot be, is abandoned: the run does not wait for it), and :attr:`messages`
+    still answers every ``tool_use`` (the cancelled ones say so), ready to be continued or
     stored.
 
     Attributes:

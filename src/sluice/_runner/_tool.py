@@ -6,9 +6,14 @@ the parameter descriptions of its docstring. At run time the model's input is ch
 against the parameters (``msgspec.convert``) before the function is called, so the
 function gets the Python values its annotations promise (a nested ``msgspec.Struct``
 arrives as that Struct). Async functions are awaited; synchronous ones run in a worker
-thread (``anyio.to_thread.run_sync``), which nothing can interrupt: a timeout cannot cut
-such a call short (its result is kept when it returns late), and cancelling the run waits
-for it to return, so no thread is left running your code. Make long tools async.
+thread (``anyio.to_thread.run_sync``). Nothing can interrupt a thread, so the run does not
+wait for one past the call's timeout or the run's cancellation: it abandons the thread
+(``abandon_on_cancel=True``), answers the call with the timeout error (or as cancelled) on
+time and goes on, while the function runs to its end in the background and its return
+value is discarded. Waiting instead would let one blocking call hold up the whole run, and
+the block that leaves it, for as long as the call takes. A synchronous tool that should
+stop early polls ``anyio.from_thread.check_cancelled()``, which raises once its call has
+timed out or the run was cancelled; long tools are best written async.
 
 A *streaming* tool (``@sluice.tool(streaming=True)``) takes one parameter, a
 :class:`PartialInput`, and is called as soon as its ``tool_use`` block starts: it reads
@@ -265,7 +270,8 @@ class FunctionTool(Generic[P, R]):
         if self._is_async:
             return await function(*args, **kwargs)
         call = functools.partial(function, *args, **kwargs)
-        return await anyio.to_thread.run_sync(call)
+        # Abandoned on cancellation (a timeout, the run cancelled): see the module docstring.
+        return await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
 
     # ---------------------------------------------------------------------- streaming
 
@@ -394,8 +400,8 @@ def tool(
             input as it streams (its one parameter).
         sequential: run it alone: after every call before it in the message has finished,
             and before any call after it starts.
-        timeout: seconds before the call is cancelled and answered with an error (an
-            async function; a synchronous one cannot be interrupted, see the module docs).
+        timeout: seconds before the call is cancelled and answered with an error (a
+            synchronous function's thread is abandoned then, see the module docs).
         extra: more fields of the definition (``cache_control``, ``strict``,
             ``eager_input_streaming``...).
 
