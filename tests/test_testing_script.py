@@ -153,6 +153,40 @@ class TestServed:
         with pytest.raises(AssertionError, match="toolu_1"):
             conversation.verify()
 
+    @pytest.mark.parametrize(
+        ("answered", "ok"), [(["toolu_1", "toolu_2"], True), (["toolu_2"], False)]
+    )
+    async def test_a_continued_turn_is_answered_whole(
+        self, answered: list[str], ok: bool, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """After a turn continued past pause_turn, its paused part's calls are answered first."""
+        conversation = Conversation(
+            Turn(tool_use("f", id="toolu_1"), stop_reason="pause_turn"),
+            Turn(tool_use("f", id="toolu_2")),
+            Turn("done"),
+        )
+        server.route("POST", "/v1/messages", conversation)
+        messages: list[dict[str, object]] = [{"role": "user", "content": "Hi"}]
+        content: list[object] = []
+        for _ in range(2):
+            sent = [*messages, {"role": "assistant", "content": content}] if content else messages
+            async with client.messages.stream(model="m", max_tokens=10, messages=sent) as s:
+                content += sluice.to_builtins((await s.final_message()).content)
+        results = [{"type": "tool_result", "tool_use_id": i, "content": "x"} for i in answered]
+        last = [
+            *messages,
+            {"role": "assistant", "content": content},
+            {"role": "user", "content": results},
+        ]
+        if ok:
+            async with client.messages.stream(model="m", max_tokens=10, messages=last) as s:
+                await s.final_message()
+            conversation.verify()
+        else:
+            with pytest.raises(sluice.BadRequestError, match=r"answer \['toolu_1', 'toolu_2'\]"):
+                async with client.messages.stream(model="m", max_tokens=10, messages=last):
+                    pass
+
     async def test_expect_and_running_out(
         self, server: MockAnthropic, client: sluice.AsyncClient
     ) -> None:

@@ -292,7 +292,8 @@ class Conversation:
     * with ``check=True``, the protocol: after a turn with client tool calls, the last
       message must be a user message answering each of them, in order, with a
       ``tool_result`` (before any other content); after a ``pause_turn`` the last message
-      must be the assistant's, sent back;
+      must be the assistant's, sent back; a turn continued after ``pause_turn`` is one
+      message, so the calls of its paused parts are answered too, first;
     * the turn's own ``expect``.
 
     A failed check is answered with a 400 ``invalid_request_error`` whose message says
@@ -330,7 +331,7 @@ class Conversation:
         turn = self.turns[number - 1]
         try:
             if self.check and number > 1:
-                _check_protocol(self.turns[number - 2], request, number)
+                _check_protocol(self.turns[: number - 1], request, number)
             if turn.expect_results is not None:
                 _check_results(turn.expect_results, request, number)
             if turn.expect is not None and turn.expect(request) is False:
@@ -357,7 +358,9 @@ class Conversation:
         return Reply.error(400, "invalid_request_error", f"sluice.testing: {message}")
 
 
-def _check_protocol(previous: Turn, request: RecordedRequest, number: int) -> None:
+def _check_protocol(played: Sequence[Turn], request: RecordedRequest, number: int) -> None:
+    """Check ``request`` against the turns served before it (``played``, in order)."""
+    previous = played[-1]
     body = request.json if isinstance(request.json, dict) else {}
     messages = body.get("messages")
     assert isinstance(messages, list) and messages, f"request {number} has no messages"
@@ -369,7 +372,12 @@ def _check_protocol(previous: Turn, request: RecordedRequest, number: int) -> No
             f"assistant turn, sent back to be continued, not a {last.get('role')!r} message"
         )
         return
-    calls = previous.tool_uses
+    # A turn continued after pause_turn is one assistant message: the calls of its paused
+    # parts are answered with the last part's, first.
+    start = len(played) - 1
+    while start > 0 and played[start - 1].stop_reason == "pause_turn":
+        start -= 1
+    calls = [call for turn in played[start:] for call in turn.tool_uses]
     if not calls:
         return
     assert last.get("role") == "user", (
