@@ -642,6 +642,91 @@ class TestStopReasons:
         ends = [e.end_reason for e in events if isinstance(e, StepEnd)]
         assert ends == [None, "end_turn"]
 
+    @pytest.mark.parametrize("slow", [False, True], ids=["done", "running"])
+    @pytest.mark.parametrize("then", ["tool_use", "end_turn"])
+    async def test_a_call_in_a_paused_turn_runs_once(
+        self, then: str, slow: bool, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """A call whose block completed before pause_turn runs once, started eagerly (done
+        or still running when the turn pauses), and its own result answers it when the
+        continued turn ends, whether in more calls or in end_turn."""
+        called: list[str] = []
+
+        @sluice.tool
+        async def send_email(to: str) -> str:
+            called.append(to)
+            await anyio.sleep(0.1 if slow else 0)
+            return f"sent to {to}"
+
+        search = tool_use("web_search", {"query": "x"}, server=True, id="srvtoolu_1")
+        paused = Turn(
+            "Emailing. ",
+            tool_use("send_email", {"to": "bob"}, id="toolu_bob"),
+            *([] if slow else [pause(0.05)]),
+            search,
+            stop_reason="pause_turn",
+        )
+        if then == "tool_use":
+            turns = [
+                Turn("And Ann.", tool_use("send_email", {"to": "ann"}, id="toolu_ann")),
+                Turn("Both sent.", expect_results=["sent to bob", "sent to ann"]),
+            ]
+        else:
+            turns = [Turn("Sent.")]
+        conversation = script(server, paused, *turns)
+        async with client.messages.run(**params(), tools=[send_email]) as run:
+            events = await collect(run)
+        conversation.verify()
+        assert called == (["bob", "ann"] if then == "tool_use" else ["bob"])
+        finished = [(e.id, e.outcome) for e in events if isinstance(e, ToolFinish)]
+        assert finished.count(("toolu_bob", "ok")) == 1 and len(finished) == len(called)
+        assert [m["role"] for m in run.messages] == [
+            "user",
+            "assistant",
+            "user",
+            *(["assistant"] if then == "tool_use" else []),
+        ]
+        answers = results_of(run.messages[2])
+        assert answers[0] == {
+            "type": "tool_result",
+            "tool_use_id": "toolu_bob",
+            "content": "sent to bob",
+        }
+        assert run.end_reason == "end_turn"
+
+    async def test_eager_false_runs_a_paused_call_when_the_turn_ends(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """With eager=False a call made before pause_turn waits for the end of the turn: it
+        runs once if the turn ends in tool_use, and is answered as not run otherwise."""
+        called: list[str] = []
+
+        @sluice.tool
+        async def act(name: str) -> str:
+            called.append(name)
+            return "done"
+
+        search = tool_use("web_search", {"query": "x"}, server=True)
+        script(
+            server,
+            Turn(tool_use("act", {"name": "a"}, id="toolu_a"), search, stop_reason="pause_turn"),
+            Turn(tool_use("act", {"name": "b"}, id="toolu_b")),
+            Turn("Done.", expect_results=["done", "done"]),
+        )
+        async with client.messages.run(**params(), tools=[act], eager=False) as run:
+            await run.final_message()
+        assert sorted(called) == ["a", "b"]  # concurrently, once each
+        script(
+            server,
+            Turn(tool_use("act", {"name": "c"}, id="toolu_c"), search, stop_reason="pause_turn"),
+            Turn("Never mind."),
+        )
+        async with client.messages.run(**params(), tools=[act], eager=False) as run:
+            await run.final_message()
+        assert sorted(called) == ["a", "b"]
+        (result,) = results_of(run.messages[-1])
+        assert result["tool_use_id"] == "toolu_c" and "not run" in result["content"]
+
     @pytest.mark.parametrize("reason", ["end_turn", "stop_sequence", "refusal"])
     async def test_ending_stop_reasons(
         self, reason: str, server: MockAnthropic, client: sluice.AsyncClient
@@ -731,6 +816,31 @@ class TestLimits:
             await run.final_message()
         assert run.steps == 3 and len(server.requests) == 3 and run.end_reason == "max_steps"
         assert run.messages[-1]["role"] == "user" and results_of(run.messages[-1])
+
+    async def test_a_limit_after_pause_turn_answers_the_paused_calls(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """A run that reaches max_steps on a paused turn waits for the calls started in it
+        and answers them with their results."""
+        search = tool_use("web_search", {"query": "x"}, server=True)
+        script(
+            server,
+            Turn(
+                tool_use("get_weather", {"city": "Oslo"}, id="toolu_o"),
+                search,
+                stop_reason="pause_turn",
+            ),
+        )
+        async with client.messages.run(**params(), tools=[get_weather], max_steps=1) as run:
+            events = await collect(run)
+        assert run.end_reason == "max_steps" and len(server.requests) == 1
+        assert [m["role"] for m in run.messages] == ["user", "assistant", "user"]
+        assert results_of(run.messages[2]) == [
+            {"type": "tool_result", "tool_use_id": "toolu_o", "content": "18c in Oslo"}
+        ]
+        ends = [e for e in events if isinstance(e, StepEnd)]
+        assert [e.end_reason for e in ends] == ["max_steps"]
+        assert isinstance(events[-1], StepEnd)
 
     async def test_token_and_cost_budgets(
         self, server: MockAnthropic, client: sluice.AsyncClient
@@ -1010,6 +1120,74 @@ class TestCancellation:
         assert started.is_set() and run.end_reason == "error"
         (result,) = results_of(run.messages[2])
         assert result["tool_use_id"] == "toolu_s" and "failed" in result["content"]
+
+    @pytest.mark.parametrize("how", ["error", "cancel"])
+    async def test_a_paused_turn_is_answered_when_its_continuation_fails(
+        self, how: str, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """If the continuation of a paused turn fails or is cancelled before its first
+        event, the paused part's calls are still answered (here with their results)."""
+        search = tool_use("web_search", {"query": "x"}, server=True)
+        server.enqueue(
+            Turn(
+                "Looking. ",
+                tool_use("get_weather", {"city": "Paris"}, id="toolu_p"),
+                pause(0.05),
+                search,
+                stop_reason="pause_turn",
+            ),
+            Reply.error(400, "invalid_request_error", "nope")
+            if how == "error"
+            else Reply.sse(b"", stall_after=0),
+        )
+        async with client.messages.run(**params(), tools=[get_weather]) as run:
+            if how == "error":
+                with pytest.raises(sluice.BadRequestError):
+                    await run.final_message()
+            else:
+                async for event in run:
+                    if isinstance(event, StepStart) and event.step == 2:
+                        run.cancel()
+        assert run.end_reason == ("error" if how == "error" else "cancelled")
+        assert [m["role"] for m in run.messages] == ["user", "assistant", "user"]
+        assert results_of(run.messages[2]) == [
+            {"type": "tool_result", "tool_use_id": "toolu_p", "content": "18c in Paris"}
+        ]
+
+    async def test_a_paused_call_still_running_is_cancelled_with_the_run(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """A call made before pause_turn still running when the run is cancelled during
+        the continuation is cancelled and answered so."""
+        cancelled = anyio.Event()
+
+        @sluice.tool
+        async def forever(x: int) -> str:
+            try:
+                await anyio.sleep_forever()
+            finally:
+                cancelled.set()
+            return ""  # pragma: no cover
+
+        search = tool_use("web_search", {"query": "x"}, server=True)
+        script(
+            server,
+            Turn(tool_use("forever", {"x": 1}, id="toolu_f"), search, stop_reason="pause_turn"),
+            Turn("Still searching.", pause(30), "Never."),
+        )
+        async with client.messages.run(**params(), tools=[forever]) as run:
+            async for event in run:
+                if isinstance(event, sluice.ContentBlockStop) and run.steps == 2:
+                    break
+        assert cancelled.is_set() and run.end_reason == "cancelled"
+        assert [m["role"] for m in run.messages] == ["user", "assistant", "user"]
+        assert [b["type"] for b in run.messages[1]["content"]] == [
+            "tool_use",
+            "server_tool_use",
+            "text",
+        ]
+        (result,) = results_of(run.messages[2])
+        assert result["tool_use_id"] == "toolu_f" and "cancelled" in result["content"]
 
     async def test_an_http_error_keeps_earlier_steps(
         self, server: MockAnthropic, client: sluice.AsyncClient

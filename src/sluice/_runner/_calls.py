@@ -1,10 +1,11 @@
-"""The client tool calls of one step: started as their blocks complete, run concurrently.
+"""The client tool calls of one turn: started as their blocks complete, run concurrently.
 
-:class:`ToolCalls` is fed by the run's reader as the step's message streams in. Each
-``tool_use`` block becomes a :class:`_Call` when its ``content_block_start`` arrives, and
-is started the moment its ``content_block_stop`` arrives (its input is then complete) or,
-for a streaming tool, at once. Starting a call spawns a task in the step's task group,
-which
+A *turn* is one assistant message: one step, and one more for each ``pause_turn`` that
+sends it back to be continued. :class:`ToolCalls` is fed by the run's reader as each
+step's part of the message streams in. Each ``tool_use`` block becomes a :class:`_Call`
+when its ``content_block_start`` arrives, and is started the moment its
+``content_block_stop`` arrives (its input is then complete) or, for a streaming tool, at
+once. Starting a call spawns a task in the turn's task group, which
 
 1. asks the ``needs_approval`` hook, if the run has one,
 2. waits its turn: a ``sequential`` tool waits for every call before it in the message,
@@ -13,11 +14,14 @@ which
 4. calls the function under its timeout, and records the ``tool_result`` block.
 
 A call whose tool does not exist or whose input does not match the tool's parameters is
-answered at once, without a task. The reader never waits for a tool. The answers are read
-in ``tool_use`` order once every task has ended (the step's task group has exited), so they
-go back in one user message in that order. A call still running when the step is torn
-down (cancellation, a failed stream) has no answer of its own; :meth:`ToolCalls.answers`
-then says it was cancelled, so every ``tool_use`` of the conversation is still answered.
+answered at once, without a task. The reader never waits for a tool. A ``pause_turn``
+leaves the calls as they are: one made before it keeps running (or its answer is kept)
+while the turn is continued, so it runs exactly once, and is answered with the others
+when the turn ends. The answers are read in ``tool_use`` order once every task has ended
+(the turn's task group has exited), so they go back in one user message in that order. A
+call still running when the turn is torn down (cancellation, a failed stream) has no
+answer of its own; :meth:`ToolCalls.answers` then says it was cancelled, so every
+``tool_use`` of the conversation is still answered.
 """
 
 from __future__ import annotations
@@ -66,29 +70,37 @@ class _RunState(Protocol):
 
 
 class _Call:
-    """One ``tool_use`` block of the step and, once known, its answer."""
+    """One ``tool_use`` block of the turn and, once known, its answer."""
 
     __slots__ = (
         "call",
         "delta",
         "done",
-        "function_scope",
         "index",
+        "key",
         "name",
         "outcome",
         "partial",
         "result",
         "sequential",
         "started",
+        "step",
         "task_scope",
         "tool",
         "tool_use_id",
     )
 
     def __init__(
-        self, index: int, tool_use_id: str, name: str, tool: FunctionTool[..., Any] | None
+        self,
+        key: tuple[int, int],
+        step: int,
+        tool_use_id: str,
+        name: str,
+        tool: FunctionTool[..., Any] | None,
     ) -> None:
-        self.index = index
+        self.key = key  # (part of the turn, block index): the calls' order in the message
+        self.index = key[1]  # its block's index in its step's message
+        self.step = step
         self.tool_use_id = tool_use_id
         self.name = name
         self.tool = tool
@@ -101,37 +113,45 @@ class _Call:
         self.done = anyio.Event()
         self.started = False  # a task was spawned for it
         self.task_scope = anyio.CancelScope()  # the whole task
-        self.function_scope: anyio.CancelScope | None = None  # the function, while it runs
 
 
 class ToolCalls:
-    """The client tool calls of one step (see the module docstring).
+    """The client tool calls of one turn (see the module docstring).
+
+    Call :meth:`next_part` before each step of the turn; the block indices the reader
+    passes are those of that step's message.
 
     Args:
         run: the run (its tools, limits, hook and event stream).
-        step: the step's number.
-        task_group: the step's task group; every call's task runs in it.
+        task_group: the turn's task group; every call's task runs in it.
     """
 
-    def __init__(self, run: _RunState, step: int, task_group: TaskGroup) -> None:
+    def __init__(self, run: _RunState, task_group: TaskGroup) -> None:
         self._run = run
-        self._step = step
         self._task_group = task_group
-        self._calls: dict[int, _Call] = {}  # by content block index
-        self._held: list[_Call] = []  # complete, not started (eager=False, carried calls)
-        self._carried = 0
+        self._part = 0  # the turn's parts (steps) so far
+        self._step = 0  # the number of the step streaming the current part
+        self._calls: dict[tuple[int, int], _Call] = {}  # by (part, block index)
+        self._held: list[_Call] = []  # complete, not started (eager=False)
         #: An exception of the run's own hook (needs_approval): it fails the run.
         self.failure: Exception | None = None
 
     def __len__(self) -> int:
         return len(self._calls)
 
+    def next_part(self, step: int) -> None:
+        """Step ``step`` streams the next part of the turn (the first, or a continuation
+        after ``pause_turn``)."""
+        self._part += 1
+        self._step = step
+
     # ------------------------------------------------------------------ fed by the reader
 
     async def block_started(self, index: int, block: ToolUseBlock) -> None:
         """A ``tool_use`` block starts: a streaming tool is called now."""
         tool = self._run._functions.get(block.name)
-        call = self._calls[index] = _Call(index, block.id, block.name, tool)
+        key = (self._part, index)
+        call = self._calls[key] = _Call(key, self._step, block.id, block.name, tool)
         run = self._run
         if tool is not None and tool.streaming and run._eager and run._needs_approval is None:
             # With an approval hook (or eager=False) it waits for its complete input, like
@@ -141,7 +161,7 @@ class ToolCalls:
 
     def fragment(self, delta: ToolCallDelta) -> None:
         """A fragment of a call's input arrived."""
-        call = self._calls.get(delta.index)
+        call = self._calls.get((self._part, delta.index))
         if call is not None:
             call.delta = delta
             if call.partial is not None:
@@ -149,7 +169,7 @@ class ToolCalls:
 
     async def block_stopped(self, complete: ToolCall) -> None:
         """A ``tool_use`` block is complete: check its input and start it (if eager)."""
-        call = self._calls.get(complete.index)
+        call = self._calls.get((self._part, complete.index))
         if call is None:  # pragma: no cover - block_started always comes first
             return
         call.call = complete
@@ -160,25 +180,15 @@ class ToolCalls:
         else:
             self._held.append(call)
 
-    def carry(self, complete: ToolCall) -> None:
-        """A complete call made before a ``pause_turn``: answered when the turn ends."""
-        call = _Call(complete.index, complete.id, complete.name, None)
-        call.tool = self._run._functions.get(complete.name)
-        call.sequential = call.tool is not None and call.tool.sequential
-        call.call = complete
-        self._carried += 1
-        self._calls[-self._carried] = call  # ahead of this part's blocks (sorted first)
-        self._held.append(call)
-
     async def cut_off(self, index: int, reason: str) -> None:
         """The block at ``index`` never completed (max_tokens) or its JSON is invalid."""
-        call = self._calls.get(index)
+        call = self._calls.get((self._part, index))
         if call is None or call.result is not None:
             return
         call.task_scope.cancel()
         await self._answer(call, "cut_off", reason)
 
-    # --------------------------------------------------------------------- at step end
+    # --------------------------------------------------------------------- at turn end
 
     async def start_held(self) -> None:
         """Start the calls that were waiting for the message's end."""
@@ -192,31 +202,21 @@ class ToolCalls:
         for call in held:
             await self._answer(call, "not_run", reason)
 
-    def discard(self) -> list[ToolCall]:
-        """Cancel every call and forget every answer (``pause_turn``): the complete calls,
-        in block order, to carry into the rest of the turn."""
-        complete = [call.call for _, call in sorted(self._calls.items()) if call.call is not None]
-        for call in self._calls.values():
-            call.task_scope.cancel()
-        self._calls.clear()
-        self._held.clear()
-        return complete
-
     def input_of(self, index: int) -> dict[str, Any]:
         """A copy of the input parsed so far of the call at ``index`` (a cut-off block)."""
-        call = self._calls.get(index)
+        call = self._calls.get((self._part, index))
         if call is None or call.delta is None:
             return {}
         value = call.delta.partial_input
         return copy.deepcopy(value) if isinstance(value, dict) else {}
 
     def answers(self, cancelled: str, *, blocks: set[int] | None = None) -> list[dict[str, Any]]:
-        """Every call's ``tool_result``, in block order; a call without one is answered
-        with ``cancelled``. ``blocks`` keeps only the calls of those block indices (and
-        the calls carried from before a ``pause_turn``, whose blocks came earlier)."""
+        """Every call's ``tool_result``, in ``tool_use`` order; a call without one is
+        answered with ``cancelled``. ``blocks`` keeps, of the current part's calls, only
+        those of these block indices (the earlier parts' are in the conversation already)."""
         results = []
-        for index, call in sorted(self._calls.items()):
-            if blocks is not None and index >= 0 and index not in blocks:
+        for (part, index), call in sorted(self._calls.items()):
+            if blocks is not None and part == self._part and index not in blocks:
                 continue
             if call.result is None:
                 call.result = tool_result(call.tool_use_id, cancelled, is_error=True)
@@ -278,9 +278,7 @@ class ToolCalls:
     async def _wait_turn(self, call: _Call) -> None:
         """The sequential barrier: see the module docstring."""
         earlier = [
-            other
-            for index, other in sorted(self._calls.items())
-            if index < call.index and other.started
+            other for key, other in sorted(self._calls.items()) if key < call.key and other.started
         ]
         if call.sequential:
             for other in earlier:
@@ -344,7 +342,7 @@ class ToolCalls:
         shown: Any = call.call.input if call.call is not None else {}
         await run._emit(
             ToolStart(
-                step=self._step, index=call.index, id=call.tool_use_id, name=call.name, input=shown
+                step=call.step, index=call.index, id=call.tool_use_id, name=call.name, input=shown
             )
         )
         started = anyio.current_time()
@@ -399,7 +397,7 @@ class ToolCalls:
     ) -> ToolFinish:
         assert call.result is not None
         event = ToolFinish(
-            step=self._step,
+            step=call.step,
             index=call.index,
             id=call.tool_use_id,
             name=call.name,

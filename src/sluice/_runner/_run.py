@@ -4,11 +4,12 @@ Structure (PEP 789: nothing here yields inside a task group or cancel scope)::
 
     async with Run                      owns a task group, entered in __aenter__
       └── driver task                   in its own cancel scope (Run.cancel())
-            for each step:
-              task group of the step
-                ├── the driver reads the step's MessageStream, forwards every event
-                │   into the bounded hand-off, and feeds ToolCalls
-                └── one task per tool call (spawned as its block completes)
+            for each turn (one step, and one more for each pause_turn):
+              task group of the turn
+                ├── the driver reads each step's MessageStream, forwards every event
+                │   into the bounded hand-off, and feeds the turn's ToolCalls
+                └── one task per tool call (spawned as its block completes; a call
+                    made before a pause_turn runs on while the turn is continued)
     async for event in run              takes from the bounded hand-off
 
 The consumer only ever takes from the bounded hand-off (``buffer_size`` events, see
@@ -33,14 +34,14 @@ from typing import Any, Literal, TypeAlias
 import anyio
 from anyio.abc import TaskGroup
 
-from .._core._conversation import RequestTransform, tool_result
+from .._core._conversation import RequestTransform
 from .._core._events import ContentBlockStart, ContentBlockStop, Event
 from .._core._exceptions import ParamsError, ToolInputError
 from .._core._message import Message, ToolUseBlock, Usage
 from .._core._params import to_request_body
 from .._core._pricing import PRICING, ModelPricing, PriceTable, add_usage, total_tokens
 from .._core._serialize import to_builtins
-from .._core._tool_calls import ToolCall, ToolCallAssembler, ToolCallDelta
+from .._core._tool_calls import ToolCallAssembler, ToolCallDelta
 from .._http._stream import MessageStream
 from ..ops._base import Operator, Pipeline, pipe
 from ._calls import ApprovalHook, ToolCalls
@@ -56,21 +57,34 @@ StreamOpener: TypeAlias = Callable[..., AbstractAsyncContextManager[MessageStrea
 OnMaxTokens: TypeAlias = Literal["stop", "continue"]
 
 _Action = Literal["tools", "resume", "end"]
-_ENDING = frozenset({"end_turn", "stop_sequence", "refusal", "model_context_window_exceeded"})
 
 
 class _Step:
     """What the run knows about the step in progress."""
 
-    __slots__ = ("appended", "calls", "cut", "message", "stopped", "stream")
+    __slots__ = ("appended", "calls", "cut", "end", "message", "number", "stopped", "stream")
 
-    def __init__(self) -> None:
+    def __init__(self, number: int, calls: ToolCalls) -> None:
+        self.number = number
         self.stream: MessageStream | None = None
-        self.calls: ToolCalls | None = None
+        self.calls = calls  # the turn's
         self.message: Message | None = None
         self.stopped: set[int] = set()  # indices of the blocks that completed
         self.cut: ToolInputError | None = None  # a tool block cut off (or invalid JSON)
-        self.appended = False  # its message and answers are in Run.messages
+        self.appended = False  # its content is in Run.messages
+        self.end: str | None = None  # a paused step after which the run ends: why
+
+
+class _Turn:
+    """What the run knows about the turn in progress: one assistant message, streamed by
+    one step and one more for each ``pause_turn``, and the answers to its calls."""
+
+    __slots__ = ("answered", "calls", "step")
+
+    def __init__(self) -> None:
+        self.calls: ToolCalls | None = None
+        self.step: _Step | None = None  # the turn's latest step
+        self.answered = False  # its calls' answers are in Run.messages
 
 
 class Run(AsyncIterator[Event | RunEvent]):
@@ -93,7 +107,9 @@ class Run(AsyncIterator[Event | RunEvent]):
     while the model writes the rest of the message, concurrently (up to
     ``max_concurrency``), each under its timeout. Their results go back in ``tool_use``
     order in one user message. Stop reasons: ``tool_use`` answers the calls and goes on;
-    ``pause_turn`` sends the turn back to be continued and runs nothing; ``max_tokens``
+    ``pause_turn`` sends the turn back to be continued and runs nothing (a call that
+    started before it runs on, once, and is answered with the turn's other calls when the
+    turn ends, however it ends); ``max_tokens``
     never runs a call whose input was cut off and, per ``on_max_tokens``, ends the run
     (``"stop"``) or answers the calls (the cut one with an error) and goes on
     (``"continue"``; a message without tool calls is then continued like a paused turn).
@@ -196,7 +212,6 @@ class Run(AsyncIterator[Event | RunEvent]):
         self._buffer_size = buffer_size
         self._invalid: dict[str, int] = {}  # tool name -> invalid calls in a row
         self._resuming = False  # the last step's turn goes on (pause_turn): merge
-        self._carried: list[ToolCall] = []  # complete calls made before a pause_turn
         self.steps = 0
         self.end_reason: str | None = None
         self.usage = Usage()
@@ -339,7 +354,7 @@ class Run(AsyncIterator[Event | RunEvent]):
         try:
             with self._driver_scope:
                 try:
-                    while await self._run_step():
+                    while await self._run_turn():
                         pass
                 except Exception as exc:
                     self._error = exc
@@ -371,44 +386,39 @@ class Run(AsyncIterator[Event | RunEvent]):
                 request = edited
         return request
 
-    async def _run_step(self) -> bool:
-        """One step: send, stream, answer the tool calls. Whether the run goes on."""
-        if self.steps >= self._max_steps:
-            self.end_reason = "max_steps"
-            return False
-        self.steps += 1
-        step_number = self.steps
-        step = self._step = _Step()
+    async def _run_turn(self) -> bool:
+        """One turn: its steps, then its calls answered. Whether the run goes on."""
+        turn = _Turn()
         try:
-            request = await self._request()
-            await self._emit(StepStart(step=step_number))
-            action, reason = await self._stream_and_answer(step_number, step, request)
-            return await self._close_step(step_number, step, action, reason)
+            step, action, reason = await self._play_turn(turn)
+            return await self._close_turn(turn, step, action, reason)
         except BaseException as exc:
             why = (
                 "Error: the run was cancelled before this call finished."
                 if not isinstance(exc, Exception)
                 else f"Error: the call was cancelled because the run failed: {exc}"
             )
-            self._wrap_up(step, why)
+            self._wrap_up(turn, why)
             raise
 
-    async def _stream_and_answer(
-        self, step_number: int, step: _Step, request: dict[str, Any]
-    ) -> tuple[_Action, str]:
-        """Stream the message, run its tool calls; returns once every call is answered."""
+    async def _play_turn(self, turn: _Turn) -> tuple[_Step, _Action, str]:
+        """Stream the turn's message, continued after each ``pause_turn``, and run its
+        tool calls; returns once every call is answered (the task group has exited)."""
         error: Exception | None = None
-        action: _Action = "end"
-        reason = ""
         async with anyio.create_task_group() as task_group:
-            calls = step.calls = ToolCalls(self, step_number, task_group)
-            carried, self._carried = self._carried, []
-            for call in carried:
-                calls.carry(call)
+            calls = turn.calls = ToolCalls(self, task_group)
             try:
-                await self._read(request, step, calls)
-                action, reason = self._decide(step)
-                await self._settle(step, calls, action, reason)
+                while True:
+                    self.steps += 1
+                    step = turn.step = self._step = _Step(self.steps, calls)
+                    calls.next_part(step.number)
+                    request = await self._request()
+                    await self._emit(StepStart(step=step.number))
+                    await self._read(request, step, calls)
+                    action, reason = self._decide(step)
+                    await self._settle(step, calls, action, reason)
+                    if action != "resume" or not await self._pause_step(step, calls):
+                        break
             except Exception as exc:
                 error = exc
                 task_group.cancel_scope.cancel()
@@ -416,7 +426,29 @@ class Run(AsyncIterator[Event | RunEvent]):
             error = calls.failure
         if error is not None:
             raise error
-        return action, reason
+        return step, action, reason
+
+    async def _pause_step(self, step: _Step, calls: ToolCalls) -> bool:
+        """Record a paused step's part of the turn (its calls go on): whether the turn is
+        continued, or the run ends here (a limit); then its calls not started are not."""
+        assert step.message is not None
+        cost = self._record(step, step.message, [])
+        self._resuming = True
+        end = await self._end_reason("resume", "pause_turn")
+        if end is not None:
+            step.end = end
+            await calls.not_run(f"Error: not run: the run ended ({end}).")
+            return False
+        await self._emit(
+            StepEnd(
+                step=step.number,
+                message=step.message,
+                usage=step.message.usage,
+                cost=cost,
+                end_reason=None,
+            )
+        )
+        return True
 
     async def _read(self, request: dict[str, Any], step: _Step, calls: ToolCalls) -> None:
         """Stream the step's message, forwarding events and feeding the tool calls."""
@@ -484,7 +516,7 @@ class Run(AsyncIterator[Event | RunEvent]):
         return "end", stop or "unknown"
 
     async def _settle(self, step: _Step, calls: ToolCalls, action: _Action, reason: str) -> None:
-        """Start, refuse or discard the step's calls as ``action`` says."""
+        """Start or refuse the calls waiting for the message's end, as ``action`` says."""
         if step.cut is not None:
             await calls.cut_off(
                 step.cut.index,
@@ -493,47 +525,29 @@ class Run(AsyncIterator[Event | RunEvent]):
             )
         if action == "tools":
             await calls.start_held()
-        elif action == "resume":
-            self._carried = calls.discard()
-        else:
+        elif action == "end":
             await calls.not_run(f"Error: not run: the run ended ({reason}) before this call ran.")
+        # "resume" (pause_turn): the turn goes on; its calls too, started or held (spec:
+        # a paused turn is sent back to be continued, and the runner runs nothing more).
 
-    async def _close_step(
-        self, step_number: int, step: _Step, action: _Action, reason: str
-    ) -> bool:
-        """Record the step in the conversation, check the limits, say how it ended."""
+    async def _close_turn(self, turn: _Turn, step: _Step, action: _Action, reason: str) -> bool:
+        """Record the turn's last step and its calls' answers, check the limits, say how
+        the step ended."""
         message = step.message
-        assert message is not None and step.calls is not None
-        content = self._content(step, message)
-        answers = [] if action == "resume" else step.calls.answers("Error: not run.")
-        self._append(content, answers)
-        step.appended = True
-        self._resuming = action == "resume"
-        self._last_message = message
-        cost = self._count(message)
-        end_reason: str | None = reason if action == "end" else self._limit_reached()
-        if end_reason is None and self._stop_when is not None:
-            stop = self._stop_when(self)
-            if inspect.isawaitable(stop):
-                stop = await stop
-            if stop:
-                end_reason = "stop_when"
-        if end_reason is not None and self._carried:
-            # The turn was paused with calls in it and will not be continued: answer them.
-            self._append(
-                [],
-                [
-                    tool_result(
-                        call.id, f"Error: not run: the run ended ({end_reason}).", is_error=True
-                    )
-                    for call in self._carried
-                ],
-            )
-            self._carried = []
+        assert message is not None and turn.calls is not None
+        answers = turn.calls.answers("Error: not run.")
+        if step.end is not None:  # paused, then the run ended: the step is recorded already
+            self._append([], answers)
+            cost = self._count_cost(message)
+        else:
+            cost = self._record(step, message, answers)
+        turn.answered = True
+        self._resuming = False
+        end_reason = step.end if step.end is not None else await self._end_reason(action, reason)
         self.end_reason = end_reason
         await self._emit(
             StepEnd(
-                step=step_number,
+                step=step.number,
                 message=message,
                 usage=message.usage,
                 cost=cost,
@@ -541,6 +555,27 @@ class Run(AsyncIterator[Event | RunEvent]):
             )
         )
         return end_reason is None
+
+    def _record(self, step: _Step, message: Message, answers: list[dict[str, Any]]) -> float | None:
+        """Add the step's message (and ``answers``) to the conversation and its usage and
+        cost to the run's; the step's cost."""
+        self._append(self._content(step, message), answers)
+        step.appended = True
+        self._last_message = message
+        return self._count(message)
+
+    async def _end_reason(self, action: _Action, reason: str) -> str | None:
+        """Why the run ends after this step, or ``None`` if it goes on."""
+        if action == "end":
+            return reason
+        end_reason = self._limit_reached()
+        if end_reason is None and self._stop_when is not None:
+            stop = self._stop_when(self)
+            if inspect.isawaitable(stop):
+                stop = await stop
+            if stop:
+                end_reason = "stop_when"
+        return end_reason
 
     def _limit_reached(self) -> str | None:
         if any(count > self._tool_retries for count in self._invalid.values()):
@@ -589,31 +624,41 @@ class Run(AsyncIterator[Event | RunEvent]):
 
     def _count(self, message: Message) -> float | None:
         """Add the step's usage and cost to the run's; the step's cost."""
+        self.usage = add_usage(self.usage, message.usage)
+        cost = self._count_cost(message)
+        self._cost = None if cost is None or self._cost is None else self._cost + cost
+        return cost
+
+    def _count_cost(self, message: Message) -> float | None:
+        """What the step of ``message`` cost (``None``: its model is not priced)."""
         usage = message.usage
-        self.usage = add_usage(self.usage, usage)
         model = message.model or str(self._params.get("model", ""))
         cost = self._pricing.cost(usage, model)
         if cost is None:
             cost = self._pricing.cost(usage, str(self._params.get("model", "")))
-        self._cost = None if cost is None or self._cost is None else self._cost + cost
         return cost
 
-    def _wrap_up(self, step: _Step, why: str) -> None:
-        """The step was torn down: keep its complete blocks and answer their calls."""
-        if step.appended:
+    def _wrap_up(self, turn: _Turn, why: str) -> None:
+        """The turn was torn down: keep its complete blocks and answer all its calls."""
+        if turn.answered:
             return
-        step.appended = True
-        message = step.message
-        if message is None and step.stream is not None:
-            message = step.stream.current_message_snapshot
-        if message is None:
-            return
-        self._count(message)
-        content = self._content(step, message)
-        kept = set(step.stopped)
-        if step.cut is not None:
-            kept.add(step.cut.index)
-        answers = step.calls.answers(why, blocks=kept) if step.calls is not None else []
+        turn.answered = True
+        step = turn.step
+        content: list[dict[str, Any]] = []
+        blocks: set[int] | None = None  # of the last step's calls, those to answer
+        if step is not None and not step.appended:
+            step.appended = True
+            blocks = set()
+            message = step.message
+            if message is None and step.stream is not None:
+                message = step.stream.current_message_snapshot
+            if message is not None:
+                self._count(message)
+                content = self._content(step, message)
+                blocks = set(step.stopped)
+                if step.cut is not None:
+                    blocks.add(step.cut.index)
+        answers = turn.calls.answers(why, blocks=blocks) if turn.calls is not None else []
         self._append(content, answers)
         self._resuming = False
 
