@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import sluice
 from sluice import Usage
 from sluice.types import PRICING, CacheCreation, ModelPricing, PriceTable
 
@@ -50,6 +51,31 @@ class TestLookup:
         )
         assert "claude-next" not in PRICING
         assert len(table) == len(PRICING) + 1
+
+    @pytest.mark.parametrize(
+        ("price", "why"),
+        [
+            ({"input": 1, "output": 2}, "cache_write_5m"),
+            (
+                {
+                    "input": "cheap",
+                    "output": 2,
+                    "cache_write_5m": 0,
+                    "cache_write_1h": 0,
+                    "cache_read": 0,
+                },
+                "Expected `float`, got `str`",
+            ),
+            (5.0, "Expected `object`, got `float`"),
+        ],
+    )
+    def test_a_bad_price_is_a_params_error(self, price: object, why: str) -> None:
+        """A price that is not a ModelPricing nor a mapping of its fields is a ParamsError
+        (also a ValueError) naming the model and what is wrong."""
+        with pytest.raises(sluice.ParamsError, match="claude-next") as caught:
+            PRICING.with_prices({"claude-next": price})  # type: ignore[dict-item]
+        assert why in str(caught.value) and caught.value.field == "pricing"
+        assert isinstance(caught.value, ValueError)
 
 
 class TestCost:

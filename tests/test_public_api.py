@@ -130,6 +130,7 @@ EXCEPTIONS = {
     "RequestTooLargeError",
     "RequestTooLargeStatusError",
     "RequestTooLargeStreamError",
+    "RunCancelledError",
     "SluiceError",
     "StreamError",
     "StreamIdleTimeoutError",

@@ -176,10 +176,27 @@ class TestLoop:
             client.messages.run(model="m", max_tokens=0, messages=USER)
         with pytest.raises(sluice.ParamsError, match="cost_budget"):
             client.messages.run(model="my-model", max_tokens=10, messages=USER, cost_budget=1.0)
-        with pytest.raises(ValueError, match="max_steps"):
-            client.messages.run(**params(), max_steps=0)
-        with pytest.raises(ValueError, match="unique"):
-            client.messages.run(**params(), tools=[get_weather, get_weather])
+
+    @pytest.mark.parametrize(
+        ("option", "field", "match"),
+        [
+            ({"max_steps": 0}, "max_steps", "max_steps must be an integer >= 1"),
+            ({"buffer_size": 1.5}, "buffer_size", "buffer_size must be an integer >= 1"),
+            ({"max_concurrency": 0}, "max_concurrency", "max_concurrency must be"),
+            ({"tool_timeout": 0}, "tool_timeout", "positive number of seconds"),
+            ({"tool_retries": -1}, "tool_retries", "tool_retries must be >= 0"),
+            ({"on_max_tokens": "go"}, "on_max_tokens", "'stop' or 'continue'"),
+            ({"tools": [get_weather, get_weather]}, "tools", "unique"),
+            ({"pricing": {"claude-sonnet-4-5": {"input": 1}}}, "pricing", "claude-sonnet-4-5"),
+        ],
+    )
+    async def test_bad_options_are_params_errors(
+        self, option: dict[str, Any], field: str, match: str, client: sluice.AsyncClient
+    ) -> None:
+        """A bad option of run() is a ParamsError naming it (still a ValueError)."""
+        with pytest.raises(sluice.ParamsError, match=match) as caught:
+            client.messages.run(**params(), **option)
+        assert caught.value.field == field and isinstance(caught.value, ValueError)
 
 
 class TestEager:
@@ -918,6 +935,22 @@ class TestLimits:
         assert run.end_reason == "error"
         assert results_of(run.messages[-1])[0]["is_error"]  # still answered
 
+    @pytest.mark.parametrize("decision", [None, 1, ["no"]])
+    async def test_a_hook_answering_nonsense_is_a_config_error(
+        self, decision: object, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """needs_approval returning neither True, False nor a str fails the run with a
+        ConfigError naming the hook and the value; the call is still answered."""
+        script(server, Turn(tool_use("get_weather", {"city": "X"})))
+        async with client.messages.run(
+            **params(), tools=[get_weather], needs_approval=lambda call: decision
+        ) as run:
+            with pytest.raises(sluice.ConfigError, match="needs_approval hook returned") as caught:
+                await run.final_message()
+        assert repr(decision) in str(caught.value)
+        assert run.end_reason == "error"
+        assert results_of(run.messages[-1])[0]["is_error"]
+
 
 class TestTransforms:
     async def test_transforms_edit_what_is_sent_not_the_conversation(
@@ -1046,7 +1079,7 @@ class TestCancellation:
         assert results_of(run.messages[2]) == [
             {"type": "tool_result", "tool_use_id": "toolu_p", "content": "18c in Paris"}
         ]
-        with pytest.raises(RuntimeError, match="before any step completed"):
+        with pytest.raises(sluice.RunCancelledError, match="before any step completed"):
             await run.final_message()
 
     @pytest.mark.parametrize("how", ["break", "cancel", "scope"])

@@ -87,6 +87,7 @@ from ._core._exceptions import RateLimitStreamError as RateLimitStreamError
 from ._core._exceptions import RequestTooLargeError as RequestTooLargeError
 from ._core._exceptions import RequestTooLargeStatusError as RequestTooLargeStatusError
 from ._core._exceptions import RequestTooLargeStreamError as RequestTooLargeStreamError
+from ._core._exceptions import RunCancelledError as RunCancelledError
 from ._core._exceptions import SluiceError as SluiceError
 from ._core._exceptions import StreamError as StreamError
 from ._core._exceptions import StreamIdleTimeoutError as StreamIdleTimeoutError
@@ -221,6 +222,7 @@ __all__ = [
     "RequestTooLargeStreamError",
     "ResponseInfo",
     "Run",
+    "RunCancelledError",
     "SSEDecoder",
     "ServerSentEvent",
     "ServerToolUseBlock",

@@ -4,7 +4,8 @@
 
     SluiceError
     ├── ConfigError                   the client's configuration is unusable (no key, a key with
-    │                                 a line break...); nothing was sent (also a ValueError)
+    │                                 a line break...), or a run's hook answered nonsense (also
+    │                                 a ValueError)
     ├── APIConnectionError            the request never got an HTTP response
     │   ├── APITimeoutError           ... because a timeout expired
     │   │   └── DeadlineExceededError ... the request's total time budget ran out
@@ -23,7 +24,8 @@
     │   (each comes in two flavours, written out below: for an HTTP status it is raised as
     │    <Name>StatusError, also an APIStatusError, e.g. OverloadedStatusError; for an
     │    in-stream `event: error` as <Name>StreamError, also an APIStreamError)
-    ├── ParamsError                   request parameters the API would reject (nothing sent)
+    ├── ParamsError                   request parameters the API would reject, or options sluice
+    │   │                             cannot use (nothing sent; also a ValueError)
     │   ├── StreamingRequiredError    too many max_tokens for a non-streaming request
     │   └── AdminParamsError          an Admin API parameter is invalid
     ├── OutputParseError              a structured-output reply does not decode into its type
@@ -36,6 +38,8 @@
     │                                 endpoint returns (a proxy's HTML page...)
     ├── ToolError                     raised by your tool: its content (text, images) goes
     │                                 back to the model as an `is_error` tool_result
+    ├── RunCancelledError             run.final_message() of a run cancelled before any step
+    │                                 completed: there is no message
     └── StreamError                   the stream broke; carries the partial message so far
         ├── APIStreamError            an in-stream `event: error` (mixed into the classes above)
         ├── IncompleteStreamError     the body ended before `message_stop`
@@ -113,6 +117,7 @@ __all__ = [
     "RequestTooLargeError",
     "RequestTooLargeStatusError",
     "RequestTooLargeStreamError",
+    "RunCancelledError",
     "SluiceError",
     "StreamError",
     "StreamIdleTimeoutError",
@@ -170,10 +175,13 @@ def _rebuild(cls: type[SluiceError], args: tuple[Any, ...], state: dict[str, Any
 
 
 class ConfigError(SluiceError, ValueError):
-    """The client cannot be used as configured; nothing was sent.
+    """The client, or a run, cannot work as configured.
 
-    For example no API key, or a key with whitespace or a line break from a copy-paste.
-    The message says what to fix; it never shows the key.
+    For example no API key, or a key with whitespace or a line break from a copy-paste:
+    raised before anything is sent. Or a hook given to ``client.messages.run`` that
+    answers what it must not (a ``needs_approval`` returning neither ``True``, ``False``
+    nor a reason): the run fails with it, its calls answered. The message says what to
+    fix; it never shows the key.
     """
 
 
@@ -229,11 +237,14 @@ class CircuitOpenError(APIConnectionError):
 
 
 class ParamsError(SluiceError, ValueError):
-    """The request parameters are ones the API would reject; nothing was sent.
+    """The request parameters are ones the API would reject, or an option of the call is
+    one sluice cannot use (``max_steps=0``, a ``pricing`` entry that is not a price...);
+    nothing was sent.
 
     Attributes:
         field: where the problem is, as a path into the request body
-            (``"max_tokens"``, ``"thinking.budget_tokens"``, ``"tools[2].name"``).
+            (``"max_tokens"``, ``"thinking.budget_tokens"``, ``"tools[2].name"``), or the
+            option's name (``"deadline"``, ``"max_steps"``, ``"pricing"``).
     """
 
     def __init__(self, message: str, *, field: str) -> None:
@@ -394,6 +405,16 @@ class ToolError(SluiceError):
             )
         super().__init__(message)
         self.content = content
+
+
+class RunCancelledError(SluiceError):
+    """``run.final_message()`` has no message to return: the run was cancelled
+    (``run.cancel()``, leaving its block, closing an operator over it) before any of its
+    steps completed.
+
+    ``run.messages`` still holds the conversation as far as it went (every ``tool_use``
+    answered), ready to be continued; ``run.end_reason`` is ``"cancelled"``.
+    """
 
 
 class StreamError(SluiceError):

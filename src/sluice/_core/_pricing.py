@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 
+from ._exceptions import ParamsError
 from ._message import CacheCreation, ServerToolUsage, Usage
 
 __all__ = ["PRICING", "ModelPricing", "PriceTable", "add_usage", "total_tokens"]
@@ -84,15 +85,20 @@ class PriceTable(Mapping[str, ModelPricing]):
             :class:`ModelPricing` or a mapping of its fields.
 
     Raises:
-        TypeError: a price is neither (``msgspec.ValidationError`` says which field).
+        ParamsError: a price is neither (``field`` is ``"pricing"``; the message names the
+            model and says what is wrong). Also a ``ValueError``.
     """
 
     __slots__ = ("_prices",)
 
     def __init__(self, prices: Mapping[str, ModelPricing | Mapping[str, float]]) -> None:
+        if not isinstance(prices, Mapping):
+            raise ParamsError(
+                f"prices must be a mapping of model name to price, not {type(prices).__name__}",
+                field="pricing",
+            )
         self._prices: dict[str, ModelPricing] = {
-            name: price if isinstance(price, ModelPricing) else msgspec.convert(price, ModelPricing)
-            for name, price in prices.items()
+            name: _price(name, price) for name, price in prices.items()
         }
 
     def __getitem__(self, model: str) -> ModelPricing:
@@ -122,8 +128,29 @@ class PriceTable(Mapping[str, ModelPricing]):
         return None if price is None else price.cost(usage)
 
     def with_prices(self, prices: Mapping[str, ModelPricing | Mapping[str, float]]) -> PriceTable:
-        """A new table: this one with ``prices`` added or replaced."""
+        """A new table: this one with ``prices`` added or replaced.
+
+        Raises:
+            ParamsError: a price is not valid (see :class:`PriceTable`).
+        """
+        if not isinstance(prices, Mapping):
+            return PriceTable(prices)  # raises: says what it must be
         return PriceTable({**self._prices, **prices})
+
+
+def _price(model: str, price: ModelPricing | Mapping[str, float]) -> ModelPricing:
+    """``price`` as :class:`ModelPricing`; a ``ParamsError`` saying what is wrong."""
+    if isinstance(price, ModelPricing):
+        return price
+    try:
+        return msgspec.convert(price, ModelPricing)
+    except msgspec.ValidationError as exc:
+        raise ParamsError(
+            f"the price of {model!r} is not valid: {exc}. Pass sluice.types.ModelPricing(...) "
+            "or a mapping of its fields: input, output, cache_write_5m, cache_write_1h, "
+            "cache_read (US dollars per million tokens)",
+            field="pricing",
+        ) from exc
 
 
 #: The prices this version of sluice knows (US dollars per million tokens).

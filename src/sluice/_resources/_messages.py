@@ -192,9 +192,10 @@ class Messages(Resource):
             buffer_size: events buffered ahead of the consumer.
 
         Raises:
-            ParamsError: at once, for parameters the API would reject, or a
-                ``cost_budget`` for a model without a price.
-            ValueError, TypeError: invalid options or tools.
+            ParamsError: at once, for parameters the API would reject, an option the run
+                cannot use (``max_steps=0``, two tools of one name, a ``pricing`` entry
+                that is not a price...; ``field`` names it), or a ``cost_budget`` for a
+                model without a price. Also a ``ValueError``.
         """
         run = Run(
             self.stream,

@@ -36,7 +36,7 @@ import msgspec
 from anyio.abc import TaskGroup
 
 from .._core._conversation import result_content, tool_result
-from .._core._exceptions import ToolError
+from .._core._exceptions import ConfigError, ToolError
 from .._core._message import ToolUseBlock
 from .._core._tool_calls import ToolCall, ToolCallDelta
 from ._events import ToolFinish, ToolOutcome, ToolStart
@@ -331,9 +331,10 @@ class ToolCalls:
             return decision
         if decision is False:
             return f"Error: the call to {complete.name} was not approved, so it did not run."
-        raise TypeError(
-            f"needs_approval returned {decision!r}: return True to run the call, False or a "
-            "reason (str) to refuse it"
+        raise ConfigError(
+            f"the needs_approval hook returned {decision!r} for the call to {complete.name} "
+            f"({complete.id}): return True to run the call, False or a reason (str) to "
+            "refuse it"
         )
 
     async def _invoke(self, call: _Call, tool: FunctionTool[..., Any], arguments: Any) -> None:

@@ -36,7 +36,7 @@ from anyio.abc import TaskGroup
 
 from .._core._conversation import RequestTransform
 from .._core._events import ContentBlockStart, ContentBlockStop, Event
-from .._core._exceptions import ParamsError, ToolInputError
+from .._core._exceptions import ParamsError, RunCancelledError, ToolInputError
 from .._core._message import Message, ToolUseBlock, Usage
 from .._core._params import to_request_body
 from .._core._pricing import PRICING, ModelPricing, PriceTable, add_usage, total_tokens
@@ -158,18 +158,24 @@ class Run(AsyncIterator[Event | RunEvent]):
         if max_concurrency is not None:
             _check_positive("max_concurrency", max_concurrency)
         if tool_timeout is not None and not tool_timeout > 0:
-            raise ValueError(
-                f"tool_timeout must be a positive number of seconds, not {tool_timeout!r}"
+            raise ParamsError(
+                f"tool_timeout must be a positive number of seconds, not {tool_timeout!r}",
+                field="tool_timeout",
             )
-        if tool_retries < 0:
-            raise ValueError(f"tool_retries must be >= 0, not {tool_retries!r}")
+        if not isinstance(tool_retries, int) or tool_retries < 0:
+            raise ParamsError(
+                f"tool_retries must be >= 0, not {tool_retries!r}", field="tool_retries"
+            )
         if on_max_tokens not in ("stop", "continue"):
-            raise ValueError(f"on_max_tokens must be 'stop' or 'continue', not {on_max_tokens!r}")
+            raise ParamsError(
+                f"on_max_tokens must be 'stop' or 'continue', not {on_max_tokens!r}",
+                field="on_max_tokens",
+            )
         self._open_stream = open_stream
         body = dict(params)
         messages = body.pop("messages", None)
         if "tools" in body:
-            raise TypeError("pass tools as run(tools=[...])")
+            raise ParamsError("pass tools as run(tools=[...])", field="tools")
         self._params = body
         self.messages: list[dict[str, Any]] = (
             to_request_body({"messages": list(messages)})["messages"] if messages else []
@@ -179,8 +185,9 @@ class Run(AsyncIterator[Event | RunEvent]):
         for tool in tools:
             if isinstance(tool, FunctionTool):
                 if tool.name in self._functions:
-                    raise ValueError(
-                        f"two tools are named {tool.name!r}: tool names must be unique"
+                    raise ParamsError(
+                        f"two tools are named {tool.name!r}: tool names must be unique",
+                        field="tools",
                     )
                 self._functions[tool.name] = tool
                 self._definitions.append(tool.definition)
@@ -258,14 +265,15 @@ class Run(AsyncIterator[Event | RunEvent]):
 
         Raises:
             APIError, StreamError...: what stopped the run (also raised by iteration).
-            RuntimeError: the run was cancelled before any step completed.
+            RunCancelledError: the run was cancelled before any step completed.
         """
         await self.until_done()
         if self._error is not None:
             raise self._error
         if self._last_message is None:
-            raise RuntimeError(
-                f"the run ended ({self.end_reason}) before any step completed: no message"
+            raise RunCancelledError(
+                f"the run ended ({self.end_reason}) before any step completed, so there is no "
+                "final message; run.messages holds the conversation as far as it went"
             )
         return self._last_message
 
@@ -673,7 +681,7 @@ class Run(AsyncIterator[Event | RunEvent]):
 
 def _check_positive(name: str, value: int) -> None:
     if not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, not {value!r}")
+        raise ParamsError(f"{name} must be an integer >= 1, not {value!r}", field=name)
 
 
 def _without_trailing_space(message: dict[str, Any]) -> dict[str, Any]:
