@@ -578,6 +578,39 @@ class TestStreamingArguments:
         assert names.index("ToolStart") < names.index("ContentBlockStop")
         assert results_of(run.messages[2])[0]["content"] == f"saved {len(text)} chars to n.txt"
 
+    @pytest.mark.parametrize("hang", [False, True])
+    async def test_the_timeout_counts_from_the_complete_input(
+        self, hang: bool, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """A streaming tool's timeout starts when its input is complete: a model slower
+        to write the input than the timeout does not time it out; a tool that then runs
+        past it does."""
+
+        class Note(msgspec.Struct):
+            content: str
+
+        @sluice.tool(streaming=True, timeout=0.15)
+        async def save(args: PartialInput[Note]) -> str:
+            async for _ in args:
+                pass
+            if hang:
+                await anyio.sleep_forever()
+            return f"saved {len(args.value.content)}"
+
+        script(
+            server,
+            Turn(tool_use("save", {"content": "x" * 40}), chunk=4, delay=0.03),
+            Turn("Ok."),
+        )
+        async with client.messages.run(**params(), tools=[save]) as run:
+            events = await collect(run)
+        (finish,) = [e for e in events if isinstance(e, ToolFinish)]
+        assert finish.duration > 0.25  # streaming the input took longer than the timeout
+        if hang:
+            assert finish.outcome == "timeout" and "0.15 seconds" in finish.result["content"]
+        else:
+            assert finish.outcome == "ok" and finish.result["content"] == "saved 40"
+
     @pytest.mark.parametrize("option", ["eager", "approval"])
     async def test_started_late_it_reads_the_whole_input(
         self, option: str, server: MockAnthropic, client: sluice.AsyncClient

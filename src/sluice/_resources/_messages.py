@@ -163,8 +163,9 @@ class Messages(Resource):
                 or server tools (``web_search``...), sent as they are.
             max_steps: the most requests the run makes.
             max_concurrency: the most tool calls running at once (``None``: no limit).
-            tool_timeout: seconds a call may run (a tool's own ``timeout`` wins); a call
-                that runs past it is cancelled and answered with an error.
+            tool_timeout: seconds a call may run (a tool's own ``timeout`` wins), from
+                when its input is complete; a call that runs past it is cancelled and
+                answered with an error (a sync tool's thread is abandoned).
             eager: start each call when its block completes; ``False`` waits for the end
                 of the message (then runs the calls concurrently all the same).
             needs_approval: called with each complete call (``ops.ToolCall``) before it

@@ -86,6 +86,7 @@ class _Call:
         "started",
         "step",
         "task_scope",
+        "timer",
         "tool",
         "tool_use_id",
     )
@@ -113,6 +114,7 @@ class _Call:
         self.done = anyio.Event()
         self.started = False  # a task was spawned for it
         self.task_scope = anyio.CancelScope()  # the whole task
+        self.timer: anyio.CancelScope | None = None  # its timeout, once it runs
 
 
 class ToolCalls:
@@ -268,6 +270,9 @@ class ToolCalls:
             return
         self._run._count_valid(call.name)
         call.partial._finish(final, value)
+        timeout = self._timeout_of(call.tool)
+        if call.timer is not None and timeout is not None:
+            call.timer.deadline = anyio.current_time() + timeout  # its clock starts now
 
     def _spawn(self, call: _Call, arguments: Any) -> None:
         call.started = True
@@ -337,9 +342,12 @@ class ToolCalls:
             "refuse it"
         )
 
+    def _timeout_of(self, tool: FunctionTool[..., Any]) -> float | None:
+        return tool.timeout if tool.timeout is not None else self._run._tool_timeout
+
     async def _invoke(self, call: _Call, tool: FunctionTool[..., Any], arguments: Any) -> None:
         run = self._run
-        timeout = tool.timeout if tool.timeout is not None else run._tool_timeout
+        timeout = self._timeout_of(tool)
         shown: Any = call.call.input if call.call is not None else {}
         await run._emit(
             ToolStart(
@@ -350,7 +358,13 @@ class ToolCalls:
         outcome: ToolOutcome = "ok"
         error: BaseException | None = None
         content: Any = None
-        with anyio.move_on_after(timeout if timeout is not None else float("inf")) as timer:
+        # The timeout counts from when the tool has its whole input: a streaming tool
+        # called at its block's start gets its deadline when the input is complete
+        # (_finish_partial), so a model slow to write the input does not eat its time.
+        with anyio.CancelScope() as timer:
+            call.timer = timer
+            if timeout is not None and (call.partial is None or call.partial.done):
+                timer.deadline = started + timeout
             try:
                 value = await tool.invoke(arguments, call.partial)
                 if call.partial is not None:

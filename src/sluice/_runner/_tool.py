@@ -18,7 +18,8 @@ timed out or the run was cancelled; long tools are best written async.
 A *streaming* tool (``@sluice.tool(streaming=True)``) takes one parameter, a
 :class:`PartialInput`, and is called as soon as its ``tool_use`` block starts: it reads
 the input as the model writes it (an async iterator of the parsed partial input), then
-the whole, validated input.
+the whole, validated input. Its timeout counts from when the input is complete, as for
+any tool: the model's writing time is not the tool's.
 """
 
 from __future__ import annotations
@@ -172,7 +173,8 @@ class FunctionTool(Generic[P, R]):
         sequential: whether it runs alone: after every call before it in the message
             has finished, and before any call after it starts.
         timeout: seconds it may run before its call is cancelled and answered with an
-            error (``None``: the run's ``tool_timeout``).
+            error (``None``: the run's ``tool_timeout``); for a streaming tool, counted
+            from when its input is complete.
         function: the decorated function.
     """
 
@@ -401,7 +403,9 @@ def tool(
         sequential: run it alone: after every call before it in the message has finished,
             and before any call after it starts.
         timeout: seconds before the call is cancelled and answered with an error (a
-            synchronous function's thread is abandoned then, see the module docs).
+            synchronous function's thread is abandoned then, see the module docs). A
+            streaming tool's clock starts when its input is complete, not when it is
+            called: how long the model takes to write the input does not count.
         extra: more fields of the definition (``cache_control``, ``strict``,
             ``eager_input_streaming``...).
 
