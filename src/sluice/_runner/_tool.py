@@ -11,9 +11,10 @@ wait for one past the call's timeout or the run's cancellation: it abandons the 
 (``abandon_on_cancel=True``), answers the call with the timeout error (or as cancelled) on
 time and goes on, while the function runs to its end in the background and its return
 value is discarded. Waiting instead would let one blocking call hold up the whole run, and
-the block that leaves it, for as long as the call takes. A synchronous tool that should
-stop early polls ``anyio.from_thread.check_cancelled()``, which raises once its call has
-timed out or the run was cancelled; long tools are best written async.
+the block that leaves it, for as long as the call takes. An abandoned thread no longer
+holds its call's ``max_concurrency`` slot. A synchronous tool that should stop early polls
+``anyio.from_thread.check_cancelled()``, which raises once its call has timed out or the
+run was cancelled; long tools are best written async.
 
 A *streaming* tool (``@sluice.tool(streaming=True)``) takes one parameter, a
 :class:`PartialInput`, and is called as soon as its ``tool_use`` block starts: it reads
