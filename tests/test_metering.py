@@ -126,6 +126,22 @@ class TestCreate:
         assert client.usage.total_tokens == 0
 
 
+class TestFailover:
+    async def test_priced_as_the_model_that_answered(self, server: MockAnthropic) -> None:
+        """A request that fails over to another model is one request, priced as that model."""
+        server.enqueue(Reply.error(529, "overloaded_error", "Overloaded"))
+        async with MockAnthropic() as backup:
+            haiku = {"input_tokens": 1_000, "output_tokens": 100}
+            backup.enqueue(Reply.json(message_json(haiku, model="claude-haiku-4-5")))
+            fallback = sluice.Endpoint(base_url=backup.base_url, model="claude-haiku-4-5")
+            async with client_for(server, fallbacks=[fallback]) as client:
+                await client.messages.create(**PARAMS)
+        meter = client.usage
+        assert meter.requests == 1
+        assert list(meter.by_model) == ["claude-haiku-4-5"]
+        assert meter.cost == pytest.approx((1_000 * 1 + 100 * 5) / 1e6)
+
+
 class TestStream:
     async def test_the_final_usage_is_recorded(
         self, server: MockAnthropic, client: sluice.AsyncClient
