@@ -558,6 +558,47 @@ class TestStreamingArguments:
         assert cancelled
         assert "Expected `str`, got `int`" in results_of(run.messages[2])[0]["content"]
 
+    async def test_a_call_cut_by_max_tokens_cancels_the_tool(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """A streaming tool whose input max_tokens cut short saw it grow, and is cancelled."""
+
+        class Note(msgspec.Struct):
+            path: str
+            content: str
+
+        seen: list[dict[str, Any]] = []
+        cancelled = False
+
+        @sluice.tool(streaming=True)
+        async def save(args: PartialInput[Note]) -> str:
+            nonlocal cancelled
+            try:
+                async for partial in args:
+                    seen.append(copy.deepcopy(partial))
+                await anyio.sleep_forever()
+            except anyio.get_cancelled_exc_class():
+                cancelled = True
+                raise
+            return ""  # pragma: no cover
+
+        script(
+            server,
+            Turn(
+                tool_use("save", {"path": "n.txt", "content": "x" * 40}, truncate=35),
+                chunk=6,
+                stop_reason="max_tokens",
+            ),
+        )
+        async with client.messages.run(**params(), tools=[save]) as run:
+            events = await collect(run)
+        assert cancelled and run.end_reason == "max_tokens"
+        assert seen[-1]["content"].startswith("x")  # the string grew while it streamed
+        assert run.messages[1]["content"][0]["input"] == {"path": "n.txt"}
+        (result,) = results_of(run.messages[2])
+        assert result["is_error"] and "cut off by max_tokens" in result["content"]
+        assert [e.outcome for e in events if isinstance(e, ToolFinish)] == ["cut_off"]
+
 
 class TestStopReasons:
     async def test_pause_turn_sends_the_turn_back(

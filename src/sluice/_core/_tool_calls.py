@@ -11,6 +11,8 @@ delta*). :func:`tool_calls` turns that into two kinds of values::
             match item:
                 case ToolCallDelta(changes=changes):
                     ...  # after every fragment: what appeared, grew or completed
+                case ToolCall(truncated=True):
+                    ...  # cut by max_tokens: its complete values; never run it
                 case ToolCall(name=name, input=input):
                     ...  # at content_block_stop: the complete call
 
@@ -281,7 +283,7 @@ class ToolCallAssembler:
         assembler = ToolCallAssembler()
         for event in events:
             item = assembler.feed(event)
-            if isinstance(item, ToolCall):
+            if isinstance(item, ToolCall) and not item.truncated:
                 run(item.name, item.input)
 
     Each call (keyed by its content block index) has its own parser, so calls never share

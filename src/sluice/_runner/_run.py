@@ -458,13 +458,14 @@ class Run(AsyncIterator[Event | RunEvent]):
                         await calls.block_stopped(item)  # type: ignore[arg-type]
             step.message = await stream.final_message()
             for index in sorted(broken):
-                # Only if the stream accepted what the parser refused (never seen).
+                # Only if the stream accepted what the parser refused (they accept the
+                # same JSON: tests/test_hardening_properties.py): answered, never run.
                 await calls.cut_off(
                     index, "Error: the input of this call is not valid JSON; it was not run."
                 )
 
     def _decide(self, step: _Step) -> tuple[_Action, str]:
-        """What the step's stop reason (or cut-off call) means for the run."""
+        """What the step's stop reason means for the run."""
         message = step.message
         assert message is not None and step.calls is not None
         stop = message.stop_reason if isinstance(message.stop_reason, str) else None
