@@ -22,7 +22,6 @@ then says it was cancelled, so every ``tool_use`` of the conversation is still a
 
 from __future__ import annotations
 
-import copy
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeAlias
@@ -201,14 +200,6 @@ class ToolCalls:
         self._calls.clear()
         self._held.clear()
         return complete
-
-    def input_of(self, index: int) -> dict[str, Any]:
-        """A copy of the input parsed so far of the call at ``index`` (a cut-off block)."""
-        call = self._calls.get(index)
-        if call is None or call.delta is None:
-            return {}
-        value = call.delta.partial_input
-        return copy.deepcopy(value) if isinstance(value, dict) else {}
 
     def answers(self, cancelled: str, *, blocks: set[int] | None = None) -> list[dict[str, Any]]:
         """Every call's ``tool_result``, in block order; a call without one is answered
