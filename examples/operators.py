@@ -55,6 +55,8 @@ async def agent_loop(client: sluice.AsyncClient) -> None:
                 if done:
                     paths = ", ".join("/".join(map(str, path)) or "(input)" for path in done)
                     print(f"  {update.name} #{update.index}: completed {paths}")
+            elif update.truncated:  # max_tokens cut its input short: never run it
+                print(f"  {update.name} #{update.index} cut off by max_tokens: not run")
             else:
                 print(f"  {update.name} #{update.index} complete -> {run_tool(update)}")
         message = await stream.final_message()

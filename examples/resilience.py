@@ -14,6 +14,9 @@ Scenes, each over real HTTP against ``sluice.testing.MockAnthropic``:
    with ``recover=`` it continues from the text received, as one stream.
 5. **health and curl**: ``client.health()`` probes both endpoints; a failed request is
    reproduced as a copy-paste ``curl`` command, key redacted.
+6. **usage, cost and quotas**: a cached prompt and a stream are metered and priced, with
+   what the cache saved; a third request over the day's quota is refused before it is
+   sent; the meter's state comes out as JSON.
 
 Options: ``--backend trio``; ``--quiet`` to hide the log lines.
 """
@@ -31,7 +34,7 @@ import anyio
 
 import sluice
 from sluice.testing import MockAnthropic, Reply
-from sluice.types import BreakerSettings, FailoverRecord
+from sluice.types import BreakerSettings, FailoverRecord, QuotaSettings
 
 MODEL = {"type": "model", "id": "claude-sonnet-4-5", "display_name": "Sonnet", "created_at": "t"}
 REQUEST: dict[str, Any] = {
@@ -82,7 +85,7 @@ def ending(output_tokens: int) -> list[dict[str, Any]]:
     ]
 
 
-def message_json(text: str, model: str) -> dict[str, Any]:
+def message_json(text: str, model: str, usage: dict[str, int] | None = None) -> dict[str, Any]:
     return {
         "type": "message",
         "id": "msg_2",
@@ -91,7 +94,7 @@ def message_json(text: str, model: str) -> dict[str, Any]:
         "content": [{"type": "text", "text": text}],
         "stop_reason": "end_turn",
         "stop_sequence": None,
-        "usage": {"input_tokens": 12, "output_tokens": 5},
+        "usage": usage or {"input_tokens": 12, "output_tokens": 5},
     }
 
 
@@ -206,6 +209,42 @@ async def health_and_curl(primary: MockAnthropic, backup: MockAnthropic) -> None
             assert "SECRET" not in command
 
 
+async def usage_and_quotas(api: MockAnthropic) -> None:
+    print("6. usage, cost and quotas")
+    cached = {"input_tokens": 12, "output_tokens": 5, "cache_read_input_tokens": 3000}
+    api.enqueue(
+        Reply.json(message_json("Rivers carve valleys.", "claude-sonnet-4-5", cached)),
+        Reply.sse(sse(*message_events(["Rivers ", "meet the sea."]), *ending(9))),
+    )
+    quotas = QuotaSettings(requests_per_day=2, cost_per_month=50.0)
+    async with sluice.AsyncClient(
+        api_key="sk-demo", base_url=api.base_url, quotas=quotas
+    ) as client:
+        await client.messages.create(**REQUEST)
+        async with client.messages.stream(**REQUEST) as stream:
+            await stream.final_message()
+        sent = len(api.requests)
+        try:
+            await client.messages.create(**REQUEST)
+        except sluice.QuotaExceededError as exc:
+            print(
+                f"   refused before sending ({len(api.requests) - sent} requests): "
+                f"{exc.quota} {exc.used} of {exc.limit}"
+            )
+        meter = client.usage
+        print(
+            f"   {meter.requests} requests, {meter.total_tokens} tokens "
+            f"({meter.total.cache_read_input_tokens} read from the cache): ${meter.cost:.6f}, "
+            f"the cache saved ${meter.cache_savings:.6f}"
+        )
+        report = json.loads(meter.to_json())
+        month = report["quotas"][1]
+        print(
+            f"   as JSON: {report['day']['requests']} requests today; {month['quota']} "
+            f"${month['used']:.6f} used, ${month['remaining']:.2f} left"
+        )
+
+
 async def main(quiet: bool) -> None:
     if not quiet:
         logging.basicConfig(stream=sys.stdout, format="   [log] %(message)s")
@@ -216,6 +255,7 @@ async def main(quiet: bool) -> None:
         await failover(primary, backup)
         await recovery(primary)
         await health_and_curl(primary, backup)
+        await usage_and_quotas(primary)
 
 
 if __name__ == "__main__":

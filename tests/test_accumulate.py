@@ -181,6 +181,181 @@ class TestToolInput:
         assert partial.content[0].__dict__["partial_input_json"] == '{"q": "cats'
 
 
+def tool_block(index: int, name: str = "write_file", kind: str = "tool_use") -> str:
+    return (
+        f'{{"type":"content_block_start","index":{index},"content_block":{{"type":"{kind}",'
+        f'"id":"toolu_9","name":"{name}","input":{{}}}}}}'
+    )
+
+
+def json_delta(index: int, piece: str) -> str:
+    return (
+        f'{{"type":"content_block_delta","index":{index},"delta":{{"type":"input_json_delta",'
+        f'"partial_json":{msgspec.json.encode(piece).decode()}}}}}'
+    )
+
+
+def block_stop(index: int) -> str:
+    return f'{{"type":"content_block_stop","index":{index}}}'
+
+
+def message_delta(stop_reason: str | None) -> str:
+    reason = msgspec.json.encode(stop_reason).decode()
+    return (
+        f'{{"type":"message_delta","delta":{{"stop_reason":{reason},"stop_sequence":null}},'
+        '"usage":{"output_tokens":64}}'
+    )
+
+
+STOP = '{"type":"message_stop"}'
+CUT = '{"path": "a.txt", "content": "Hello wor'
+
+
+def cut_message(*tail: str, text: str = CUT) -> list[str]:
+    """A message whose tool call streams ``text``, then the events of ``tail``."""
+    return [START, tool_block(0), json_delta(0, text[:10]), json_delta(0, text[10:]), *tail]
+
+
+class TestToolCallCutByMaxTokens:
+    def test_final_message_keeps_the_complete_values(self) -> None:
+        """As the API sends it (block stop, then max_tokens): complete values, truncated."""
+        acc = MessageAccumulator()
+        feed_all(acc, *cut_message(block_stop(0), message_delta("max_tokens"), STOP))
+        message = acc.finish()
+        block = message.content[0]
+        assert message.stop_reason == "max_tokens"
+        assert isinstance(block, sluice.ToolUseBlock)
+        assert block.input == {"path": "a.txt"} and block.truncated
+
+    def test_the_mark_stays_off_the_wire(self) -> None:
+        """truncated is not serialized: the block goes back to the API as it came."""
+        acc = MessageAccumulator()
+        feed_all(acc, *cut_message(block_stop(0), message_delta("max_tokens"), STOP))
+        message = acc.finish()
+        assert to_builtins(message)["content"][0] == {
+            "type": "tool_use",
+            "id": "toolu_9",
+            "name": "write_file",
+            "input": {"path": "a.txt"},
+        }
+        assert b"truncated" not in msgspec.json.encode(message)
+        assert b"truncated" not in sluice.to_json(message)
+        assert "partial_input_json" not in message.content[0].__dict__
+
+    @pytest.mark.parametrize(
+        "tail",
+        [
+            [message_delta("max_tokens"), STOP],  # the block never stopped
+            [message_delta("max_tokens"), block_stop(0), STOP],  # ... or stopped late
+        ],
+        ids=["no-block-stop", "block-stop-after"],
+    )
+    def test_block_stop_may_be_missing_or_late(self, tail: list[str]) -> None:
+        """The last block cut without its content_block_stop first is cut all the same."""
+        acc = MessageAccumulator()
+        feed_all(acc, *cut_message(*tail))
+        block = acc.finish().content[0]
+        assert block.input == {"path": "a.txt"} and block.truncated  # type: ignore[union-attr]
+
+    @pytest.mark.parametrize(
+        ("text", "value"),
+        [
+            ('{"path": "a.txt", "con', {"path": "a.txt"}),
+            ('{"path": "a.txt", "size": 12', {"path": "a.txt"}),
+            ('{"path": "a.txt", "force": tru', {"path": "a.txt"}),
+            ('{"path": "a.txt", "force": true', {"path": "a.txt", "force": True}),
+            ('{"o": {"tags": ["x", "y"], "note": "Hel', {"o": {"tags": ["x", "y"]}}),
+            ('{"o": {"tags": ["x", "y', {"o": {"tags": ["x"]}}),
+            ('{"content": "Hello wor', {}),
+        ],
+    )
+    def test_what_is_kept(self, text: str, value: object) -> None:
+        """Unfinished strings, numbers, literals and keys go; open containers close."""
+        acc = MessageAccumulator()
+        feed_all(acc, *cut_message(block_stop(0), message_delta("max_tokens"), STOP, text=text))
+        block = acc.finish().content[0]
+        assert block.input == value and block.truncated  # type: ignore[union-attr]
+
+    def test_before_the_stop_reason_the_snapshot_shows_the_same(self) -> None:
+        """Between the block's stop and message_delta: the complete values, not yet marked."""
+        acc = MessageAccumulator()
+        feed_all(acc, *cut_message(block_stop(0)))
+        assert acc.message is not None
+        block = acc.message.content[0]
+        assert block.input == {"path": "a.txt"} and not block.truncated  # type: ignore[union-attr]
+        partial = acc.partial()
+        assert partial is not None
+        assert partial.content[0].__dict__["partial_input_json"] == CUT  # nothing lost
+
+    def test_complete_json_at_max_tokens_is_not_truncated(self) -> None:
+        """A call whose JSON was complete is whole, even if the message hit max_tokens."""
+        acc = MessageAccumulator()
+        feed_all(
+            acc,
+            *cut_message(block_stop(0), message_delta("max_tokens"), STOP, text='{"a": [1]}'),
+        )
+        block = acc.finish().content[0]
+        assert block.input == {"a": [1]} and not block.truncated  # type: ignore[union-attr]
+
+    def test_server_tool_use_is_cut_too(self) -> None:
+        """A server_tool_use block cut by max_tokens gets the same treatment."""
+        acc = MessageAccumulator()
+        events = cut_message(block_stop(0), message_delta("max_tokens"), STOP)
+        events[1] = tool_block(0, "web_search", "server_tool_use")
+        feed_all(acc, *events)
+        block = acc.finish().content[0]
+        assert isinstance(block, sluice.ServerToolUseBlock)
+        assert block.input == {"path": "a.txt"} and block.truncated
+
+    def test_feed_many_gives_the_same(self) -> None:
+        """feed_many and feed agree on a cut call."""
+        events = [
+            decode_event(e.encode())
+            for e in cut_message(block_stop(0), message_delta("max_tokens"), STOP)
+        ]
+        acc = MessageAccumulator()
+        acc.feed_many(events)
+        block = acc.finish().content[0]
+        assert block.input == {"path": "a.txt"} and block.truncated  # type: ignore[union-attr]
+
+    @pytest.mark.parametrize("reason", ["tool_use", "end_turn"])
+    def test_unfinished_json_without_max_tokens_is_invalid(self, reason: str) -> None:
+        """Another stop reason: unfinished JSON is invalid input, ToolInputError."""
+        acc = MessageAccumulator()
+        feed_all(acc, *cut_message(block_stop(0)))
+        with pytest.raises(sluice.ToolInputError) as info:
+            feed_all(acc, message_delta(reason))
+        err = info.value
+        assert (err.tool_name, err.tool_use_id, err.index) == ("write_file", "toolu_9", 0)
+        assert err.text == CUT and err.position == len(CUT)
+        assert f"stopped for {reason!r}, not max_tokens" in str(err)
+        assert "unterminated string" in str(err)
+        assert err.partial_message is not None
+        assert err.partial_message.stop_reason == reason
+        assert err.partial_message.content[0].__dict__["partial_input_json"] == CUT
+
+    def test_unfinished_json_then_another_block_is_invalid(self) -> None:
+        """Only the last block can be cut: a block after unfinished JSON makes it invalid."""
+        acc = MessageAccumulator()
+        feed_all(acc, *cut_message(block_stop(0)))
+        with pytest.raises(sluice.ToolInputError, match="another content block started"):
+            feed_all(acc, text_block(1))
+
+    def test_unfinished_json_and_no_stop_reason_is_invalid(self) -> None:
+        """message_stop without max_tokens having come: ToolInputError."""
+        acc = MessageAccumulator()
+        feed_all(acc, *cut_message(block_stop(0), message_delta(None)))
+        with pytest.raises(sluice.ToolInputError, match="without stopping for max_tokens"):
+            feed_all(acc, STOP)
+
+    def test_invalid_json_at_max_tokens_is_still_invalid(self) -> None:
+        """Invalid JSON (not a beginning of JSON) raises at the block's stop, cut or not."""
+        acc = MessageAccumulator()
+        feed_all(acc, *cut_message(text='{"path": 01, "content": "Hel'))
+        with pytest.raises(sluice.ToolInputError, match="leading zeros"):
+            feed_all(acc, block_stop(0))
+
+
 class TestErrors:
     def test_in_stream_error_raises_typed_error_with_partial(self) -> None:
         """An error event raises the class of its error.type, carrying the partial message."""

@@ -166,6 +166,30 @@ class TestReplayTools:
         ]
         assert "IncompleteStreamError" in err
 
+    def test_call_cut_by_max_tokens(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """A call cut by max_tokens ends with its complete values and "truncated": true."""
+        code, lines, err = tool_lines(capsys, FIXTURES / "max_tokens_tool.sse")
+        assert code == 0 and err == ""
+        assert lines[-2]["partial_input"]["content"].endswith("Silence ag")
+        assert lines[-1] == {
+            "type": "tool_call",
+            "index": 1,
+            "id": "toolu_01Q4vXcut8mWkTn2RpLs7Hd",
+            "name": "write_file",
+            "kind": "tool_use",
+            "input": {
+                "path": "notes/haiku.txt",
+                "mode": 420,
+                "options": {"overwrite": True, "tags": ["haiku", "draft"]},
+            },
+            "caller": {"type": "direct"},
+            "truncated": True,
+        }
+        final = final_message(capsys, "max_tokens_tool.sse")
+        assert final["stop_reason"] == "max_tokens"
+        assert final["content"][1]["input"] == lines[-1]["input"]
+        assert "truncated" not in final["content"][1]
+
     def test_exclusive_with_other_modes(self, capsys: pytest.CaptureFixture[str]) -> None:
         """--tools cannot be combined with --final or --events."""
         with pytest.raises(SystemExit) as info:

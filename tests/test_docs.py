@@ -184,7 +184,7 @@ class TestExamples:
 
     @pytest.mark.parametrize("backend", ["asyncio", "trio"])
     async def test_resilience_example_runs_offline(self, backend: str) -> None:
-        """examples/resilience.py plays its five scenes over real HTTP, on either backend."""
+        """examples/resilience.py plays its six scenes over real HTTP, on either backend."""
         env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
         script = str(ROOT / "examples" / "resilience.py")
         result = await anyio.run_process(
@@ -202,3 +202,8 @@ class TestExamples:
         assert "2 requests, one stream" in out
         assert "backup: ok" in out and "down (HTTP 503)" in out
         assert "sk-ant-demo-SECRET" not in out
+        # 12 x $3 + 5 x $15 + 3,000 x $0.30 and 12 x $3 + 9 x $15, per million tokens.
+        assert "refused before sending (0 requests): requests_per_day 2 of 2" in out
+        assert "2 requests, 3038 tokens (3000 read from the cache): $0.001182" in out
+        assert "the cache saved $0.008100" in out
+        assert "cost_per_month $0.001182 used, $50.00 left" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -30,6 +31,12 @@ KWARGS: dict[type[BaseException], dict[str, Any]] = {
     sluice.UploadError: {"filename": "a.txt", "size": 3},
     sluice.CircuitOpenError: {"endpoint": "api.anthropic.com /v1/messages", "retry_after": 3.5},
     sluice.DeadlineExceededError: {"deadline": 2.0, "attempts": 3},
+    sluice.QuotaExceededError: {
+        "quota": "cost_per_day",
+        "used": 5.25,
+        "limit": 5.0,
+        "resets_at": datetime(2025, 6, 2, tzinfo=UTC),
+    },
     sluice.UnexpectedResponseError: {
         "status_code": 200,
         "request_id": "req_1",

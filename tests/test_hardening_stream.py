@@ -10,7 +10,7 @@ import gzip
 import json
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import anyio
 import anyio.lowlevel
@@ -296,3 +296,67 @@ class TestOfficialSDKStreamShapes:
         assert info.status_code == 200
         assert info.request_id == mock_anthropic.requests[-1].request_id == stream.request_id
         assert info.rate_limits.requests_remaining == 49
+
+
+class TestToolCallCutByMaxTokens:
+    """A tool call cut by max_tokens: the message keeps its complete values, over HTTP."""
+
+    CUT_INPUT: ClassVar[dict[str, Any]] = {
+        "path": "notes/haiku.txt",
+        "mode": 420,
+        "options": {"overwrite": True, "tags": ["haiku", "draft"]},
+    }
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize("size", [1, 64, None], ids=["1", "64", "whole"])
+    async def test_final_message(self, mock_anthropic: MockAnthropic, size: int | None) -> None:
+        """final_message(): stop_reason max_tokens, the complete values, truncated."""
+        mock_anthropic.enqueue(Reply.sse(fixture("max_tokens_tool.sse"), chunk_size=size))
+        async with sluice.AsyncClient(api_key="test", base_url=mock_anthropic.base_url) as client:
+            async with client.messages.stream(**PARAMS) as stream:
+                message = await stream.final_message()
+        block = message.content[1]
+        assert message.stop_reason == "max_tokens"
+        assert isinstance(block, sluice.ToolUseBlock)
+        assert block.input == self.CUT_INPUT and block.truncated
+        assert "truncated" not in sluice.to_builtins(block)
+
+    @pytest.mark.anyio
+    async def test_iterating_gives_the_same(self, mock_anthropic: MockAnthropic) -> None:
+        """Read event by event: the cut input from the block's stop, truncated from the
+        stop reason on, and the message final_message() gives without iterating."""
+        mock_anthropic.enqueue(Reply.sse(fixture("max_tokens_tool.sse")))
+        seen: list[tuple[str, Any, bool]] = []
+        async with sluice.AsyncClient(api_key="test", base_url=mock_anthropic.base_url) as client:
+            async with client.messages.stream(**PARAMS) as stream:
+                async for event in stream:
+                    snapshot = stream.current_message_snapshot
+                    if event.type in ("content_block_stop", "message_delta"):
+                        assert snapshot is not None
+                        block = snapshot.content[-1]
+                        if isinstance(block, sluice.ToolUseBlock):
+                            seen.append((event.type, dict(block.input), block.truncated))
+                message = await stream.final_message()
+        assert seen == [
+            ("content_block_stop", self.CUT_INPUT, False),
+            ("message_delta", self.CUT_INPUT, True),
+        ]
+        assert sluice.to_builtins(message) == sluice.to_builtins(
+            final(fixture("max_tokens_tool.sse"))
+        )
+
+    @pytest.mark.anyio
+    async def test_not_max_tokens_is_invalid_json(self, mock_anthropic: MockAnthropic) -> None:
+        """The same unfinished input in a message that stopped for tool_use: ToolInputError."""
+        data = fixture("max_tokens_tool.sse").replace(
+            b'"stop_reason":"max_tokens"', b'"stop_reason":"tool_use"'
+        )
+        mock_anthropic.enqueue(Reply.sse(data))
+        async with sluice.AsyncClient(api_key="test", base_url=mock_anthropic.base_url) as client:
+            async with client.messages.stream(**PARAMS) as stream:
+                with pytest.raises(sluice.ToolInputError, match="not max_tokens") as info:
+                    await stream.final_message()
+        err = info.value
+        assert err.tool_name == "write_file" and err.index == 1
+        assert err.partial_message is not None
+        assert err.partial_message.stop_reason == "tool_use"

@@ -44,11 +44,14 @@ from sluice import (
 from sluice.ops import ToolCall, ToolCallAssembler, ToolCallDelta
 from sluice.ops._tools import tool_calls
 from sluice.testing import MockAnthropic, Reply
-from sluice.types import MCPToolUseBlock
+from sluice.types import MCPToolUseBlock, MessageDeltaBody
 
 pytestmark = pytest.mark.anyio
 
 TOOL_FIXTURES = ["tool_use.sse", "web_search.sse", "pause_turn.sse", "server_tools.sse"]
+#: A tool call cut by max_tokens inside its input (its partial inputs show a string that
+#: the final input leaves out, so it is not among the fixtures whose partials are checked).
+CUT_FIXTURE = "max_tokens_tool.sse"
 
 # -- helpers --------------------------------------------------------------------------------
 
@@ -272,7 +275,7 @@ async def items_of(
 
 
 class TestFixtures:
-    @pytest.mark.parametrize("name", TOOL_FIXTURES)
+    @pytest.mark.parametrize("name", [*TOOL_FIXTURES, CUT_FIXTURE])
     async def test_final_input_equals_accumulation(self, name: str) -> None:
         """Each ToolCall's input equals the accumulated message's block input."""
         events = fixture_events(name)
@@ -518,6 +521,133 @@ class TestCalls:
             assert consistent(snapshot, final), snapshot
 
 
+def stop_reason(reason: str | None) -> list[Event]:
+    """The end of a stream: message_delta with ``reason``, then message_stop."""
+    return [MessageDelta(delta=MessageDeltaBody(stop_reason=reason)), MessageStop()]
+
+
+CUT = ['{"path": "a.t', 'xt", "content": "Hel', "lo wor"]
+
+
+class TestCutByMaxTokens:
+    async def test_the_call_is_truncated_with_its_complete_values(self) -> None:
+        """The growing string shows while streaming; the call is truncated, without it."""
+        items = await collect([message_start(), *tool_events(CUT), *stop_reason("max_tokens")])
+        snapshots = [snapshot for item, snapshot in items if type(item) is ToolCallDelta]
+        assert snapshots == [
+            {"path": "a.t"},
+            {"path": "a.txt", "content": "Hel"},
+            {"path": "a.txt", "content": "Hello wor"},
+        ]
+        call = items[-1][0]
+        assert type(call) is ToolCall
+        assert call.truncated and call.input == {"path": "a.txt"}
+        assert "truncated=True" in repr(call)
+
+    async def test_same_input_as_the_message(self) -> None:
+        """The call's input is the message's block input, and both say truncated."""
+        events = fixture_events(CUT_FIXTURE)
+        items = await collect(events)
+        call = items[-1][0]
+        accumulator = MessageAccumulator()
+        for event in events:
+            accumulator.feed(event)
+        block = accumulator.finish().content[1]
+        assert type(call) is ToolCall and isinstance(block, ToolUseBlock)
+        assert call.truncated and block.truncated
+        assert strict_equal(call.input, block.input)
+        assert call.input == {
+            "path": "notes/haiku.txt",
+            "mode": 420,
+            "options": {"overwrite": True, "tags": ["haiku", "draft"]},
+        }
+
+    def test_yielded_at_the_message_delta(self) -> None:
+        """The block's stop yields nothing (the reason is not known yet); max_tokens does."""
+        assembler = ToolCallAssembler()
+        events = [message_start(), *tool_events(CUT), *stop_reason("max_tokens")]
+        items = [(type(event).__name__, assembler.feed(event)) for event in events]
+        assert [name for name, item in items if type(item) is ToolCall] == ["MessageDelta"]
+        assert ("ContentBlockStop", None) in items
+
+    async def test_a_block_that_never_stopped(self) -> None:
+        """A cut block without its content_block_stop is the truncated call all the same."""
+        items = await collect(
+            [message_start(), *tool_events(CUT, stop=False), *stop_reason("max_tokens")]
+        )
+        call = items[-1][0]
+        assert type(call) is ToolCall and call.truncated and call.input == {"path": "a.txt"}
+
+    async def test_complete_json_is_not_truncated(self) -> None:
+        """max_tokens right after a complete input: a whole call, at its block's stop."""
+        items = await collect(
+            [message_start(), *tool_events(['{"a": ', "1}"]), *stop_reason("max_tokens")]
+        )
+        call = items[-1][0]
+        assert type(call) is ToolCall and not call.truncated and call.input == {"a": 1}
+        assert "truncated" not in repr(call)
+
+    @pytest.mark.parametrize("reason", ["tool_use", "end_turn"])
+    async def test_another_stop_reason_makes_it_invalid(self, reason: str) -> None:
+        """Unfinished JSON that max_tokens does not explain is invalid: ToolInputError."""
+        with pytest.raises(ToolInputError) as info:
+            await collect([message_start(), *tool_events(CUT), *stop_reason(reason)])
+        err = info.value
+        assert err.text == "".join(CUT) and err.position == len(err.text)
+        assert f"stopped for {reason!r}, not max_tokens" in str(err)
+
+    async def test_another_block_after_it_makes_it_invalid(self) -> None:
+        """Only the last block can be cut: a block after unfinished JSON makes it invalid."""
+        second = tool_events(['{"b": 2}'], index=1)
+        with pytest.raises(ToolInputError, match="another content block started"):
+            await collect([message_start(), *tool_events(CUT), *second, *stop_reason("max_tokens")])
+
+    async def test_invalid_json_is_not_truncated(self) -> None:
+        """Invalid JSON raises ToolInputError even when the message hit max_tokens."""
+        with pytest.raises(ToolInputError, match="leading zeros"):
+            await collect(
+                [message_start(), *tool_events(['{"n": 01', "2"]), *stop_reason("max_tokens")]
+            )
+
+    @PROPERTY
+    @given(cut=split_json_documents(), data=st.data())
+    async def test_any_cut_agrees_with_the_message(
+        self, cut: tuple[str, list[str]], data: st.DataObject
+    ) -> None:
+        """Any object cut anywhere: the call and the message's block agree on input and
+        truncated, and only a cut before the end is truncated."""
+        text, _ = cut
+        end = data.draw(st.integers(1, len(text)))
+        pieces = [text[a:b] for a, b in itertools.pairwise([0, *range(3, end, 5), end])]
+        events = [message_start(), *tool_events(pieces), *stop_reason("max_tokens")]
+        call = (await collect(events))[-1][0]
+        accumulator = MessageAccumulator()
+        accumulator.feed_many(events)
+        block = accumulator.finish().content[0]
+        assert type(call) is ToolCall and isinstance(block, ToolUseBlock)
+        assert strict_equal(call.input, block.input)
+        assert call.truncated == block.truncated == (end < len(text))
+
+    async def test_over_http(self) -> None:
+        """Over a real MessageStream: the truncated call, and final_message() agrees."""
+        async with MockAnthropic() as server:
+            server.enqueue(Reply.sse(load(CUT_FIXTURE)))
+            async with sluice.AsyncClient(api_key="sk-test", base_url=server.base_url) as client:
+                async with client.messages.stream(
+                    model="m", max_tokens=64, messages=[{"role": "user", "content": "Hi"}]
+                ) as stream:
+                    async with aclosing(tool_calls(stream)) as calls:
+                        items = [item async for item in calls]
+                    message = await stream.final_message()
+        call, block = items[-1], message.content[1]
+        assert type(call) is ToolCall and isinstance(block, ToolUseBlock)
+        assert message.stop_reason == "max_tokens"
+        assert call.truncated and block.truncated and call.input == block.input
+        assert "content" not in call.input
+        shown = [item.json_delta for item in items if type(item) is ToolCallDelta]
+        assert "".join(shown).endswith("Silence ag")  # the growing string was shown
+
+
 class TestInvalidInput:
     async def test_invalid_json_raises_with_everything(self) -> None:
         """Invalid JSON raises ToolInputError naming the tool, position and all text received."""
@@ -541,7 +671,8 @@ class TestInvalidInput:
         assert upstream.closed
 
     async def test_incomplete_at_stop_raises(self) -> None:
-        """Input still incomplete at content_block_stop raises, position at its end."""
+        """Input still incomplete at content_block_stop, and no max_tokens to explain it,
+        raises (at message_stop), position at its end."""
         with pytest.raises(ToolInputError) as info:
             await collect(message(tool_events(['{"a": [1, 2'])))
         assert info.value.text == '{"a": [1, 2'
@@ -624,7 +755,7 @@ class TestOverHTTP:
         assert (call.id, call.input) == (block.id, block.input)
 
     @pytest.mark.parametrize("size", [7, 97, None], ids=["7", "97", "whole"])
-    @pytest.mark.parametrize("name", TOOL_FIXTURES)
+    @pytest.mark.parametrize("name", [*TOOL_FIXTURES, CUT_FIXTURE])
     async def test_chunk_by_chunk_reading_gives_the_items_of_events(
         self, name: str, size: int | None
     ) -> None:

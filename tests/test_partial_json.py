@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import sys
 from typing import Any
 
@@ -86,6 +87,28 @@ def consistent(partial: Any, final: Any) -> bool:
             consistent(partial[-1], final[len(partial) - 1])
         )
     return strict_equal(partial, final)
+
+
+def cut_view(partial: Any, final: Any) -> bool:
+    """Whether ``partial`` is what a cut can leave of ``final``: a container's members are
+    a prefix of the final members, all equal to them but perhaps the last, which may be
+    such a view of a final container, never a part of a string or number."""
+    if strict_equal(partial, final):
+        return True
+    if isinstance(final, dict) and isinstance(partial, dict):
+        keys = list(partial)
+        if not keys or keys != list(final)[: len(keys)]:
+            return not keys
+        last = keys[-1]
+        return all(strict_equal(partial[k], final[k]) for k in keys[:-1]) and cut_view(
+            partial[last], final[last]
+        )
+    if isinstance(final, list) and isinstance(partial, list) and len(partial) <= len(final):
+        return not partial or (
+            all(strict_equal(x, y) for x, y in zip(partial[:-1], final, strict=False))
+            and cut_view(partial[-1], final[len(partial) - 1])
+        )
+    return False
 
 
 def at_path(value: Any, path: tuple[str | int, ...]) -> Any:
@@ -551,6 +574,108 @@ class TestFinish:
         assert p.finish() == [1]
 
 
+class TestFinishPartial:
+    """finish(partial=True): a text cut short (max_tokens) gives its complete values."""
+
+    @pytest.mark.parametrize(
+        ("text", "value"),
+        [
+            ('{"path": "a.txt", "content": "Hello wor', {"path": "a.txt"}),
+            ('{"path": "a.txt", "con', {"path": "a.txt"}),
+            ('{"path": "a.txt", "content"', {"path": "a.txt"}),
+            ('{"path": "a.txt", "content": ', {"path": "a.txt"}),
+            ('{"path": "a.txt",', {"path": "a.txt"}),
+            ('{"path": "a.txt"', {"path": "a.txt"}),
+            ('{"a": 1, "n": 12', {"a": 1}),
+            ('{"a": 1, "n": 1.', {"a": 1}),
+            ('{"a": 1, "n": -', {"a": 1}),
+            ('{"a": 1, "n": 1.5e+', {"a": 1}),
+            ('{"a": 1, "b": tru', {"a": 1}),
+            ('{"a": 1, "b": true', {"a": 1, "b": True}),
+            ('{"a": 1, "b": null', {"a": 1, "b": None}),
+            ('{"o": {"a": 1, "b": "x', {"o": {"a": 1}}),
+            ('{"o": {"a": [1, 2, [', {"o": {"a": [1, 2, []]}}),
+            ('{"l": [1, "ab", {"x": "y', {"l": [1, "ab", {}]}),
+            ('{"l": [1, "ab', {"l": [1]}),
+            ('{"s": "ok", "t": "a\\u00', {"s": "ok"}),
+            ('{"s": "ok", "t": "\\ud83d', {"s": "ok"}),
+            ('{"s": "ok", "t": "a\\', {"s": "ok"}),
+            ("{", {}),
+            ("[1, 2", [1]),
+        ],
+    )
+    def test_cut_text_gives_its_complete_values(self, text: str, value: Any) -> None:
+        """Unfinished strings, numbers, literals and keys go; open containers are closed."""
+        p = PartialJSONParser()
+        p.feed(text)
+        assert strict_equal(p.finish(default={}, partial=True), value)
+        assert p.truncated
+
+    def test_any_split_gives_the_same(self) -> None:
+        """Fed in pieces, a cut text gives what it gives fed whole."""
+        text = '{"path": "a.txt", "n": [1, 2.5], "content": "Hello \\u00e9 wor'
+        for size in (1, 2, 3, 7):
+            p = PartialJSONParser()
+            for start in range(0, len(text), size):
+                p.feed(text[start : start + size])
+            assert p.finish(partial=True) == {"path": "a.txt", "n": [1, 2.5]}
+
+    def test_the_live_value_loses_the_unfinished_string(self) -> None:
+        """The value read before finishing showed the string; finishing takes it out."""
+        p = PartialJSONParser()
+        p.feed('{"path": "a.txt", "content": "Hello wor')
+        live = p.value
+        assert live == {"path": "a.txt", "content": "Hello wor"}
+        assert p.finish(partial=True) is live
+        assert live == {"path": "a.txt"}
+
+    @pytest.mark.parametrize("text", ['{"a": 1}', '{"a": 1} \n', "[]", "12", '"s"', "null"])
+    def test_complete_text_is_not_truncated(self, text: str) -> None:
+        """A complete text gives what finish() gives, and truncated stays False."""
+        p = PartialJSONParser()
+        p.feed(text)
+        assert strict_equal(p.finish(partial=True), json.loads(text))
+        assert not p.truncated
+
+    def test_nothing_fed_gives_the_default(self) -> None:
+        """An empty text is not truncated: the default, as finish() gives it."""
+        p = PartialJSONParser()
+        p.feed("  ")
+        assert p.finish(default={}, partial=True) == {}
+        assert not p.truncated
+
+    @pytest.mark.parametrize("text", ['"abc', "1.", "-", "tr", ' "a\\u0'])
+    def test_cut_top_level_scalar_gives_the_default(self, text: str) -> None:
+        """Nothing complete of a top-level scalar: the default, or the error without one."""
+        p = PartialJSONParser()
+        p.feed(text)
+        assert p.finish(default={}, partial=True) == {}
+        assert p.truncated
+        with pytest.raises(PartialJSONError) as info:
+            q = PartialJSONParser()
+            q.feed(text)
+            q.finish(partial=True)
+        assert info.value.position == len(text)
+
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            ('{"a": 01', "leading zeros are not allowed"),
+            ('{"a": 1.e', "expected a digit after the decimal point"),
+            ('{"a": --', "expected a digit after '-'"),
+            ('{"a": nope', "expected 'null'"),
+            ('{"a": 1,,', "expected '\"' (an object key) after ','"),
+        ],
+    )
+    def test_invalid_text_still_raises(self, text: str, message: str) -> None:
+        """Text that no continuation makes JSON is invalid, not cut short."""
+        p = PartialJSONParser()
+        with pytest.raises(PartialJSONError, match=re.escape(message)):
+            p.feed(text)
+            p.finish(default={}, partial=True)
+        assert not p.truncated
+
+
 class TestErrors:
     @pytest.mark.parametrize(
         ("text", "position", "message"),
@@ -755,6 +880,29 @@ class TestProperties:
         if not isinstance(final, int | float) or isinstance(final, bool):
             # Everything but a bare top-level number is complete without finish().
             assert strict_equal(p.value, final)
+
+    @settings(max_examples=60, deadline=None)  # every prefix: quadratic in the text
+    @given(
+        value=st.dictionaries(texts, json_values, max_size=4),
+        ensure_ascii=st.booleans(),
+        data=st.data(),
+    )
+    def test_every_prefix_cut_keeps_whole_values(
+        self, value: dict[str, Any], ensure_ascii: bool, data: st.DataObject
+    ) -> None:
+        """Every prefix of an object, finished as cut, is an object whose members are a
+        prefix of the whole one's, each complete value whole: no part of a string or
+        number. The whole text is not truncated and gives the object itself."""
+        text = json.dumps(value, ensure_ascii=ensure_ascii)
+        for end in range(1, len(text) + 1):
+            p = PartialJSONParser()
+            for piece in data.draw(split(text[:end])) if end == len(text) // 2 else [text[:end]]:
+                p.feed(piece)
+            cut = p.finish(default={}, partial=True)
+            assert isinstance(cut, dict)
+            assert cut_view(cut, value), (text[:end], cut)
+            assert p.truncated == (end < len(text))
+        assert strict_equal(cut, value)
 
     @PROPERTY
     @given(doc=documents(), data=st.data())

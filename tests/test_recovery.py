@@ -111,13 +111,29 @@ class TestRecovery:
         assert sum(type(e) is sluice.MessageStart for e in events) == 1
         assert sum(type(e) is sluice.ContentBlockStart for e in events) == 1
         assert message.stop_reason == "end_turn"
-        # Usage of both attempts: 10 + 14 input; 1 (first, before it failed) + 1 + 5 output.
-        assert (message.usage.input_tokens, message.usage.output_tokens) == (24, 7)
+        # Usage of both attempts: 10 + 14 input; 1 (the first's, before it failed) + 5 output
+        # (a message_delta's count is cumulative: the continuation's message_start included).
+        assert (message.usage.input_tokens, message.usage.output_tokens) == (24, 6)
         retry = mock_anthropic.requests[1].json
         assert retry["messages"][-1] == {"role": "assistant", "content": "Once upon a time"}
         assert retry["max_tokens"] == 99
         assert stream.recoveries and "OverloadedStreamError" in stream.recoveries[0]
         assert stream.attempts == 2
+
+    async def test_usage_of_every_failed_attempt_is_summed(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        """Two recoveries: each failed attempt's usage counts once, with the last one's."""
+        first = sse(message_start(10, 1), block_start(0), text(0, "Once"), OVERLOADED)
+        second = sse(message_start(12, 1), block_start(0), text(0, " upon"), OVERLOADED)
+        third = sse(message_start(14, 1), block_start(0), text(0, " a time"), stop(0), *end(5))
+        mock_anthropic.enqueue(Reply.sse(first), Reply.sse(second), Reply.sse(third))
+        async with client_for(mock_anthropic) as client:
+            async with client.messages.stream(**PARAMS, recover=2) as stream:
+                message = await stream.final_message()
+        assert message.content[0].text == "Once upon a time"  # type: ignore[union-attr]
+        assert stream.attempts == 3
+        assert (message.usage.input_tokens, message.usage.output_tokens) == (36, 1 + 1 + 5)
 
     async def test_dropped_connection_then_more_blocks(self, mock_anthropic: MockAnthropic) -> None:
         """A connection cut after a finished block: the continuation's blocks follow, renumbered."""

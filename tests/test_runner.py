@@ -665,6 +665,47 @@ class TestStreamingArguments:
         assert cancelled
         assert "Expected `str`, got `int`" in results_of(run.messages[2])[0]["content"]
 
+    async def test_a_call_cut_by_max_tokens_cancels_the_tool(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """A streaming tool whose input max_tokens cut short saw it grow, and is cancelled."""
+
+        class Note(msgspec.Struct):
+            path: str
+            content: str
+
+        seen: list[dict[str, Any]] = []
+        cancelled = False
+
+        @sluice.tool(streaming=True)
+        async def save(args: PartialInput[Note]) -> str:
+            nonlocal cancelled
+            try:
+                async for partial in args:
+                    seen.append(copy.deepcopy(partial))
+                await anyio.sleep_forever()
+            except anyio.get_cancelled_exc_class():
+                cancelled = True
+                raise
+            return ""  # pragma: no cover
+
+        script(
+            server,
+            Turn(
+                tool_use("save", {"path": "n.txt", "content": "x" * 40}, truncate=35),
+                chunk=6,
+                stop_reason="max_tokens",
+            ),
+        )
+        async with client.messages.run(**params(), tools=[save]) as run:
+            events = await collect(run)
+        assert cancelled and run.end_reason == "max_tokens"
+        assert seen[-1]["content"].startswith("x")  # the string grew while it streamed
+        assert run.messages[1]["content"][0]["input"] == {"path": "n.txt"}
+        (result,) = results_of(run.messages[2])
+        assert result["is_error"] and "cut off by max_tokens" in result["content"]
+        assert [e.outcome for e in events if isinstance(e, ToolFinish)] == ["cut_off"]
+
 
 class TestStopReasons:
     async def test_pause_turn_sends_the_turn_back(
@@ -811,7 +852,9 @@ class TestStopReasons:
             events = await collect(run)
         assert called == ["a"] and run.end_reason == "max_tokens"
         cut = run.messages[1]["content"][1]
-        assert cut["id"] == "toolu_b" and cut["input"] == {"path": "b", "text": "long long "}
+        # As final_message() has it: the complete values, the unfinished string left out.
+        assert cut["id"] == "toolu_b" and cut["input"] == {"path": "b"}
+        assert "truncated" not in cut  # sluice's mark stays off the wire
         a, b = results_of(run.messages[2])
         assert a == {"type": "tool_result", "tool_use_id": "toolu_a", "content": "ok"}
         assert b["is_error"] and "cut off" in b["content"]
@@ -839,6 +882,69 @@ class TestStopReasons:
             await run.final_message()
         conversation.verify()
         assert run.end_reason == "end_turn" and run.steps == 3
+
+    async def test_max_tokens_continue_sends_the_complete_values_back(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """The next request has the cut call with its complete values, answered as cut off."""
+        called: list[str] = []
+
+        @sluice.tool
+        async def write(path: str, text: str) -> str:
+            called.append(path)
+            return "ok"
+
+        conversation = script(
+            server,
+            Turn(
+                tool_use("write", {"path": "b", "text": "x" * 50}, id="toolu_b", truncate=20),
+                stop_reason="max_tokens",
+            ),
+            Turn("I will write less."),
+        )
+        async with client.messages.run(**params(), tools=[write], on_max_tokens="continue") as run:
+            events = await collect(run)
+        conversation.verify()
+        assert called == [] and run.end_reason == "end_turn"
+        sent = server.requests[1].json["messages"]
+        assert sent[-2]["content"] == [
+            {"type": "tool_use", "id": "toolu_b", "name": "write", "input": {"path": "b"}}
+        ]
+        (result,) = results_of(sent[-1])
+        assert result["is_error"] and "cut off by max_tokens" in result["content"]
+        assert "not run" in result["content"]
+        (finish,) = [e for e in events if isinstance(e, ToolFinish)]
+        assert finish.outcome == "cut_off"
+        ends = [e for e in events if isinstance(e, StepEnd)]
+        cut = ends[0].message.content[0]
+        assert isinstance(cut, sluice.ToolUseBlock) and cut.truncated
+
+    async def test_unfinished_json_without_max_tokens_fails_the_run(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """Unfinished JSON that max_tokens does not explain is invalid: the run fails with
+        ToolInputError, the call not run and still answered."""
+        called: list[str] = []
+
+        @sluice.tool
+        async def write(path: str, text: str) -> str:
+            called.append(path)
+            return "ok"
+
+        script(
+            server,
+            Turn(
+                tool_use("write", {"path": "b", "text": "x" * 50}, id="toolu_b", truncate=20),
+                stop_reason="tool_use",
+            ),
+        )
+        async with client.messages.run(**params(), tools=[write]) as run:
+            with pytest.raises(sluice.ToolInputError, match="not max_tokens") as info:
+                await run.final_message()
+        assert info.value.tool_use_id == "toolu_b"
+        assert called == [] and run.end_reason == "error"
+        (result,) = results_of(run.messages[-1])
+        assert result["tool_use_id"] == "toolu_b" and result["is_error"]
 
     async def test_max_tokens_continue_without_calls_resumes(
         self, server: MockAnthropic, client: sluice.AsyncClient

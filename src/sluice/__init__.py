@@ -81,6 +81,7 @@ from ._core._exceptions import PartialJSONError as PartialJSONError
 from ._core._exceptions import PermissionDeniedError as PermissionDeniedError
 from ._core._exceptions import PermissionDeniedStatusError as PermissionDeniedStatusError
 from ._core._exceptions import PermissionDeniedStreamError as PermissionDeniedStreamError
+from ._core._exceptions import QuotaExceededError as QuotaExceededError
 from ._core._exceptions import RateLimitError as RateLimitError
 from ._core._exceptions import RateLimitStatusError as RateLimitStatusError
 from ._core._exceptions import RateLimitStreamError as RateLimitStreamError
@@ -108,6 +109,7 @@ from ._core._message import ToolUseBlock as ToolUseBlock
 from ._core._message import UnknownBlock as UnknownBlock
 from ._core._message import Usage as Usage
 from ._core._message import decode_message as decode_message
+from ._core._meter import UsageMeter as UsageMeter
 from ._core._partial_json import PartialJSONParser as PartialJSONParser
 from ._core._ratelimit import RateLimits as RateLimits
 from ._core._request import build_request as build_request
@@ -212,6 +214,7 @@ __all__ = [
     "PermissionDeniedStatusError",
     "PermissionDeniedStreamError",
     "Ping",
+    "QuotaExceededError",
     "RateLimitError",
     "RateLimitStatusError",
     "RateLimitStreamError",
@@ -251,6 +254,7 @@ __all__ = [
     "UnknownEvent",
     "UploadError",
     "Usage",
+    "UsageMeter",
     "admin",
     "build_request",
     "curl",

@@ -10,8 +10,9 @@ same sans-I/O core the client uses, and prints:
 * ``--final``: the final message as JSON, with API field names;
 * ``--tools``: the tool calls as JSON lines: after every ``input_json_delta``, the call's
   input as parsed so far (``{"type": "tool_call_delta", ...}``), and at the block's end the
-  complete call (``{"type": "tool_call", ..., "input": ...}``). Each line repeats the whole
-  partial input, so this mode is for inspecting a transcript, not for huge inputs.
+  complete call (``{"type": "tool_call", ..., "input": ...}``, with ``"truncated": true``
+  for a call cut by ``max_tokens``). Each line repeats the whole partial input, so this
+  mode is for inspecting a transcript, not for huge inputs.
 
 A stream that fails (in-stream ``error``, truncation, malformed event) prints what it
 received, then the error on stderr, and exits with status 1. ``-`` reads standard input.
@@ -59,6 +60,8 @@ def _tool_line(item: ToolCallDelta | ToolCall) -> str:
             line["caller"] = item.caller
         if item.server_name is not None:
             line["server_name"] = item.server_name
+        if item.truncated:
+            line["truncated"] = True
     else:
         line["json_delta"] = item.json_delta
         line["partial_input"] = item.partial_input

@@ -16,6 +16,7 @@ import httpx
 from ._core._breaker import BreakerSettings
 from ._core._closing import AsyncCloseable
 from ._core._limiter import LimitSettings, RateLimiter
+from ._core._meter import QuotaSettings, UsageMeter
 from ._core._request import DEFAULT_BASE_URL
 from ._core._sse import DEFAULT_MAX_EVENT_SIZE
 from ._http._observe import Hook, Hooks, setup_logging
@@ -68,10 +69,17 @@ class AsyncClient(AsyncCloseable):
         failover: when to move on (:class:`sluice.types.FailoverSettings`).
         on_request, on_response, on_retry, on_failover: hooks for metrics, each a
             function (plain or async) of a record (``sluice.types.RequestRecord``...).
+        quotas: caps on requests, tokens and cost per UTC day and month
+            (:class:`sluice.types.QuotaSettings`), checked before each Messages request
+            is sent (:class:`~sluice.QuotaExceededError`).
+        meter: the :class:`sluice.UsageMeter` to count usage in, instead of a new one:
+            to share one between clients, price models of your own, or go on from a
+            JSON export. Its quotas are its own (give ``quotas=`` to it, not here).
 
     Raises:
         ConfigError: no API key was given and ``ANTHROPIC_API_KEY`` is not set, or the key
             is malformed.
+        ValueError: both ``quotas`` and ``meter`` were given.
 
     Use as ``async with AsyncClient() as client:`` or call :meth:`aclose`.
     """
@@ -97,12 +105,19 @@ class AsyncClient(AsyncCloseable):
         on_response: Hook | None = None,
         on_retry: Hook | None = None,
         on_failover: Hook | None = None,
+        quotas: QuotaSettings | None = None,
+        meter: UsageMeter | None = None,
     ) -> None:
         setup_logging()
         key = api_key if api_key is not None else os.environ.get("ANTHROPIC_API_KEY")
         secret = check_api_key(key, "AsyncClient")
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
+        if meter is not None and quotas is not None:
+            raise ValueError(
+                "quotas= and meter= were both given: pass the quotas to the meter, "
+                "UsageMeter(quotas=...)"
+            )
         url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
         timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._owns_http = http_client is None
@@ -127,6 +142,7 @@ class AsyncClient(AsyncCloseable):
                 on_retry=on_retry,
                 on_failover=on_failover,
             ),
+            meter=meter if meter is not None else UsageMeter(quotas=quotas),
         )
         #: The Messages API: ``stream``, ``create``, ``count_tokens``, ``batches``.
         self.messages = Messages(requester)
@@ -156,6 +172,12 @@ class AsyncClient(AsyncCloseable):
     def rate_limiter(self) -> RateLimiter:
         """The rate-limit state of this client's endpoint (``waits``, ``waited``)."""
         return self._requester.limiter
+
+    @property
+    def usage(self) -> UsageMeter:
+        """What this client's Messages requests used, priced, per model, with the day's and
+        month's use and quota headroom (``.cost``, ``.total``, ``.to_json()``...)."""
+        return self._requester.meter
 
     @property
     def base_url(self) -> httpx.URL:

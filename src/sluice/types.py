@@ -8,7 +8,9 @@ completions). Also the settings and records of the client's resilience features
 (``LimitSettings``, ``BreakerSettings``, ``FailoverSettings``, ``HealthReport`` and the
 records its hooks receive), the tool runner's events (``StepStart``, ``ToolStart``,
 ``ToolFinish``, ``StepEnd``), its tool types (``FunctionTool``, ``PartialInput``) and the
-price table (``PRICING``, ``ModelPricing``, ``PriceTable``). The Admin API's types are in
+price table (``PRICING``, ``ModelPricing``, ``PriceTable``), and the usage meter's quotas and
+reports (``QuotaSettings``, ``UsageReport``, ``ModelUsage``, ``UsageWindow``,
+``QuotaStatus``, ``UsageTally``). The Admin API's types are in
 :mod:`sluice.admin`.
 
 The types used in almost every program (``Message``, the events and deltas, the common
@@ -82,6 +84,12 @@ from ._core._message import WebFetchToolResultError as WebFetchToolResultError
 from ._core._message import WebSearchResult as WebSearchResult
 from ._core._message import WebSearchToolResultBlock as WebSearchToolResultBlock
 from ._core._message import WebSearchToolResultError as WebSearchToolResultError
+from ._core._meter import ModelUsage as ModelUsage
+from ._core._meter import QuotaSettings as QuotaSettings
+from ._core._meter import QuotaStatus as QuotaStatus
+from ._core._meter import UsageReport as UsageReport
+from ._core._meter import UsageTally as UsageTally
+from ._core._meter import UsageWindow as UsageWindow
 from ._core._params import Base64ImageSource as Base64ImageSource
 from ._core._params import Base64PDFSource as Base64PDFSource
 from ._core._params import BashTool as BashTool
@@ -245,6 +253,7 @@ __all__ = [
     "Metadata",
     "ModelInfo",
     "ModelPricing",
+    "ModelUsage",
     "OutputConfig",
     "OutputTokensDetails",
     "PRICING",
@@ -253,6 +262,8 @@ __all__ = [
     "PlainTextSource",
     "PreparedRequest",
     "PriceTable",
+    "QuotaSettings",
+    "QuotaStatus",
     "RedactedThinkingBlock",
     "RedactedThinkingBlockParam",
     "RequestOptions",
@@ -302,6 +313,9 @@ __all__ = [
     "UnknownDelta",
     "UnknownEvent",
     "Usage",
+    "UsageReport",
+    "UsageTally",
+    "UsageWindow",
     "UserLocation",
     "WebFetchResult",
     "WebFetchTool",

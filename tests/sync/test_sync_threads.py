@@ -15,7 +15,7 @@ import pytest
 
 import sluice
 from sluice.testing import MockAnthropic, RecordedRequest, Reply, install_models
-from sluice.types import BreakerSettings, LimitSettings
+from sluice.types import BreakerSettings, LimitSettings, QuotaSettings
 
 T = TypeVar("T")
 
@@ -115,3 +115,27 @@ class TestSharedLimits:
         assert sum(isinstance(r, sluice.CircuitOpenError) for r in results) == 3
         assert after == "claude-x"
         assert len(server.requests) == 3
+
+
+class TestSharedMeter:
+    def test_threads_count_into_one_meter_and_keep_its_quota(self, server: MockAnthropic) -> None:
+        """Eight threads stream through one client with a quota of five requests a day:
+        exactly five are sent, and the meter has each one's usage."""
+        server.route("POST", "/v1/messages", Reply.sse((FIXTURES / "text.sse").read_bytes()))
+        meter = sluice.UsageMeter(quotas=QuotaSettings(requests_per_day=5))
+        with client_for(server, meter=meter) as client:
+            with client.messages.stream(**PARAMS) as stream:
+                usage = stream.final_message().usage
+            meter.reset()
+
+            def work() -> int:
+                with client.messages.stream(**PARAMS) as stream:
+                    return stream.final_message().usage.output_tokens
+
+            results = at_once(8, work)
+        assert results.count(usage.output_tokens) == 5
+        assert sum(isinstance(r, sluice.QuotaExceededError) for r in results) == 3
+        assert len(server.requests) == 1 + 5
+        assert meter.requests == 5
+        assert meter.total.input_tokens == 5 * usage.input_tokens
+        assert meter.total.output_tokens == 5 * usage.output_tokens

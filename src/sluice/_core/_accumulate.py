@@ -6,6 +6,21 @@ differences that only show on streams the SDK cannot handle: a ``message_start``
 ``usage`` does not crash, an in-stream ``error`` raises the typed error matching its
 ``error.type`` with the partial message, and a truncated stream says so.
 
+A tool call cut by ``max_tokens``
+    The API ends a message that runs out of ``max_tokens`` wherever it is, even inside a
+    tool call's input: that block's ``content_block_stop`` arrives with its JSON
+    unfinished, then ``message_delta`` with ``stop_reason: "max_tokens"``. Its ``input``
+    is then every complete value received, as the SDK's partial parse (jiter's
+    ``partial_mode``) gives it: an unfinished string, key or literal is left out with its
+    member, unfinished objects and arrays keep the members they completed. One
+    difference: a number that reaches the cut is left out too (the SDK keeps ``12`` of
+    what may have been ``123``), so that every value shown is one the model wrote whole.
+    The block's ``truncated`` says it was cut (off the wire). Until the stop reason
+    arrives the input shows the same; if the message then stops for anything else, or
+    another block starts, the unfinished JSON is invalid input: :class:`ToolInputError`,
+    as for any other invalid JSON. A cut block whose ``content_block_stop`` never came
+    is handled the same way at ``message_delta``.
+
 Cost is linear in the stream. Text and thinking deltas are appended to a list per block and
 joined only when the message is read (``message``/``finish``); reading the message after
 every event therefore costs a join each time, which is inherent in asking for the whole text
@@ -55,6 +70,7 @@ from ._message import (
     Usage,
     decode_block,
     decode_message,
+    mark_truncated,
 )
 from ._partial_json import MAX_DEPTH, PartialJSONParser
 from ._serialize import to_json
@@ -101,6 +117,7 @@ class MessageAccumulator:
     """
 
     __slots__ = (
+        "_cut",
         "_done",
         "_events",
         "_joined",
@@ -127,6 +144,9 @@ class MessageAccumulator:
         self._joined: list[int] = []
         self._events = 0
         self._done = False
+        # The tool block whose JSON was unfinished at its stop, until the stop reason says
+        # whether max_tokens cut it (its text stays in its sink meanwhile).
+        self._cut: int | None = None
 
     @property
     def events(self) -> int:
@@ -155,7 +175,9 @@ class MessageAccumulator:
         Raises:
             APIStreamError: the event is an in-stream ``error`` (the typed subclass, such
                 as ``OverloadedError``), with ``partial_message``.
-            ToolInputError: the event ends a tool call whose input is not valid JSON.
+            ToolInputError: the event ends a tool call whose input is not valid JSON, or
+                shows that a call whose JSON was unfinished was not cut by ``max_tokens``
+                (the stop reason is another, or another block starts).
             UnexpectedEventError: the event is out of protocol order.
         """
         cls = type(event)
@@ -230,6 +252,8 @@ class MessageAccumulator:
                 return
             raise self._unexpected(f"{event.type} before message_start")
         if cls is ContentBlockStart:
+            if self._cut is not None:
+                raise self._not_cut("another content block started after it")
             block = decode_block(to_json(event.content_block))  # type: ignore[union-attr]
             message.content.append(block)
             self._add_block(block)
@@ -241,7 +265,14 @@ class MessageAccumulator:
                 self._parse_tool_input(index)
         elif cls is MessageDelta:
             self._apply_message_delta(message, event)  # type: ignore[arg-type]
+            stop = message.stop_reason
+            if stop == "max_tokens":
+                self._confirm_cut()
+            elif stop is not None and self._cut is not None:
+                raise self._not_cut(f"the message stopped for {stop!r}, not max_tokens")
         elif cls is MessageStop:
+            if self._cut is not None:
+                raise self._not_cut("the message ended without stopping for max_tokens")
             self._done = True
         # ping and unknown events change nothing.
 
@@ -418,28 +449,67 @@ class MessageAccumulator:
                 raise RecursionError
             value = _decode_json(text)
         except (msgspec.MsgspecError, RecursionError, UnicodeEncodeError):
-            # msgspec refuses a few things JSON allows (1e400, lone surrogates, very deep or
-            # very long values): decide as ops.tool_calls does, with the same parser, so
-            # the message and the tool calls accept and reject exactly the same inputs.
+            # Unfinished (max_tokens?), or one of the few things JSON allows and msgspec
+            # refuses (1e400, lone surrogates, very deep or very long values): decide as
+            # ops.tool_calls does, with the same parser, so the message and the tool calls
+            # accept, reject and cut exactly the same inputs.
             parser = PartialJSONParser()
             try:
                 parser.feed(text)
-                value = parser.finish()
+                value = parser.finish(default=block.input, partial=True)
             except PartialJSONError as exc:
                 sink.append(text)  # keep it for partial()
-                raise ToolInputError(
-                    f"the model sent invalid JSON input for tool {block.name!r} "
-                    f"(id {block.id}, block {index}): {exc}; text received: "
-                    f"{_preview(text)}",
-                    tool_name=block.name,
-                    tool_use_id=block.id,
-                    index=index,
-                    text=text,
-                    position=exc.position,
-                    partial_message=self.partial(),
-                    events_received=self._events,
-                ) from exc
+                raise self._tool_input_error(index, text, exc) from exc
+            if parser.truncated:
+                # The JSON ended early: only max_tokens may do that, and the stop reason
+                # comes after this block's stop. Show what is complete meanwhile.
+                sink.append(text)
+                self._cut = index
         block.input = value
+
+    def _confirm_cut(self) -> None:
+        """``stop_reason`` is ``max_tokens``: the unfinished tool call, if any, was cut."""
+        index = self._cut
+        if index is None:
+            # A cut block may also end without its content_block_stop: the last block.
+            index = len(self._kinds) - 1
+            if index < 0 or self._kinds[index] != _TOOL or not self._sinks[index]:
+                return
+            self._parse_tool_input(index)
+            index = self._cut
+            if index is None:
+                return  # its JSON was complete after all
+        self._cut = None
+        self._sinks[index].clear()
+        mark_truncated(self._block(index))
+
+    def _not_cut(self, why: str) -> ToolInputError:
+        """The unfinished tool call was not cut by max_tokens: its input is invalid JSON."""
+        index = self._cut
+        assert index is not None
+        self._cut = None
+        text = "".join(self._sinks[index])
+        parser = PartialJSONParser()
+        parser.feed(text)
+        parser.finish(default=None, partial=True)
+        assert parser._incomplete is not None
+        return self._tool_input_error(index, text, parser._incomplete, f", and {why}")
+
+    def _tool_input_error(
+        self, index: int, text: str, exc: PartialJSONError, why: str = ""
+    ) -> ToolInputError:
+        block = self._block(index)
+        return ToolInputError(
+            f"the model sent invalid JSON input for tool {block.name!r} "
+            f"(id {block.id}, block {index}): {exc}{why}; text received: {_preview(text)}",
+            tool_name=block.name,
+            tool_use_id=block.id,
+            index=index,
+            text=text,
+            position=exc.position,
+            partial_message=self.partial(),
+            events_received=self._events,
+        )
 
     def _apply_message_delta(self, message: Message, event: MessageDelta) -> None:
         # Exactly the SDK's rule: these three are always assigned (absent means null), the

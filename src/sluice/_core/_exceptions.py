@@ -28,6 +28,8 @@
     │   │                             cannot use (nothing sent; also a ValueError)
     │   ├── StreamingRequiredError    too many max_tokens for a non-streaming request
     │   └── AdminParamsError          an Admin API parameter is invalid
+    ├── QuotaExceededError            a quota of the usage meter (requests, tokens or cost per
+    │                                 UTC day or month) is used up; nothing was sent
     ├── OutputParseError              a structured-output reply does not decode into its type
     ├── PartialJSONError              text fed to the partial-JSON parser is not JSON
     ├── BatchWaitTimeoutError         batches.wait() gave up before the batch ended
@@ -63,6 +65,7 @@ an HTTP ``response`` arrives as ``None``) and is importable as ``sluice.<Name>``
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
@@ -111,6 +114,7 @@ __all__ = [
     "PermissionDeniedError",
     "PermissionDeniedStatusError",
     "PermissionDeniedStreamError",
+    "QuotaExceededError",
     "RateLimitError",
     "RateLimitStatusError",
     "RateLimitStreamError",
@@ -258,6 +262,34 @@ class StreamingRequiredError(ParamsError):
     Use ``client.messages.stream(...)`` (and ``await stream.final_message()`` for the same
     ``Message``), or lower ``max_tokens``.
     """
+
+
+class QuotaExceededError(SluiceError):
+    """A quota of the client's usage meter is used up: the request was not sent.
+
+    Quotas (``sluice.types.QuotaSettings``) count requests, tokens and US dollars per
+    calendar day and month, in UTC. Checked before each Messages request: tokens and cost
+    are known only once responses report their usage, so the request that reaches a token
+    or cost quota completes, and the next one is refused.
+
+    Attributes:
+        quota: which quota: ``"requests_per_day"``, ``"tokens_per_day"``,
+            ``"cost_per_day"``, or the same ``_per_month`` (of several used up, the one
+            that resets last).
+        used: what the current day or month used: requests, tokens or US dollars.
+        limit: the quota.
+        resets_at: when the window starts again (the next midnight UTC, or the first of
+            the next month), a timezone-aware ``datetime``.
+    """
+
+    def __init__(
+        self, message: str, *, quota: str, used: float, limit: float, resets_at: datetime
+    ) -> None:
+        super().__init__(message)
+        self.quota = quota
+        self.used = used
+        self.limit = limit
+        self.resets_at = resets_at
 
 
 class OutputParseError(SluiceError, ValueError):

@@ -68,6 +68,7 @@ __all__ = [
     "WebSearchToolResultError",
     "decode_block",
     "decode_message",
+    "mark_truncated",
 ]
 
 # --------------------------------------------------------------------------------- usage
@@ -195,6 +196,15 @@ Citation: TypeAlias = (
 
 # ------------------------------------------------------------------------ content blocks
 
+# The off-wire mark of a tool call cut short by max_tokens (in the block's ``__dict__``,
+# which copies and pickles keep and serialization ignores): see ToolUseBlock.truncated.
+_TRUNCATED = "_truncated"
+
+
+def mark_truncated(block: ToolUseBlock | ServerToolUseBlock | MCPToolUseBlock) -> None:
+    """Mark ``block`` as cut short by ``max_tokens`` (its ``truncated`` is then True)."""
+    block.__dict__[_TRUNCATED] = True
+
 
 class TextBlock(Wire, kw_only=True, tag="text"):
     """Text written by the model, with the citations that support it."""
@@ -220,13 +230,30 @@ class RedactedThinkingBlock(Wire, kw_only=True, tag="redacted_thinking"):
 
 
 class ToolUseBlock(Wire, kw_only=True, tag="tool_use"):
-    """A call of a client tool; ``input`` is complete once the block stops."""
+    """A call of a client tool; ``input`` is complete once the block stops (unless
+    ``max_tokens`` cut it short: :attr:`truncated`)."""
 
     type: ClassVar[Literal["tool_use"]] = "tool_use"
     id: str
     name: str
     input: Any = msgspec.field(default_factory=dict)
     caller: dict[str, Any] | UnsetType | None = UNSET
+
+    @property
+    def truncated(self) -> bool:
+        """Whether ``max_tokens`` cut this call off before its input JSON was complete.
+
+        Then ``input`` holds every complete value received: an unfinished string, number,
+        ``true``/``false``/``null`` or key is left out with its member, and unfinished
+        objects and arrays keep the members they completed (``{"path": "a.txt",
+        "content": "Hello wor`` gives ``{"path": "a.txt"}``). Only a message whose
+        ``stop_reason`` is ``"max_tokens"`` has such a call; never run it.
+
+        sluice's own mark, kept off the wire: it is not a field, so ``to_json``,
+        ``to_dict`` and ``msgspec`` leave it out and the block goes back to the API as
+        the API sent it.
+        """
+        return _TRUNCATED in self.__dict__
 
 
 class ServerToolUseBlock(Wire, kw_only=True, tag="server_tool_use"):
@@ -237,6 +264,12 @@ class ServerToolUseBlock(Wire, kw_only=True, tag="server_tool_use"):
     name: str
     input: Any = msgspec.field(default_factory=dict)
     caller: dict[str, Any] | UnsetType | None = UNSET
+
+    @property
+    def truncated(self) -> bool:
+        """Whether ``max_tokens`` cut this call off before its input JSON was complete
+        (see :attr:`ToolUseBlock.truncated`)."""
+        return _TRUNCATED in self.__dict__
 
 
 class WebSearchResult(Wire, kw_only=True, tag="web_search_result"):
@@ -403,6 +436,12 @@ class MCPToolUseBlock(Wire, kw_only=True, tag="mcp_tool_use"):
     name: str
     server_name: str
     input: Any = msgspec.field(default_factory=dict)
+
+    @property
+    def truncated(self) -> bool:
+        """Whether ``max_tokens`` cut this call off before its input JSON was complete
+        (see :attr:`ToolUseBlock.truncated`)."""
+        return _TRUNCATED in self.__dict__
 
 
 class MCPToolResultBlock(Wire, kw_only=True, tag="mcp_tool_result"):

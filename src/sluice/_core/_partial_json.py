@@ -73,6 +73,16 @@ Strictness
     text raises :class:`PartialJSONError` from ``feed`` as soon as the offending character
     arrives (a malformed number as soon as it ends), naming the character offset.
 
+Cut short
+    ``finish(partial=True)`` is for a text that may have ended early, as ``max_tokens``
+    ends a tool call's input. Where :meth:`~PartialJSONParser.finish` would raise for an
+    incomplete text, it returns every complete value and sets ``truncated``: the live
+    value without the string being streamed (numbers, literals and keys that are not
+    complete are not shown anyway), its unfinished objects and arrays closed. That is
+    what the official SDK's ``jiter.from_json(..., partial_mode=True)`` gives, except for
+    a number that reaches the end: jiter keeps it as far as it got (``12`` of ``123``,
+    ``-15.0`` of ``-1.5e+10``), this parser leaves it out. Invalid text still raises.
+
 Why not jiter or ijson
     The official SDK re-parses the whole accumulated buffer with ``jiter.from_json(...,
     partial_mode=True)`` on every delta: O(n) per delta, quadratic per tool call (see
@@ -158,6 +168,11 @@ _WHOLE_NUMBER: Final = re.compile(
 )
 # RFC 8259 section 6, ASCII digits only (like json's C scanner). Groups: fraction, exponent.
 _NUMBER: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+# What a number cut short can be: the beginning of one that more digits would finish
+# ("-", "1.", "2e+"), unlike "01" or "1.e", which no text can finish.
+_NUMBER_START: Final = re.compile(
+    r"-?(?:(?:0|[1-9][0-9]*)(?:\.(?:[0-9]+(?:[eE][-+]?[0-9]*)?)?|[eE][-+]?[0-9]*)?)?"
+)
 _HEX4: Final = re.compile(r"[0-9a-fA-F]{4}")
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
 _ESCAPES: Final = {
@@ -290,6 +305,9 @@ class PartialJSONParser:
         self._key_pieces: list[str] = []
         self._num_pieces: list[str] = []
         self._num_start = 0
+        # Set by finish(partial=True) when the text ended before the value did: the error
+        # finish() would have raised (the tool calls quote it if no max_tokens explains it).
+        self._incomplete: PartialJSONError | None = None
 
     # -- public API -----------------------------------------------------------------------
 
@@ -362,23 +380,39 @@ class PartialJSONParser:
         self._changes = self._feed(text)
         return self.changes()
 
-    def finish(self, *, default: Any = _NO_DEFAULT) -> Any:
+    @property
+    def truncated(self) -> bool:
+        """True once :meth:`finish` with ``partial=True`` found that the text ended before
+        the value did (what ``max_tokens`` does to a tool call's input)."""
+        return self._incomplete is not None
+
+    def finish(self, *, default: Any = _NO_DEFAULT, partial: bool = False) -> Any:
         """Declare the text complete and return the final value.
 
         Args:
-            default: returned when nothing but whitespace was fed. A tool that takes no
-                parameters streams an empty input, so tool callers pass ``default={}``;
-                without it, an empty text is an error, as with :func:`json.loads`.
+            default: returned when nothing but whitespace was fed (and, with ``partial``,
+                when nothing of the value is complete). A tool that takes no parameters
+                streams an empty input, so tool callers pass ``default={}``; without it,
+                an empty text is an error, as with :func:`json.loads`.
+            partial: the text may have been cut short, as ``max_tokens`` cuts a tool call's
+                input. If it ended before the value did, return every complete value
+                instead of raising, and set :attr:`truncated`: an unfinished string,
+                number, literal or object key is left out (with its member), and unfinished
+                objects and arrays are closed with the members they completed, so
+                ``{"path": "a.txt", "content": "Hello wor`` gives ``{"path": "a.txt"}``. A
+                number is left out even when its digits so far are a number (``12`` may
+                have been going to be ``123``). Invalid text still raises.
 
         Raises:
-            PartialJSONError: the text is incomplete (``position`` is its length), or it
-                was invalid (trailing non-whitespace is detected by :meth:`feed`).
+            PartialJSONError: the text is incomplete (``position`` is its length; not with
+                ``partial``), or it was invalid (trailing non-whitespace is detected by
+                :meth:`feed`).
         """
         self._changes = []
         if self._error is not None:
             raise self._reraise(self._error)
         try:
-            return self._finish(default)
+            return self._finish_partial(default) if partial else self._finish(default)
         except PartialJSONError as exc:
             self._break(exc)
             raise
@@ -1089,23 +1123,66 @@ class PartialJSONParser:
         return text
 
     def _finish(self, default: Any) -> Any:
-        end = self._length
         if self._state == _IN_NUMBER:
             token = "".join(self._num_pieces)
             self._num_pieces = []
             self._end_number(token, self._num_start, None, self._changes)  # type: ignore[arg-type]
         if self._done:
             return self.value
+        if self._state == _VALUE and not self._frames and not self._pending:
+            if default is not _NO_DEFAULT:
+                return default
+            raise self._fail("expected a JSON value", self._length, "the text is empty")
+        raise self._ended(self._state)
+
+    def _finish_partial(self, default: Any) -> Any:
+        """:meth:`finish` of a text that may have been cut short (see ``partial`` there).
+
+        The live value already shows only complete scalars, so what is left to do is to
+        take out the string being streamed, if any: it is unfinished.
+        """
         state = self._state
+        if state == _IN_NUMBER:
+            token = "".join(self._num_pieces)
+            if _NUMBER.fullmatch(token) is not None:
+                if not self._frames:
+                    return self._finish(default)  # a whole top-level number
+                incomplete = self._ended(_AFTER)  # what follows the number is missing
+            elif _NUMBER_START.fullmatch(token) is not None:
+                incomplete = self._number_error(token, self._num_start, "the text ended")
+            else:  # no text could finish it: invalid, not cut short
+                raise self._number_error(token, self._num_start, "the text ended")
+            self._num_pieces = []
+        elif self._done or (state == _VALUE and not self._frames and not self._pending):
+            return self._finish(default)  # complete, or nothing fed
+        else:
+            incomplete = self._ended(state)
+        if state == _IN_STRING:
+            home = self._str_home
+            if home is None:
+                self._root = None
+            else:
+                del home[self._str_key]  # a key, or the last index of an array
+            self._str_new.clear()
+            self._str_cache = ""
+        self._incomplete = incomplete
+        if self._root is None and not self._frames:
+            # Nothing of the top-level value is complete (a scalar cut short).
+            if default is _NO_DEFAULT:
+                raise incomplete
+            return default
+        return self._root
+
+    def _ended(self, state: int) -> PartialJSONError:
+        """The error of a text that ended in ``state`` (not inside a number)."""
+        end = self._length
         frames = self._frames
         if self._pending and state not in (_IN_STRING, _IN_KEY):
             word = _LITERALS[self._pending[0]][0]
-            raise self._fail(f"expected {word!r}", end, f"the text ended after {self._pending!r}")
+            return self._fail(f"expected {word!r}", end, f"the text ended after {self._pending!r}")
         if state == _VALUE and not frames:
-            if default is not _NO_DEFAULT:
-                return default
-            raise self._fail("expected a JSON value", end, "the text is empty")
-        if state == _IN_STRING:
+            what = "expected a JSON value"
+        elif state == _IN_STRING:
             what = f"unterminated string (opened at position {self._str_start})"
         elif state == _IN_KEY:
             what = f"unterminated object key (opened at position {self._str_start})"
@@ -1124,7 +1201,7 @@ class PartialJSONParser:
             what = "expected ',' or '}' after object member"
         else:
             what = "expected ',' or ']' after array element"
-        raise self._fail(what, end, "the text ended")
+        return self._fail(what, end, "the text ended")
 
 
 _NUMBER_EXPECTED: Final = {

@@ -11,6 +11,8 @@ delta*). :func:`tool_calls` turns that into two kinds of values::
             match item:
                 case ToolCallDelta(changes=changes):
                     ...  # after every fragment: what appeared, grew or completed
+                case ToolCall(truncated=True):
+                    ...  # cut by max_tokens: its complete values; never run it
                 case ToolCall(name=name, input=input):
                     ...  # at content_block_stop: the complete call
 
@@ -39,12 +41,26 @@ Live values
     input: strings are prefixes of their final text, containers hold a prefix of their
     final members, and numbers, ``true``/``false``/``null`` appear only once complete.
 
+A call cut by ``max_tokens``
+    When the model runs out of ``max_tokens`` inside a call's input, the block stops with
+    its JSON unfinished and ``message_delta`` then says ``stop_reason: "max_tokens"``. The
+    deltas show the input growing as usual; the :class:`ToolCall` comes at that
+    ``message_delta`` (not at the block's stop, when the reason is not known yet), with
+    ``truncated=True`` and as ``input`` every complete value received, exactly as
+    :class:`~sluice.MessageAccumulator` builds the message's block (an unfinished
+    string, number, literal or key left out; unfinished objects and arrays closed). Never
+    run it. Unfinished JSON that ``max_tokens`` does not explain (the message stops for
+    another reason, ends, or another block starts) is invalid input:
+    :class:`~sluice.ToolInputError`, like any other invalid JSON.
+
 What it does not do
     It is a view: other events are dropped, and errors are the source's to raise (a
     :class:`~sluice.MessageStream` raises in-stream ``error`` events and truncation). A tool
     block that never gets its ``content_block_stop`` (the stream ended early) yields its
-    deltas but no :class:`ToolCall`; the view simply ends, and a ``MessageStream`` source
-    raises :class:`~sluice.IncompleteStreamError` for the truncation itself.
+    deltas but no :class:`ToolCall` (unless the message stops for ``max_tokens`` while it
+    is the last block: then it is the cut call); the view simply ends, and a
+    ``MessageStream`` source raises :class:`~sluice.IncompleteStreamError` for the
+    truncation itself.
 """
 
 from __future__ import annotations
@@ -60,6 +76,8 @@ from ._events import (
     ContentBlockStop,
     Event,
     InputJSONDelta,
+    MessageDelta,
+    MessageStop,
 )
 from ._exceptions import PartialJSONError, ToolInputError
 from ._message import MCPToolUseBlock, ServerToolUseBlock, ToolUseBlock
@@ -88,6 +106,12 @@ class ToolCall(msgspec.Struct, frozen=True, kw_only=True, repr_omit_defaults=Tru
             input (``{}``), as in the official SDK.
         caller: the block's ``caller`` (e.g. ``{"type": "direct"}``), if it had one.
         server_name: the MCP server, for an ``mcp_tool_use`` call.
+        truncated: ``max_tokens`` cut the call off before its input JSON was complete
+            (not the same as invalid JSON, which raises :class:`~sluice.ToolInputError`):
+            ``input`` holds every complete value received, as the message's block does
+            (an unfinished string, number, literal or key is left out with its member;
+            unfinished objects and arrays keep their complete members). Such a call is
+            yielded at the ``message_delta`` that says ``max_tokens``. Never run it.
     """
 
     index: int
@@ -97,6 +121,7 @@ class ToolCall(msgspec.Struct, frozen=True, kw_only=True, repr_omit_defaults=Tru
     input: Any
     caller: dict[str, Any] | None = None
     server_name: str | None = None
+    truncated: bool = False
 
 
 class _Call:
@@ -117,7 +142,27 @@ class _Call:
         self.server_name: str | None = getattr(block, "server_name", None)
         self.parser = PartialJSONParser()
 
-    def error(self, exc: PartialJSONError) -> ToolInputError:
+    def finish(self) -> Any:
+        """The call's input at its block's end; unfinished JSON gives what is complete
+        (``parser.truncated`` then says so)."""
+        try:
+            return self.parser.finish(default=self.start_input, partial=True)
+        except PartialJSONError as exc:
+            raise self.error(exc) from exc
+
+    def complete(self, value: Any, *, truncated: bool = False) -> ToolCall:
+        return ToolCall(
+            index=self.index,
+            id=self.id,
+            name=self.name,
+            kind=self.kind,
+            input=value,
+            caller=self.caller,
+            server_name=self.server_name,
+            truncated=truncated,
+        )
+
+    def error(self, exc: PartialJSONError, why: str = "") -> ToolInputError:
         text = exc.text
         position = exc.position
         if len(text) <= _QUOTE:
@@ -130,9 +175,9 @@ class _Call:
             quoted = f"{before}{text[start:end]!r}{after} (characters {start} to {end})"
         return ToolInputError(
             f"the model streamed invalid JSON input for tool {self.name!r} "
-            f"({self.kind} {self.id}, content block {self.index}): {exc}; {len(text)} characters "
-            f"received: {quoted}; all of them are in ToolInputError.text. Retry the request, "
-            "or simplify the tool's input schema if this keeps happening.",
+            f"({self.kind} {self.id}, content block {self.index}): {exc}{why}; {len(text)} "
+            f"characters received: {quoted}; all of them are in ToolInputError.text. Retry the "
+            "request, or simplify the tool's input schema if this keeps happening.",
             tool_name=self.name,
             tool_use_id=self.id,
             index=self.index,
@@ -238,17 +283,21 @@ class ToolCallAssembler:
         assembler = ToolCallAssembler()
         for event in events:
             item = assembler.feed(event)
-            if isinstance(item, ToolCall):
+            if isinstance(item, ToolCall) and not item.truncated:
                 run(item.name, item.input)
 
     Each call (keyed by its content block index) has its own parser, so calls never share
     state even if a stream interleaved them.
     """
 
-    __slots__ = ("_calls",)
+    __slots__ = ("_calls", "_cut", "_last")
 
     def __init__(self) -> None:
         self._calls: dict[int, _Call] = {}
+        # The call whose JSON was unfinished at its block's stop, and what is complete of
+        # it, until the stop reason says whether max_tokens cut it.
+        self._cut: tuple[_Call, Any] | None = None
+        self._last = -1  # the index of the block that started last
 
     @property
     def open_calls(self) -> tuple[int, ...]:
@@ -260,12 +309,17 @@ class ToolCallAssembler:
 
         Returns:
             a :class:`ToolCallDelta` for an ``input_json_delta`` of a tool block, a
-            :class:`ToolCall` for the ``content_block_stop`` of a tool block, else ``None``.
+            :class:`ToolCall` for the ``content_block_stop`` of a tool block (for a call
+            cut by ``max_tokens``, a truncated one for the ``message_delta`` that says
+            so), else ``None``.
 
         Raises:
             ToolInputError: the call's JSON text is invalid (raised by the fragment that
-                makes it so) or incomplete at its ``content_block_stop``. ``text`` holds
-                every character received for the call, ``position`` where it broke.
+                makes it so), or unfinished at its ``content_block_stop`` and not cut by
+                ``max_tokens`` (raised by the event that shows it: a ``message_delta``
+                with another stop reason, ``message_stop``, or the next block's start).
+                ``text`` holds every character received for the call, ``position``
+                where it broke.
         """
         cls = type(event)
         if cls is ContentBlockDelta:
@@ -284,8 +338,10 @@ class ToolCallAssembler:
                 raise call.error(exc) from exc
             return ToolCallDelta(call, piece, parser._str_node, records)
         if cls is ContentBlockStart:
+            if self._cut is not None:
+                raise self._not_cut("another content block started after it")
             block = event.content_block  # type: ignore[union-attr]
-            index = event.index  # type: ignore[union-attr]
+            index = self._last = event.index  # type: ignore[union-attr]
             if isinstance(block, _TOOL_BLOCKS):
                 self._calls[index] = _Call(index, block)
             else:
@@ -295,20 +351,44 @@ class ToolCallAssembler:
             call = self._calls.pop(event.index, None)  # type: ignore[union-attr]
             if call is None:
                 return None
-            try:
-                value = call.parser.finish(default=call.start_input)
-            except PartialJSONError as exc:
-                raise call.error(exc) from exc
-            return ToolCall(
-                index=call.index,
-                id=call.id,
-                name=call.name,
-                kind=call.kind,
-                input=value,
-                caller=call.caller,
-                server_name=call.server_name,
-            )
+            value = call.finish()
+            if call.parser.truncated:
+                # Only max_tokens may end a call early, and the stop reason comes next.
+                self._cut = (call, value)
+                return None
+            return call.complete(value)
+        if cls is MessageDelta:
+            stop = event.delta.stop_reason  # type: ignore[union-attr]
+            if stop == "max_tokens":
+                return self._confirm_cut()
+            if isinstance(stop, str) and self._cut is not None:
+                raise self._not_cut(f"the message stopped for {stop!r}, not max_tokens")
+            return None
+        if cls is MessageStop and self._cut is not None:
+            raise self._not_cut("the message ended without stopping for max_tokens")
         return None
+
+    def _confirm_cut(self) -> ToolCall | None:
+        """``stop_reason`` is ``max_tokens``: the unfinished call, if any, was cut."""
+        cut, self._cut = self._cut, None
+        if cut is not None:
+            call, value = cut
+            return call.complete(value, truncated=True)
+        # A cut block may also end without its content_block_stop: the last block.
+        last = self._calls.pop(self._last, None)
+        if last is None:
+            return None
+        value = last.finish()
+        return last.complete(value, truncated=last.parser.truncated)
+
+    def _not_cut(self, why: str) -> ToolInputError:
+        """The unfinished call was not cut by max_tokens: its input is invalid JSON."""
+        assert self._cut is not None
+        call = self._cut[0]
+        self._cut = None
+        incomplete = call.parser._incomplete
+        assert incomplete is not None
+        return call.error(incomplete, f", and {why}")
 
     def feed_many(self, events: Iterable[Event]) -> Iterator[ToolCallDelta | ToolCall]:
         """Apply ``events`` in order, yielding the items :meth:`feed` would return.

@@ -66,14 +66,17 @@ def _recoverable(exc: BaseException) -> bool:
 class _Continuation:
     """How a continuation's events map onto the consumer's stream."""
 
-    __slots__ = ("input_tokens", "merge_into", "offset", "output_tokens", "skip")
+    __slots__ = ("input_tokens", "merge_into", "offset", "output_tokens", "skip", "started_input")
 
-    def __init__(self, *, merge_into: int | None, offset: int, skip: str, usage: Any) -> None:
+    def __init__(
+        self, *, merge_into: int | None, offset: int, skip: str, billed: tuple[int, int]
+    ) -> None:
         self.merge_into = merge_into  # the consumer's open text block its block 0 continues
         self.offset = offset  # added to every other block index of the continuation
         self.skip = skip  # whitespace left out of the prefill, expected again at its start
-        self.input_tokens = usage.input_tokens if usage is not None else 0
-        self.output_tokens = usage.output_tokens if usage is not None else 0
+        # The usage of the attempts that failed, added to this one's.
+        self.input_tokens, self.output_tokens = billed
+        self.started_input = 0  # this attempt's input, as its message_start reports it
 
 
 class RecoveringStream:
@@ -99,6 +102,8 @@ class RecoveringStream:
         self._iterator: AsyncGenerator[Event, None] = self._events()
         self._closed = False
         self._stopped: set[int] = set()  # the consumer's blocks that got their stop
+        # Input and output tokens reported by the attempts that failed, summed.
+        self._billed = (0, 0)
         self.recoveries: list[str] = []
         self.attempts = 1
 
@@ -205,6 +210,13 @@ class RecoveringStream:
                 self._give_partial(failure)
                 raise failure
             await stream.aclose()
+            reported = stream.current_message_snapshot
+            if reported is not None:
+                usage = reported.usage
+                self._billed = (
+                    self._billed[0] + (usage.input_tokens or 0),
+                    self._billed[1] + (usage.output_tokens or 0),
+                )
             self.recoveries.append(f"{type(failure).__name__}: {failure}")
             try:
                 continuation = await self._continue(self.recoveries[-1])
@@ -265,15 +277,13 @@ class RecoveringStream:
             merge_into=len(blocks) - 1 if open_text else None,
             offset=len(blocks) - 1 if open_text else len(blocks),
             skip=skip if open_text else "",
-            usage=usage,
+            billed=self._billed,
         )
 
     def _translate(self, event: Event, state: _Continuation) -> Event | None:
         """A continuation's event as the consumer's stream goes on (``None``: not shown)."""
         if isinstance(event, MessageStart):
-            started = event.message.usage
-            state.input_tokens += started.input_tokens or 0
-            state.output_tokens += started.output_tokens or 0
+            state.started_input = event.message.usage.input_tokens or 0
             return None
         if isinstance(event, ContentBlockStart):
             if event.index == 0 and state.merge_into is not None:
@@ -298,9 +308,13 @@ class RecoveringStream:
         if isinstance(event, ContentBlockStop):
             return ContentBlockStop(index=state.offset + event.index)
         if isinstance(event, MessageDelta):
+            # A message_delta's counts are cumulative for its response (message_start's
+            # included); input_tokens, when absent, is what message_start said.
             usage = event.usage
             output = usage.output_tokens if isinstance(usage.output_tokens, int) else 0
-            input_tokens = usage.input_tokens if isinstance(usage.input_tokens, int) else 0
+            input_tokens = (
+                usage.input_tokens if isinstance(usage.input_tokens, int) else state.started_input
+            )
             summed = msgspec.structs.replace(
                 usage,
                 output_tokens=state.output_tokens + output,

@@ -18,6 +18,10 @@ Sending one request, in order:
    5xx responses are retried with backoff; an endpoint that still fails (or whose breaker
    is open) hands over to the next one, up to the failover depth.
 
+Before all that, a Messages request (``POST /v1/messages``, ``/v1/complete``) is admitted
+by the client's usage meter: counted once, or refused when a quota is used up
+(:class:`~sluice.QuotaExceededError`, nothing sent). See ``_core._meter``.
+
 Every step is logged on the ``sluice`` logger and reported to the client's hooks (see
 ``_observe``); no log line, hook record, error or curl command shows the key.
 
@@ -49,8 +53,10 @@ from .._core._exceptions import (
     CircuitOpenError,
     DeadlineExceededError,
     ParamsError,
+    QuotaExceededError,
 )
 from .._core._limiter import LimitSettings, RateLimiter, estimate_tokens
+from .._core._meter import UsageMeter
 from .._core._ratelimit import RateLimits
 from .._core._request import API_VERSION, USER_AGENT, Secret, check_api_key
 from .._core._retry import retry_delay, should_retry
@@ -94,6 +100,9 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(600.0, connect=5.0)
 DEFAULT_STREAM_IDLE_TIMEOUT: Final = 120.0
 
 _json_encode = msgspec.json.Encoder().encode
+
+#: The requests a usage meter counts and its quotas gate: those that generate (and bill).
+METERED_PATHS: Final = frozenset({"/v1/messages", "/v1/complete"})
 
 
 class RequestExtras(TypedDict, total=False):
@@ -231,6 +240,7 @@ class RequestSpec(msgspec.Struct, kw_only=True):
     deadline: float | None = None
     replayable: bool = True
     input_tokens: int = 0
+    metered: bool = False
 
 
 class _Route:
@@ -286,6 +296,8 @@ class RequesterBase(Generic[H]):
         deadline: the default total time budget of a request, in seconds.
         stream_idle_timeout: the longest a stream's connection may deliver nothing.
         hooks: functions called with a record of each request, response, retry, failover.
+        meter: the usage meter that counts Messages requests and checks their quotas
+            (a new one, without quotas, by default).
     """
 
     def __init__(
@@ -306,6 +318,7 @@ class RequesterBase(Generic[H]):
         deadline: float | None = None,
         stream_idle_timeout: float | None = DEFAULT_STREAM_IDLE_TIMEOUT,
         hooks: Hooks | None = None,
+        meter: UsageMeter | None = None,
     ) -> None:
         if deadline is not None and not deadline > 0:
             raise ValueError(f"deadline must be > 0 seconds, got {deadline}")
@@ -323,6 +336,7 @@ class RequesterBase(Generic[H]):
         self.deadline = deadline
         self.stream_idle_timeout = stream_idle_timeout
         self.hooks = hooks or Hooks()
+        self.meter = meter if meter is not None else UsageMeter()
         settings = limits or LimitSettings()
         self.routes = [
             _Route(
@@ -448,7 +462,23 @@ class RequesterBase(Generic[H]):
             deadline=deadline,
             replayable=replayable,
             input_tokens=input_tokens,
+            metered=method == "POST" and path in METERED_PATHS,
         )
+
+    def admit(self, spec: RequestSpec) -> None:
+        """Before sending: count a Messages request in the usage meter, checking its
+        quotas; other requests pass untouched.
+
+        Raises:
+            QuotaExceededError: a quota is used up (logged; the request is not sent).
+        """
+        if not spec.metered:
+            return
+        try:
+            self.meter.admit()
+        except QuotaExceededError as exc:
+            logger.info("quota: %s %s not sent: %s", spec.method, spec.path, exc)
+            raise
 
     def _build(self, spec: RequestSpec, route: _Route) -> httpx.Request:
         json = spec.json
@@ -542,7 +572,9 @@ class Requester(RequesterBase[httpx.AsyncClient]):
             APIConnectionError: no response (``APITimeoutError`` for a timeout,
                 ``CircuitOpenError`` when every endpoint's breaker is open).
             DeadlineExceededError: the request's deadline ran out.
+            QuotaExceededError: a quota of the usage meter is used up; nothing was sent.
         """
+        self.admit(spec)  # usage quotas: before anything else, counted once per call
         if spec.deadline is None:
             return await self._send(spec, stream, [0])
         attempts = [0]

@@ -14,6 +14,10 @@ goes on where another stopped:
 
 Leaving the ``async with`` block, calling :meth:`aclose` or abandoning iteration releases
 the connection, on asyncio and trio alike.
+
+A stream made by a client records its usage in the client's meter (``client.usage``) as
+it arrives: after each chunk's events are applied, and when reading stops however it
+stops, so a stream that fails or is closed early counts the usage it reported.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from .._core._exceptions import (
     stream_error,
 )
 from .._core._message import Message, TextBlock
+from .._core._meter import UsageMeter
 from .._core._ratelimit import RateLimits
 from .._core._sse import DEFAULT_MAX_EVENT_SIZE
 from ..ops._base import Operator, Pipeline, aclose_upstream, pipe
@@ -65,6 +70,11 @@ class MessageStream(BodyIterator[Event]):
     (:meth:`final_message`, :attr:`text_stream`, :attr:`current_message_snapshot`) and
     raises typed errors that carry the partial message.
 
+    Args:
+        response: the streaming response, unread.
+        max_event_size: the largest SSE event accepted, in bytes.
+        meter: where to record the stream's usage as it arrives (a client passes its own).
+
     Attributes:
         response: the ``httpx.Response`` being read.
         request_id: the ``request-id`` header of the response.
@@ -75,10 +85,12 @@ class MessageStream(BodyIterator[Event]):
         response: httpx.Response,
         *,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        meter: UsageMeter | None = None,
     ) -> None:
         self.response: httpx.Response = response
         self.request_id: str | None = response.headers.get("request-id")
         self._accumulator = MessageAccumulator()
+        self._tally = None if meter is None else meter.tally()
         self._decoder = EventStreamDecoder(max_event_size=max_event_size)
         # The one reader of the body: the decoded events of each chunk, not yet applied.
         self._reader: AsyncGenerator[list[Event], None] = self._read()
@@ -256,6 +268,8 @@ class MessageStream(BodyIterator[Event]):
         them in their ``partial_message``.
         """
         decode = self._decoder.decode
+        tally = self._tally
+        accumulator = self._accumulator
         # httpx's byte iterator is an async generator too: close it explicitly, or trio
         # warns that it was garbage collected unfinished when we stop early.
         chunks = body_chunks(self.response)
@@ -265,6 +279,9 @@ class MessageStream(BodyIterator[Event]):
                     events, error = decode(chunk)
                     if events:  # the good events go first
                         yield events
+                        # The consumer applied them before asking for more: usage as of now.
+                        if tally is not None:
+                            tally.update(accumulator.message)
                     if error is not None:
                         raise error
                 trailing = self._decoder.close()
@@ -272,6 +289,8 @@ class MessageStream(BodyIterator[Event]):
                     yield trailing
             self._check_complete()
         finally:
+            if tally is not None:
+                tally.update(accumulator.message)  # however reading stopped
             await release(self.response, chunks)
 
     @contextmanager
@@ -390,9 +409,10 @@ class MessageStreamManager(StreamManager[MessageStream]):
         send: Callable[[], Awaitable[httpx.Response]],
         *,
         max_event_size: int,
+        meter: UsageMeter | None = None,
     ) -> None:
         async def open_stream() -> MessageStream:
-            return MessageStream(await send(), max_event_size=max_event_size)
+            return MessageStream(await send(), max_event_size=max_event_size, meter=meter)
 
         super().__init__(open_stream, usage="client.messages.stream(...)")
 

@@ -80,7 +80,7 @@ class Messages(Resource):
         ``params`` are the Messages API request fields (``model``, ``max_tokens``,
         ``messages``, ``system``, ``tools``, ``thinking``...), sent with ``"stream": true``,
         and the per-request options. The request is sent, with retries, when the block is
-        entered.
+        entered. Its usage is recorded in ``client.usage`` as it arrives.
 
         Args:
             recover: opt in to stream recovery, up to this many times (``True``: 3): when
@@ -96,6 +96,8 @@ class Messages(Resource):
             ParamsError: at once, for parameters the API would reject (checked locally).
             APIError: on enter, typed by status, for HTTP errors.
             APIConnectionError: on enter, when the API cannot be reached.
+            QuotaExceededError: on enter, when a quota of ``client.usage`` is used up
+                (nothing is sent).
         """
         options, body = self._check_stream(params)
         if recover:
@@ -111,7 +113,9 @@ class Messages(Resource):
             headers={"accept": "text/event-stream"},
             event_stream=True,
         )
-        return MessageStreamManager(send, max_event_size=self._requester.max_event_size)
+        return MessageStreamManager(
+            send, max_event_size=self._requester.max_event_size, meter=self._requester.meter
+        )
 
     def _opener(
         self, options: RequestOptions
@@ -127,7 +131,11 @@ class Messages(Resource):
                 headers={"accept": "text/event-stream"},
                 event_stream=True,
             )
-            return MessageStream(await send(), max_event_size=self._requester.max_event_size)
+            return MessageStream(
+                await send(),
+                max_event_size=self._requester.max_event_size,
+                meter=self._requester.meter,
+            )
 
         return open_stream
 
@@ -177,7 +185,9 @@ class Messages(Resource):
                 (input, cache and output), checked after each step.
             cost_budget: end the run once it has cost this many US dollars, checked
                 after each step (the model must be priced).
-            pricing: prices to add to or override in ``sluice.types.PRICING``.
+            pricing: prices to add to or override in ``sluice.types.PRICING``, for the
+                run's ``cost`` (each step's usage also lands in ``client.usage``, priced by
+                that meter's own table).
             transforms: functions that edit each request before it is sent (take the
                 request's parameters, return an edited copy: the message dicts are the
                 run's conversation, leave them unchanged); e.g.
@@ -222,7 +232,8 @@ class Messages(Resource):
     async def create(self, **params: Any) -> Message:
         """Create a message without streaming and return it whole.
 
-        Takes the fields and options of :meth:`stream`.
+        Takes the fields and options of :meth:`stream`. Its usage is recorded in
+        ``client.usage``.
 
         Raises:
             ParamsError: for parameters the API would reject, before sending; its subclass
@@ -231,6 +242,7 @@ class Messages(Resource):
                 ``timeout``).
             APIError: typed by status. APIConnectionError: the API cannot be reached.
             UnexpectedResponseError: the response is not a message.
+            QuotaExceededError: a quota of ``client.usage`` is used up (nothing is sent).
         """
         options, body = self._body(params)
         validate_message_params(
@@ -241,7 +253,9 @@ class Messages(Resource):
                 options.get("timeout") is not None or self._requester.timeout != DEFAULT_TIMEOUT
             ),
         )
-        return await self._post("/v1/messages", Message, options, body=body)
+        message = await self._post("/v1/messages", Message, options, body=body)
+        self._requester.meter.tally().update(message)
+        return message
 
     async def count_tokens(self, **params: Any) -> MessageTokensCount:
         """Count the input tokens of a Messages request without creating a message.

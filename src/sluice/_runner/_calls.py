@@ -26,7 +26,6 @@ answer of its own; :meth:`ToolCalls.answers` then says it was cancelled, so ever
 
 from __future__ import annotations
 
-import copy
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeAlias
@@ -203,14 +202,6 @@ class ToolCalls:
         held, self._held = self._held, []
         for call in held:
             await self._answer(call, "not_run", reason)
-
-    def input_of(self, index: int) -> dict[str, Any]:
-        """A copy of the input parsed so far of the call at ``index`` (a cut-off block)."""
-        call = self._calls.get((self._part, index))
-        if call is None or call.delta is None:
-            return {}
-        value = call.delta.partial_input
-        return copy.deepcopy(value) if isinstance(value, dict) else {}
 
     def answers(self, cancelled: str, *, blocks: set[int] | None = None) -> list[dict[str, Any]]:
         """Every call's ``tool_result``, in ``tool_use`` order; a call without one is

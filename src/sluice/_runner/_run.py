@@ -41,7 +41,7 @@ from .._core._message import Message, ToolUseBlock, Usage
 from .._core._params import to_request_body
 from .._core._pricing import PRICING, ModelPricing, PriceTable, add_usage, total_tokens
 from .._core._serialize import to_builtins
-from .._core._tool_calls import ToolCallAssembler, ToolCallDelta
+from .._core._tool_calls import ToolCall, ToolCallAssembler, ToolCallDelta
 from .._http._stream import MessageStream
 from ..ops._base import Operator, Pipeline, pipe
 from ._calls import ApprovalHook, ToolCalls
@@ -70,7 +70,7 @@ class _Step:
         self.calls = calls  # the turn's
         self.message: Message | None = None
         self.stopped: set[int] = set()  # indices of the blocks that completed
-        self.cut: ToolInputError | None = None  # a tool block cut off (or invalid JSON)
+        self.cut: ToolCall | None = None  # a tool call max_tokens cut short (truncated)
         self.appended = False  # its content is in Run.messages
         self.end: str | None = None  # a paused step after which the run ends: why
 
@@ -109,10 +109,12 @@ class Run(AsyncIterator[Event | RunEvent]):
     order in one user message. Stop reasons: ``tool_use`` answers the calls and goes on;
     ``pause_turn`` sends the turn back to be continued and runs nothing (a call that
     started before it runs on, once, and is answered with the turn's other calls when the
-    turn ends, however it ends); ``max_tokens``
-    never runs a call whose input was cut off and, per ``on_max_tokens``, ends the run
-    (``"stop"``) or answers the calls (the cut one with an error) and goes on
-    (``"continue"``; a message without tool calls is then continued like a paused turn).
+    turn ends, however it ends); ``max_tokens`` never runs a call whose input was cut off
+    (``ToolCall.truncated``; the conversation keeps its complete values) and, per
+    ``on_max_tokens``, ends the run (``"stop"``) or answers the calls (the cut one with an
+    error) and goes on (``"continue"``; a message without tool calls is then continued
+    like a paused turn). A call whose input is invalid JSON, not cut by ``max_tokens``,
+    fails the run with :class:`~sluice.ToolInputError`, as it fails the stream.
 
     Leaving the block, :meth:`cancel` or cancelling the enclosing scope cancels the run:
     the connection is released, running tools are cancelled (a synchronous tool's thread,
@@ -466,53 +468,48 @@ class Run(AsyncIterator[Event | RunEvent]):
             stopped = step.stopped
             put_nowait = self._events_out.put_nowait
             broken: set[int] = set()
-            try:
-                async for event in stream:
-                    # _emit, inline: no coroutine per event when there is room.
-                    self._events += 1
-                    if not put_nowait(event):
-                        await self._events_out.put(event)
-                    cls = type(event)
-                    if cls is ContentBlockStart:
-                        block = event.content_block  # type: ignore[union-attr]
-                        if type(block) is ToolUseBlock:
-                            await calls.block_started(event.index, block)  # type: ignore[union-attr]
-                    elif cls is ContentBlockStop:
-                        stopped.add(event.index)  # type: ignore[union-attr]
-                    try:
-                        item = feed(event)
-                    except ToolInputError as exc:
-                        # Not JSON as far as the incremental parser can tell: the stream
-                        # raises it too at the block's stop, unless its decoder is more
-                        # lenient (NaN); then the call is answered as cut off.
-                        broken.add(exc.index)
-                        continue
-                    if item is None:
-                        continue
-                    if type(item) is ToolCallDelta:
-                        calls.fragment(item)
-                    elif item.kind == "tool_use" and item.index not in broken:
+            async for event in stream:
+                # _emit, inline: no coroutine per event when there is room.
+                self._events += 1
+                if not put_nowait(event):
+                    await self._events_out.put(event)
+                cls = type(event)
+                if cls is ContentBlockStart:
+                    block = event.content_block  # type: ignore[union-attr]
+                    if type(block) is ToolUseBlock:
+                        await calls.block_started(event.index, block)  # type: ignore[union-attr]
+                elif cls is ContentBlockStop:
+                    stopped.add(event.index)  # type: ignore[union-attr]
+                try:
+                    item = feed(event)
+                except ToolInputError as exc:
+                    # Invalid JSON: the stream's accumulator raises it too, at the
+                    # same event or the block's stop, and the run fails with it.
+                    broken.add(exc.index)
+                    continue
+                if item is None:
+                    continue
+                if type(item) is ToolCallDelta:
+                    calls.fragment(item)
+                elif item.kind == "tool_use" and item.index not in broken:
+                    if item.truncated:  # type: ignore[union-attr]
+                        step.cut = item  # type: ignore[assignment]  # never run
+                    else:
                         await calls.block_stopped(item)  # type: ignore[arg-type]
-                step.message = await stream.final_message()
-            except ToolInputError as exc:
-                # The stream's accumulator could not parse a tool call's input at its
-                # block's stop: cut off by max_tokens (or not JSON). The rest of the
-                # stream (stop reason, final usage) is lost with it.
-                step.cut = exc
-                step.message = exc.partial_message or stream.current_message_snapshot
-            for index in sorted(broken - {step.cut.index if step.cut else -1}):
+            step.message = await stream.final_message()
+            for index in sorted(broken):
+                # Only if the stream accepted what the parser refused (they accept the
+                # same JSON: tests/test_hardening_properties.py): answered, never run.
                 await calls.cut_off(
                     index, "Error: the input of this call is not valid JSON; it was not run."
                 )
 
     def _decide(self, step: _Step) -> tuple[_Action, str]:
-        """What the step's stop reason (or cut-off call) means for the run."""
+        """What the step's stop reason means for the run."""
         message = step.message
         assert message is not None and step.calls is not None
         stop = message.stop_reason if isinstance(message.stop_reason, str) else None
         has_calls = len(step.calls) > 0
-        if step.cut is not None:
-            return ("tools" if self._on_max_tokens == "continue" else "end"), "max_tokens"
         if stop == "tool_use":
             return ("tools", "tool_use") if has_calls else ("end", "no_tool_calls")
         if stop == "pause_turn":
@@ -528,8 +525,9 @@ class Run(AsyncIterator[Event | RunEvent]):
         if step.cut is not None:
             await calls.cut_off(
                 step.cut.index,
-                f"Error: the input of this call was cut off after {len(step.cut.text)} "
-                "characters (max_tokens); it was not run. Call it again with a shorter input.",
+                "Error: this call was cut off by max_tokens before its input was complete, "
+                "so it was not run (its input above keeps only the complete values). Call "
+                "it again, with a shorter input if you can.",
             )
         if action == "tools":
             await calls.start_held()
@@ -603,17 +601,14 @@ class Run(AsyncIterator[Event | RunEvent]):
     # ------------------------------------------------------------------ conversation
 
     def _content(self, step: _Step, message: Message) -> list[dict[str, Any]]:
-        """The step's assistant content: its complete blocks, and a cut-off tool call
-        with the input received so far (answered as cut off)."""
-        content: list[dict[str, Any]] = []
-        for index, block in enumerate(message.content):
-            if index in step.stopped:
-                content.append(to_builtins(block))
-            elif step.cut is not None and index == step.cut.index and type(block) is ToolUseBlock:
-                cut = to_builtins(block)
-                cut["input"] = step.calls.input_of(index) if step.calls is not None else {}
-                content.append(cut)
-        return content
+        """The step's assistant content: its complete blocks, and a tool call cut by
+        max_tokens with the complete values of its input (answered as cut off)."""
+        cut = step.cut.index if step.cut is not None else -1
+        return [
+            to_builtins(block)
+            for index, block in enumerate(message.content)
+            if index in step.stopped or index == cut
+        ]
 
     def _append(self, content: list[dict[str, Any]], answers: list[dict[str, Any]]) -> None:
         """Add the assistant's content (merged into a paused turn) and the answers."""

@@ -63,7 +63,7 @@ class Messages(Resource):
         ``params`` are the Messages API request fields (``model``, ``max_tokens``,
         ``messages``, ``system``, ``tools``, ``thinking``...), sent with ``"stream": true``,
         and the per-request options. The request is sent, with retries, when the block is
-        entered.
+        entered. Its usage is recorded in ``client.usage`` as it arrives.
 
         Args:
             recover: opt in to stream recovery, up to this many times (``True``: 3): when
@@ -79,6 +79,8 @@ class Messages(Resource):
             ParamsError: at once, for parameters the API would reject (checked locally).
             APIError: on enter, typed by status, for HTTP errors.
             APIConnectionError: on enter, when the API cannot be reached.
+            QuotaExceededError: on enter, when a quota of ``client.usage`` is used up
+                (nothing is sent).
         """
         options, body = self._check_stream(params)
         if recover:
@@ -94,7 +96,9 @@ class Messages(Resource):
             headers={"accept": "text/event-stream"},
             event_stream=True,
         )
-        return SyncMessageStreamManager(send, max_event_size=self._requester.max_event_size)
+        return SyncMessageStreamManager(
+            send, max_event_size=self._requester.max_event_size, meter=self._requester.meter
+        )
 
     def _opener(
         self, options: RequestOptions
@@ -110,14 +114,19 @@ class Messages(Resource):
                 headers={"accept": "text/event-stream"},
                 event_stream=True,
             )
-            return SyncMessageStream(send(), max_event_size=self._requester.max_event_size)
+            return SyncMessageStream(
+                send(),
+                max_event_size=self._requester.max_event_size,
+                meter=self._requester.meter,
+            )
 
         return open_stream
 
     def create(self, **params: Any) -> Message:
         """Create a message without streaming and return it whole.
 
-        Takes the fields and options of :meth:`stream`.
+        Takes the fields and options of :meth:`stream`. Its usage is recorded in
+        ``client.usage``.
 
         Raises:
             ParamsError: for parameters the API would reject, before sending; its subclass
@@ -126,6 +135,7 @@ class Messages(Resource):
                 ``timeout``).
             APIError: typed by status. APIConnectionError: the API cannot be reached.
             UnexpectedResponseError: the response is not a message.
+            QuotaExceededError: a quota of ``client.usage`` is used up (nothing is sent).
         """
         options, body = self._body(params)
         validate_message_params(
@@ -136,7 +146,9 @@ class Messages(Resource):
                 options.get("timeout") is not None or self._requester.timeout != DEFAULT_TIMEOUT
             ),
         )
-        return self._post("/v1/messages", Message, options, body=body)
+        message = self._post("/v1/messages", Message, options, body=body)
+        self._requester.meter.tally().update(message)
+        return message
 
     def count_tokens(self, **params: Any) -> MessageTokensCount:
         """Count the input tokens of a Messages request without creating a message.

@@ -62,6 +62,8 @@ class SyncRecoveringStream:
         self._iterator: Generator[Event, None, None] = self._events()
         self._closed = False
         self._stopped: set[int] = set()  # the consumer's blocks that got their stop
+        # Input and output tokens reported by the attempts that failed, summed.
+        self._billed = (0, 0)
         self.recoveries: list[str] = []
         self.attempts = 1
 
@@ -164,6 +166,13 @@ class SyncRecoveringStream:
                 self._give_partial(failure)
                 raise failure
             stream.close()
+            reported = stream.current_message_snapshot
+            if reported is not None:
+                usage = reported.usage
+                self._billed = (
+                    self._billed[0] + (usage.input_tokens or 0),
+                    self._billed[1] + (usage.output_tokens or 0),
+                )
             self.recoveries.append(f"{type(failure).__name__}: {failure}")
             try:
                 continuation = self._continue(self.recoveries[-1])
@@ -224,15 +233,13 @@ class SyncRecoveringStream:
             merge_into=len(blocks) - 1 if open_text else None,
             offset=len(blocks) - 1 if open_text else len(blocks),
             skip=skip if open_text else "",
-            usage=usage,
+            billed=self._billed,
         )
 
     def _translate(self, event: Event, state: _Continuation) -> Event | None:
         """A continuation's event as the consumer's stream goes on (``None``: not shown)."""
         if isinstance(event, MessageStart):
-            started = event.message.usage
-            state.input_tokens += started.input_tokens or 0
-            state.output_tokens += started.output_tokens or 0
+            state.started_input = event.message.usage.input_tokens or 0
             return None
         if isinstance(event, ContentBlockStart):
             if event.index == 0 and state.merge_into is not None:
@@ -257,9 +264,13 @@ class SyncRecoveringStream:
         if isinstance(event, ContentBlockStop):
             return ContentBlockStop(index=state.offset + event.index)
         if isinstance(event, MessageDelta):
+            # A message_delta's counts are cumulative for its response (message_start's
+            # included); input_tokens, when absent, is what message_start said.
             usage = event.usage
             output = usage.output_tokens if isinstance(usage.output_tokens, int) else 0
-            input_tokens = usage.input_tokens if isinstance(usage.input_tokens, int) else 0
+            input_tokens = (
+                usage.input_tokens if isinstance(usage.input_tokens, int) else state.started_input
+            )
             summed = msgspec.structs.replace(
                 usage,
                 output_tokens=state.output_tokens + output,

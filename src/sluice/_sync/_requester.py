@@ -195,7 +195,9 @@ class Requester(RequesterBase[httpx.Client]):
             APIConnectionError: no response (``APITimeoutError`` for a timeout,
                 ``CircuitOpenError`` when every endpoint's breaker is open).
             DeadlineExceededError: the request's deadline ran out.
+            QuotaExceededError: a quota of the usage meter is used up; nothing was sent.
         """
+        self.admit(spec)  # usage quotas: before anything else, counted once per call
         budget = _Budget(spec.deadline)
         try:
             return self._send(spec, stream, budget)

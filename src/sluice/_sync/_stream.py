@@ -25,6 +25,7 @@ from .._core._exceptions import (
     stream_error,
 )
 from .._core._message import Message, TextBlock
+from .._core._meter import UsageMeter
 from .._core._ratelimit import RateLimits
 from .._core._sse import DEFAULT_MAX_EVENT_SIZE
 from .._http._response import attach_info, response_info
@@ -46,6 +47,11 @@ class SyncMessageStream(BodyIterator[Event]):
     (:meth:`final_message`, :attr:`text_stream`, :attr:`current_message_snapshot`) and
     raises typed errors that carry the partial message.
 
+    Args:
+        response: the streaming response, unread.
+        max_event_size: the largest SSE event accepted, in bytes.
+        meter: where to record the stream's usage as it arrives (a client passes its own).
+
     Attributes:
         response: the ``httpx.Response`` being read.
         request_id: the ``request-id`` header of the response.
@@ -56,10 +62,12 @@ class SyncMessageStream(BodyIterator[Event]):
         response: httpx.Response,
         *,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        meter: UsageMeter | None = None,
     ) -> None:
         self.response: httpx.Response = response
         self.request_id: str | None = response.headers.get("request-id")
         self._accumulator = MessageAccumulator()
+        self._tally = None if meter is None else meter.tally()
         self._decoder = EventStreamDecoder(max_event_size=max_event_size)
         # The one reader of the body: the decoded events of each chunk, not yet applied.
         self._reader: Generator[list[Event], None, None] = self._read()
@@ -178,6 +186,8 @@ class SyncMessageStream(BodyIterator[Event]):
         them in their ``partial_message``.
         """
         decode = self._decoder.decode
+        tally = self._tally
+        accumulator = self._accumulator
         # httpx's byte iterator is a generator too: close it explicitly
         # (it holds the connection until then).
         chunks = body_chunks(self.response)
@@ -187,6 +197,9 @@ class SyncMessageStream(BodyIterator[Event]):
                     events, error = decode(chunk)
                     if events:  # the good events go first
                         yield events
+                        # The consumer applied them before asking for more: usage as of now.
+                        if tally is not None:
+                            tally.update(accumulator.message)
                     if error is not None:
                         raise error
                 trailing = self._decoder.close()
@@ -194,6 +207,8 @@ class SyncMessageStream(BodyIterator[Event]):
                     yield trailing
             self._check_complete()
         finally:
+            if tally is not None:
+                tally.update(accumulator.message)  # however reading stopped
             release(self.response, chunks)
 
     @contextmanager
@@ -312,9 +327,10 @@ class SyncMessageStreamManager(StreamManager[SyncMessageStream]):
         send: Callable[[], httpx.Response],
         *,
         max_event_size: int,
+        meter: UsageMeter | None = None,
     ) -> None:
         def open_stream() -> SyncMessageStream:
-            return SyncMessageStream(send(), max_event_size=max_event_size)
+            return SyncMessageStream(send(), max_event_size=max_event_size, meter=meter)
 
         super().__init__(open_stream, usage="client.messages.stream(...)")
 

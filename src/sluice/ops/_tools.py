@@ -39,13 +39,17 @@ async def tool_calls(
         a :class:`ToolCallDelta` after every ``input_json_delta`` of a tool block (its
         ``partial_input`` is live and computed on access: see the module docs), then a
         :class:`ToolCall` with the final ``input`` at the block's ``content_block_stop``.
-        A block the stream never stopped yields no :class:`ToolCall`.
+        A call cut by ``max_tokens`` comes at the ``message_delta`` that says so, with
+        ``truncated=True`` and its complete values as ``input``: never run it. A block
+        the stream never stopped yields no :class:`ToolCall` (unless it is the one
+        ``max_tokens`` cut).
 
     Raises:
-        ToolInputError: the model streamed invalid JSON for a call; ``tool_name``,
-            ``tool_use_id``, ``index``, ``position`` and every character received
-            (``text``) are on the error. ``partial_message`` is ``None``: this view sees
-            events, not the message (the source's accumulator has it).
+        ToolInputError: the model streamed invalid JSON for a call (unfinished JSON that
+            ``max_tokens`` does not explain included); ``tool_name``, ``tool_use_id``,
+            ``index``, ``position`` and every character received (``text``) are on the
+            error. ``partial_message`` is ``None``: this view sees events, not the
+            message (the source's accumulator has it).
     """
     assembler = ToolCallAssembler()
     # A source that hands over its events one network read at a time (a MessageStream's
