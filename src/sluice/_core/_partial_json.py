@@ -448,6 +448,23 @@ class PartialJSONParser:
                 if text[j] == '"':
                     closes = j
                 else:
+                    if text[-1] != "\\" and "\\u" not in text[-5:]:
+                        # No escape is cut short at the end: that would leave a backslash
+                        # last, "\u" in the last five characters, or a high surrogate
+                        # last (checked once decoded). So json's C scanner checks and
+                        # decodes it all in one call -- unless a quote closes the string,
+                        # something is invalid, or a low surrogate may follow: the match
+                        # below sorts those out, as it does the pieces that end so.
+                        try:
+                            decoded, end = scanstring(text + '"', 0)
+                        except ValueError:
+                            end = 0
+                        if end > len(text) and not "\ud800" <= decoded[-1] <= "\udbff":
+                            self._chunks.append(s)
+                            self._length += len(s)
+                            self._pending = ""
+                            self._str_new.append(decoded)
+                            return decoded
                     m = _STRING_PIECE.match(text, j)
                     j = m.end()  # type: ignore[union-attr]
                     if j == len(text):
@@ -575,7 +592,13 @@ class PartialJSONParser:
                             value = int(s[i:j]) if m.lastindex is None else float(s[i:j])
                             opened = "0"
                             i = j
-                        else:  # cut short by the end of the piece, long, or invalid
+                        elif _NUMBER_CHARS.match(s, i).end() == n:  # type: ignore[union-attr]
+                            # Cut short by the end of the piece: the next one goes on.
+                            self._num_pieces = [s[i:]]
+                            self._num_start = base + i
+                            state = _IN_NUMBER
+                            i = n
+                        else:  # long, or invalid
                             self._state = state
                             i = self._start_value(s, i, base, changes)
                             state = self._state
@@ -629,8 +652,13 @@ class PartialJSONParser:
                         break
                     token = "".join(self._num_pieces)
                     self._num_pieces = []
-                    self._end_number(token, self._num_start, s[j], changes)
-                    state = _AFTER
+                    m = _NUMBER.fullmatch(token)
+                    if m is not None and len(token) < 100:  # (long: see _end_number)
+                        value = int(token) if m.lastindex is None else float(token)
+                        opened = "0"
+                    else:  # long, or invalid
+                        self._end_number(token, self._num_start, s[j], changes)
+                        state = _AFTER
                     i = j
                 else:
                     break
