@@ -20,8 +20,8 @@ Design
     literal such as ``tr`` -- kept and prefixed to the next piece. A number split across
     pieces is kept as a list of pieces. The common steps cost one C-level regex call each,
     never a Python loop over characters: a piece that stays inside a string (one search
-    finds literal text; escapes are checked by one match and decoded by json's C
-    ``scanstring``), the punctuation between two values (one match takes ``", "key": "``
+    finds literal text; escapes are checked and decoded by json's C ``scanstring``, after
+    one match where the piece may end inside an escape), the punctuation between two values (one match takes ``", "key": "``
     and the text of a string value that starts), a whole number. The rest -- an escape cut
     in an unusual place, errors -- goes one token at a time. The patterns are possessive:
     no match backtracks, so each is linear in the text it looks at. The parser keeps all
@@ -422,9 +422,10 @@ class PartialJSONParser:
         made. ``s`` must be a ``str``.
 
         A piece inside a string goes first: one C-level search finds literal text, or else
-        one match finds complete escapes (decoded by json's C scanner) and perhaps an
-        escape cut short at the end, kept for the next piece; where the string closes in
-        the piece, that scan is used too. Then a loop over the piece with the state in a
+        json's C scanner decodes escapes at once if none can be cut short at the end, or
+        else one match finds the complete escapes (decoded by that scanner) and the escape
+        cut short, kept for the next piece; where the string closes in the piece, that
+        scan is used too. Then a loop over the piece with the state in a
         local variable handles the common steps: string text, the punctuation between two
         values (one match of a ``_*_NEXT`` pattern takes ``, "key": "text`` whole), values
         that start, whole numbers and literals. Everything else -- escapes cut in an
