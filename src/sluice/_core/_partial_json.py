@@ -21,11 +21,12 @@ Design
     pieces is kept as a list of pieces. The common steps cost one C-level regex call each,
     never a Python loop over characters: a piece that stays inside a string (one search
     finds literal text; escapes are checked and decoded by json's C ``scanstring``, after
-    one match where the piece may end inside an escape), the punctuation between two values (one match takes ``", "key": "``
-    and the text of a string value that starts), a whole number. The rest -- an escape cut
-    in an unusual place, errors -- goes one token at a time. The patterns are possessive:
-    no match backtracks, so each is linear in the text it looks at. The parser keeps all
-    the text fed (for :attr:`PartialJSONParser.text` and errors), O(n) memory.
+    one match where the piece may end inside an escape), the punctuation between two
+    values (one match takes ``", "key": "`` and the text of a string value that starts),
+    a whole number. The rest -- an escape cut in an unusual place, errors -- goes one
+    token at a time. The patterns are possessive: no match backtracks, so each is linear
+    in the text it looks at. The parser keeps all the text fed (for
+    :attr:`PartialJSONParser.text` and errors), O(n) memory.
 
 Partial value
     ``value`` is a *live* structure: containers appear as soon as their opening bracket
