@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import msgspec
 import pytest
 
@@ -142,6 +144,45 @@ class TestToolInput:
         block = acc.message.content[0]
         assert isinstance(block, sluice.ToolUseBlock)
         assert block.input == {"city": "Paris", "days": 3}
+
+    @staticmethod
+    def tool_input(text: str) -> MessageAccumulator:
+        """An accumulator fed one tool block streaming ``text`` in 7-character pieces."""
+        acc = MessageAccumulator()
+        feed_all(
+            acc,
+            START,
+            '{"type":"content_block_start","index":0,"content_block":{"type":"tool_use",'
+            '"id":"toolu_1","name":"edit","input":{}}}',
+        )
+        for i in range(0, len(text), 7):
+            feed_all(
+                acc,
+                '{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta",'
+                f'"partial_json":{msgspec.json.encode(text[i : i + 7]).decode()}}}}}',
+            )
+        return acc
+
+    def test_brackets_inside_strings_do_not_count_as_nesting(self) -> None:
+        """Thousands of brackets inside strings, in a shallow input, parse as json.loads."""
+        text = json.dumps({"code": "x = [[{}]]\n" * 1000, "edits": [{"at": [1, 2]}] * 300})
+        acc = self.tool_input(text)
+        feed_all(acc, '{"type":"content_block_stop","index":0}')
+        assert acc.message is not None
+        assert acc.message.content[0].input == json.loads(text)  # type: ignore[union-attr]
+
+    def test_depth_limit_is_the_parsers(self) -> None:
+        """256 nested arrays and objects are accepted; 257 raise where the parser breaks."""
+        ok = '{"s": "[[[", "a": ' + "[" * 255 + "]" * 255 + "}"  # 259 brackets in all
+        acc = self.tool_input(ok)
+        feed_all(acc, '{"type":"content_block_stop","index":0}')
+        assert acc.message is not None
+        assert acc.message.content[0].input == json.loads(ok)  # type: ignore[union-attr]
+        deep = '{"a": ' + "[" * 256 + "]" * 256 + "}"
+        acc = self.tool_input(deep)
+        with pytest.raises(sluice.ToolInputError, match="nesting too deep") as info:
+            feed_all(acc, '{"type":"content_block_stop","index":0}')
+        assert info.value.position == len('{"a": ') + 255
 
     def test_invalid_tool_json_names_tool_and_keeps_text(self) -> None:
         """Invalid tool JSON raises ToolInputError with name, position and all text."""

@@ -848,6 +848,87 @@ class TestValueReads:
         assert p.finish() == {"c": content, "d": 1}
 
 
+def pieces_of(text: str, size: int, offset: int) -> list[str]:
+    """``text`` cut every ``size`` characters, the first piece ``offset`` characters long."""
+    bounds = [0, *range(offset, len(text), size), len(text)]
+    return [text[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def feed_reading(pieces: list[str]) -> tuple[list[Any], list[str], Any]:
+    """Feed the pieces, reading the value after each: the values (copies), the text of the
+    "grew" records per piece, and the final value."""
+    p = PartialJSONParser()
+    values, grown = [], []
+    for piece in pieces:
+        changes = p.feed(piece)
+        values.append(json.loads(json.dumps(p.value)) if p.value is not None else None)
+        grown.append("".join(c.text for c in changes if c.kind == "grew"))
+    return values, grown, p.finish()
+
+
+class TestCutAnywhere:
+    """Escapes, surrogate pairs and numbers cut at every point, by pieces of every size.
+
+    The partial value depends on the text received, not on how it was cut: after every
+    piece it equals the value of a parser fed the same text one character at a time.
+    """
+
+    TEXTS = (
+        # Every kind of escape, one after another, then numbers and literals.
+        '{"c": "a\\nb\\"c\\\\d\\u001be\\/f\\tg\\ud83d\\ude80h\\u00e9\\b\\f\\r", '
+        '"n": [12, -3.5e+2, 0, 1E3, -0, 0.125, 123456789012345678901234567890], "t": true}',
+        # Escaped backslashes before "u" (not an escape), and a backslash at the very end.
+        '["\\\\u0041\\\\", "x\\\\\\\\u", "\\\\\\\\"]',
+        # Lone surrogates: before a letter, before another escape, a low one alone, and a
+        # high one closing the string.
+        '["\\ud83dx\\ud83d\\n\\ude00\\ud83d\\u0041", "\\udbff"]',
+        # Surrogate pairs back to back, and raw non-ASCII around escapes.
+        '"\\ud83d\\ude00\\ud83d\\ude01é😀\\u00e9\\ud800\\udc00"',
+        # Numbers of every shape split across pieces, one of 120 digits.
+        "[0, -1, 10.5, 1e5, 1E-5, -2.5e+10, " + "9" * 120 + ", 3]",
+        '{"a": 1, "bb": 22, "ccc": 333.25, "d": -4e4}',
+        "123.5e-2",
+    )
+
+    @pytest.mark.parametrize("text", TEXTS)
+    def test_partial_values_do_not_depend_on_the_cuts(self, text: str) -> None:
+        """After any piece the value is the one-character-at-a-time value of that text."""
+        by_char, grown_by_char, final = feed_reading(list(text))
+        assert strict_equal(final, json.loads(text))
+        for size in range(2, 14):
+            for offset in range(1, size + 1):
+                pieces = pieces_of(text, size, offset)
+                values, grown, last = feed_reading(pieces)
+                assert strict_equal(last, final)
+                end = 0
+                for piece, value, text_grown in zip(pieces, values, grown, strict=True):
+                    end += len(piece)
+                    assert strict_equal(value, by_char[end - 1]), (size, offset, end)
+                    assert text_grown == "".join(grown_by_char[end - len(piece) : end])
+
+    @pytest.mark.parametrize(
+        ("text", "position"),
+        [
+            ('{"c": "abc\\n\\x"}', 13),  # an invalid escape after a valid one
+            ('{"c": "ab\\ncd\nef"}', 13),  # a raw control character after an escape
+            ('["a\\u00e9\\u12G4"]', 13),  # a bad hex digit
+            ('["\\ud83d\\uZ"]', 10),  # ... in what may be a low surrogate
+            ("[1, 01]", 5),  # a leading zero
+            ("[1, -]", 5),  # a minus without digits
+            ("[12.]", 4),  # a point without digits
+            ("[3e+]", 4),  # an exponent without digits
+            ("[1.5x]", 4),  # a letter after a number
+        ],
+    )
+    def test_errors_at_the_same_position_however_cut(self, text: str, position: int) -> None:
+        """Invalid text fails at the same character, whatever the pieces."""
+        positions = {error_of(*list(text)).position}
+        for size in range(2, 10):
+            for offset in range(1, size + 1):
+                positions.add(error_of(*pieces_of(text, size, offset)).position)
+        assert positions == {position}
+
+
 class TestProperties:
     @PROPERTY
     @given(doc=documents(), data=st.data())

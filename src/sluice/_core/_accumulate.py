@@ -444,10 +444,11 @@ class MessageAccumulator:
             return
         block = self._block(index)
         try:
-            if text.count("[") + text.count("{") > MAX_DEPTH:  # cheap, C-level
-                # Perhaps nested deeper than the parser accepts: let it decide (below).
-                raise RecursionError
             value = _decode_json(text)
+            if text.count("[") + text.count("{") > MAX_DEPTH and _deeper_than(value, MAX_DEPTH):
+                # Nested deeper than the parser accepts: let it decide (below). Brackets
+                # inside strings count too, so the walk of the value says for sure.
+                raise RecursionError
         except (msgspec.MsgspecError, RecursionError, UnicodeEncodeError):
             # Unfinished (max_tokens?), or one of the few things JSON allows and msgspec
             # refuses (1e400, lone surrogates, very deep or very long values): decide as
@@ -561,6 +562,26 @@ _OPTIONAL_USAGE = (
 # The SDK raises on anything but message_start first; keep-alives and unknown events are
 # harmless, though, and an error event is handled before this check.
 _IGNORED_BEFORE_START = frozenset({Ping, UnknownEvent})
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests arrays and objects more than ``limit`` deep (iteratively:
+    O(containers and their members), no recursion)."""
+    stack = [(value, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, depth = pop()
+        if type(node) is dict:
+            node = node.values()
+        elif type(node) is not list:
+            continue
+        if depth > limit:
+            return True
+        depth += 1
+        for member in node:
+            if type(member) is dict or type(member) is list:
+                push((member, depth))
+    return False
 
 
 def _preview(text: str, limit: int = 200) -> str:

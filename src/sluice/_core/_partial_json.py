@@ -20,12 +20,13 @@ Design
     literal such as ``tr`` -- kept and prefixed to the next piece. A number split across
     pieces is kept as a list of pieces. The common steps cost one C-level regex call each,
     never a Python loop over characters: a piece that stays inside a string (one search
-    finds literal text; escapes are checked by one match and decoded by json's C
-    ``scanstring``), the punctuation between two values (one match takes ``", "key": "``
-    and the text of a string value that starts), a whole number. The rest -- an escape cut
-    in an unusual place, errors -- goes one token at a time. The patterns are possessive:
-    no match backtracks, so each is linear in the text it looks at. The parser keeps all
-    the text fed (for :attr:`PartialJSONParser.text` and errors), O(n) memory.
+    finds literal text; escapes are checked and decoded by json's C ``scanstring``, after
+    one match where the piece may end inside an escape), the punctuation between two
+    values (one match takes ``", "key": "`` and the text of a string value that starts),
+    a whole number. The rest -- an escape cut in an unusual place, errors -- goes one
+    token at a time. The patterns are possessive: no match backtracks, so each is linear
+    in the text it looks at. The parser keeps all the text fed (for
+    :attr:`PartialJSONParser.text` and errors), O(n) memory.
 
 Partial value
     ``value`` is a *live* structure: containers appear as soon as their opening bracket
@@ -456,9 +457,10 @@ class PartialJSONParser:
         made. ``s`` must be a ``str``.
 
         A piece inside a string goes first: one C-level search finds literal text, or else
-        one match finds complete escapes (decoded by json's C scanner) and perhaps an
-        escape cut short at the end, kept for the next piece; where the string closes in
-        the piece, that scan is used too. Then a loop over the piece with the state in a
+        json's C scanner decodes escapes at once if none can be cut short at the end, or
+        else one match finds the complete escapes (decoded by that scanner) and the escape
+        cut short, kept for the next piece; where the string closes in the piece, that
+        scan is used too. Then a loop over the piece with the state in a
         local variable handles the common steps: string text, the punctuation between two
         values (one match of a ``_*_NEXT`` pattern takes ``, "key": "text`` whole), values
         that start, whole numbers and literals. Everything else -- escapes cut in an
@@ -482,6 +484,23 @@ class PartialJSONParser:
                 if text[j] == '"':
                     closes = j
                 else:
+                    if text[-1] != "\\" and "\\u" not in text[-5:]:
+                        # No escape is cut short at the end: that would leave a backslash
+                        # last, "\u" in the last five characters, or a high surrogate
+                        # last (checked once decoded). So json's C scanner checks and
+                        # decodes it all in one call -- unless a quote closes the string,
+                        # something is invalid, or a low surrogate may follow: the match
+                        # below sorts those out, as it does the pieces that end so.
+                        try:
+                            decoded, end = scanstring(text + '"', 0)
+                        except ValueError:
+                            end = 0
+                        if end > len(text) and not "\ud800" <= decoded[-1] <= "\udbff":
+                            self._chunks.append(s)
+                            self._length += len(s)
+                            self._pending = ""
+                            self._str_new.append(decoded)
+                            return decoded
                     m = _STRING_PIECE.match(text, j)
                     j = m.end()  # type: ignore[union-attr]
                     if j == len(text):
@@ -609,7 +628,13 @@ class PartialJSONParser:
                             value = int(s[i:j]) if m.lastindex is None else float(s[i:j])
                             opened = "0"
                             i = j
-                        else:  # cut short by the end of the piece, long, or invalid
+                        elif _NUMBER_CHARS.match(s, i).end() == n:  # type: ignore[union-attr]
+                            # Cut short by the end of the piece: the next one goes on.
+                            self._num_pieces = [s[i:]]
+                            self._num_start = base + i
+                            state = _IN_NUMBER
+                            i = n
+                        else:  # long, or invalid
                             self._state = state
                             i = self._start_value(s, i, base, changes)
                             state = self._state
@@ -663,8 +688,13 @@ class PartialJSONParser:
                         break
                     token = "".join(self._num_pieces)
                     self._num_pieces = []
-                    self._end_number(token, self._num_start, s[j], changes)
-                    state = _AFTER
+                    m = _NUMBER.fullmatch(token)
+                    if m is not None and len(token) < 100:  # (long: see _end_number)
+                        value = int(token) if m.lastindex is None else float(token)
+                        opened = "0"
+                    else:  # long, or invalid
+                        self._end_number(token, self._num_start, s[j], changes)
+                        state = _AFTER
                     i = j
                 else:
                     break
