@@ -14,7 +14,14 @@ import pytest
 import sluice
 from sluice import ops
 from sluice.testing import Conversation, MockAnthropic, Reply, Turn, pause, thinking, tool_use
-from sluice.types import PartialInput, StepEnd, StepStart, ToolFinish, ToolStart, WebSearchTool
+from sluice.types import (
+    PartialInput,
+    StepEnd,
+    StepStart,
+    ToolFinish,
+    ToolStart,
+    WebSearchTool,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -694,6 +701,7 @@ class TestStreamingArguments:
             Turn(
                 tool_use("save", {"path": "n.txt", "content": "x" * 40}, truncate=35),
                 chunk=6,
+                delay=0.01,  # the tool reads each piece before the next arrives
                 stop_reason="max_tokens",
             ),
         )
@@ -705,6 +713,33 @@ class TestStreamingArguments:
         (result,) = results_of(run.messages[2])
         assert result["is_error"] and "cut off by max_tokens" in result["content"]
         assert [e.outcome for e in events if isinstance(e, ToolFinish)] == ["cut_off"]
+
+    async def test_a_cut_input_never_shows_its_unfinished_string_gone(self) -> None:
+        """Once max_tokens cut the input, a streaming tool that has not read the last pieces
+        yet is not shown the input shrinking: nothing more comes before the cancel."""
+        assembler = ops.ToolCallAssembler()
+        partial: PartialInput[Any] = PartialInput(id="toolu_1", name="save")
+        start = b'{"type":"content_block_start","index":0,"content_block":'
+        start += b'{"type":"tool_use","id":"toolu_1","name":"save","input":{}}}'
+        events = [sluice.decode_event(start)]
+        for piece in ['{"path": "n.txt", ', '"content": "xx', "xx"]:
+            data = msgspec.json.encode(
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "input_json_delta", "partial_json": piece},
+                }
+            )
+            events.append(sluice.decode_event(data))
+        for event in events:
+            item = assembler.feed(event)
+            if isinstance(item, ops.ToolCallDelta):
+                partial._update(item)
+        stop = sluice.decode_event(b'{"type":"content_block_stop","index":0}')
+        assert assembler.feed(stop) is None  # cut: the stop reason comes next
+        with anyio.move_on_after(0.05) as scope:
+            shown = await partial.__anext__()
+        assert scope.cancelled_caught, f"shown after the cut: {shown}"
 
 
 class TestStopReasons:

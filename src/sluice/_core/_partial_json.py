@@ -1192,6 +1192,9 @@ class PartialJSONParser:
             if home is None:
                 self._root = None
             else:
+                frames = self._frames
+                if frames and frames[-1].container is home:
+                    home = self._copy_spine(frames)
                 del home[self._str_key]  # a key, or the last index of an array
             self._str_new.clear()
             self._str_cache = ""
@@ -1202,6 +1205,27 @@ class PartialJSONParser:
                 raise incomplete
             return default
         return self._root
+
+    def _copy_spine(self, frames: list[_Frame]) -> Any:
+        """Copy the open containers, from the top-level value down to the innermost, and
+        return the innermost copy.
+
+        Taking the unfinished string out of a copy leaves the value already handed out
+        (``value`` read while the text streamed) as it was shown: a consumer never sees a
+        string it was shown disappear. Each container on the path is copied shallowly,
+        once per text.
+        """
+        parent: Any = None
+        for frame in frames:
+            container = frame.container
+            copy: Any = dict(container) if frame.is_object else list(container)
+            if parent is None:
+                self._root = copy
+            else:
+                parent[frame.node[1]] = copy  # type: ignore[index]
+            frame.container = copy
+            parent = copy
+        return parent
 
     def _ended(self, state: int) -> PartialJSONError:
         """The error of a text that ended in ``state`` (not inside a number)."""

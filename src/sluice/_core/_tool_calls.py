@@ -250,6 +250,13 @@ class ToolCallDelta(msgspec.Struct, frozen=True, eq=False, gc=False):
         return self._call.kind
 
     @property
+    def truncated(self) -> bool:
+        """Whether ``max_tokens`` has since cut the call's input short (the call then ends
+        as a :class:`ToolCall` with ``truncated=True``). :attr:`partial_input` then shows
+        only its complete values: the unfinished string or number is gone."""
+        return self._call.parser.truncated
+
+    @property
     def partial_input(self) -> Any:
         """The input as far as it is known, read from the call's parser on access.
 

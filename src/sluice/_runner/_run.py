@@ -492,7 +492,7 @@ class Run(AsyncIterator[Event | RunEvent]):
                 if type(item) is ToolCallDelta:
                     calls.fragment(item)
                 elif item.kind == "tool_use" and item.index not in broken:
-                    if item.truncated:  # type: ignore[union-attr]
+                    if item.truncated:
                         step.cut = item  # type: ignore[assignment]  # never run
                     else:
                         await calls.block_stopped(item)  # type: ignore[arg-type]

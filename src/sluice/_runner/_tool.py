@@ -136,7 +136,10 @@ class PartialInput(Generic[T], AsyncIterator[dict[str, Any]]):
                 if self._done:
                     return typing.cast(dict[str, Any], self._final)
                 assert self._delta is not None
-                return typing.cast(dict[str, Any], self._delta.partial_input)
+                if not self._delta.truncated:
+                    return typing.cast(dict[str, Any], self._delta.partial_input)
+                # Cut off by max_tokens: what is left would show the unfinished value
+                # gone. Nothing more comes; the runner cancels the call.
             if self._done:
                 raise StopAsyncIteration
             self._changed = changed = anyio.Event()
