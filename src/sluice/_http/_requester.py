@@ -649,7 +649,14 @@ class Requester(RequesterBase[httpx.AsyncClient]):
     async def _send_to(
         self, route: _Route, spec: RequestSpec, stream: bool, attempts: list[int]
     ) -> httpx.Response:
-        """One endpoint: breaker, rate-limit waits and retries."""
+        """One endpoint: breaker, rate-limit waits and retries.
+
+        Each attempt may take two things that must be given back exactly once however it
+        ends (an answer, an error, a raising hook, cancellation at any await): the
+        breaker's half-open probe and the limiter's count of a request in flight. The
+        flags ``probe`` and ``in_flight`` say what the attempt holds at each moment; the
+        ``except`` gives back what is still held.
+        """
         attempt = 0
         retries = self.max_retries if spec.replayable else 0
         once = (
@@ -657,38 +664,52 @@ class Requester(RequesterBase[httpx.AsyncClient]):
         )
         breaker = self._breaker(route, spec.path)
         while True:
-            if breaker is not None:
-                allowed, change = breaker.allow(anyio.current_time())
-                self._log_breaker(route, spec.path, change)
-                if not allowed:
-                    retry_at = breaker.retry_at()
-                    wait = 0.0 if retry_at is None else max(retry_at - anyio.current_time(), 0.0)
-                    raise CircuitOpenError(
-                        f"{spec.method} {spec.path}: the circuit breaker of {route.name} is "
-                        f"open after {breaker.failures} failures in a row; not sent (a probe "
-                        f"goes through in {wait:.3g} s)",
-                        endpoint=f"{route.name} {spec.path}",
-                        retry_after=wait,
-                    )
-            await self._wait_for_capacity(route, spec)
-            request = self._build(spec, route)
-            attempts[0] += 1
-            await call_hook(
-                self.hooks.on_request,
-                RequestRecord(
-                    method=spec.method, path=spec.path, endpoint=route.name, attempt=attempt + 1
-                ),
-            )
-            logger.debug(
-                "request %s %s to %s (attempt %d)", spec.method, spec.path, route.name, attempt + 1
-            )
-            started = anyio.current_time()
+            probe = False  # this attempt holds the half-open breaker's one probe
+            in_flight = False  # the limiter counts this attempt in flight
             try:
+                if breaker is not None:
+                    allowed, change = breaker.allow(anyio.current_time())
+                    probe = allowed and breaker.state == "half_open"
+                    self._log_breaker(route, spec.path, change)
+                    if not allowed:
+                        retry_at = breaker.retry_at()
+                        wait = (
+                            0.0 if retry_at is None else max(retry_at - anyio.current_time(), 0.0)
+                        )
+                        raise CircuitOpenError(
+                            f"{spec.method} {spec.path}: the circuit breaker of {route.name} "
+                            f"is open after {breaker.failures} failures in a row; not sent (a "
+                            f"probe goes through in {wait:.3g} s)",
+                            endpoint=f"{route.name} {spec.path}",
+                            retry_after=wait,
+                        )
+                # Capacity is taken in the step that returns: no await between the take
+                # and the flag, so cancellation cannot fall in between.
+                await self._wait_for_capacity(route, spec)
+                in_flight = True
+                request = self._build(spec, route)
+                attempts[0] += 1
+                await call_hook(
+                    self.hooks.on_request,
+                    RequestRecord(
+                        method=spec.method, path=spec.path, endpoint=route.name, attempt=attempt + 1
+                    ),
+                )
+                logger.debug(
+                    "request %s %s to %s (attempt %d)",
+                    spec.method,
+                    spec.path,
+                    route.name,
+                    attempt + 1,
+                )
+                started = anyio.current_time()
                 try:
                     response = await self.http.send(request, stream=True)
                 except httpx.TransportError as exc:  # timeouts included
+                    in_flight = False
                     route.limiter.release()
                     self._record(breaker, ok=False, route=route, path=spec.path)
+                    probe = False
                     exc.request = _redacted(request)  # the cause an error carries shows no key
                     if attempt < retries:
                         wait = retry_delay(attempt)
@@ -707,26 +728,29 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                     )
                     error.__dict__["_curl"] = curl(exc.request)
                     raise error from exc
-            except BaseException as exc:
-                if not isinstance(exc, httpx.TransportError | APIConnectionError):
-                    route.limiter.release()  # cancelled while sending
-                if breaker is not None and breaker.state == "half_open":
+                in_flight = False
+                route.limiter.update(
+                    anyio.current_time(),
+                    RateLimits.from_headers(response.headers),
+                    wall=time.time(),
+                    status_code=response.status_code,
+                )
+                self._record(
+                    breaker,
+                    ok=not (self.breaker is not None and self.breaker.counts(response.status_code)),
+                    route=route,
+                    path=spec.path,
+                )
+                probe = False
+            except BaseException:
+                if in_flight:
+                    route.limiter.release()  # ended unanswered: cancelled, a hook raised
+                if probe:
+                    assert breaker is not None
                     breaker.release()
                 raise
             elapsed = anyio.current_time() - started
             redacted = response.request = _redacted(request)
-            route.limiter.update(
-                anyio.current_time(),
-                RateLimits.from_headers(response.headers),
-                wall=time.time(),
-                status_code=response.status_code,
-            )
-            self._record(
-                breaker,
-                ok=not (self.breaker is not None and self.breaker.counts(response.status_code)),
-                route=route,
-                path=spec.path,
-            )
             request_id = response.headers.get("request-id")
             logger.debug(
                 "response %d %s %s from %s in %.3f s (request-id %s)",
@@ -737,18 +761,23 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                 elapsed,
                 request_id,
             )
-            await call_hook(
-                self.hooks.on_response,
-                ResponseRecord(
-                    method=spec.method,
-                    path=spec.path,
-                    endpoint=route.name,
-                    attempt=attempt + 1,
-                    status_code=response.status_code,
-                    request_id=request_id,
-                    elapsed=elapsed,
-                ),
-            )
+            try:
+                await call_hook(
+                    self.hooks.on_response,
+                    ResponseRecord(
+                        method=spec.method,
+                        path=spec.path,
+                        endpoint=route.name,
+                        attempt=attempt + 1,
+                        status_code=response.status_code,
+                        request_id=request_id,
+                        elapsed=elapsed,
+                    ),
+                )
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await response.aclose()  # the hook raised or was cancelled
+                raise
             if response.is_success:
                 if not stream:
                     await _read_body(response)

@@ -259,24 +259,25 @@ class Requester(RequesterBase[httpx.Client]):
         once = "" if spec.replayable else "; the body was read from an iterable, so not retried"
         breaker = self._breaker_of(route, spec.path)
         while True:
-            if breaker is not None:
-                with self._lock:
-                    allowed, change = breaker.allow(time.monotonic())
-                    retry_at = breaker.retry_at()
-                    failures = breaker.failures
-                self._log_breaker(route, spec.path, change)
-                if not allowed:
-                    wait = 0.0 if retry_at is None else max(retry_at - time.monotonic(), 0.0)
-                    raise CircuitOpenError(
-                        f"{spec.method} {spec.path}: the circuit breaker of {route.name} is "
-                        f"open after {failures} failures in a row; not sent (a probe "
-                        f"goes through in {wait:.3g} s)",
-                        endpoint=f"{route.name} {spec.path}",
-                        retry_after=wait,
-                    )
-            # Whether the limiter counts this attempt as in flight, until it is answered.
-            in_flight = False
+            probe = False  # this attempt holds the half-open breaker's one probe
+            in_flight = False  # the limiter counts this attempt in flight
             try:
+                if breaker is not None:
+                    with self._lock:
+                        allowed, change = breaker.allow(time.monotonic())
+                        probe = allowed and breaker.state == "half_open"
+                        retry_at = breaker.retry_at()
+                        failures = breaker.failures
+                    self._log_breaker(route, spec.path, change)
+                    if not allowed:
+                        wait = 0.0 if retry_at is None else max(retry_at - time.monotonic(), 0.0)
+                        raise CircuitOpenError(
+                            f"{spec.method} {spec.path}: the circuit breaker of {route.name} "
+                            f"is open after {failures} failures in a row; not sent (a probe "
+                            f"goes through in {wait:.3g} s)",
+                            endpoint=f"{route.name} {spec.path}",
+                            retry_after=wait,
+                        )
                 self._wait_for_capacity(route, spec, budget)
                 in_flight = True
                 request = self._build(spec, route)
@@ -302,9 +303,10 @@ class Requester(RequesterBase[httpx.Client]):
                     response = self.http.send(request, stream=True)
                 except httpx.TransportError as exc:  # timeouts included
                     with self._lock:
+                        in_flight = False
                         route.limiter.release()
-                    in_flight = False
                     self._record(breaker, ok=False, route=route, path=spec.path)
+                    probe = False
                     exc.request = _redacted(request)  # the cause an error carries shows no key
                     if isinstance(exc, httpx.TimeoutException):
                         budget.timed_out()  # the deadline, not the timeout, ran out?
@@ -325,11 +327,30 @@ class Requester(RequesterBase[httpx.Client]):
                     )
                     error.__dict__["_curl"] = curl(exc.request)
                     raise error from exc
+                with self._lock:
+                    in_flight = False
+                    route.limiter.update(
+                        time.monotonic(),
+                        RateLimits.from_headers(response.headers),
+                        wall=time.time(),
+                        status_code=response.status_code,
+                    )
+                self._record(
+                    breaker,
+                    ok=not (self.breaker is not None and self.breaker.counts(response.status_code)),
+                    route=route,
+                    path=spec.path,
+                )
+                probe = False
             except BaseException:
+                # Give back what this attempt still holds (interrupted before an answer, a
+                # hook raised, the deadline ran out): the count, and the probe only if it
+                # is this attempt's (another request may hold the probe now).
                 with self._lock:
                     if in_flight:
-                        route.limiter.release()  # interrupted before an answer
-                    if breaker is not None and breaker.state == "half_open":
+                        route.limiter.release()
+                    if probe:
+                        assert breaker is not None
                         breaker.release()
                 raise
             elapsed = time.monotonic() - started
@@ -338,19 +359,6 @@ class Requester(RequesterBase[httpx.Client]):
                 # stream idle timeout (httpcore reads the read timeout when the body starts).
                 request.extensions["timeout"]["read"] = spec.timeout.read
             redacted = response.request = _redacted(request)
-            with self._lock:
-                route.limiter.update(
-                    time.monotonic(),
-                    RateLimits.from_headers(response.headers),
-                    wall=time.time(),
-                    status_code=response.status_code,
-                )
-            self._record(
-                breaker,
-                ok=not (self.breaker is not None and self.breaker.counts(response.status_code)),
-                route=route,
-                path=spec.path,
-            )
             request_id = response.headers.get("request-id")
             logger.debug(
                 "response %d %s %s from %s in %.3f s (request-id %s)",
@@ -361,18 +369,22 @@ class Requester(RequesterBase[httpx.Client]):
                 elapsed,
                 request_id,
             )
-            call_hook(
-                self.hooks.on_response,
-                ResponseRecord(
-                    method=spec.method,
-                    path=spec.path,
-                    endpoint=route.name,
-                    attempt=attempt + 1,
-                    status_code=response.status_code,
-                    request_id=request_id,
-                    elapsed=elapsed,
-                ),
-            )
+            try:
+                call_hook(
+                    self.hooks.on_response,
+                    ResponseRecord(
+                        method=spec.method,
+                        path=spec.path,
+                        endpoint=route.name,
+                        attempt=attempt + 1,
+                        status_code=response.status_code,
+                        request_id=request_id,
+                        elapsed=elapsed,
+                    ),
+                )
+            except BaseException:
+                response.close()  # the hook raised
+                raise
             if response.is_success:
                 if not stream:
                     _read_body(response, budget)
