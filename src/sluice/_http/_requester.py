@@ -32,6 +32,7 @@ headers, options, timeouts and the failover plan for both clients.
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, Generic, TypedDict, TypeVar
@@ -51,7 +52,7 @@ from .._core._exceptions import (
     DeadlineExceededError,
     ParamsError,
 )
-from .._core._limiter import LimitSettings, RateLimiter, estimate_tokens
+from .._core._limiter import LimitSettings, RateLimiter, Ticket, estimate_tokens
 from .._core._ratelimit import RateLimits
 from .._core._retry import retry_delay, should_retry
 from .._core._status import MAX_ERROR_BODY
@@ -666,6 +667,7 @@ class Requester(RequesterBase[httpx.AsyncClient]):
         while True:
             probe = False  # this attempt holds the half-open breaker's one probe
             in_flight = False  # the limiter counts this attempt in flight
+            ticket = Ticket(secrets.token_hex(8), spec.input_tokens)
             try:
                 if breaker is not None:
                     allowed, change = breaker.allow(anyio.current_time())
@@ -685,7 +687,7 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                         )
                 # Capacity is taken in the step that returns: no await between the take
                 # and the flag, so cancellation cannot fall in between.
-                await self._wait_for_capacity(route, spec)
+                await self._wait_for_capacity(route, spec, ticket)
                 in_flight = True
                 request = self._build(spec, route)
                 attempts[0] += 1
@@ -707,7 +709,7 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                     response = await self.http.send(request, stream=True)
                 except httpx.TransportError as exc:  # timeouts included
                     in_flight = False
-                    route.limiter.release()
+                    route.limiter.release(ticket)
                     self._record(breaker, ok=False, route=route, path=spec.path)
                     probe = False
                     exc.request = _redacted(request)  # the cause an error carries shows no key
@@ -731,6 +733,7 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                 in_flight = False
                 route.limiter.update(
                     anyio.current_time(),
+                    ticket,
                     RateLimits.from_headers(response.headers),
                     wall=time.time(),
                     status_code=response.status_code,
@@ -744,7 +747,7 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                 probe = False
             except BaseException:
                 if in_flight:
-                    route.limiter.release()  # ended unanswered: cancelled, a hook raised
+                    route.limiter.release(ticket)  # ended unanswered: cancelled, a hook raised
                 if probe:
                     assert breaker is not None
                     breaker.release()
@@ -806,10 +809,10 @@ class Requester(RequesterBase[httpx.AsyncClient]):
         if route is not None:
             self._log_breaker(route, path, change)
 
-    async def _wait_for_capacity(self, route: _Route, spec: RequestSpec) -> None:
+    async def _wait_for_capacity(self, route: _Route, spec: RequestSpec, ticket: Ticket) -> None:
         limiter = route.limiter
         while True:
-            delay, why = limiter.try_acquire(anyio.current_time(), spec.input_tokens)
+            delay, why = limiter.try_acquire(anyio.current_time(), ticket)
             if delay <= 0:
                 return
             logger.info(

@@ -23,6 +23,7 @@ records and typed errors; what differs:
 from __future__ import annotations
 
 import inspect
+import secrets
 import threading
 import time
 from collections.abc import Mapping
@@ -38,6 +39,7 @@ from .._core._exceptions import (
     CircuitOpenError,
     DeadlineExceededError,
 )
+from .._core._limiter import Ticket
 from .._core._ratelimit import RateLimits
 from .._core._retry import retry_delay, should_retry
 from .._core._status import MAX_ERROR_BODY
@@ -261,6 +263,7 @@ class Requester(RequesterBase[httpx.Client]):
         while True:
             probe = False  # this attempt holds the half-open breaker's one probe
             in_flight = False  # the limiter counts this attempt in flight
+            ticket = Ticket(secrets.token_hex(8), spec.input_tokens)
             try:
                 if breaker is not None:
                     with self._lock:
@@ -278,7 +281,7 @@ class Requester(RequesterBase[httpx.Client]):
                             endpoint=f"{route.name} {spec.path}",
                             retry_after=wait,
                         )
-                self._wait_for_capacity(route, spec, budget)
+                self._wait_for_capacity(route, spec, ticket, budget)
                 in_flight = True
                 request = self._build(spec, route)
                 # Each attempt's timeouts end at the deadline (a blocking call cannot be
@@ -304,7 +307,7 @@ class Requester(RequesterBase[httpx.Client]):
                 except httpx.TransportError as exc:  # timeouts included
                     with self._lock:
                         in_flight = False
-                        route.limiter.release()
+                        route.limiter.release(ticket)
                     self._record(breaker, ok=False, route=route, path=spec.path)
                     probe = False
                     exc.request = _redacted(request)  # the cause an error carries shows no key
@@ -331,6 +334,7 @@ class Requester(RequesterBase[httpx.Client]):
                     in_flight = False
                     route.limiter.update(
                         time.monotonic(),
+                        ticket,
                         RateLimits.from_headers(response.headers),
                         wall=time.time(),
                         status_code=response.status_code,
@@ -348,7 +352,7 @@ class Requester(RequesterBase[httpx.Client]):
                 # is this attempt's (another request may hold the probe now).
                 with self._lock:
                     if in_flight:
-                        route.limiter.release()
+                        route.limiter.release(ticket)
                     if probe:
                         assert breaker is not None
                         breaker.release()
@@ -413,11 +417,13 @@ class Requester(RequesterBase[httpx.Client]):
             change = breaker.record(ok, time.monotonic())
         self._log_breaker(route, path, change)
 
-    def _wait_for_capacity(self, route: _Route, spec: RequestSpec, budget: _Budget) -> None:
+    def _wait_for_capacity(
+        self, route: _Route, spec: RequestSpec, ticket: Ticket, budget: _Budget
+    ) -> None:
         limiter = route.limiter
         while True:
             with self._lock:
-                delay, why = limiter.try_acquire(time.monotonic(), spec.input_tokens)
+                delay, why = limiter.try_acquire(time.monotonic(), ticket)
                 if delay > 0:
                     limiter.note_wait(delay)
             if delay <= 0:
