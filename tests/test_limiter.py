@@ -64,12 +64,29 @@ def goes(limiter: RateLimiter, now: float) -> bool:
 class TestInFlight:
     def test_requests_in_flight_count_against_remaining(self) -> None:
         """Three left by a response, two of ours still in flight: one more goes, then the
-        next waits for the reset."""
+        next waits for their answers (the API may have counted them already)."""
         limiter = RateLimiter()
         first, *_ = take(limiter, 0.0, 3)
         answer(limiter, 0.1, first, said(3, 5.0))
         assert limiter.in_flight == 2
         assert goes(limiter, 0.1)
+        assert limiter.try_acquire(0.1, ticket()) == (POLL, "requests")
+
+    def test_answers_give_room_back(self) -> None:
+        """The two in flight were counted already: their answers say so (the same count
+        goes on holding), and two more go."""
+        limiter = RateLimiter()
+        first, second, third = take(limiter, 0.0, 3)
+        answer(limiter, 0.1, first, said(3, 5.0))
+        answer(limiter, 0.2, second, said(4, 5.0))  # answered by the API before the first
+        answer(limiter, 0.2, third, said(5, 5.0))
+        assert [goes(limiter, 0.3) for _ in range(4)] == [True] * 3 + [False]
+
+    def test_nothing_left_waits_for_the_reset(self) -> None:
+        """Nothing left: whatever is in flight, only the reset gives room."""
+        limiter = RateLimiter()
+        first, _ = take(limiter, 0.0, 2)
+        answer(limiter, 0.1, first, said(0, 5.0))
         delay, why = limiter.try_acquire(0.1, ticket())
         assert (delay, why) == (pytest.approx(4.9), "requests")
 
@@ -84,6 +101,19 @@ class TestInFlight:
         assert limiter.in_flight == 1
         limiter.release(second)
         assert limiter.in_flight == 0
+
+    def test_an_answer_that_says_nothing_still_counts(self) -> None:
+        """A response without rate-limit headers, or a request given back unanswered, may
+        have been counted by the API: what remains goes down by one each (once)."""
+        limiter = RateLimiter()
+        (first,) = take(limiter, 0.0, 1)
+        answer(limiter, 0.1, first, said(2, 30.0))
+        quiet, lost = take(limiter, 0.1, 2)
+        answer(limiter, 0.2, quiet, RateLimits())
+        limiter.release(lost)
+        limiter.release(lost)
+        delay, why = limiter.try_acquire(0.3, ticket())
+        assert why == "requests" and delay == pytest.approx(29.7)
 
     def test_asking_again_with_a_held_ticket_takes_nothing(self) -> None:
         """A ticket that holds capacity is not counted twice."""
@@ -104,8 +134,7 @@ class TestInFlight:
         )
         answer(limiter, 0.1, first, limits)  # 1000 left, 600 of them in flight: 400
         assert limiter.try_acquire(0.1, ticket(400)) == (0.0, "")
-        delay, why = limiter.try_acquire(0.1, ticket(1))
-        assert why == "input tokens" and delay == pytest.approx(29.9)
+        assert limiter.try_acquire(0.1, ticket(1)) == (POLL, "input tokens")
 
 
 class TestWindowReset:
@@ -144,9 +173,10 @@ class TestOutOfOrder:
         late answer does not bring the count back up."""
         limiter = RateLimiter()
         early, late = take(limiter, 0.0, 2)
-        answer(limiter, 0.1, late, said(5, 30.0))  # 5 left, A in flight: 4
-        answer(limiter, 0.2, early, said(6, 30.0))
-        assert [goes(limiter, 0.3) for _ in range(5)] == [True] * 4 + [False]
+        answer(limiter, 0.1, late, said(5, 30.0))  # 5 left, A in flight: 4 may go
+        assert [goes(limiter, 0.1) for _ in range(5)] == [True] * 4 + [False]
+        answer(limiter, 0.2, early, said(6, 30.0))  # 5 left, the four in flight: 1
+        assert [goes(limiter, 0.2) for _ in range(2)] == [True, False]
 
     def test_a_later_window_replaces_what_was_known(self) -> None:
         """A response naming a later reset is about a newer window: its count replaces a

@@ -125,6 +125,8 @@ EXCEPTIONS = {
     "RateLimitError",
     "RateLimitStatusError",
     "RateLimitStreamError",
+    "RedisError",
+    "RedisReplyError",
     "RequestTooLargeError",
     "RequestTooLargeStatusError",
     "RequestTooLargeStreamError",

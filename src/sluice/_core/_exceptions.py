@@ -34,6 +34,9 @@
     │                                 SKILL.md...); the API never got it (also a ValueError)
     ├── UnexpectedResponseError       a successful response whose body is not what the
     │                                 endpoint returns (a proxy's HTML page...)
+    ├── RedisError                    talking to Redis failed (rate limits shared through
+    │   │                             Redis, the relay's store): no connection, a broken one
+    │   └── RedisReplyError           ... Redis answered a command with an error
     ├── ToolError                     raised by your tool: its content (text, images) goes
     │                                 back to the model as an `is_error` tool_result
     └── StreamError                   the stream broke; carries the partial message so far
@@ -110,6 +113,8 @@ __all__ = [
     "RateLimitError",
     "RateLimitStatusError",
     "RateLimitStreamError",
+    "RedisError",
+    "RedisReplyError",
     "RequestTooLargeError",
     "RequestTooLargeStatusError",
     "RequestTooLargeStreamError",
@@ -358,6 +363,19 @@ class UnexpectedResponseError(SluiceError):
         self.request_id = request_id
         self.content_type = content_type
         self.head = head
+
+
+class RedisError(SluiceError):
+    """Talking to Redis failed: no connection, a broken connection, or a protocol error.
+
+    Raised by a client whose rate limits are shared through Redis (``shared_limits=``)
+    when it cannot ask Redis for capacity (the request is not sent), and by the relay's
+    Redis store.
+    """
+
+
+class RedisReplyError(RedisError):
+    """Redis answered a command with an error reply (``-ERR ...``, ``-WRONGTYPE ...``)."""
 
 
 class ToolError(SluiceError):

@@ -15,14 +15,19 @@ Each attempt holds a :class:`Ticket` from the moment it takes capacity until its
 (:meth:`RateLimiter.update`) or its end without one (:meth:`RateLimiter.release`); giving
 a ticket back twice is harmless, so no path can count a request twice or not at all.
 
-What a response says is kept only if it is news. Responses arrive out of order (the API
-answered A, then B, but B's headers reach us first), so a response never raises the
-count known for the same window: the lowest estimate holds until a response names a
+What may go is what the API last said remains, less our own requests in flight (the API
+may not have counted them yet). What a response says is kept only if it is news.
+Responses arrive out of order (the API answered A, then B, but B's headers reach us
+first), and within a window the API's count only goes down, so the lowest count reported
+for a window is the latest: a late answer never raises it, until a response names a
 later ``reset`` (a new window, or for a token bucket, a later "full again" time -- which
-only moves forward as requests are made). A response about a window that has already
-reset says only that we are in a later one. When a window resets and no response has
-spoken for the new one yet, the requests still in flight count against it, since the API
-counts a request when it arrives.
+only moves forward as requests are made). Every request the API counted after the
+lowest count's answer is still in flight (had it been answered, its lower count would be
+the lowest), so "lowest count less requests in flight" never promises more than remains.
+A response about a window that has already reset says only that we are in a later one.
+When a window resets and no response has spoken for the new one yet, the limit is what
+remains, less the requests still in flight, since the API counts a request when it
+arrives.
 
 Until a first response has said what the limits are, nothing holds requests back: that
 answer may be a whole message away, and making every other request wait for it would
@@ -36,6 +41,7 @@ The same rules run in Redis, as a Lua script, when many processes share the limi
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Final
 
@@ -49,6 +55,7 @@ __all__ = [
     "RateLimiter",
     "Ticket",
     "estimate_tokens",
+    "limit_scope",
     "parse_reset",
 ]
 
@@ -59,6 +66,12 @@ BYTES_PER_TOKEN: Final = 4
 #: Seconds to wait, then look again, when only the answer of a request in flight can say
 #: whether there is capacity (a window reset, and our own requests fill the new one).
 POLL: Final = 0.05
+
+
+def limit_scope(base_url: str, api_key: str) -> str:
+    """Whose limits these are, as a name that can be shared: a hash of the base URL and
+    the API key (never the key itself), the same in every process that uses them."""
+    return hashlib.sha256(f"sluice limits\n{base_url}\n{api_key}".encode()).hexdigest()[:32]
 
 
 def estimate_tokens(body_size: int) -> int:
@@ -127,9 +140,12 @@ class Ticket(msgspec.Struct, frozen=True):
 class _Window:
     """What the headers said about one kind of limit: remaining until the reset.
 
-    ``reset`` is the reset a response named, as a wall-clock timestamp, which orders
-    responses (a later reset is newer news); ``reset_at`` is the same moment on the
-    monotonic clock, ``None`` once it has passed or when no response named one.
+    ``remaining`` is the lowest count a response reported for the current window (the
+    limit itself once the window has reset and no response has spoken for the new one);
+    what may go is that, less what is in flight. ``reset`` is the reset a response named,
+    as a wall-clock timestamp, which orders responses (a later reset is newer news);
+    ``reset_at`` is the same moment on the monotonic clock, ``None`` once it has passed
+    or when no response named one.
     """
 
     __slots__ = ("limit", "remaining", "reset", "reset_at")
@@ -146,18 +162,14 @@ class _Window:
         limit: int | None,
         remaining: int | None,
         reset: tuple[float, float] | None,
-        pending: int,
     ) -> None:
         """Take in one response's headers; ``reset`` is ``(wall timestamp, monotonic)``."""
         if limit is not None:
             self.limit = limit
         if remaining is None:
             return
-        # ``remaining`` is as of this response; ``pending`` requests were sent and are not
-        # answered yet, so the server may not have counted them: count them against it.
-        estimate = remaining - pending
         if reset is None:
-            self.remaining = estimate  # nothing to order responses by: the latest wins
+            self.remaining = remaining  # nothing to order responses by: the latest wins
             return
         wall_reset, reset_at = reset
         if reset_at <= now:
@@ -165,39 +177,46 @@ class _Window:
             # in the next window, with nothing said about it but the limit.
             if self.reset is None or wall_reset >= self.reset:
                 self.reset = wall_reset
-                self._roll(pending)
+                self._roll()
             return
         if self.reset is None or wall_reset > self.reset:
             # A later window (or the first one heard of): what it says replaces the rest.
-            self.remaining, self.reset, self.reset_at = estimate, wall_reset, reset_at
+            self.remaining, self.reset, self.reset_at = remaining, wall_reset, reset_at
         elif self.remaining is None:
-            self.remaining = estimate
+            self.remaining = remaining
         else:
-            # The same window, or an older response answered late: the lowest count holds.
-            self.remaining = min(self.remaining, estimate)
+            # The same window, or an older response answered late: the lowest count is
+            # the latest the API has said (within a window the count only goes down).
+            self.remaining = min(self.remaining, remaining)
 
     def wait(self, now: float, amount: int, pending: int) -> float | None:
-        """Seconds until ``amount`` fits (0: it fits now; ``None``: only an answer can say)."""
+        """Seconds until ``amount`` fits with ``pending`` in flight (0: it fits now;
+        ``None``: only the answers to the requests in flight can say)."""
         if self.reset_at is not None and now >= self.reset_at:
-            self._roll(pending)
+            self._roll()
         if self.remaining is None:
             return 0.0
-        if self.remaining >= amount or (self.limit is not None and amount > self.limit):
+        if self.remaining - pending >= amount or (self.limit is not None and amount > self.limit):
             return 0.0  # fits (or can never fit: let the API say so)
+        if self.remaining >= amount and pending:
+            # Some of those in flight may be counted in ``remaining`` already; their
+            # answers will say (a lower count, or the same one and room for more).
+            return None
         if self.reset_at is None:
             return None
         return self.reset_at - now
 
-    def _roll(self, pending: int) -> None:
-        # The window has reset; what was counted no longer holds. Until a response speaks
-        # for the new window, what is still in flight may land in it (the API counts a
-        # request when it arrives).
-        self.reset_at = None
-        self.remaining = None if self.limit is None else self.limit - pending
-
-    def take(self, amount: int) -> None:
+    def spend(self, amount: int) -> None:
+        """A request was counted and no response said the new count: count it ourselves."""
         if self.remaining is not None:
             self.remaining -= amount
+
+    def _roll(self) -> None:
+        # The window has reset; what was counted no longer holds. Until a response speaks
+        # for the new window, the limit is what is known (what is in flight is counted
+        # against it, since the API counts a request when it arrives).
+        self.reset_at = None
+        self.remaining = self.limit
 
 
 class RateLimiter:
@@ -212,6 +231,8 @@ class RateLimiter:
     Args:
         settings: configured limits (and whether to follow the headers). Buckets start
             full.
+        scope: whose limits these are (:func:`limit_scope`), for a store that shares the
+            state beyond this process.
     """
 
     __slots__ = (
@@ -219,13 +240,15 @@ class RateLimiter:
         "_buckets",
         "_tickets",
         "_windows",
+        "scope",
         "settings",
         "waited",
         "waits",
     )
 
-    def __init__(self, settings: LimitSettings | None = None) -> None:
+    def __init__(self, settings: LimitSettings | None = None, *, scope: str = "") -> None:
         self.settings = settings or LimitSettings()
+        self.scope = scope
         self._blocked_until = 0.0
         #: Tickets that took capacity and are not answered yet -> their input tokens.
         self._tickets: dict[str, int] = {}
@@ -289,8 +312,6 @@ class RateLimiter:
         if delay > 0:
             return delay, why
         self._tickets[ticket.id] = tokens
-        self._windows["requests"].take(1)
-        self._windows["input"].take(tokens)
         if "requests" in self._buckets:
             self._buckets["requests"].level -= 1
         if "input" in self._buckets:
@@ -313,10 +334,9 @@ class RateLimiter:
     ) -> None:
         """Learn from the response to ``ticket``'s request (its rate-limit headers and a
         429's ``retry-after``), and give the ticket back."""
-        self._tickets.pop(ticket.id, None)
+        held = self._tickets.pop(ticket.id, None)
         if status_code == 429 and limits.retry_after is not None:
             self._blocked_until = max(self._blocked_until, now + limits.retry_after)
-        pending = {"requests": len(self._tickets), "input": sum(self._tickets.values())}
         for kind, limit, remaining, reset in (
             ("requests", limits.requests_limit, limits.requests_remaining, limits.requests_reset),
             (
@@ -332,13 +352,26 @@ class RateLimiter:
                 limits.output_tokens_reset,
             ),
         ):
+            window = self._windows[kind]
+            if remaining is None:
+                # No count for this kind: the API counted the request without saying.
+                if held is not None and kind != "output":
+                    window.spend(1 if kind == "requests" else held)
+                continue
             when = parse_reset(reset)
             at = None if when is None else (when, now + max(when - wall, 0.0))
-            self._windows[kind].learn(now, limit, remaining, at, pending.get(kind, 0))
+            window.learn(now, limit, remaining, at)
 
     def release(self, ticket: Ticket) -> None:
-        """Give back ``ticket``, whose request got no response (harmless if given back)."""
-        self._tickets.pop(ticket.id, None)
+        """Give back ``ticket``, whose request got no response (harmless if given back).
+
+        The API may have counted the request (it may have arrived), so what is known to
+        remain is lowered by it, as for an answer that says nothing.
+        """
+        held = self._tickets.pop(ticket.id, None)
+        if held is not None:
+            self._windows["requests"].spend(1)
+            self._windows["input"].spend(held)
 
     def record_usage(self, now: float, output_tokens: int) -> None:
         """Charge the output tokens a finished request used to the configured bucket."""
