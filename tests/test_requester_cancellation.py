@@ -4,7 +4,8 @@ Each attempt takes two things that must be given back exactly once, however it e
 circuit breaker's one half-open probe and the rate limiter's count of a request in flight.
 A request is cancelled (``move_on_after``, a cancel scope, a deadline) at each of its await
 points -- the rate-limit wait, the hooks, the send, the backoff -- and the tests check
-what the next requests see: the probe came back, the count is right. (Async only: the
+what the next requests see: the probe came back, the count is right, and nothing stays
+counted in flight, whether the limits live in this process or in Redis. (Async only: the
 sync client cannot be cancelled; ``tests/sync/test_sync_blocking.py`` raises from hooks.)
 """
 
@@ -20,6 +21,9 @@ import httpx
 import pytest
 
 import sluice
+from sluice._core._resp import RedisURL
+from sluice._redis._client import RedisClient
+from sluice._redis._limits import keys_of
 from sluice.testing import MockAnthropic, RecordedRequest, Reply
 from sluice.types import BreakerSettings
 
@@ -222,3 +226,66 @@ class TestConnection:
             assert scope.cancelled_caught
             hook.on = False
             assert (await client.models.get("claude-x")).id == "claude-x"
+
+
+POINTS = ["rate-limit wait", "on_request hook", "send", "on_retry hook", "backoff", "on_response"]
+
+
+class TestEveryAwaitPoint:
+    @pytest.mark.parametrize("store", ["local", "redis"])
+    @pytest.mark.parametrize("point", POINTS)
+    async def test_nothing_stays_in_flight(
+        self, server: MockAnthropic, point: str, store: str, request: pytest.FixtureRequest
+    ) -> None:
+        """Cancelled at any await point of an attempt, with the limits in this process or
+        shared through Redis: no request is left counted in flight."""
+        reached, hold = anyio.Event(), anyio.Event()
+
+        async def block(record: object) -> None:
+            reached.set()
+            await anyio.sleep_forever()
+
+        async def signal(record: object) -> None:
+            reached.set()
+
+        async def held(request: RecordedRequest) -> Reply:
+            reached.set()
+            await hold.wait()
+            return Reply.json(MODEL)
+
+        options: dict[str, Any] = {"max_retries": 1}
+        if store == "redis":
+            options["shared_limits"] = redis_url = request.getfixturevalue("redis_url")
+        hooks = {
+            "on_request hook": ("on_request", block),
+            "on_retry hook": ("on_retry", block),
+            "backoff": ("on_retry", signal),
+            "on_response": ("on_response", block),
+        }
+        if point in hooks:
+            name, hook = hooks[point]
+            options[name] = hook
+        replies = {
+            "rate-limit wait": Reply.json(MODEL, headers=left(0)),
+            "send": held,
+            "on_retry hook": Reply.drop(),
+            "backoff": Reply.drop(),
+        }
+        server.enqueue(replies.get(point, Reply.json(MODEL)))
+        async with client_for(server, **options) as client:
+            if point == "rate-limit wait":
+                await client.models.get("claude-x")  # nothing left: the next one waits
+            with anyio.CancelScope() as scope:
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(client.models.get, "claude-x")
+                    if point == "rate-limit wait":
+                        await anyio.sleep(0.1)
+                    else:
+                        await reached.wait()
+                    scope.cancel()
+            hold.set()
+            assert client.rate_limiter.in_flight == 0
+            if store == "redis":
+                async with RedisClient(RedisURL.parse(redis_url)) as redis:
+                    pending = keys_of(client.rate_limiter.scope)[0]
+                    assert await redis.execute("ZCARD", pending) == 0
