@@ -14,7 +14,8 @@ Sending one request, in order:
    own, then its ``fallbacks`` (:class:`Endpoint`: another base URL, key or model).
 3. At an endpoint, each attempt asks the endpoint's circuit breaker (if enabled) and
    waits for rate-limit capacity (the API's ``anthropic-ratelimit-*`` headers, a 429's
-   ``retry-after``, configured limits), then sends. Connection errors and 408, 409, 429 and
+   ``retry-after``, configured limits; the state in this process or shared through Redis,
+   see ``_limits``), then sends. Connection errors and 408, 409, 429 and
    5xx responses are retried with backoff; an endpoint that still fails (or whose breaker
    is open) hands over to the next one, up to the failover depth.
 
