@@ -1,30 +1,45 @@
 """Rate limiting from the API's headers: 429s collected, and throughput, with and without it.
 
-MockAnthropic plays an API with a limit of N requests per one-second window, reporting it
-as the real API does (``anthropic-ratelimit-requests-limit/remaining/reset`` on every
-response, a 429 with ``retry-after`` once the window is spent). Concurrent tasks then
-make a fixed number of requests through ``sluice.AsyncClient``:
+MockAnthropic plays an API with a limit of N requests per fixed window
+(``MockAnthropic.rate_limit``), reporting it as the real API does
+(``anthropic-ratelimit-requests-limit/remaining/reset`` on every response, a 429 with
+``retry-after`` once the window is spent). Concurrent tasks then make a fixed number of
+requests through ``sluice.AsyncClient``, in three scenes:
 
-- **limiter on** (the default): requests wait as the headers say;
-- **limiter off** (``LimitSettings(follow_headers=False)``): requests go, collect 429s and
-  retry with backoff (honouring ``retry-after``), as a client without a limiter does.
+1. **one client**: 16 tasks, 20 requests per 1 s window, answers at once;
+2. **answers that cross**: 6 tasks, 10 requests per 0.5 s window, each answer taking
+   0 to 50 ms after the API counted its request (seeded), so answers arrive out of order;
+3. **three clients, one key** (as three processes would be): 6 tasks each, 20 requests per
+   1 s window in all, each client with its own limiter, then sharing one through Redis
+   (``shared_limits=``). Needs a redis-server: ``--redis URL``, else one is started from
+   ``redis-server`` on the PATH, else the scene is skipped.
 
-Both use the same retry budget. Reported: 429s the server sent, requests that failed,
-throughput (successful requests per second) and wall time.
+Each scene runs with the limiter on (the default: requests wait as the headers say) and
+off (``LimitSettings(follow_headers=False)``: requests go, collect 429s and retry with
+backoff, honouring ``retry-after``), with the same retry budget. Reported: 429s the API
+sent, requests that failed, throughput (successful requests per second) and wall time.
+The first answer of each client says what the limit is; until then nothing holds
+requests back, so each scene starts after one request per client.
 
 Usage::
 
-    .venv/bin/python benchmarks/limits.py             # ~30 s
+    .venv/bin/python benchmarks/limits.py             # ~40 s
     .venv/bin/python benchmarks/limits.py --quick     # smoke run
 """
 
 from __future__ import annotations
 
 import argparse
+import random
+import shutil
+import socket
+import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import anyio
 
@@ -35,62 +50,46 @@ from sluice.types import LimitSettings
 MODEL = {"type": "model", "id": "claude-x", "display_name": "X", "created_at": "t"}
 
 
-class WindowLimit:
-    """A fixed one-second window of ``limit`` requests, with the API's headers."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.window = 0
-        self.used = 0
-        self.too_many = 0
-        self.served = 0
-
-    def __call__(self, request: RecordedRequest) -> Reply:
-        now = time.time()
-        window = int(now)
-        if window != self.window:
-            self.window, self.used = window, 0
-        reset = datetime.fromtimestamp(window + 1, UTC).isoformat().replace("+00:00", "Z")
-        if self.used >= self.limit:
-            self.too_many += 1
-            wait = max(window + 1 - now, 0.0)
-            return Reply.error(
-                429,
-                "rate_limit_error",
-                "Number of requests has exceeded your rate limit",
-                headers={
-                    "retry-after": f"{wait:.3f}",
-                    "anthropic-ratelimit-requests-limit": str(self.limit),
-                    "anthropic-ratelimit-requests-remaining": "0",
-                    "anthropic-ratelimit-requests-reset": reset,
-                },
-            )
-        self.used += 1
-        self.served += 1
-        return Reply.json(
-            MODEL,
-            headers={
-                "anthropic-ratelimit-requests-limit": str(self.limit),
-                "anthropic-ratelimit-requests-remaining": str(self.limit - self.used),
-                "anthropic-ratelimit-requests-reset": reset,
-            },
-        )
+@dataclass(frozen=True)
+class Scene:
+    name: str
+    limit: int
+    window: float
+    requests: int
+    tasks: int
+    clients: int = 1
+    latency: float = 0.0  # an answer takes up to this long after the API counted it
 
 
-async def run(limit: int, requests: int, tasks: int, follow: bool) -> dict[str, float]:
-    window = WindowLimit(limit)
+async def run(scene: Scene, mode: str, redis: str | None = None) -> dict[str, float]:
+    """``mode``: "on", "off" or "shared" (on, through Redis)."""
     failed = 0
-    async with MockAnthropic() as server:
-        server.route("GET", "/v1/models/claude-x", window)
-        async with sluice.AsyncClient(
-            api_key="bench",
-            base_url=server.base_url,
-            max_retries=8,
-            limits=LimitSettings(follow_headers=follow),
-        ) as client:
-            remaining = requests
+    rng = random.Random(12)
 
-            async def worker() -> None:
+    async def answer(request: RecordedRequest) -> Reply:
+        await anyio.sleep(rng.uniform(0, scene.latency))
+        return Reply.json(MODEL)
+
+    async with MockAnthropic() as server:
+        limit = server.rate_limit(scene.limit, window=scene.window)
+        server.route("GET", "/v1/models/claude-x", answer if scene.latency else Reply.json(MODEL))
+        key = f"bench-{time.time_ns()}"  # one key for every client; in Redis, a new scope
+        clients = [
+            sluice.AsyncClient(
+                api_key=key,
+                base_url=server.base_url,
+                max_retries=8,
+                limits=LimitSettings(follow_headers=mode != "off"),
+                shared_limits=redis if mode == "shared" else None,
+            )
+            for _ in range(scene.clients)
+        ]
+        try:
+            for client in clients:
+                await client.models.get("claude-x")  # its first answer says what the limit is
+            remaining = scene.requests
+
+            async def worker(client: sluice.AsyncClient) -> None:
                 nonlocal remaining, failed
                 while remaining > 0:
                     remaining -= 1
@@ -99,43 +98,96 @@ async def run(limit: int, requests: int, tasks: int, follow: bool) -> dict[str, 
                     except sluice.RateLimitError:
                         failed += 1
 
+            rejected_before, served_before = limit.rejected, limit.served
             started = time.perf_counter()
             async with anyio.create_task_group() as tg:
-                for _ in range(tasks):
-                    tg.start_soon(worker)
+                for client in clients:
+                    for _ in range(scene.tasks):
+                        tg.start_soon(worker, client)
             elapsed = time.perf_counter() - started
+        finally:
+            for client in clients:
+                await client.aclose()
+    served = limit.served - served_before
     return {
-        "429s": window.too_many,
+        "429s": limit.rejected - rejected_before,
         "failed": failed,
-        "ok": window.served,
+        "ok": served,
         "seconds": elapsed,
-        "rps": window.served / elapsed,
+        "rps": served / elapsed,
+        "most": limit.most_in_a_window,
     }
+
+
+@contextmanager
+def redis_server(url: str | None) -> Iterator[str | None]:
+    """``url``, else a redis-server of our own on a free port, else ``None``."""
+    if url is not None:
+        yield url
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield None
+        return
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with tempfile.TemporaryDirectory() as directory:
+        process = subprocess.Popen(
+            [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--dir", directory],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1):
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("redis-server did not start") from None
+                    time.sleep(0.02)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            process.terminate()
+            process.wait(10)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--redis", help="a redis:// URL for the shared scene")
     args = parser.parse_args(argv)
-    limit, requests, tasks = (10, 25, 8) if args.quick else (20, 200, 16)
+    scale = 8 if args.quick else 1
+    scenes = [
+        Scene("one client", limit=20, window=1.0, requests=200 // scale, tasks=16),
+        Scene("answers that cross", 10, 0.5, requests=100 // scale, tasks=6, latency=0.05),
+        Scene("three clients, one key", 20, 1.0, requests=200 // scale, tasks=6, clients=3),
+    ]
+    print(f"{'scene':<24}{'limiter':<9}{'429s':>6}{'failed':>8}{'ok':>6}{'seconds':>9}{'req/s':>7}")
+    on_429s: list[float] = []
+    off_429s: list[float] = []
+    with redis_server(args.redis) as redis:
+        for scene in scenes:
+            modes = ["on", "off"] if scene.clients == 1 else ["off", "on", "shared"]
+            for mode in modes:
+                if mode == "shared" and redis is None:
+                    print(f"{scene.name:<24}{mode:<9}  skipped: no redis-server (--redis URL)")
+                    continue
+                result = anyio.run(run, scene, mode, redis)
+                label = {"on": "on", "off": "off", "shared": "Redis"}[mode]
+                if scene.clients > 1 and mode == "on":
+                    label = "each own"
+                print(
+                    f"{scene.name:<24}{label:<9}{result['429s']:>6.0f}{result['failed']:>8.0f}"
+                    f"{result['ok']:>6.0f}{result['seconds']:>9.2f}{result['rps']:>7.1f}"
+                )
+                if scene.clients == 1:
+                    (on_429s if mode == "on" else off_429s).append(result["429s"])
     print(
-        f"API limit: {limit} requests per 1 s window; {requests} requests from {tasks} "
-        "concurrent tasks, max_retries=8"
-    )
-    print(f"{'limiter':<10}{'429s':>8}{'failed':>8}{'ok':>6}{'seconds':>10}{'req/s':>8}")
-    results = {}
-    for follow in (True, False):
-        result = anyio.run(run, limit, requests, tasks, follow)
-        results[follow] = result
-        label = "on" if follow else "off"
-        print(
-            f"{label:<10}{result['429s']:>8.0f}{result['failed']:>8.0f}{result['ok']:>6.0f}"
-            f"{result['seconds']:>10.2f}{result['rps']:>8.1f}"
-        )
-    on, off = results[True], results[False]
-    print(
-        f"429s with the limiter: {on['429s']:.0f} vs {off['429s']:.0f} without; "
-        f"throughput {on['rps']:.1f} vs {off['rps']:.1f} req/s"
+        f"429s with the limiter: {sum(on_429s):.0f} vs {sum(off_429s):.0f} without "
+        "(one client, answers that cross)"
     )
     return 0
 

@@ -235,6 +235,7 @@ TEST_SKIP: dict[str, str] = {
     "TestResults.test_cancellation_releases_the_connection": "no cancellation without a loop",
     "TestStreaming.test_cancellation_releases_connection": "no cancellation without a loop",
     "TestRateLimits.test_retry_after_holds_every_task": "tasks: tests/sync has threads",
+    "TestRateLimits.test_no_429s_under_a_scripted_limit": "tasks: tests/sync has threads",
     "TestNoSecrets.test_connection_error_cause": "an anyio listener; see _sync_util",
     "TestCompressedStreams.test_inflating_chunk_yields_to_other_tasks": "no other tasks",
     "TestResults.test_abandoned_iterator_is_finalized": "an event loop's finalizer; see tests/sync",

@@ -72,12 +72,13 @@ def install_fakes(server: MockAnthropic) -> None:
     install_admin(server)
 
 
-async def run_python(code: str, server: MockAnthropic) -> str:
+async def run_python(code: str, server: MockAnthropic, redis_url: str) -> str:
     env = {
         **os.environ,
         "ANTHROPIC_API_KEY": "sk-readme",
         "ANTHROPIC_BASE_URL": server.base_url,
         "ANTHROPIC_ADMIN_KEY": "sk-ant-admin-readme",
+        "REDIS_URL": redis_url,  # the rate limits shared through Redis
     }
     result = await anyio.run_process([sys.executable, "-c", code], env=env, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stderr.decode()
@@ -93,12 +94,24 @@ class TestReadme:
         assert commands[:2] == ["make demo", "make test"]
 
     @pytest.mark.parametrize("index", range(len(BLOCKS)))
-    async def test_python_blocks_run(self, index: int) -> None:
-        """Each ```python block of the README runs to completion and prints something."""
+    async def test_python_blocks_run(self, index: int, redis_url: str) -> None:
+        """Each ```python block of the README runs to completion and prints something
+        (against the mock API and, for the limits shared through Redis, a redis-server)."""
         async with MockAnthropic(default=reply_for) as server:
             install_fakes(server)
-            out = await run_python(BLOCKS[index], server)
+            out = await run_python(BLOCKS[index], server, redis_url)
         assert out.strip()
+
+    async def test_shared_limits_example(self, redis_url: str) -> None:
+        """The example of limits shared through Redis sends four requests in all and holds
+        two back, with no 429."""
+        (block,) = [b for b in BLOCKS if "shared_limits=REDIS" in b]
+        async with MockAnthropic() as server:
+            out = await run_python(block, server, redis_url)
+        lines = out.splitlines()
+        assert sum(line.endswith(" sent") for line in lines) == 4
+        assert sum("held back" in line for line in lines) == 2
+        assert lines[-1] == "4 requests reached the API, 0 answered 429"
 
 
 class TestExamples:

@@ -1,7 +1,8 @@
 """The package's layers: every import points down, and the sans-I/O core stays sans-I/O.
 
 Lowest first: ``_core`` (SSE framing, wire types, decoding, accumulation, partial JSON,
-tool-call assembly) < ``ops`` (operators over async iterables) < ``_http`` (requests, body
+tool-call assembly, the Redis protocol) < ``ops`` (operators over async iterables) <
+``_redis`` (Redis clients, rate limits shared through Redis) < ``_http`` (requests, body
 streams) < ``_runner`` (the tool runner) < ``_resources`` (the endpoints) < the client < the
 synchronous client (``_sync``) and the public namespaces < ``testing`` < ``relay`` < the
 command line. Read statically, ``TYPE_CHECKING`` imports included.
@@ -22,17 +23,18 @@ PACKAGE = Path(sluice.__file__).parent
 LAYERS: list[tuple[str, int]] = [
     ("_core", 0),
     ("ops", 1),
-    ("_http", 2),
-    ("_runner", 3),
-    ("_resources", 4),
-    ("_client", 5),
-    ("_sync", 6),
-    ("types", 6),
-    ("admin", 6),
-    ("__init__", 7),
-    ("testing", 8),
-    ("relay", 9),
-    ("__main__", 10),
+    ("_redis", 2),
+    ("_http", 3),
+    ("_runner", 4),
+    ("_resources", 5),
+    ("_client", 6),
+    ("_sync", 7),
+    ("types", 7),
+    ("admin", 7),
+    ("__init__", 8),
+    ("testing", 9),
+    ("relay", 10),
+    ("__main__", 11),
 ]
 #: Packages the core must never import, even for type hints: it is sans-I/O.
 IO_PACKAGES = {"httpx", "anyio", "trio", "asyncio", "h11", "httpcore", "socket"}

@@ -129,6 +129,8 @@ EXCEPTIONS = {
     "RateLimitError",
     "RateLimitStatusError",
     "RateLimitStreamError",
+    "RedisError",
+    "RedisReplyError",
     "RequestTooLargeError",
     "RequestTooLargeStatusError",
     "RequestTooLargeStreamError",

@@ -265,6 +265,27 @@ class TestRateLimits:
             assert anyio.current_time() - started > 0.3
         assert [r.path for r in mock_anthropic.requests].count("/v1/models/claude-x") == 4
 
+    async def test_no_429s_under_a_scripted_limit(self, mock_anthropic: MockAnthropic) -> None:
+        """Twelve tasks make forty requests against ten per half-second window: the limiter
+        holds every window to the limit, and the API never answers 429."""
+        limit = mock_anthropic.rate_limit(10, window=0.5)
+        mock_anthropic.route("GET", "/v1/models/claude-x", Reply.json(MODEL))
+        async with client_for(mock_anthropic) as client:
+            await client.models.get("claude-x")  # the first answer says what the limit is
+            left = 40
+
+            async def worker() -> None:
+                nonlocal left
+                while left > 0:
+                    left -= 1
+                    await client.models.get("claude-x")
+
+            async with anyio.create_task_group() as tg:
+                for _ in range(12):
+                    tg.start_soon(worker)
+        assert (limit.served, limit.rejected) == (41, 0)
+        assert limit.most_in_a_window <= 10
+
     async def test_configured_requests_per_minute(self, mock_anthropic: MockAnthropic) -> None:
         """A configured limit spaces requests out: the third of 2/minute waits (here: past the deadline)."""
         mock_anthropic.route("GET", "/v1/models/claude-x", Reply.json(MODEL))

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import json
 import ssl
+import time
 import urllib.parse
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import anyio
@@ -12,7 +14,7 @@ import httpx
 import pytest
 
 import sluice.testing
-from sluice.testing import MockAnthropic, RecordedRequest, Reply, _server, serve
+from sluice.testing import MockAnthropic, RateLimit, RecordedRequest, Reply, _server, serve
 from sluice.testing._server import _split_events
 
 pytestmark = pytest.mark.anyio
@@ -640,3 +642,55 @@ class TestPytestPlugin:
         mock_anthropic.enqueue(Reply.json({"ok": True}))
         async with http_client(base_url=mock_anthropic.base_url) as http:
             assert (await http.get("/")).json() == {"ok": True}
+
+
+class TestRateLimit:
+    async def test_headers_then_429_with_retry_after(
+        self, server: MockAnthropic, http: httpx.AsyncClient
+    ) -> None:
+        """Within the limit the reply gets the API's rate-limit headers; over it, a 429
+        rate_limit_error with retry-after up to the window's reset, and no reply is used."""
+        limit = server.rate_limit(2, window=60)
+        server.enqueue(Reply.json({"n": 1}), Reply.json({"n": 2}), Reply.json({"n": 3}))
+        first, second, third = [await http.get("/v1/models") for _ in range(3)]
+        assert first.json() == {"n": 1} and second.json() == {"n": 2}
+        assert first.headers["anthropic-ratelimit-requests-limit"] == "2"
+        assert first.headers["anthropic-ratelimit-requests-remaining"] == "1"
+        assert second.headers["anthropic-ratelimit-requests-remaining"] == "0"
+        assert third.status_code == 429
+        assert third.json()["error"]["type"] == "rate_limit_error"
+        assert third.headers["anthropic-ratelimit-requests-remaining"] == "0"
+        reset = datetime.fromisoformat(third.headers["anthropic-ratelimit-requests-reset"])
+        assert 0 < float(third.headers["retry-after"]) <= 60
+        assert abs(reset.timestamp() - time.time() - float(third.headers["retry-after"])) < 1
+        assert server.pending == 1  # the 429 used no queued reply
+        assert (limit.served, limit.rejected, limit.most_in_a_window) == (2, 1, 2)
+
+    async def test_a_reply_that_sets_the_headers_keeps_them(
+        self, server: MockAnthropic, http: httpx.AsyncClient
+    ) -> None:
+        """A reply's own rate-limit headers win over the limit's."""
+        server.rate_limit(5, window=60)
+        headers = {"anthropic-ratelimit-requests-remaining": "42"}
+        server.enqueue(Reply.json({}, headers=headers))
+        response = await http.get("/v1/models")
+        assert response.headers.get_list("anthropic-ratelimit-requests-remaining") == ["42"]
+        assert response.headers["anthropic-ratelimit-requests-limit"] == "5"
+
+    async def test_windows_start_over(self, server: MockAnthropic, http: httpx.AsyncClient) -> None:
+        """Each window lets ``limit`` through again; every window's count is kept."""
+        limit = server.rate_limit(1, window=0.2)
+        server.route("GET", "/v1/models", Reply.json({}))
+        statuses = []
+        for _ in range(3):
+            statuses.append((await http.get("/v1/models")).status_code)
+            await anyio.sleep(0.21)
+        assert statuses == [200, 200, 200]
+        assert limit.most_in_a_window == 1 and len(limit.per_window) == 3
+
+    def test_bad_limits(self) -> None:
+        """A limit below 1 or a window that is not positive is refused."""
+        with pytest.raises(ValueError, match="limit"):
+            RateLimit(0)
+        with pytest.raises(ValueError, match="window"):
+            RateLimit(1, window=0)

@@ -85,6 +85,8 @@ from ._core._exceptions import QuotaExceededError as QuotaExceededError
 from ._core._exceptions import RateLimitError as RateLimitError
 from ._core._exceptions import RateLimitStatusError as RateLimitStatusError
 from ._core._exceptions import RateLimitStreamError as RateLimitStreamError
+from ._core._exceptions import RedisError as RedisError
+from ._core._exceptions import RedisReplyError as RedisReplyError
 from ._core._exceptions import RequestTooLargeError as RequestTooLargeError
 from ._core._exceptions import RequestTooLargeStatusError as RequestTooLargeStatusError
 from ._core._exceptions import RequestTooLargeStreamError as RequestTooLargeStreamError
@@ -220,6 +222,8 @@ __all__ = [
     "RateLimitStreamError",
     "RateLimits",
     "RedactedThinkingBlock",
+    "RedisError",
+    "RedisReplyError",
     "RequestTooLargeError",
     "RequestTooLargeStatusError",
     "RequestTooLargeStreamError",

@@ -62,6 +62,12 @@ class AsyncClient(AsyncCloseable):
         limits: configured rate limits (:class:`sluice.types.LimitSettings`); by default
             requests wait as the API's ``anthropic-ratelimit-*`` and ``retry-after``
             headers say, instead of collecting 429s.
+        shared_limits: a ``redis://[[user]:password@]host[:port][/db]`` URL: keep the
+            rate-limit state (configured limits, what the headers said, requests in
+            flight) in that Redis, shared by every process, sync or async, that uses it
+            with the same API key and base URL. ``None`` (the default): it is this
+            client's, shared by all its requests. A request is not sent when Redis cannot
+            be reached (:class:`sluice.RedisError`).
         breaker: circuit breaker settings (:class:`sluice.types.BreakerSettings`), one
             breaker per endpoint and path; ``None`` (the default): no breakers.
         fallbacks: :class:`sluice.Endpoint` values to move on to, in order, when this
@@ -98,6 +104,7 @@ class AsyncClient(AsyncCloseable):
         default_headers: Mapping[str, str] | None = None,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         limits: LimitSettings | None = None,
+        shared_limits: str | None = None,
         breaker: BreakerSettings | None = None,
         fallbacks: Sequence[Endpoint] = (),
         failover: FailoverSettings | None = None,
@@ -133,6 +140,7 @@ class AsyncClient(AsyncCloseable):
             fallbacks=fallbacks,
             failover=failover,
             limits=limits,
+            shared_limits=shared_limits,
             breaker=breaker,
             deadline=deadline,
             stream_idle_timeout=stream_idle_timeout,
@@ -170,7 +178,9 @@ class AsyncClient(AsyncCloseable):
 
     @property
     def rate_limiter(self) -> RateLimiter:
-        """The rate-limit state of this client's endpoint (``waits``, ``waited``)."""
+        """The rate limiter of this client's endpoint: ``waits``, ``waited`` and
+        ``in_flight`` (with ``shared_limits``, the state itself is in Redis, and ``waits``
+        and ``waited`` count this client's waits)."""
         return self._requester.limiter
 
     @property
@@ -208,6 +218,8 @@ class AsyncClient(AsyncCloseable):
         return f"<AsyncClient base_url={str(self.base_url)!r}>"
 
     async def aclose(self) -> None:
-        """Close the HTTP client if this client created it."""
+        """Close the connections to Redis (``shared_limits``), and the HTTP client if this
+        client created it."""
+        await self._requester.aclose()
         if self._owns_http:
             await self._requester.http.aclose()

@@ -7,8 +7,10 @@ import msgspec
 import pytest
 
 from conftest import redis_store
+from sluice import RedisReplyError
+from sluice._core._resp import RedisURL
+from sluice._redis._client import RedisClient
 from sluice.relay import RedisError, RedisStore
-from sluice.relay._resp import RedisClient, RedisReplyError, RedisURL
 
 pytestmark = pytest.mark.anyio
 

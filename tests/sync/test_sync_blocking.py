@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 import sluice
 from sluice.testing import MockAnthropic, RecordedRequest, Reply, install_batches
+from sluice.types import BreakerSettings
 
 FIXTURES = Path(__file__).parent.parent.parent / "fixtures"
 KEY = "sk-ant-api03-blocking-SECRET"
@@ -120,6 +122,117 @@ class TestRateLimiter:
             assert time.monotonic() - started < 0.5
             with pytest.raises(sluice.DeadlineExceededError):
                 client.models.get("claude-x", deadline=0.2)
+
+
+class Interrupt(BaseException):
+    """What a KeyboardInterrupt or SystemExit from a hook looks like to the requester."""
+
+
+class TestInterruptedHooks:
+    def test_only_the_probe_gives_the_probe_back(self, server: MockAnthropic) -> None:
+        """A request let through while the breaker was closed, interrupted in its hook after
+        the breaker turned half-open, does not give back the probe another thread holds:
+        the next request is refused, not sent as a second probe."""
+        entered, go_on, hold = threading.Event(), threading.Event(), threading.Event()
+        interrupted: list[BaseException] = []
+
+        def on_request(record: object) -> None:
+            if threading.current_thread().name == "early":
+                entered.set()
+                go_on.wait(5)
+                raise Interrupt
+
+        async def slow(request: RecordedRequest) -> Reply:
+            await anyio.to_thread.run_sync(hold.wait, 5)
+            return Reply.json(MODEL)
+
+        def early() -> None:
+            try:
+                client.models.get("claude-x")
+            except Interrupt as exc:
+                interrupted.append(exc)
+
+        settings = BreakerSettings(failure_threshold=1, cooldown=0.1)
+        with client_for(server, breaker=settings, on_request=on_request) as client:
+            first = threading.Thread(target=early, name="early")
+            first.start()
+            assert entered.wait(5)  # let through while closed, held in its hook
+            server.enqueue(Reply.error(529, "overloaded_error", "busy"))
+            with pytest.raises(sluice.OverloadedError):
+                client.models.get("claude-x")
+            time.sleep(0.15)
+            server.enqueue(slow)
+            probe = threading.Thread(target=client.models.get, args=("claude-x",))
+            probe.start()
+            deadline = time.monotonic() + 5
+            while len(server.requests) < 2 and time.monotonic() < deadline:
+                time.sleep(0.005)
+            go_on.set()
+            first.join(5)
+            try:
+                with pytest.raises(sluice.CircuitOpenError):
+                    client.models.get("claude-x")  # the probe is still out
+            finally:
+                hold.set()
+                probe.join(5)
+        assert len(interrupted) == 1
+        assert len(server.requests) == 2
+
+    def test_on_response_hook_closes_the_response(self, server: MockAnthropic) -> None:
+        """A response whose ``on_response`` hook raised is closed: with a pool of one
+        connection, the next request gets it instead of timing out on the pool."""
+        raising = [True]
+
+        def on_response(record: object) -> None:
+            if raising[0]:
+                raise Interrupt
+
+        server.route("GET", "/v1/models/claude-x", Reply.json(MODEL))
+        with (
+            httpx.Client(timeout=1.0, limits=httpx.Limits(max_connections=1)) as http,
+            client_for(server, http_client=http, on_response=on_response, timeout=1.0) as client,
+        ):
+            with pytest.raises(Interrupt):
+                client.models.get("claude-x")
+            raising[0] = False
+            assert client.models.get("claude-x").id == "claude-x"
+
+    def test_on_retry_hook_after_a_connection_error(self, server: MockAnthropic) -> None:
+        """A request whose connection failed gave its count back once, not again when its
+        ``on_retry`` hook raises: another request in flight stays counted against what the
+        headers say is left."""
+        hold = threading.Event()
+
+        async def in_flight(request: RecordedRequest) -> Reply:
+            await anyio.to_thread.run_sync(hold.wait, 5)
+            return Reply.json(MODEL)
+
+        def on_retry(record: object) -> None:
+            raise Interrupt
+
+        reset = (datetime.now(UTC) + timedelta(seconds=60)).isoformat().replace("+00:00", "Z")
+        one_left = {
+            "anthropic-ratelimit-requests-limit": "50",
+            "anthropic-ratelimit-requests-remaining": "1",
+            "anthropic-ratelimit-requests-reset": reset,
+        }
+        server.enqueue(in_flight, Reply.drop(), Reply.json(MODEL, headers=one_left))
+        with client_for(server, max_retries=1, on_retry=on_retry) as client:
+            held = threading.Thread(target=client.models.get, args=("claude-x",))
+            held.start()
+            deadline = time.monotonic() + 5
+            while len(server.requests) < 1 and time.monotonic() < deadline:
+                time.sleep(0.005)
+            try:
+                with pytest.raises(Interrupt):
+                    client.models.get("claude-x")
+                client.models.get("claude-x")
+                with pytest.raises(sluice.DeadlineExceededError):
+                    client.models.get("claude-x", deadline=0.3)
+            finally:
+                hold.set()
+                held.join(5)
+        assert len(server.requests) == 3
 
 
 class TestHooks:

@@ -84,6 +84,27 @@ class TestSharedLimits:
         assert elapsed > 0.3
         assert len(server.requests) == 4
 
+    def test_no_429s_under_a_scripted_limit(self, server: MockAnthropic) -> None:
+        """Twelve threads make forty requests against ten per half-second window: the
+        limiter holds every window to the limit, and the API never answers 429."""
+        limit = server.rate_limit(10, window=0.5)
+        server.route("GET", "/v1/models/claude-x", Reply.json(MODEL))
+        left = iter(range(40))
+        with client_for(server) as client:
+            client.models.get("claude-x")  # the first answer says what the limit is
+
+            def work() -> int:
+                done = 0
+                for _ in left:  # shared: each request is taken by one thread
+                    client.models.get("claude-x")
+                    done += 1
+                return done
+
+            results = at_once(12, work)
+        assert sum(r for r in results if isinstance(r, int)) == 40, results
+        assert (limit.served, limit.rejected) == (41, 0)
+        assert limit.most_in_a_window <= 10
+
     def test_configured_limit_is_shared(self, server: MockAnthropic) -> None:
         """Two requests a minute, four threads at once: exactly two go; the others wait
         (here: past their deadline). The limiter's acquire is one step under the lock."""

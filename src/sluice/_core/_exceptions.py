@@ -38,6 +38,9 @@
     │                                 SKILL.md...); the API never got it (also a ValueError)
     ├── UnexpectedResponseError       a successful response whose body is not what the
     │                                 endpoint returns (a proxy's HTML page...)
+    ├── RedisError                    talking to Redis failed (rate limits shared through
+    │   │                             Redis, the relay's store): no connection, a broken one
+    │   └── RedisReplyError           ... Redis answered a command with an error
     ├── ToolError                     raised by your tool: its content (text, images) goes
     │                                 back to the model as an `is_error` tool_result
     ├── RunCancelledError             run.final_message() of a run cancelled before any step
@@ -118,6 +121,8 @@ __all__ = [
     "RateLimitError",
     "RateLimitStatusError",
     "RateLimitStreamError",
+    "RedisError",
+    "RedisReplyError",
     "RequestTooLargeError",
     "RequestTooLargeStatusError",
     "RequestTooLargeStreamError",
@@ -401,6 +406,19 @@ class UnexpectedResponseError(SluiceError):
         self.request_id = request_id
         self.content_type = content_type
         self.head = head
+
+
+class RedisError(SluiceError):
+    """Talking to Redis failed: no connection, a broken connection, or a protocol error.
+
+    Raised by a client whose rate limits are shared through Redis (``shared_limits=``)
+    when it cannot ask Redis for capacity (the request is not sent), and by the relay's
+    Redis store.
+    """
+
+
+class RedisReplyError(RedisError):
+    """Redis answered a command with an error reply (``-ERR ...``, ``-WRONGTYPE ...``)."""
 
 
 class ToolError(SluiceError):

@@ -14,7 +14,8 @@ Sending one request, in order:
    own, then its ``fallbacks`` (:class:`Endpoint`: another base URL, key or model).
 3. At an endpoint, each attempt asks the endpoint's circuit breaker (if enabled) and
    waits for rate-limit capacity (the API's ``anthropic-ratelimit-*`` headers, a 429's
-   ``retry-after``, configured limits), then sends. Connection errors and 408, 409, 429 and
+   ``retry-after``, configured limits; the state in this process or shared through Redis,
+   see ``_limits``), then sends. Connection errors and 408, 409, 429 and
    5xx responses are retried with backoff; an endpoint that still fails (or whose breaker
    is open) hands over to the next one, up to the failover depth.
 
@@ -36,7 +37,7 @@ headers, options, timeouts and the failover plan for both clients.
 
 from __future__ import annotations
 
-import time
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, Generic, TypedDict, TypeVar
 
@@ -51,17 +52,21 @@ from .._core._exceptions import (
     APIStatusError,
     APITimeoutError,
     CircuitOpenError,
+    ConfigError,
     DeadlineExceededError,
     ParamsError,
     QuotaExceededError,
 )
-from .._core._limiter import LimitSettings, RateLimiter, estimate_tokens
+from .._core._limiter import LimitSettings, RateLimiter, Ticket, estimate_tokens, limit_scope
 from .._core._meter import UsageMeter
 from .._core._ratelimit import RateLimits
 from .._core._request import API_VERSION, USER_AGENT, Secret, check_api_key
+from .._core._resp import RedisURL
 from .._core._retry import retry_delay, should_retry
 from .._core._status import MAX_ERROR_BODY
+from .._redis._limits import RedisLimits
 from ._body import release
+from ._limits import LimitStore, LocalLimits
 from ._observe import (
     FailoverRecord,
     Hooks,
@@ -261,7 +266,7 @@ class _Route:
         self.base_url = base_url
         self.api_key = api_key
         self.model = model
-        self.limiter = RateLimiter(limits)
+        self.limiter = RateLimiter(limits, scope=limit_scope(str(base_url), api_key.get()))
         self.breakers: dict[str, CircuitBreaker] = {}
         self.cooled_until = 0.0
 
@@ -292,6 +297,9 @@ class RequesterBase(Generic[H]):
         fallbacks: endpoints to move on to, in order, when the client's own fails.
         failover: when to move on (defaults apply when there are fallbacks).
         limits: configured rate limits, and whether to follow the API's headers.
+        shared_limits: a ``redis://`` URL: keep the rate-limit state there, shared with
+            every process that uses it with the same key and base URL (``None``: in this
+            process).
         breaker: circuit breaker settings (``None``: no breakers).
         deadline: the default total time budget of a request, in seconds.
         stream_idle_timeout: the longest a stream's connection may deliver nothing.
@@ -314,12 +322,22 @@ class RequesterBase(Generic[H]):
         fallbacks: Sequence[Endpoint] = (),
         failover: FailoverSettings | None = None,
         limits: LimitSettings | None = None,
+        shared_limits: str | None = None,
         breaker: BreakerSettings | None = None,
         deadline: float | None = None,
         stream_idle_timeout: float | None = DEFAULT_STREAM_IDLE_TIMEOUT,
         hooks: Hooks | None = None,
         meter: UsageMeter | None = None,
     ) -> None:
+        if shared_limits is None:
+            self.shared_limits: RedisURL | None = None
+        else:
+            try:
+                self.shared_limits = RedisURL.parse(shared_limits)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"shared_limits= takes a redis://host:port/db URL: {exc}"
+                ) from None
         if deadline is not None and not deadline > 0:
             raise ValueError(f"deadline must be > 0 seconds, got {deadline}")
         if stream_idle_timeout is not None and not stream_idle_timeout > 0:
@@ -539,6 +557,17 @@ class Requester(RequesterBase[httpx.AsyncClient]):
     The arguments are those of :class:`RequesterBase`, with an ``httpx.AsyncClient``.
     """
 
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        #: Where the rate-limit state lives (see ``_limits``).
+        self.limits: LimitStore = (
+            LocalLimits() if self.shared_limits is None else RedisLimits(self.shared_limits)
+        )
+
+    async def aclose(self) -> None:
+        """Close what the requester holds besides the HTTP client (Redis connections)."""
+        await self.limits.aclose()
+
     # -------------------------------------------------------------------------- sending
 
     async def request(
@@ -627,46 +656,70 @@ class Requester(RequesterBase[httpx.AsyncClient]):
     async def _send_to(
         self, route: _Route, spec: RequestSpec, stream: bool, attempts: list[int]
     ) -> httpx.Response:
-        """One endpoint: breaker, rate-limit waits and retries."""
+        """One endpoint: breaker, rate-limit waits and retries.
+
+        Each attempt may take two things that must be given back exactly once however it
+        ends (an answer, an error, a raising hook, cancellation at any await): the
+        breaker's half-open probe and its rate-limit ticket. The flags ``probe`` and
+        ``in_flight`` say what the attempt holds at each moment; the ``except`` gives
+        back what is still held, and closes a response the attempt will not return.
+        """
         attempt = 0
         retries = self.max_retries if spec.replayable else 0
         once = (
             "" if spec.replayable else "; the body was read from an async iterable, so not retried"
         )
         breaker = self._breaker(route, spec.path)
+        limiter = route.limiter
         while True:
-            if breaker is not None:
-                allowed, change = breaker.allow(anyio.current_time())
-                self._log_breaker(route, spec.path, change)
-                if not allowed:
-                    retry_at = breaker.retry_at()
-                    wait = 0.0 if retry_at is None else max(retry_at - anyio.current_time(), 0.0)
-                    raise CircuitOpenError(
-                        f"{spec.method} {spec.path}: the circuit breaker of {route.name} is "
-                        f"open after {breaker.failures} failures in a row; not sent (a probe "
-                        f"goes through in {wait:.3g} s)",
-                        endpoint=f"{route.name} {spec.path}",
-                        retry_after=wait,
-                    )
-            await self._wait_for_capacity(route, spec)
-            request = self._build(spec, route)
-            attempts[0] += 1
-            await call_hook(
-                self.hooks.on_request,
-                RequestRecord(
-                    method=spec.method, path=spec.path, endpoint=route.name, attempt=attempt + 1
-                ),
-            )
-            logger.debug(
-                "request %s %s to %s (attempt %d)", spec.method, spec.path, route.name, attempt + 1
-            )
-            started = anyio.current_time()
+            probe = False  # this attempt holds the half-open breaker's one probe
+            in_flight = False  # this attempt's ticket may hold rate-limit capacity
+            ticket = Ticket(secrets.token_hex(8), spec.input_tokens)
+            response: httpx.Response | None = None
             try:
+                if breaker is not None:
+                    allowed, change = breaker.allow(anyio.current_time())
+                    probe = allowed and breaker.state == "half_open"
+                    self._log_breaker(route, spec.path, change)
+                    if not allowed:
+                        retry_at = breaker.retry_at()
+                        wait = (
+                            0.0 if retry_at is None else max(retry_at - anyio.current_time(), 0.0)
+                        )
+                        raise CircuitOpenError(
+                            f"{spec.method} {spec.path}: the circuit breaker of {route.name} "
+                            f"is open after {breaker.failures} failures in a row; not sent (a "
+                            f"probe goes through in {wait:.3g} s)",
+                            endpoint=f"{route.name} {spec.path}",
+                            retry_after=wait,
+                        )
+                # Held from the moment it asks (a store may have taken capacity when the
+                # asking is interrupted); giving back a ticket that holds nothing is harmless.
+                in_flight = True
+                await self._wait_for_capacity(route, spec, ticket)
+                request = self._build(spec, route)
+                attempts[0] += 1
+                await call_hook(
+                    self.hooks.on_request,
+                    RequestRecord(
+                        method=spec.method, path=spec.path, endpoint=route.name, attempt=attempt + 1
+                    ),
+                )
+                logger.debug(
+                    "request %s %s to %s (attempt %d)",
+                    spec.method,
+                    spec.path,
+                    route.name,
+                    attempt + 1,
+                )
+                started = anyio.current_time()
                 try:
                     response = await self.http.send(request, stream=True)
                 except httpx.TransportError as exc:  # timeouts included
-                    route.limiter.release()
+                    await self.limits.release(limiter, ticket)
+                    in_flight = False
                     self._record(breaker, ok=False, route=route, path=spec.path)
+                    probe = False
                     exc.request = _redacted(request)  # the cause an error carries shows no key
                     if attempt < retries:
                         wait = retry_delay(attempt)
@@ -685,48 +738,51 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                     )
                     error.__dict__["_curl"] = curl(exc.request)
                     raise error from exc
-            except BaseException as exc:
-                if not isinstance(exc, httpx.TransportError | APIConnectionError):
-                    route.limiter.release()  # cancelled while sending
-                if breaker is not None and breaker.state == "half_open":
-                    breaker.release()
-                raise
-            elapsed = anyio.current_time() - started
-            redacted = response.request = _redacted(request)
-            route.limiter.update(
-                anyio.current_time(),
-                RateLimits.from_headers(response.headers),
-                wall=time.time(),
-                status_code=response.status_code,
-            )
-            self._record(
-                breaker,
-                ok=not (self.breaker is not None and self.breaker.counts(response.status_code)),
-                route=route,
-                path=spec.path,
-            )
-            request_id = response.headers.get("request-id")
-            logger.debug(
-                "response %d %s %s from %s in %.3f s (request-id %s)",
-                response.status_code,
-                spec.method,
-                spec.path,
-                route.name,
-                elapsed,
-                request_id,
-            )
-            await call_hook(
-                self.hooks.on_response,
-                ResponseRecord(
-                    method=spec.method,
+                await self.limits.answered(
+                    limiter, ticket, RateLimits.from_headers(response.headers), response.status_code
+                )
+                in_flight = False
+                self._record(
+                    breaker,
+                    ok=not (self.breaker is not None and self.breaker.counts(response.status_code)),
+                    route=route,
                     path=spec.path,
-                    endpoint=route.name,
-                    attempt=attempt + 1,
-                    status_code=response.status_code,
-                    request_id=request_id,
-                    elapsed=elapsed,
-                ),
-            )
+                )
+                probe = False
+                elapsed = anyio.current_time() - started
+                redacted = response.request = _redacted(request)
+                request_id = response.headers.get("request-id")
+                logger.debug(
+                    "response %d %s %s from %s in %.3f s (request-id %s)",
+                    response.status_code,
+                    spec.method,
+                    spec.path,
+                    route.name,
+                    elapsed,
+                    request_id,
+                )
+                await call_hook(
+                    self.hooks.on_response,
+                    ResponseRecord(
+                        method=spec.method,
+                        path=spec.path,
+                        endpoint=route.name,
+                        attempt=attempt + 1,
+                        status_code=response.status_code,
+                        request_id=request_id,
+                        elapsed=elapsed,
+                    ),
+                )
+            except BaseException:
+                if in_flight:  # ended unanswered: cancelled, a hook raised
+                    await self.limits.release(limiter, ticket)
+                if probe:
+                    assert breaker is not None
+                    breaker.release()
+                if response is not None:
+                    with anyio.CancelScope(shield=True):
+                        await response.aclose()
+                raise
             if response.is_success:
                 if not stream:
                     await _read_body(response)
@@ -755,10 +811,10 @@ class Requester(RequesterBase[httpx.AsyncClient]):
         if route is not None:
             self._log_breaker(route, path, change)
 
-    async def _wait_for_capacity(self, route: _Route, spec: RequestSpec) -> None:
+    async def _wait_for_capacity(self, route: _Route, spec: RequestSpec, ticket: Ticket) -> None:
         limiter = route.limiter
         while True:
-            delay, why = limiter.try_acquire(anyio.current_time(), spec.input_tokens)
+            delay, why = await self.limits.acquire(limiter, ticket)
             if delay <= 0:
                 return
             logger.info(

@@ -28,6 +28,9 @@ classes. What differs in kind is hand-written, and small:
 * ``_requester``: the retry, wait and deadline loop (``time.sleep``, a deadline computed
   per attempt, a lock around the shared state machines); everything else about a request
   comes from the shared, sans-I/O ``RequesterBase``.
+* ``_limits``: where the rate-limit state lives (the endpoints' limiters under the
+  requester's lock; rate limits shared through Redis go through the blocking Redis client
+  of ``sluice._redis``).
 * ``_body``: the body readers' shells (no shielding, no checkpoints).
 * ``_waiting`` (``batches.wait``) and ``_saving`` (``files.download_to``).
 """

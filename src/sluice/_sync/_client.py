@@ -61,6 +61,12 @@ class Client(Closeable):
         limits: configured rate limits (:class:`sluice.types.LimitSettings`); by default
             requests wait as the API's ``anthropic-ratelimit-*`` and ``retry-after``
             headers say, instead of collecting 429s.
+        shared_limits: a ``redis://[[user]:password@]host[:port][/db]`` URL: keep the
+            rate-limit state (configured limits, what the headers said, requests in
+            flight) in that Redis, shared by every process, sync or async, that uses it
+            with the same API key and base URL. ``None`` (the default): it is this
+            client's, shared by all its requests. A request is not sent when Redis cannot
+            be reached (:class:`sluice.RedisError`).
         breaker: circuit breaker settings (:class:`sluice.types.BreakerSettings`), one
             breaker per endpoint and path; ``None`` (the default): no breakers.
         fallbacks: :class:`sluice.Endpoint` values to move on to, in order, when this
@@ -97,6 +103,7 @@ class Client(Closeable):
         default_headers: Mapping[str, str] | None = None,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         limits: LimitSettings | None = None,
+        shared_limits: str | None = None,
         breaker: BreakerSettings | None = None,
         fallbacks: Sequence[Endpoint] = (),
         failover: FailoverSettings | None = None,
@@ -132,6 +139,7 @@ class Client(Closeable):
             fallbacks=fallbacks,
             failover=failover,
             limits=limits,
+            shared_limits=shared_limits,
             breaker=breaker,
             deadline=deadline,
             stream_idle_timeout=stream_idle_timeout,
@@ -169,7 +177,9 @@ class Client(Closeable):
 
     @property
     def rate_limiter(self) -> RateLimiter:
-        """The rate-limit state of this client's endpoint (``waits``, ``waited``)."""
+        """The rate limiter of this client's endpoint: ``waits``, ``waited`` and
+        ``in_flight`` (with ``shared_limits``, the state itself is in Redis, and ``waits``
+        and ``waited`` count this client's waits)."""
         return self._requester.limiter
 
     @property
@@ -207,6 +217,8 @@ class Client(Closeable):
         return f"<Client base_url={str(self.base_url)!r}>"
 
     def close(self) -> None:
-        """Close the HTTP client if this client created it."""
+        """Close the connections to Redis (``shared_limits``), and the HTTP client if this
+        client created it."""
+        self._requester.close()
         if self._owns_http:
             self._requester.http.close()

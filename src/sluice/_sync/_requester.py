@@ -17,12 +17,15 @@ records and typed errors; what differs:
   once its headers arrived: the deadline bounds getting the response, not reading it.
 * One ``Client`` may be shared by threads: the rate limiter, the circuit breakers and the
   endpoints' cooldowns are changed under one lock (never held while sending or sleeping).
+  Rate limits shared through Redis (``shared_limits=``) go through a blocking Redis
+  client (``sluice._redis``) on the same scripts as the async one.
 * Hooks are plain functions; an ``async def`` hook is refused when the client is made.
 """
 
 from __future__ import annotations
 
 import inspect
+import secrets
 import threading
 import time
 from collections.abc import Mapping
@@ -38,6 +41,7 @@ from .._core._exceptions import (
     CircuitOpenError,
     DeadlineExceededError,
 )
+from .._core._limiter import Ticket
 from .._core._ratelimit import RateLimits
 from .._core._retry import retry_delay, should_retry
 from .._core._status import MAX_ERROR_BODY
@@ -61,7 +65,9 @@ from .._http._requester import (
     decode_error_head,
 )
 from .._http._response import status_error
+from .._redis._limits import SyncRedisLimits
 from ._body import release
+from ._limits import SyncLimitStore, SyncLocalLimits
 
 __all__ = ["Requester", "call_hook"]
 
@@ -161,6 +167,16 @@ class Requester(RequesterBase[httpx.Client]):
                 )
         # Guards the state machines shared by threads: limiters, breakers, cooldowns.
         self._lock = threading.Lock()
+        #: Where the rate-limit state lives (see ``_limits``).
+        self.limits: SyncLimitStore = (
+            SyncLocalLimits(self._lock)
+            if self.shared_limits is None
+            else SyncRedisLimits(self.shared_limits)
+        )
+
+    def close(self) -> None:
+        """Close what the requester holds besides the HTTP client (Redis connections)."""
+        self.limits.close()
 
     # -------------------------------------------------------------------------- sending
 
@@ -255,32 +271,37 @@ class Requester(RequesterBase[httpx.Client]):
     def _send_to(
         self, route: _Route, spec: RequestSpec, stream: bool, budget: _Budget
     ) -> httpx.Response:
-        """One endpoint: breaker, rate-limit waits and retries."""
+        """One endpoint: breaker, rate-limit waits and retries (see the async twin: each
+        attempt gives back its probe and its ticket exactly once, however it ends)."""
         attempt = 0
         retries = self.max_retries if spec.replayable else 0
         once = "" if spec.replayable else "; the body was read from an iterable, so not retried"
         breaker = self._breaker_of(route, spec.path)
+        limiter = route.limiter
         while True:
-            if breaker is not None:
-                with self._lock:
-                    allowed, change = breaker.allow(time.monotonic())
-                    retry_at = breaker.retry_at()
-                    failures = breaker.failures
-                self._log_breaker(route, spec.path, change)
-                if not allowed:
-                    wait = 0.0 if retry_at is None else max(retry_at - time.monotonic(), 0.0)
-                    raise CircuitOpenError(
-                        f"{spec.method} {spec.path}: the circuit breaker of {route.name} is "
-                        f"open after {failures} failures in a row; not sent (a probe "
-                        f"goes through in {wait:.3g} s)",
-                        endpoint=f"{route.name} {spec.path}",
-                        retry_after=wait,
-                    )
-            # Whether the limiter counts this attempt as in flight, until it is answered.
-            in_flight = False
+            probe = False  # this attempt holds the half-open breaker's one probe
+            in_flight = False  # this attempt's ticket may hold rate-limit capacity
+            ticket = Ticket(secrets.token_hex(8), spec.input_tokens)
+            response: httpx.Response | None = None
             try:
-                self._wait_for_capacity(route, spec, budget)
-                in_flight = True
+                if breaker is not None:
+                    with self._lock:
+                        allowed, change = breaker.allow(time.monotonic())
+                        probe = allowed and breaker.state == "half_open"
+                        retry_at = breaker.retry_at()
+                        failures = breaker.failures
+                    self._log_breaker(route, spec.path, change)
+                    if not allowed:
+                        wait = 0.0 if retry_at is None else max(retry_at - time.monotonic(), 0.0)
+                        raise CircuitOpenError(
+                            f"{spec.method} {spec.path}: the circuit breaker of {route.name} "
+                            f"is open after {failures} failures in a row; not sent (a probe "
+                            f"goes through in {wait:.3g} s)",
+                            endpoint=f"{route.name} {spec.path}",
+                            retry_after=wait,
+                        )
+                in_flight = True  # from the moment it asks (see the async twin)
+                self._wait_for_capacity(route, spec, ticket, budget)
                 request = self._build(spec, route)
                 # Each attempt's timeouts end at the deadline (a blocking call cannot be
                 # cancelled from outside).
@@ -303,10 +324,10 @@ class Requester(RequesterBase[httpx.Client]):
                 try:
                     response = self.http.send(request, stream=True)
                 except httpx.TransportError as exc:  # timeouts included
-                    with self._lock:
-                        route.limiter.release()
+                    self.limits.release(limiter, ticket)
                     in_flight = False
                     self._record(breaker, ok=False, route=route, path=spec.path)
+                    probe = False
                     exc.request = _redacted(request)  # the cause an error carries shows no key
                     if isinstance(exc, httpx.TimeoutException):
                         budget.timed_out()  # the deadline, not the timeout, ran out?
@@ -327,54 +348,59 @@ class Requester(RequesterBase[httpx.Client]):
                     )
                     error.__dict__["_curl"] = curl(exc.request)
                     raise error from exc
-            except BaseException:
-                with self._lock:
-                    if in_flight:
-                        route.limiter.release()  # interrupted before an answer
-                    if breaker is not None and breaker.state == "half_open":
-                        breaker.release()
-                raise
-            elapsed = time.monotonic() - started
-            if stream:
-                # The deadline bounded getting the response; reading the stream has the
-                # stream idle timeout (httpcore reads the read timeout when the body starts).
-                request.extensions["timeout"]["read"] = spec.timeout.read
-            redacted = response.request = _redacted(request)
-            with self._lock:
-                route.limiter.update(
-                    time.monotonic(),
-                    RateLimits.from_headers(response.headers),
-                    wall=time.time(),
-                    status_code=response.status_code,
+                self.limits.answered(
+                    limiter, ticket, RateLimits.from_headers(response.headers), response.status_code
                 )
-            self._record(
-                breaker,
-                ok=not (self.breaker is not None and self.breaker.counts(response.status_code)),
-                route=route,
-                path=spec.path,
-            )
-            request_id = response.headers.get("request-id")
-            logger.debug(
-                "response %d %s %s from %s in %.3f s (request-id %s)",
-                response.status_code,
-                spec.method,
-                spec.path,
-                route.name,
-                elapsed,
-                request_id,
-            )
-            call_hook(
-                self.hooks.on_response,
-                ResponseRecord(
-                    method=spec.method,
+                in_flight = False
+                self._record(
+                    breaker,
+                    ok=not (self.breaker is not None and self.breaker.counts(response.status_code)),
+                    route=route,
                     path=spec.path,
-                    endpoint=route.name,
-                    attempt=attempt + 1,
-                    status_code=response.status_code,
-                    request_id=request_id,
-                    elapsed=elapsed,
-                ),
-            )
+                )
+                probe = False
+                elapsed = time.monotonic() - started
+                if stream:
+                    # The deadline bounded getting the response; reading the stream has the
+                    # stream idle timeout (httpcore reads the read timeout when the body
+                    # starts).
+                    request.extensions["timeout"]["read"] = spec.timeout.read
+                redacted = response.request = _redacted(request)
+                request_id = response.headers.get("request-id")
+                logger.debug(
+                    "response %d %s %s from %s in %.3f s (request-id %s)",
+                    response.status_code,
+                    spec.method,
+                    spec.path,
+                    route.name,
+                    elapsed,
+                    request_id,
+                )
+                call_hook(
+                    self.hooks.on_response,
+                    ResponseRecord(
+                        method=spec.method,
+                        path=spec.path,
+                        endpoint=route.name,
+                        attempt=attempt + 1,
+                        status_code=response.status_code,
+                        request_id=request_id,
+                        elapsed=elapsed,
+                    ),
+                )
+            except BaseException:
+                # Give back what this attempt still holds (interrupted before an answer, a
+                # hook raised, the deadline ran out): the ticket, the probe only if it is
+                # this attempt's (another thread may hold the probe now), the response.
+                if in_flight:
+                    self.limits.release(limiter, ticket)
+                if probe:
+                    assert breaker is not None
+                    with self._lock:
+                        breaker.release()
+                if response is not None:
+                    response.close()
+                raise
             if response.is_success:
                 if not stream:
                     _read_body(response, budget)
@@ -403,15 +429,16 @@ class Requester(RequesterBase[httpx.Client]):
             change = breaker.record(ok, time.monotonic())
         self._log_breaker(route, path, change)
 
-    def _wait_for_capacity(self, route: _Route, spec: RequestSpec, budget: _Budget) -> None:
+    def _wait_for_capacity(
+        self, route: _Route, spec: RequestSpec, ticket: Ticket, budget: _Budget
+    ) -> None:
         limiter = route.limiter
         while True:
-            with self._lock:
-                delay, why = limiter.try_acquire(time.monotonic(), spec.input_tokens)
-                if delay > 0:
-                    limiter.note_wait(delay)
+            delay, why = self.limits.acquire(limiter, ticket)
             if delay <= 0:
                 return
+            with self._lock:
+                limiter.note_wait(delay)
             logger.info(
                 "rate limit: %s %s to %s waits %.3g s for %s",
                 spec.method,

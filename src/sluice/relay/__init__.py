@@ -25,10 +25,10 @@ import this package.
 
 from __future__ import annotations
 
+from .._core._exceptions import RedisError as RedisError
 from ._app import create_app as create_app
 from ._memory import MemoryStore as MemoryStore
 from ._redis import RedisStore as RedisStore
-from ._resp import RedisError as RedisError
 from ._responses import Format as Format
 from ._responses import parse_position as parse_position
 from ._responses import serve_websocket as serve_websocket

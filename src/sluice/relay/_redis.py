@@ -29,7 +29,9 @@ from typing import Final
 
 import anyio
 
-from ._resp import Arg, RedisClient, RedisReplyError, RedisURL, Reply
+from .._core._exceptions import RedisReplyError
+from .._core._resp import Arg, RedisURL, Reply
+from .._redis._client import RedisClient
 from ._store import (
     ChatExistsError,
     ChatInfo,

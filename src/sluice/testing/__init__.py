@@ -16,8 +16,11 @@ arrived in :attr:`MockAnthropic.requests`::
 
 Faults on demand -- ``drop_after``, ``stall_after``, ``inject_error`` and
 :meth:`Reply.drop` -- reproduce broken connections, stalled streams and mid-stream API
-errors deterministically. With pytest, the ``mock_anthropic`` fixture (registered by
-sluice's pytest plugin) yields a started server, under anyio's plugin or pytest-trio.
+errors deterministically; :meth:`MockAnthropic.rate_limit` enforces a requests-per-window
+limit as the API does (``anthropic-ratelimit-*`` headers, 429s with ``retry-after``) and
+counts what it let through (a :class:`RateLimit`). With pytest, the ``mock_anthropic``
+fixture (registered by sluice's pytest plugin) yields a started server, under anyio's
+plugin or pytest-trio.
 
 Scripted model turns spare writing SSE: :class:`Turn` streams a message built from text,
 :func:`thinking` and :func:`tool_use` blocks with a stop reason and pacing (``delay``,
@@ -48,6 +51,7 @@ from ._fakes_files import FakeFiles as FakeFiles
 from ._fakes_files import FakeSkills as FakeSkills
 from ._fakes_files import install_files as install_files
 from ._fakes_files import install_skills as install_skills
+from ._ratelimit import RateLimit as RateLimit
 from ._script import Conversation as Conversation
 from ._script import Pause as Pause
 from ._script import Thinking as Thinking
@@ -69,6 +73,7 @@ __all__ = [
     "FakeSkills",
     "MockAnthropic",
     "Pause",
+    "RateLimit",
     "RecordedRequest",
     "Reply",
     "Thinking",

@@ -20,6 +20,7 @@ from __future__ import annotations
 import inspect
 import re
 import secrets
+import time
 import urllib.parse
 from collections import deque
 from collections.abc import (
@@ -41,6 +42,8 @@ import anyio
 import anyio.abc
 import h11
 import msgspec
+
+from ._ratelimit import RateLimit
 
 __all__ = ["MockAnthropic", "RecordedRequest", "Reply", "serve"]
 
@@ -666,6 +669,7 @@ class MockAnthropic:
         self._task_group: anyio.abc.TaskGroup | None = None
         self._state: Literal["new", "running", "closed"] = "new"
         self._handler_errors: list[Exception] = []
+        self._rate_limit: RateLimit | None = None
 
     def __repr__(self) -> str:
         where = self._base_url or self._state
@@ -712,6 +716,23 @@ class MockAnthropic:
         method = method.upper()
         self._routes = [r for r in self._routes if (r[0], r[1]) != (method, path)]
         self._routes.append((method, path, reply))
+
+    def rate_limit(self, requests: int, *, window: float = 60.0) -> RateLimit:
+        """Limit every request to ``requests`` per ``window`` seconds, as the API does.
+
+        Each request is counted as it arrives. Within the limit it is answered as usual
+        (queue, routes, default) and the response carries
+        ``anthropic-ratelimit-requests-{limit,remaining,reset}`` (unless the reply sets
+        them); over it, it gets ``429 rate_limit_error`` with ``retry-after`` and the same
+        headers, and no queued reply is used. Windows are fixed and aligned on the wall
+        clock (see :class:`RateLimit`). Calling it again replaces the limit.
+
+        Returns:
+            the :class:`RateLimit`, whose counters (``served``, ``rejected``,
+            ``most_in_a_window``) say what happened.
+        """
+        self._rate_limit = RateLimit(requests, window=window)
+        return self._rate_limit
 
     async def __aenter__(self) -> Self:
         """Start listening on 127.0.0.1 and serving in a background task group."""
@@ -793,12 +814,28 @@ class MockAnthropic:
         request_id = _new_request_id()
         recorded = _record(request, request_id)
         self.requests.append(recorded)
-        reply = await self._reply_for(recorded)
+        limits = self._rate_limit
+        allowed, limited = (True, {}) if limits is None else limits.admit(time.time())
+        if allowed:
+            reply = await self._reply_for(recorded)
+        else:
+            assert limits is not None
+            reply = Reply.error(
+                429,
+                "rate_limit_error",
+                f"sluice.testing: over the rate limit of {limits.limit} requests per "
+                f"{limits.window:g} s",
+            )
         if reply._kind == "drop":
             return "close"
 
         body = reply._body_for(request_id)
-        headers = [*reply._headers, ("request-id", request_id)]
+        named = {name.lower() for name, _ in reply._headers}
+        headers = [
+            *reply._headers,
+            *((name, value) for name, value in limited.items() if name not in named),
+            ("request-id", request_id),
+        ]
         if reply._kind == "body":
             headers.append(("content-length", str(len(body))))
         # A stream sets no framing header: h11 picks chunked coding for an HTTP/1.1 client
