@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sluice import RateLimits
-from sluice._core._limiter import POLL, RateLimiter, Ticket
+from sluice._core._limiter import POLL, RateLimiter, Ticket, output_tokens_of
 from sluice.types import LimitSettings
 
 WALL = 1_700_000_000.0
@@ -213,6 +213,31 @@ class TestConfigured:
         delay, why = limiter.try_acquire(0.0, ticket())
         assert why == "requests (configured)" and delay == pytest.approx(1.0)
         assert goes(limiter, 1.0)
+
+    def test_output_tokens_are_charged_as_reported(self) -> None:
+        """Sixty output tokens a minute: a request goes while the bucket is not empty, and
+        the output a response reports is charged, so after 90 the next waits 31 s."""
+        limiter = RateLimiter(LimitSettings(output_tokens_per_minute=60, follow_headers=False))
+        assert limiter.charges_output
+        assert goes(limiter, 0.0)
+        limiter.record_usage(0.0, 90)
+        delay, why = limiter.try_acquire(0.0, ticket())
+        assert why == "output tokens (configured)" and delay == pytest.approx(31.0)
+        assert goes(limiter, 31.0)
+        assert not RateLimiter(LimitSettings(requests_per_minute=5)).charges_output
+
+    @pytest.mark.parametrize(
+        ("body", "tokens"),
+        [
+            (b'{"type":"message","usage":{"input_tokens":3,"output_tokens":42}}', 42),
+            (b'{"type":"completion","completion":"x"}', 0),
+            (b'{"usage":null}', 0),
+            (b"<html>", 0),
+            (b'{"usage":{"output_tokens":-5}}', 0),
+        ],
+    )
+    def test_output_tokens_of_a_reply(self, body: bytes, tokens: int) -> None:
+        assert output_tokens_of(body) == tokens
 
 
 def simulate(

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 import sluice
-from sluice.testing import MockAnthropic, Reply
+from sluice.testing import MockAnthropic, Reply, Turn
 from sluice.types import BreakerSettings, FailoverSettings, LimitSettings
 
 pytestmark = pytest.mark.anyio
@@ -297,6 +297,71 @@ class TestRateLimits:
             with pytest.raises(sluice.DeadlineExceededError):
                 await client.models.get("claude-x", deadline=0.3)
         assert len(mock_anthropic.requests) == 2
+
+    @pytest.mark.parametrize("streamed", [True, False])
+    async def test_configured_output_tokens_per_minute(
+        self, mock_anthropic: MockAnthropic, streamed: bool
+    ) -> None:
+        """Output tokens are charged as responses report them: after a reply of 150
+        output tokens, with 100 a minute configured, the next request waits."""
+        usage = {"input_tokens": 5, "output_tokens": 150}
+        reply = (
+            Turn("Rivers.", usage=usage)
+            if streamed
+            else Reply.json(
+                {
+                    "id": "msg_1",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "claude-sonnet-4-5",
+                    "content": [{"type": "text", "text": "Rivers."}],
+                    "stop_reason": "end_turn",
+                    "stop_sequence": None,
+                    "usage": usage,
+                }
+            )
+        )
+        mock_anthropic.route("POST", "/v1/messages", reply)
+        request = {
+            "model": "claude-sonnet-4-5",
+            "max_tokens": 200,
+            "messages": [{"role": "user", "content": "Hi"}],
+        }
+        async with client_for(
+            mock_anthropic, limits=LimitSettings(output_tokens_per_minute=100)
+        ) as client:
+            if streamed:
+                async with client.messages.stream(**request) as stream:
+                    message = await stream.final_message()
+            else:
+                message = await client.messages.create(**request)
+            assert message.usage.output_tokens == 150
+            with pytest.raises(
+                sluice.DeadlineExceededError, match="output tokens \\(configured\\)"
+            ):
+                await client.messages.create(**request, deadline=0.3)
+            assert client.rate_limiter.waits >= 1
+        assert len(mock_anthropic.requests) == 1
+
+    async def test_output_tokens_within_the_limit_do_not_wait(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        mock_anthropic.route(
+            "POST", "/v1/messages", Turn("Rivers.", usage={"input_tokens": 5, "output_tokens": 30})
+        )
+        request = {
+            "model": "claude-sonnet-4-5",
+            "max_tokens": 200,
+            "messages": [{"role": "user", "content": "Hi"}],
+        }
+        async with client_for(
+            mock_anthropic, limits=LimitSettings(output_tokens_per_minute=100)
+        ) as client:
+            for _ in range(3):  # 90 of 100
+                async with client.messages.stream(**request) as stream:
+                    await stream.final_message()
+            assert client.rate_limiter.waits == 0
+        assert len(mock_anthropic.requests) == 3
 
 
 class TestCircuitBreaker:

@@ -30,7 +30,7 @@ from sluice._core._limiter import POLL, RateLimiter, Ticket, limit_scope
 from sluice._core._resp import RedisURL
 from sluice._redis._client import RedisClient
 from sluice._redis._limits import PREFIX, RedisLimits, SyncRedisLimits, keys_of
-from sluice.testing import MockAnthropic, Reply
+from sluice.testing import MockAnthropic, Reply, Turn
 from sluice.types import LimitSettings
 
 pytestmark = pytest.mark.anyio
@@ -360,6 +360,71 @@ class TestClients:
                     tg.start_soon(worker, two)
         assert (limit.served, limit.rejected) == (41, 0)
         assert limit.most_in_a_window <= 10
+
+    async def test_output_tokens_are_charged_to_the_shared_bucket(
+        self, server: MockAnthropic, redis_url: str
+    ) -> None:
+        """150 output tokens streamed by one client, against 100 a minute configured: its
+        next request (which charges them in Redis) and another client's both wait."""
+        usage = {"input_tokens": 5, "output_tokens": 150}
+        server.route("POST", "/v1/messages", Turn("Rivers.", usage=usage))
+        request = {
+            "model": "claude-sonnet-4-5",
+            "max_tokens": 200,
+            "messages": [{"role": "user", "content": "Hi"}],
+        }
+        options: dict[str, Any] = {
+            "api_key": KEY,
+            "base_url": server.base_url,
+            "shared_limits": redis_url,
+            "limits": LimitSettings(output_tokens_per_minute=100),
+            "max_retries": 0,
+        }
+        async with sluice.AsyncClient(**options) as one, sluice.AsyncClient(**options) as two:
+            async with two.messages.stream(**request) as stream:  # before: room for it
+                await stream.final_message()
+            async with one.messages.stream(**request) as stream:
+                await stream.final_message()
+            for client in (one, two):
+                with pytest.raises(sluice.DeadlineExceededError, match="output tokens"):
+                    await client.messages.create(**request, deadline=0.3)
+        assert len(server.requests) == 2
+
+    async def test_the_sync_client_charges_output_tokens_too(
+        self, server: MockAnthropic, redis_url: str
+    ) -> None:
+        """The same with sluice.Client (in a worker thread): its next request waits, and
+        so does an async client sharing the limit."""
+        usage = {"input_tokens": 5, "output_tokens": 150}
+        server.route("POST", "/v1/messages", Turn("Rivers.", usage=usage))
+        request = {
+            "model": "claude-sonnet-4-5",
+            "max_tokens": 200,
+            "messages": [{"role": "user", "content": "Hi"}],
+        }
+        options: dict[str, Any] = {
+            "api_key": KEY,
+            "base_url": server.base_url,
+            "shared_limits": redis_url,
+            "limits": LimitSettings(output_tokens_per_minute=100),
+            "max_retries": 0,
+        }
+
+        def in_a_thread() -> str:
+            with sluice.Client(**options) as client:
+                with client.messages.stream(**request) as stream:
+                    stream.final_message()
+                try:
+                    client.messages.create(**request, deadline=0.3)
+                except sluice.DeadlineExceededError as exc:
+                    return str(exc)
+                return "sent"
+
+        assert "output tokens" in await anyio.to_thread.run_sync(in_a_thread)
+        async with sluice.AsyncClient(**options) as other:
+            with pytest.raises(sluice.DeadlineExceededError, match="output tokens"):
+                await other.messages.create(**request, deadline=0.3)
+        assert len(server.requests) == 1
 
 
 async def spawn(mode: str, *args: object, **options: object) -> dict[str, int]:

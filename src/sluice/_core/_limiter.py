@@ -373,6 +373,12 @@ class RateLimiter:
             self._windows["requests"].spend(1)
             self._windows["input"].spend(held)
 
+    @property
+    def charges_output(self) -> bool:
+        """Whether output tokens are limited by a configured bucket (and so must be
+        charged as responses report them)."""
+        return "output" in self._buckets
+
     def record_usage(self, now: float, output_tokens: int) -> None:
         """Charge the output tokens a finished request used to the configured bucket."""
         bucket = self._buckets.get("output")
@@ -382,6 +388,31 @@ class RateLimiter:
 
 
 _LABELS: Final = {"requests": "requests", "input": "input tokens", "output": "output tokens"}
+
+#: The ``httpx.Response.extensions`` key of a streamed response's output-token charge: a
+#: function of the output tokens reported, set by the requester when a configured
+#: ``output_tokens_per_minute`` applies, called by the stream's usage tally.
+CHARGE_OUTPUT: Final = "sluice.charge_output"
+
+
+class _OutputUsage(msgspec.Struct):
+    output_tokens: int = 0
+
+
+class _Reply(msgspec.Struct):
+    usage: _OutputUsage | None = None
+
+
+_reply_decoder = msgspec.json.Decoder(_Reply)
+
+
+def output_tokens_of(body: bytes) -> int:
+    """The ``usage.output_tokens`` of a message's JSON body (0 when it has none)."""
+    try:
+        usage = _reply_decoder.decode(body).usage
+    except (msgspec.DecodeError, RecursionError):
+        return 0
+    return 0 if usage is None else max(usage.output_tokens, 0)
 
 
 def parse_reset(value: str | None) -> float | None:

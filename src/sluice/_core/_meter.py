@@ -518,10 +518,11 @@ class UsageMeter:
             self._day.requests += 1
             self._month.requests += 1
 
-    def tally(self) -> UsageTally:
+    def tally(self, on_output: Callable[[int], object] | None = None) -> UsageTally:
         """A tally for one response's usage as it grows (the client makes one per
-        response)."""
-        return UsageTally(self)
+        response); ``on_output`` is also told each increase of its output tokens (the
+        client charges them to a configured ``output_tokens_per_minute``)."""
+        return UsageTally(self, on_output)
 
     def record(self, model: str, usage: Usage, *, requests: int = 1) -> None:
         """Add usage the client did not see itself: a batch's results
@@ -718,12 +719,14 @@ class UsageTally:
 
     Args:
         meter: where to record.
+        on_output: called with each increase of the output tokens.
     """
 
-    __slots__ = ("_answered", "_meter", "_raw", "_seen")
+    __slots__ = ("_answered", "_meter", "_on_output", "_raw", "_seen")
 
-    def __init__(self, meter: UsageMeter) -> None:
+    def __init__(self, meter: UsageMeter, on_output: Callable[[int], object] | None = None) -> None:
         self._meter = meter
+        self._on_output = on_output
         self._seen: _Counts = _ZERO
         self._raw: tuple[Any, ...] = ()
         self._answered = False
@@ -764,3 +767,5 @@ class UsageTally:
         model = message.model if isinstance(message.model, str) and message.model else "unknown"
         self._meter._record_response(model, delta, not self._answered)
         self._answered = True
+        if self._on_output is not None and delta[1] > 0:
+            self._on_output(delta[1])

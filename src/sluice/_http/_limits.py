@@ -51,6 +51,12 @@ class LimitStore(Protocol):
         half-way: it runs while a cancelled request unwinds)."""
         ...
 
+    def charge_output(self, limiter: RateLimiter, tokens: int) -> None:
+        """Charge output tokens a response reported to the configured
+        ``output_tokens_per_minute`` bucket. Never waits: a store that cannot write at
+        once (Redis) charges them with its next request."""
+        ...
+
     async def aclose(self) -> None:
         """Release what the store holds (connections)."""
         ...
@@ -76,6 +82,9 @@ class LocalLimits:
 
     async def release(self, limiter: RateLimiter, ticket: Ticket) -> None:
         limiter.release(ticket)
+
+    def charge_output(self, limiter: RateLimiter, tokens: int) -> None:
+        limiter.record_usage(anyio.current_time(), tokens)
 
     async def aclose(self) -> None:
         pass

@@ -37,8 +37,10 @@ headers, options, timeouts and the failover plan for both clients.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, Final, Generic, TypedDict, TypeVar
 
 import anyio
@@ -57,7 +59,15 @@ from .._core._exceptions import (
     ParamsError,
     QuotaExceededError,
 )
-from .._core._limiter import LimitSettings, RateLimiter, Ticket, estimate_tokens, limit_scope
+from .._core._limiter import (
+    CHARGE_OUTPUT,
+    LimitSettings,
+    RateLimiter,
+    Ticket,
+    estimate_tokens,
+    limit_scope,
+    output_tokens_of,
+)
 from .._core._meter import UsageMeter
 from .._core._ratelimit import RateLimits
 from .._core._request import API_VERSION, USER_AGENT, Secret, check_api_key
@@ -105,6 +115,10 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(600.0, connect=5.0)
 DEFAULT_STREAM_IDLE_TIMEOUT: Final = 120.0
 
 _json_encode = msgspec.json.Encoder().encode
+
+#: What the current request is waiting for, when it waits for rate-limit capacity (for
+#: the message of a deadline that runs out meanwhile).
+_WAITING: ContextVar[str | None] = ContextVar("sluice_waiting", default=None)
 
 #: The requests a usage meter counts and its quotas gate: those that generate (and bill).
 METERED_PATHS: Final = frozenset({"/v1/messages", "/v1/complete"})
@@ -607,14 +621,20 @@ class Requester(RequesterBase[httpx.AsyncClient]):
         if spec.deadline is None:
             return await self._send(spec, stream, [0])
         attempts = [0]
-        with anyio.move_on_after(spec.deadline) as scope:
-            return await self._send(spec, stream, attempts)
+        token = _WAITING.set(None)
+        try:
+            with anyio.move_on_after(spec.deadline) as scope:
+                return await self._send(spec, stream, attempts)
+            waiting = _WAITING.get()
+        finally:
+            _WAITING.reset(token)
         assert scope.cancelled_caught
         logger.info("deadline of %.3g s ran out: %s %s", spec.deadline, spec.method, spec.path)
         raise DeadlineExceededError(
             f"{spec.method} {spec.path} did not complete within its deadline of "
             f"{spec.deadline:g} s ({attempts[0]} attempt(s) started, with backoff, rate-limit "
-            "waits and failover)",
+            "waits and failover)"
+            + (f"; it was waiting for rate-limit capacity: {waiting}" if waiting else ""),
             deadline=spec.deadline,
             attempts=attempts[0],
         )
@@ -786,6 +806,14 @@ class Requester(RequesterBase[httpx.AsyncClient]):
             if response.is_success:
                 if not stream:
                     await _read_body(response)
+                if spec.metered and limiter.charges_output:
+                    # A configured output-token limit: charge what the response reports.
+                    if stream:
+                        response.extensions[CHARGE_OUTPUT] = functools.partial(
+                            self.limits.charge_output, limiter
+                        )
+                    else:
+                        self.limits.charge_output(limiter, output_tokens_of(response.content))
                 return response
             body, truncated = await _read_error_body(response)
             if attempt < retries and should_retry(response.status_code, response.headers):
@@ -826,7 +854,9 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                 why,
             )
             limiter.note_wait(delay)
+            _WAITING.set(why)
             await anyio.sleep(delay)
+            _WAITING.set(None)
 
     async def _retrying(
         self, route: _Route, spec: RequestSpec, attempt: int, reason: str, wait: float

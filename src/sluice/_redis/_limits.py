@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Sequence
 from typing import Final
 
@@ -89,7 +90,8 @@ end
 #: Take capacity for one request, or say how long to wait.
 #: KEYS: the eight of :func:`keys_of`. ARGV: ticket ("id:input tokens"), input tokens,
 #: follow headers (1/0), lease (ms), poll (ms), then the configured buckets' capacities
-#: per minute for requests, input and output tokens ("" for none).
+#: per minute for requests, input and output tokens ("" for none), then the output tokens
+#: to charge to the output bucket first (reported by responses since the last call).
 #: Returns {0, ""} when the capacity is taken, else {ms to wait, why}.
 ACQUIRE: Final = (
     _PROLOGUE
@@ -138,6 +140,7 @@ if follow then
 end
 
 -- Configured token buckets, refilled continuously; an absent bucket is full.
+local owed = tonumber(ARGV[9]) or 0
 local labels = {'requests (configured)', 'input tokens (configured)', 'output tokens (configured)'}
 local amounts = {1, tokens, 1}
 local levels = {}
@@ -151,6 +154,12 @@ for i = 1, 3 do
       level = capacity
     elseif now > updated then
       level = math.min(capacity, level + (now - updated) * rate)
+    end
+    if i == 3 and owed > 0 then
+      -- output tokens responses reported since this client last asked
+      level = level - owed
+      redis.call('HSET', KEYS[8], 'level', level, 'updated', string.format('%d', now))
+      redis.call('PEXPIRE', KEYS[8], math.ceil((capacity - level) * 60000 / capacity) + 1000)
     end
     levels[i] = level
     local need = math.min(amounts[i], capacity)
@@ -258,7 +267,7 @@ def _member(ticket: Ticket) -> str:
     return f"{ticket.id}:{ticket.input_tokens}"
 
 
-def _acquire_args(limiter: RateLimiter, ticket: Ticket, lease: float) -> list[Arg]:
+def _acquire_args(limiter: RateLimiter, ticket: Ticket, lease: float, owed: int = 0) -> list[Arg]:
     settings = limiter.settings
     return [
         _member(ticket),
@@ -274,6 +283,7 @@ def _acquire_args(limiter: RateLimiter, ticket: Ticket, lease: float) -> list[Ar
                 settings.output_tokens_per_minute,
             )
         ),
+        owed,
     ]
 
 
@@ -353,6 +363,8 @@ class RedisLimits:
         self.lease = lease
         self.timeout = timeout
         self._redis = RedisClient(url, max_connections=max_connections, connect_timeout=timeout)
+        #: Output tokens reported per scope, charged to Redis with the next acquire.
+        self._owed: dict[str, int] = {}
 
     def __repr__(self) -> str:
         return f"<RedisLimits {self.url}>"
@@ -372,12 +384,15 @@ class RedisLimits:
         Raises:
             RedisError: Redis could not be asked (the request must not go).
         """
+        owed = self._owed.get(limiter.scope, 0)
         try:
             reply = await self._run(
-                ACQUIRE, keys_of(limiter.scope), _acquire_args(limiter, ticket, self.lease)
+                ACQUIRE, keys_of(limiter.scope), _acquire_args(limiter, ticket, self.lease, owed)
             )
         except (RedisError, TimeoutError) as exc:
             raise _unavailable(self.url, exc) from exc
+        if owed:  # charged by the script (more may have been reported meanwhile)
+            self._owed[limiter.scope] -= owed
         return _acquired(reply)
 
     async def answered(
@@ -405,6 +420,11 @@ class RedisLimits:
                 )
             except RedisError as exc:
                 logger.warning("rate limits in Redis at %s not updated: %s", self.url, exc)
+
+    def charge_output(self, limiter: RateLimiter, tokens: int) -> None:
+        """Owe ``tokens`` output tokens to the shared output bucket: the next
+        :meth:`acquire` of the scope charges them, in the same atomic script."""
+        self._owed[limiter.scope] = self._owed.get(limiter.scope, 0) + tokens
 
     async def aclose(self) -> None:
         """Close the connections to Redis."""
@@ -437,6 +457,8 @@ class SyncRedisLimits:
         self._redis = SyncRedisClient(
             url, max_connections=max_connections, connect_timeout=timeout, timeout=timeout
         )
+        self._owed: dict[str, int] = {}
+        self._owed_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<SyncRedisLimits {self.url}>"
@@ -455,12 +477,17 @@ class SyncRedisLimits:
         Raises:
             RedisError: Redis could not be asked (the request must not go).
         """
+        with self._owed_lock:
+            owed = self._owed.get(limiter.scope, 0)
         try:
             reply = self._run(
-                ACQUIRE, keys_of(limiter.scope), _acquire_args(limiter, ticket, self.lease)
+                ACQUIRE, keys_of(limiter.scope), _acquire_args(limiter, ticket, self.lease, owed)
             )
         except RedisError as exc:
             raise _unavailable(self.url, exc) from exc
+        if owed:
+            with self._owed_lock:
+                self._owed[limiter.scope] -= owed
         return _acquired(reply)
 
     def answered(
@@ -482,6 +509,12 @@ class SyncRedisLimits:
             self._run(ANSWERED, keys_of(limiter.scope)[:5], _answered_args(ticket, _NOTHING, 0))
         except RedisError as exc:
             logger.warning("rate limits in Redis at %s not updated: %s", self.url, exc)
+
+    def charge_output(self, limiter: RateLimiter, tokens: int) -> None:
+        """Owe ``tokens`` output tokens to the shared output bucket (see
+        :meth:`RedisLimits.charge_output`)."""
+        with self._owed_lock:
+            self._owed[limiter.scope] = self._owed.get(limiter.scope, 0) + tokens
 
     def close(self) -> None:
         """Close the connections to Redis."""

@@ -37,6 +37,10 @@ class SyncLimitStore(Protocol):
         """Give back the ticket of a request that got no response."""
         ...
 
+    def charge_output(self, limiter: RateLimiter, tokens: int) -> None:
+        """Charge output tokens a response reported to the configured bucket."""
+        ...
+
     def close(self) -> None:
         """Release what the store holds (connections)."""
         ...
@@ -68,6 +72,10 @@ class SyncLocalLimits:
     def release(self, limiter: RateLimiter, ticket: Ticket) -> None:
         with self._lock:
             limiter.release(ticket)
+
+    def charge_output(self, limiter: RateLimiter, tokens: int) -> None:
+        with self._lock:
+            limiter.record_usage(time.monotonic(), tokens)
 
     def close(self) -> None:
         pass

@@ -24,6 +24,7 @@ records and typed errors; what differs:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import secrets
 import threading
@@ -41,7 +42,7 @@ from .._core._exceptions import (
     CircuitOpenError,
     DeadlineExceededError,
 )
-from .._core._limiter import Ticket
+from .._core._limiter import CHARGE_OUTPUT, Ticket, output_tokens_of
 from .._core._ratelimit import RateLimits
 from .._core._retry import retry_delay, should_retry
 from .._core._status import MAX_ERROR_BODY
@@ -83,11 +84,13 @@ class _OutOfTime(Exception):
 class _Budget:
     """One request's deadline on the monotonic clock, and the attempts it started."""
 
-    __slots__ = ("attempts", "expires")
+    __slots__ = ("attempts", "expires", "waiting")
 
     def __init__(self, deadline: float | None) -> None:
         self.expires = _INFINITY if deadline is None else time.monotonic() + deadline
         self.attempts = 0
+        #: What the request waits for, while it waits for rate-limit capacity.
+        self.waiting: str | None = None
 
     def left(self) -> float:
         """Seconds left (infinite without a deadline); raises ``_OutOfTime`` at zero."""
@@ -224,7 +227,12 @@ class Requester(RequesterBase[httpx.Client]):
         raise DeadlineExceededError(
             f"{spec.method} {spec.path} did not complete within its deadline of "
             f"{spec.deadline:g} s ({budget.attempts} attempt(s) started, with backoff, "
-            "rate-limit waits and failover)",
+            "rate-limit waits and failover)"
+            + (
+                f"; it was waiting for rate-limit capacity: {budget.waiting}"
+                if budget.waiting
+                else ""
+            ),
             deadline=spec.deadline,
             attempts=budget.attempts,
         )
@@ -404,6 +412,14 @@ class Requester(RequesterBase[httpx.Client]):
             if response.is_success:
                 if not stream:
                     _read_body(response, budget)
+                if spec.metered and limiter.charges_output:
+                    # A configured output-token limit: charge what the response reports.
+                    if stream:
+                        response.extensions[CHARGE_OUTPUT] = functools.partial(
+                            self.limits.charge_output, limiter
+                        )
+                    else:
+                        self.limits.charge_output(limiter, output_tokens_of(response.content))
                 return response
             body, truncated = _read_error_body(response)
             if attempt < retries and should_retry(response.status_code, response.headers):
@@ -447,7 +463,9 @@ class Requester(RequesterBase[httpx.Client]):
                 delay,
                 why,
             )
+            budget.waiting = why
             budget.sleep(delay)
+            budget.waiting = None
 
     def _retrying(
         self,

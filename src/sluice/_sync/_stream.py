@@ -24,6 +24,7 @@ from .._core._exceptions import (
     StreamIdleTimeoutError,
     stream_error,
 )
+from .._core._limiter import CHARGE_OUTPUT
 from .._core._message import Message, TextBlock
 from .._core._meter import UsageMeter
 from .._core._ratelimit import RateLimits
@@ -67,7 +68,7 @@ class SyncMessageStream(BodyIterator[Event]):
         self.response: httpx.Response = response
         self.request_id: str | None = response.headers.get("request-id")
         self._accumulator = MessageAccumulator()
-        self._tally = None if meter is None else meter.tally()
+        self._tally = None if meter is None else meter.tally(response.extensions.get(CHARGE_OUTPUT))
         self._decoder = EventStreamDecoder(max_event_size=max_event_size)
         # The one reader of the body: the decoded events of each chunk, not yet applied.
         self._reader: Generator[list[Event], None, None] = self._read()
