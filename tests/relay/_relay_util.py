@@ -74,3 +74,31 @@ async def receive_until(sock: anyio.abc.SocketStream, marker: bytes) -> bytes:
     while marker not in seen:
         seen += await sock.receive()
     return seen
+
+
+@asynccontextmanager
+async def fake_redis(answer: bytes | None) -> AsyncIterator[str]:
+    """A TCP server on 127.0.0.1 posing as Redis; yields its ``redis://`` URL.
+
+    Each connection gets ``answer`` once the first command arrives (Redis' replies are
+    never volunteered), or, for ``None``, nothing ever: a server that accepts and hangs.
+    """
+
+    async def handle(conn: anyio.abc.SocketStream) -> None:
+        async with conn:
+            try:
+                await conn.receive()
+                if answer is not None:
+                    await conn.send(answer)
+                await anyio.sleep_forever()
+            except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
+                pass
+
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    async with listener, anyio.create_task_group() as tg:
+        tg.start_soon(listener.serve, handle)
+        try:
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            tg.cancel_scope.cancel()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -21,9 +22,12 @@ PUBLIC = {
     "ChatState",
     "Entry",
     "Format",
+    "InvalidChatIdError",
+    "InvalidPositionError",
     "MemoryStore",
     "Outcome",
     "RedisError",
+    "RedisProtocolError",
     "RedisStore",
     "Relay",
     "RelayError",
@@ -67,15 +71,35 @@ class TestSurface:
                         assert inspect.getdoc(getattr(obj, attr)), f"{name}.{attr}"
 
     def test_errors_are_sluice_errors(self) -> None:
-        """Every relay error is a sluice.SluiceError."""
-        for error in (
+        """Every relay error is a sluice.SluiceError, exported, and pickles with its message."""
+        errors = [
+            obj
+            for obj in vars(relay).values()
+            if inspect.isclass(obj) and issubclass(obj, BaseException)
+        ]
+        assert set(errors) == {
             relay.RelayError,
             relay.ChatNotFoundError,
             relay.ChatExistsError,
             relay.StoreFullError,
+            relay.InvalidChatIdError,
+            relay.InvalidPositionError,
             relay.RedisError,
-        ):
+            relay.RedisProtocolError,
+        }
+        for error in errors:
             assert issubclass(error, sluice.SluiceError)
+            assert error.__name__ in relay.__all__
+            copy = pickle.loads(pickle.dumps(error("what happened")))
+            assert type(copy) is error and str(copy) == "what happened"
+
+    def test_error_families(self) -> None:
+        """Malformed input is also a ValueError."""
+        assert issubclass(relay.InvalidChatIdError, relay.RelayError)
+        assert issubclass(relay.InvalidChatIdError, ValueError)
+        assert issubclass(relay.InvalidPositionError, relay.RelayError)
+        assert issubclass(relay.InvalidPositionError, ValueError)
+        assert issubclass(relay.RedisProtocolError, relay.RedisError)
 
 
 class TestOptional:
@@ -105,3 +129,28 @@ class TestOptional:
             for node in ast.walk(ast.parse(path.read_text())):
                 if isinstance(node, ast.ImportFrom) and node.level == 2:
                     assert node.module != "__main__", path
+
+
+class TestInputErrors:
+    def test_validate_chat_id(self) -> None:
+        """A malformed chat id raises InvalidChatIdError saying what a chat id is."""
+        assert relay.validate_chat_id("a-Z_9") == "a-Z_9"
+        for bad in ("", "a/b", "x" * 129, "é"):
+            try:
+                relay.validate_chat_id(bad)
+            except relay.InvalidChatIdError as exc:
+                assert "1-128 characters" in str(exc)
+            else:
+                raise AssertionError(f"{bad!r} was accepted")
+
+    def test_parse_position(self) -> None:
+        """A malformed position raises InvalidPositionError; empty or missing is 0."""
+        assert relay.parse_position(None) == relay.parse_position(" ") == 0
+        assert relay.parse_position(" 12 ") == 12
+        for bad in ("-1", "1.5", "x", "9" * 19):
+            try:
+                relay.parse_position(bad)
+            except relay.InvalidPositionError as exc:
+                assert "non-negative integer" in str(exc)
+            else:
+                raise AssertionError(f"{bad!r} was accepted")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import anyio
 import msgspec
 import pytest
+from _relay_util import fake_redis
 
+import sluice
 from conftest import redis_store
-from sluice.relay import RedisError, RedisStore
+from sluice.relay import RedisError, RedisProtocolError, RedisStore
 from sluice.relay._resp import RedisClient, RedisReplyError, RedisURL
 
 pytestmark = pytest.mark.anyio
@@ -154,8 +156,21 @@ class TestResp:
             "s3cret",
         )
         assert "s3cret" not in repr(url) and "s3cret" not in str(url)
-        with pytest.raises(ValueError):
-            RedisURL.parse("http://x")
+
+    @pytest.mark.parametrize(
+        ("url", "match"),
+        [
+            ("http://x", "redis://"),
+            ("redis://h/zero", "database"),
+            ("redis://h:port/0", "port"),
+            ("redis://:s3cret@h:99999/0", "port"),
+        ],
+    )
+    def test_a_bad_url_is_a_config_error(self, url: str, match: str) -> None:
+        """A malformed URL raises sluice.ConfigError (a ValueError) saying what, no secret."""
+        with pytest.raises(sluice.ConfigError, match=match) as caught:
+            RedisURL.parse(url)
+        assert isinstance(caught.value, ValueError) and "s3cret" not in str(caught.value)
 
     async def test_auth_failure_is_a_redis_error(self, redis_url: str) -> None:
         """A password the server does not expect fails the connection setup clearly."""
@@ -164,3 +179,29 @@ class TestResp:
             with pytest.raises(RedisError, match="refused the connection setup") as caught:
                 await redis.execute("PING")
             assert "wrong" not in str(caught.value)
+
+
+class TestProtocolErrors:
+    @pytest.mark.parametrize(
+        "answer",
+        [b"?what\r\n", b":12x\r\n", b"$abc\r\n", b"*-5x\r\n", b"$3\r\nabcXY", b"\r\n"],
+        ids=["type", "integer", "bulk-size", "array-size", "bulk-end", "empty"],
+    )
+    async def test_a_reply_that_is_not_resp(self, answer: bytes) -> None:
+        """Bytes that are not RESP2 raise RedisProtocolError, never ValueError or an assert."""
+        async with fake_redis(answer) as url, RedisClient(RedisURL.parse(url)) as redis:
+            with anyio.fail_after(5), pytest.raises(RedisProtocolError):
+                await redis.execute("PING")
+
+    async def test_a_log_reply_of_the_wrong_shape(self) -> None:
+        """An XRANGE reply the store cannot read is a RedisProtocolError naming the command."""
+        async with fake_redis(b"*1\r\n:5\r\n") as url, RedisStore(url) as store:
+            with anyio.fail_after(5), pytest.raises(RedisProtocolError, match="XRANGE"):
+                await store.entries("c1", 0, 10)
+
+    async def test_a_chat_state_of_the_wrong_shape(self) -> None:
+        """A meta hash the store did not write (an unknown state) is a RedisProtocolError."""
+        async with fake_redis(b"*2\r\n$5\r\nweird\r\n$1\r\n3\r\n:1\r\n") as url:
+            async with RedisStore(url) as store:
+                with anyio.fail_after(5), pytest.raises(RedisProtocolError, match="state"):
+                    await store.info("c1")

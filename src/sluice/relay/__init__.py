@@ -29,6 +29,7 @@ from ._app import create_app as create_app
 from ._memory import MemoryStore as MemoryStore
 from ._redis import RedisStore as RedisStore
 from ._resp import RedisError as RedisError
+from ._resp import RedisProtocolError as RedisProtocolError
 from ._responses import Format as Format
 from ._responses import parse_position as parse_position
 from ._responses import serve_websocket as serve_websocket
@@ -43,6 +44,8 @@ from ._store import ChatInfo as ChatInfo
 from ._store import ChatNotFoundError as ChatNotFoundError
 from ._store import ChatState as ChatState
 from ._store import Entry as Entry
+from ._store import InvalidChatIdError as InvalidChatIdError
+from ._store import InvalidPositionError as InvalidPositionError
 from ._store import RelayError as RelayError
 from ._store import Store as Store
 from ._store import StoreFullError as StoreFullError
@@ -64,9 +67,12 @@ __all__ = [
     "ChatState",
     "Entry",
     "Format",
+    "InvalidChatIdError",
+    "InvalidPositionError",
     "MemoryStore",
     "Outcome",
     "RedisError",
+    "RedisProtocolError",
     "RedisStore",
     "Relay",
     "RelayError",

@@ -39,7 +39,7 @@ from .._core._exceptions import ParamsError
 from ._ai_sdk import latest_turn, messages_params, next_turn, turn_id
 from ._memory import MemoryStore
 from ._responses import DEFAULT_HEARTBEAT, error_response, serve_websocket, sse_response
-from ._store import ChatExistsError, Store, StoreFullError, validate_chat_id
+from ._store import ChatExistsError, InvalidChatIdError, Store, StoreFullError, validate_chat_id
 from ._writer import Relay, params_from_json
 
 __all__ = ["DEFAULT_MAX_BODY", "DEFAULT_PARAMS", "create_app"]
@@ -132,7 +132,7 @@ def create_app(
     def chat_id_of(request: Request | WebSocket) -> str | None:
         try:
             return validate_chat_id(request.path_params["chat_id"])
-        except ValueError:
+        except InvalidChatIdError:
             return None
 
     async def stream(request: Request) -> Response:

@@ -17,6 +17,7 @@ from typing import Final
 
 import anyio
 
+from .._core._exceptions import ConfigError
 from ._store import (
     ChatExistsError,
     ChatInfo,
@@ -85,7 +86,7 @@ class MemoryStore(Store):
         ttl: float = DEFAULT_TTL,
     ) -> None:
         if max_entries < 1 or max_chats < 1 or ttl <= 0:
-            raise ValueError("max_entries and max_chats must be >= 1 and ttl > 0")
+            raise ConfigError("max_entries and max_chats must be >= 1 and ttl > 0")
         self.max_entries = max_entries
         self.max_chats = max_chats
         self.ttl = ttl

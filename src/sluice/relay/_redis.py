@@ -29,7 +29,8 @@ from typing import Final
 
 import anyio
 
-from ._resp import Arg, RedisClient, RedisReplyError, RedisURL, Reply
+from .._core._exceptions import ConfigError
+from ._resp import Arg, RedisClient, RedisProtocolError, RedisReplyError, RedisURL, Reply
 from ._store import (
     ChatExistsError,
     ChatInfo,
@@ -120,19 +121,33 @@ class _Tail:
         self.last = max(self.last, entries[-1].id)
 
 
-def _entries(reply: Reply) -> list[Entry]:
+def _unexpected(command: str, reply: object) -> RedisProtocolError:
+    shown = repr(reply)
+    return RedisProtocolError(
+        f"Redis answered {command} with a reply of an unexpected shape ({shown[:80]}): "
+        "are other programs writing the relay's keys (see RedisStore's prefix)?"
+    )
+
+
+def _entries(reply: Reply, command: str = "XRANGE") -> list[Entry]:
     """Entries from an XRANGE reply: ``[[b"0-n", [b"e", event, b"d", data]], ...]``."""
-    entries: list[Entry] = []
+    if reply is None:
+        return []
     if not isinstance(reply, list):
-        return entries
+        raise _unexpected(command, reply)
+    entries: list[Entry] = []
     for item in reply:
-        assert isinstance(item, list) and len(item) == 2
+        if not (isinstance(item, list) and len(item) == 2):
+            raise _unexpected(command, item)
         raw_id, fields = item
-        assert isinstance(raw_id, bytes) and isinstance(fields, list)
+        if not (isinstance(raw_id, bytes) and isinstance(fields, list) and len(fields) % 2 == 0):
+            raise _unexpected(command, item)
         values = dict(zip(fields[::2], fields[1::2], strict=True))
         event, data = values.get(b"e"), values.get(b"d")
-        assert isinstance(event, bytes) and isinstance(data, bytes)
-        entries.append(Entry(int(raw_id.partition(b"-")[2]), event.decode(), data))
+        number = raw_id.partition(b"-")[2]
+        if not (isinstance(event, bytes) and isinstance(data, bytes) and number.isdigit()):
+            raise _unexpected(command, item)
+        entries.append(Entry(int(number), event.decode(errors="replace"), data))
     return entries
 
 
@@ -175,7 +190,7 @@ class RedisStore(Store):
         max_connections: int = 128,
     ) -> None:
         if max_entries < 1 or ttl <= 0 or lease <= stop_poll or stop_poll <= 0:
-            raise ValueError("max_entries >= 1, ttl > 0 and 0 < stop_poll < lease required")
+            raise ConfigError("max_entries >= 1, ttl > 0 and 0 < stop_poll < lease required")
         self.redis = RedisClient(RedisURL.parse(url), max_connections=max_connections)
         self.prefix = prefix
         self.max_entries = max_entries
@@ -274,12 +289,14 @@ class RedisStore(Store):
             ]
         )
         _check(meta)
-        assert isinstance(meta, list)
+        if not (isinstance(meta, list) and len(meta) == 2):
+            raise _unexpected("HMGET", meta)
         state, last = meta
         if state is None:
             return None
-        assert isinstance(state, bytes) and isinstance(last, bytes)
-        decoded: ChatState = _STATES[state]
+        decoded = _STATES.get(state) if isinstance(state, bytes) else None
+        if decoded is None or not (isinstance(last, bytes) and last.isdigit()):
+            raise _unexpected("HMGET (a chat's state and newest id)", meta)
         return ChatInfo(chat_id, decoded, int(last), writer_alive=_check(alive) == 1)
 
     async def _writer_lost(self, chat_id: str, last_id: int) -> None:
@@ -367,5 +384,8 @@ class RedisStore(Store):
         )
         if isinstance(reply, list) and reply:
             stream = reply[0]
-            assert isinstance(stream, list) and len(stream) == 2
-            tail.add(_entries(stream[1]))
+            if not (isinstance(stream, list) and len(stream) == 2):
+                raise _unexpected("XREAD", reply)
+            tail.add(_entries(stream[1], "XREAD"))
+        elif reply is not None:
+            raise _unexpected("XREAD", reply)

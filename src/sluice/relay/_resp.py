@@ -24,9 +24,15 @@ from typing import Final, Self, TypeAlias
 import anyio
 import anyio.abc
 
-from .._core._exceptions import SluiceError
+from .._core._exceptions import ConfigError, SluiceError
 
-__all__ = ["RedisClient", "RedisError", "RedisReplyError", "RedisURL"]
+__all__ = [
+    "RedisClient",
+    "RedisError",
+    "RedisProtocolError",
+    "RedisReplyError",
+    "RedisURL",
+]
 
 Reply: TypeAlias = "bytes | str | int | list[Reply] | RedisReplyError | None"
 Arg: TypeAlias = bytes | str | int | float
@@ -47,6 +53,11 @@ class RedisReplyError(RedisError):
     """Redis answered a command with an error reply (``-ERR ...``, ``-WRONGTYPE ...``)."""
 
 
+class RedisProtocolError(RedisError):
+    """What came back is not what Redis sends: bytes that are not RESP2, or a reply whose
+    shape does not fit the command (is the URL pointing at a Redis server?)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RedisURL:
     """Where Redis is: ``redis://[[user]:password@]host[:port][/db]``.
@@ -65,20 +76,28 @@ class RedisURL:
         """Parse a ``redis://`` URL.
 
         Raises:
-            ValueError: another scheme, or a database that is not a number.
+            ConfigError: another scheme, a port or a database that is not a number (the
+                message never shows the password).
         """
         split = urllib.parse.urlsplit(url)
         if split.scheme != "redis":
-            raise ValueError(f"expected a redis:// URL, got scheme {split.scheme!r}")
+            raise ConfigError(
+                f"expected a redis:// URL (redis://[[user]:password@]host[:port][/db]), got "
+                f"scheme {split.scheme!r}"
+            )
         path = split.path.strip("/")
+        if path and not path.isdigit():
+            raise ConfigError(f"the database in a redis:// URL is a number, got {path!r}")
         try:
-            db = int(path) if path else 0
+            port = split.port
         except ValueError:
-            raise ValueError(f"the database in a redis:// URL is a number, got {path!r}") from None
+            raise ConfigError(
+                "the port in a redis:// URL is a number from 0 to 65535 (after the host's ':')"
+            ) from None
         return cls(
             host=split.hostname or "127.0.0.1",
-            port=split.port or 6379,
-            db=db,
+            port=port or 6379,
+            db=int(path) if path else 0,
             username=urllib.parse.unquote(split.username) if split.username else None,
             password=urllib.parse.unquote(split.password) if split.password else None,
         )
@@ -103,6 +122,14 @@ def _encode_command(args: Sequence[Arg]) -> bytes:
             data = str(arg).encode()
         parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
     return b"".join(parts)
+
+
+def _integer(raw: bytes, what: str) -> int:
+    """A RESP integer (``-?[0-9]+``), else :class:`RedisProtocolError`."""
+    digits = raw[1:] if raw[:1] == b"-" else raw
+    if not digits.isdigit() or len(digits) > 20:
+        raise RedisProtocolError(f"{what} from Redis is not an integer: {raw[:40]!r}")
+    return int(raw)
 
 
 class _Connection:
@@ -137,7 +164,7 @@ class _Connection:
                 self._pos = end + 2
                 return line
             if len(self._buffer) - self._pos > _MAX_LINE:
-                raise RedisError("Redis sent a reply line over 64 KiB")
+                raise RedisProtocolError("Redis sent a reply line over 64 KiB")
             await self._fill()
 
     async def _exact(self, size: int) -> bytes:
@@ -145,7 +172,7 @@ class _Connection:
             await self._fill()
         start, end = self._pos, self._pos + size
         if self._buffer[end : end + 2] != _CRLF:
-            raise RedisError("malformed bulk string from Redis")
+            raise RedisProtocolError("a bulk string from Redis does not end with CRLF")
         self._pos = end + 2
         return bytes(self._buffer[start:end])
 
@@ -159,27 +186,29 @@ class _Connection:
     async def _reply(self) -> Reply:
         line = await self._line()
         if not line:
-            raise RedisError("empty reply line from Redis")
+            raise RedisProtocolError("an empty reply line from Redis")
         kind, rest = line[:1], line[1:]
         if kind == b"$":
-            size = int(rest)
+            size = _integer(rest, "a bulk string's length")
             if size < 0:
                 return None
             if size > _MAX_BULK:
-                raise RedisError(f"bulk string of {size} bytes from Redis is over the limit")
+                raise RedisProtocolError(f"a bulk string of {size} bytes from Redis is too large")
             return await self._exact(size)
         if kind == b"*":
-            count = int(rest)
+            count = _integer(rest, "an array's length")
             if count < 0:
                 return None
             return [await self._reply() for _ in range(count)]
         if kind == b":":
-            return int(rest)
+            return _integer(rest, "an integer reply")
         if kind == b"+":
-            return rest.decode()
+            return rest.decode(errors="replace")
         if kind == b"-":
             return RedisReplyError(rest.decode(errors="replace"))
-        raise RedisError(f"unknown RESP reply type {kind!r}")
+        raise RedisProtocolError(
+            f"unknown RESP reply type {kind!r}: is this a Redis server (RESP2)?"
+        )
 
     async def aclose(self) -> None:
         with anyio.CancelScope(shield=True):
@@ -206,7 +235,7 @@ class RedisClient:
         self, url: RedisURL, *, max_connections: int = 128, connect_timeout: float = 5.0
     ) -> None:
         if max_connections < 1:
-            raise ValueError(f"max_connections must be >= 1, got {max_connections}")
+            raise ConfigError(f"max_connections must be >= 1, got {max_connections}")
         self.url = url
         self._idle: deque[_Connection] = deque()
         self._slots = anyio.Semaphore(max_connections)

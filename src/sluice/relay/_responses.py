@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ._store import ChatNotFoundError, Entry, Store
+from ._store import ChatNotFoundError, Entry, InvalidPositionError, Store
 from ._vercel import VERCEL_HEADERS, VercelEncoder
 
 __all__ = [
@@ -75,13 +75,16 @@ def parse_position(value: str | None) -> int:
     """A reader's position from ``Last-Event-ID`` / ``?after=`` (``None`` or ``""`` -> 0).
 
     Raises:
-        ValueError: not a non-negative decimal integer.
+        InvalidPositionError: not a non-negative decimal integer of at most 18 digits
+            (also a ``ValueError``).
     """
     if value is None or value.strip() == "":
         return 0
     value = value.strip()
-    if not value.isdigit() or len(value) > 18:
-        raise ValueError(f"a position is a non-negative integer, got {value!r}")
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+        raise InvalidPositionError(
+            f"a position is a non-negative integer (the last id you have), got {value[:40]!r}"
+        )
     return int(value)
 
 
@@ -131,7 +134,7 @@ async def sse_response(
         after = parse_position(
             request.headers.get("last-event-id") or request.query_params.get("after")
         )
-    except ValueError as exc:
+    except InvalidPositionError as exc:
         return error_response(400, "invalid_request_error", str(exc))
     info = await store.info(chat_id)
     if info is None:
@@ -197,7 +200,7 @@ async def _client_position(websocket: WebSocket) -> int | None:
             return 0
         try:
             return parse_position(str(value))
-        except ValueError:
+        except InvalidPositionError:
             return None
     return 0
 

@@ -34,6 +34,8 @@ __all__ = [
     "ChatNotFoundError",
     "ChatState",
     "Entry",
+    "InvalidChatIdError",
+    "InvalidPositionError",
     "RelayError",
     "Store",
     "StoreFullError",
@@ -65,6 +67,15 @@ class ChatExistsError(RelayError):
 
 class StoreFullError(RelayError):
     """The store holds as many running chats as it may; try again later (HTTP 503)."""
+
+
+class InvalidChatIdError(RelayError, ValueError):
+    """A chat id that is not 1-128 characters of ``A-Z a-z 0-9 _ -`` (the app answers 404)."""
+
+
+class InvalidPositionError(RelayError, ValueError):
+    """A reader's position (``Last-Event-ID``, ``?after=``, ``after``) that is not a
+    non-negative integer (the app answers 400)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +121,13 @@ def validate_chat_id(chat_id: str) -> str:
     """Return ``chat_id`` if it is 1-128 characters of ``A-Z a-z 0-9 _ -``.
 
     Raises:
-        ValueError: it is not.
+        InvalidChatIdError: it is not (also a ``ValueError``).
     """
-    if not _CHAT_ID_RE.fullmatch(chat_id):
-        raise ValueError("a chat id is 1-128 characters of A-Z, a-z, 0-9, '_' and '-'")
+    if not isinstance(chat_id, str) or not _CHAT_ID_RE.fullmatch(chat_id):
+        shown = chat_id[:40] if isinstance(chat_id, str) else type(chat_id).__name__
+        raise InvalidChatIdError(
+            f"a chat id is 1-128 characters of A-Z, a-z, 0-9, '_' and '-', got {shown!r}"
+        )
     return chat_id
 
 
@@ -240,6 +254,7 @@ class Store(abc.ABC):
 
         Raises:
             ChatNotFoundError: no such chat (checked before the first item).
+            InvalidPositionError: ``after`` is negative.
         """
         async with aclosing(self.read_batches(chat_id, after, heartbeat=heartbeat)) as batches:
             async for batch in batches:
@@ -256,8 +271,10 @@ class Store(abc.ABC):
         A reader that fell behind (or many readers woken by one append) gets what is there
         in one list, to send in one write; an empty list is a heartbeat tick.
         """
-        if after < 0:
-            raise ValueError(f"after must be >= 0, got {after}")
+        if not isinstance(after, int) or after < 0:
+            raise InvalidPositionError(
+                f"a reader's position `after` must be an int >= 0 (0: the whole log), got {after!r}"
+            )
         info = await self.info(chat_id)
         if info is None:
             raise ChatNotFoundError(f"no chat {chat_id!r}")

@@ -32,6 +32,8 @@ from .._core._exceptions import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    ConfigError,
+    ParamsError,
     SluiceError,
 )
 from ..ops import SSEEncoder
@@ -263,7 +265,7 @@ class Relay:
 
     def __init__(self, store: Store, client: AsyncClient, *, max_running: int = 256) -> None:
         if max_running < 1:
-            raise ValueError(f"max_running must be >= 1, got {max_running}")
+            raise ConfigError(f"max_running must be >= 1, got {max_running}")
         self.store = store
         self.client = client
         self.max_running = max_running
@@ -322,7 +324,7 @@ class Relay:
             chat_id = chat_id or new_chat_id()
             await self.store.create(chat_id, state="running")
         elif chat_id is None:
-            raise ValueError("create=False needs the chat_id of an existing chat")
+            raise TypeError("create=False needs the chat_id of an existing chat")
         self._running += 1
         self._task_group.start_soon(self._generate, chat_id, source)
         return chat_id
@@ -346,12 +348,12 @@ def params_from_json(body: bytes) -> dict[str, Any]:
     """Decode a ``POST /chats`` body: a JSON object of Messages API parameters.
 
     Raises:
-        ValueError: not JSON, or not an object.
+        ParamsError: not JSON, or not an object (``field`` is ``"body"``).
     """
     try:
         params = msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
-        raise ValueError(f"the body is not JSON: {exc}") from None
+        raise ParamsError(f"the body is not JSON: {exc}", field="body") from None
     if not isinstance(params, dict):
-        raise ValueError("the body must be a JSON object of Messages API parameters")
+        raise ParamsError("the body must be a JSON object of Messages API parameters", field="body")
     return params
