@@ -36,6 +36,7 @@ PUBLIC = {
     "StreamSource",
     "VercelEncoder",
     "bind",
+    "browser_params",
     "create_app",
     "error_data",
     "finish_reason",

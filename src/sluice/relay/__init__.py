@@ -16,6 +16,8 @@ The pieces, from the model to the browser:
 * :func:`sse_frame`, :func:`ws_message` and :class:`VercelEncoder` (the AI SDK UI message
   stream protocol v1) encode entries; :func:`sse_response` and :func:`serve_websocket`
   answer Starlette requests with them.
+* :func:`browser_params` keeps what a browser may set (Messages API fields, never the
+  client's request options); :func:`create_app`'s ``params=`` hook is the owner's say.
 * :func:`create_app` is the whole relay as an ASGI app; :func:`serve` runs an app on
   uvicorn (asyncio) or hypercorn (trio); ``python -m sluice relay`` does both.
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 from ._app import create_app as create_app
 from ._memory import MemoryStore as MemoryStore
+from ._params import browser_params as browser_params
 from ._redis import RedisStore as RedisStore
 from ._resp import RedisError as RedisError
 from ._resp import RedisProtocolError as RedisProtocolError
@@ -81,6 +84,7 @@ __all__ = [
     "StreamSource",
     "VercelEncoder",
     "bind",
+    "browser_params",
     "create_app",
     "error_data",
     "finish_reason",

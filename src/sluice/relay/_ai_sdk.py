@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from .._core._exceptions import ParamsError
+from ._params import browser_params
 from ._store import ChatExistsError, ChatInfo, Store, validate_chat_id
 
 __all__ = ["latest_turn", "messages_params", "next_turn", "turn_id"]
@@ -49,10 +50,12 @@ def messages_params(body: Any, defaults: Mapping[str, Any]) -> tuple[str, dict[s
     """The chat id and the Messages API parameters of a ``DefaultChatTransport`` POST.
 
     Fields of the body other than the transport's own (``id``, ``messages``, ``trigger``,
-    ``messageId``), e.g. from ``useChat``'s ``body`` option, override ``defaults``.
+    ``messageId``), e.g. from ``useChat``'s ``body`` option, override ``defaults``; they
+    are a browser's, so Messages API fields only (see :func:`browser_params`).
 
     Raises:
-        ParamsError: no chat id, no messages, or nothing for the model to answer.
+        ParamsError: no chat id, no messages, nothing for the model to answer, or a field
+            that is not a Messages API field (a request option...).
         InvalidChatIdError: a malformed chat id.
     """
     if not isinstance(body, dict):
@@ -65,7 +68,7 @@ def messages_params(body: Any, defaults: Mapping[str, Any]) -> tuple[str, dict[s
     if not isinstance(messages, list) or not messages:
         raise ParamsError("the body has no `messages`", field="messages")
     params = dict(defaults)
-    params.update({k: v for k, v in body.items() if k not in _TRANSPORT_FIELDS})
+    params.update(browser_params({k: v for k, v in body.items() if k not in _TRANSPORT_FIELDS}))
     system: list[str] = []
     converted: list[dict[str, str]] = []
     for index, message in enumerate(messages):

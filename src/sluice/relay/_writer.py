@@ -24,7 +24,6 @@ from typing import Any, Final, Literal, Self, TypeAlias
 
 import anyio
 import anyio.abc
-import msgspec
 
 from .._client import AsyncClient
 from .._core._events import Event, Ping
@@ -33,7 +32,6 @@ from .._core._exceptions import (
     APIError,
     APITimeoutError,
     ConfigError,
-    ParamsError,
     SluiceError,
 )
 from ..ops import SSEEncoder
@@ -45,7 +43,6 @@ __all__ = [
     "StreamSource",
     "error_entry",
     "new_chat_id",
-    "params_from_json",
     "write_stream",
 ]
 
@@ -342,18 +339,3 @@ class Relay:
             logger.exception("sluice.relay: generation %s failed", chat_id)
         finally:
             self._running -= 1
-
-
-def params_from_json(body: bytes) -> dict[str, Any]:
-    """Decode a ``POST /chats`` body: a JSON object of Messages API parameters.
-
-    Raises:
-        ParamsError: not JSON, or not an object (``field`` is ``"body"``).
-    """
-    try:
-        params = msgspec.json.decode(body)
-    except msgspec.DecodeError as exc:
-        raise ParamsError(f"the body is not JSON: {exc}", field="body") from None
-    if not isinstance(params, dict):
-        raise ParamsError("the body must be a JSON object of Messages API parameters", field="body")
-    return params
