@@ -32,6 +32,7 @@ from .._core._exceptions import (
     APIError,
     APITimeoutError,
     ConfigError,
+    ParamsError,
     SluiceError,
 )
 from ..ops import SSEEncoder
@@ -300,10 +301,14 @@ class Relay:
 
         Args:
             params: Messages API request fields (``model``, ``max_tokens``, ``messages``...);
-                ``stream`` is implied.
+                ``stream`` is implied. Trusted as given: request options pass through (for
+                a browser's fields, see :func:`browser_params`).
             chat_id: the id to use (default: :func:`new_chat_id`).
             create: ``False`` to generate into ``chat_id``, which exists and has no
-                generation yet (created ``pending``, or ``running`` by its creator).
+                generation yet (created ``pending``, or ``running`` by its creator). If the
+                generation cannot start, a ``running`` chat is not left waiting: its log
+                ends with an ``error`` entry (``overloaded_error`` when the relay is full)
+                and it is marked done; a ``pending`` one stays pending.
 
         Raises:
             ParamsError: parameters the API would reject (nothing is created).
@@ -311,20 +316,58 @@ class Relay:
             ChatExistsError: ``chat_id`` is taken.
             RelayError: the relay is not running (use ``async with``).
         """
+        if not create and chat_id is None:
+            raise TypeError("create=False needs the chat_id of an existing chat")
+        try:
+            self._check_room()
+            fields = {key: value for key, value in params.items() if key != "stream"}
+            source = self.client.messages.stream(**fields)  # validates the parameters now
+        except SluiceError as exc:
+            if not create and chat_id is not None:
+                await self._abandon(chat_id, exc)
+            raise
+        return await self._launch(source, chat_id, create)
+
+    def _check_room(self) -> None:
         if self._task_group is None:
             raise RelayError("the relay is not running; use `async with Relay(...)`")
         if self._running >= self.max_running:
             raise StoreFullError(f"{self.max_running} generations are running here; retry later")
-        fields = {key: value for key, value in params.items() if key != "stream"}
-        source = self.client.messages.stream(**fields)  # validates the parameters now
-        if create:
-            chat_id = chat_id or new_chat_id()
-            await self.store.create(chat_id, state="running")
-        elif chat_id is None:
-            raise TypeError("create=False needs the chat_id of an existing chat")
+
+    async def _launch(self, source: StreamSource, chat_id: str | None, create: bool) -> str:
+        """Take a slot, create the chat if asked, and start the generation (no await
+        between the room check and taking the slot, so concurrent starts cannot overfill)."""
+        assert self._task_group is not None
         self._running += 1
+        try:
+            if create:
+                chat_id = chat_id or new_chat_id()
+                await self.store.create(chat_id, state="running")
+        except BaseException:
+            self._running -= 1
+            raise
+        assert chat_id is not None
         self._task_group.start_soon(self._generate, chat_id, source)
         return chat_id
+
+    async def _abandon(self, chat_id: str, exc: SluiceError) -> None:
+        """End a ``running`` chat that no generation will write (see :meth:`start`)."""
+        if isinstance(exc, StoreFullError):
+            error_type = "overloaded_error"
+        elif isinstance(exc, ParamsError):
+            error_type = "invalid_request_error"
+        else:
+            error_type = _error_type(exc)
+        try:
+            info = await self.store.info(chat_id)
+            if info is None or info.state != "running" or info.last_id:
+                return
+            with anyio.CancelScope(shield=True):
+                await self.store.append(chat_id, 1, [("error", error_data(error_type, str(exc)))])
+                await self.store.set_state(chat_id, "done")
+        except SluiceError as failure:
+            # The original error is the one to raise; a Redis store's lease ends the chat.
+            logger.warning("sluice.relay: could not end chat %s: %s", chat_id, failure)
 
     async def stop(self, chat_id: str) -> bool:
         """Ask the chat's generation to stop (wherever it runs). False if not running."""
