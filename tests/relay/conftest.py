@@ -14,6 +14,7 @@ import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,20 +28,21 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real redis-server on 127.0.0.1 for the whole session (fails loudly if missing)."""
+def _redis_binary() -> str:
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail(
             "redis-server is not installed: run `bash scripts/system-deps.sh` "
             "(or `apt-get install redis-server`); make test and .ci/run do it"
         )
-    directory = tmp_path_factory.mktemp("redis")
-    port = _free_port()
+    return binary
+
+
+def _start_redis(directory: Path, port: int) -> subprocess.Popen[bytes]:
+    """Start redis-server on 127.0.0.1:port (no persistence); return once it answers PING."""
     process = subprocess.Popen(
         [
-            binary,
+            _redis_binary(),
             "--bind",
             "127.0.0.1",
             "--port",
@@ -57,23 +59,66 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(64).startswith(b"+PONG"):
+                    return process
+        except OSError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            pytest.fail("redis-server did not start")
+        time.sleep(0.02)
+
+
+def _stop_redis(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server on 127.0.0.1 for the whole session (fails loudly if missing)."""
+    port = _free_port()
+    process = _start_redis(tmp_path_factory.mktemp("redis"), port)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(64).startswith(b"+PONG"):
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                pytest.fail("redis-server did not start")
-            time.sleep(0.02)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        process.terminate()
-        process.wait(10)
+        _stop_redis(process)
+
+
+class OwnRedis:
+    """A redis-server of one test's own, which the test may restart or pause."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = _start_redis(directory, self.port)
+
+    def restart(self) -> None:
+        """Stop the server and start a new one on the same port (every connection dies)."""
+        _stop_redis(self.process)
+        self.process = _start_redis(self.directory, self.port)
+
+    def pause(self, seconds: float) -> None:
+        """Hold every client's commands for ``seconds`` (``CLIENT PAUSE``): a stuck server."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as conn:
+            conn.sendall(b"CLIENT PAUSE %d ALL\r\n" % int(seconds * 1000))
+            assert conn.recv(64).startswith(b"+OK")
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    """A redis-server for this test alone (it may be restarted or paused)."""
+    server = OwnRedis(tmp_path)
+    try:
+        yield server
+    finally:
+        _stop_redis(server.process)
 
 
 def redis_store(url: str, **options: Any) -> RedisStore:

@@ -29,6 +29,7 @@ PUBLIC = {
     "RedisError",
     "RedisProtocolError",
     "RedisStore",
+    "RedisTimeoutError",
     "Relay",
     "RelayError",
     "Store",
@@ -87,6 +88,7 @@ class TestSurface:
             relay.InvalidPositionError,
             relay.RedisError,
             relay.RedisProtocolError,
+            relay.RedisTimeoutError,
         }
         for error in errors:
             assert issubclass(error, sluice.SluiceError)
@@ -95,12 +97,14 @@ class TestSurface:
             assert type(copy) is error and str(copy) == "what happened"
 
     def test_error_families(self) -> None:
-        """Malformed input is also a ValueError."""
+        """Malformed input is also a ValueError, a Redis timeout also a TimeoutError."""
         assert issubclass(relay.InvalidChatIdError, relay.RelayError)
         assert issubclass(relay.InvalidChatIdError, ValueError)
         assert issubclass(relay.InvalidPositionError, relay.RelayError)
         assert issubclass(relay.InvalidPositionError, ValueError)
         assert issubclass(relay.RedisProtocolError, relay.RedisError)
+        assert issubclass(relay.RedisTimeoutError, relay.RedisError)
+        assert issubclass(relay.RedisTimeoutError, TimeoutError)
 
 
 class TestOptional:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import anyio
 import msgspec
 import pytest
 from _relay_util import fake_redis
 
 import sluice
-from conftest import redis_store
-from sluice.relay import RedisError, RedisProtocolError, RedisStore
+from conftest import OwnRedis, redis_store
+from sluice.relay import RedisError, RedisProtocolError, RedisStore, RedisTimeoutError
 from sluice.relay._resp import RedisClient, RedisReplyError, RedisURL
 
 pytestmark = pytest.mark.anyio
@@ -205,3 +207,100 @@ class TestProtocolErrors:
             async with RedisStore(url) as store:
                 with anyio.fail_after(5), pytest.raises(RedisProtocolError, match="state"):
                     await store.info("c1")
+
+
+class TestTimeouts:
+    async def test_a_server_that_never_answers(self) -> None:
+        """A server that accepts and never answers: RedisTimeoutError after command_timeout."""
+        async with (
+            fake_redis(None) as url,
+            RedisClient(RedisURL.parse(url), command_timeout=0.2) as redis,
+        ):
+            with anyio.fail_after(5), pytest.raises(RedisTimeoutError) as caught:
+                await redis.execute("PING")
+        assert isinstance(caught.value, TimeoutError)
+        assert "within 0.2 s" in str(caught.value) and "reply to PING" in str(caught.value)
+
+    async def test_the_setup_of_a_connection_is_bounded_and_redacted(self) -> None:
+        """AUTH against a silent server times out too; the password is not in the message."""
+        async with fake_redis(None) as url:
+            secret = url.replace("redis://", "redis://:s3cret@")
+            async with RedisClient(RedisURL.parse(secret), command_timeout=0.2) as redis:
+                with anyio.fail_after(5), pytest.raises(RedisTimeoutError) as caught:
+                    await redis.execute("PING")
+        assert "connecting" in str(caught.value) and "s3cret" not in str(caught.value)
+
+    async def test_a_blocking_read_gets_its_block_time(self, redis_url: str) -> None:
+        """XREAD BLOCK 500 ms under a 0.2 s command timeout: no error, a nil reply."""
+        async with RedisClient(RedisURL.parse(redis_url), command_timeout=0.2) as redis:
+            reply = await redis.execute(
+                "XREAD", "BLOCK", 500, "STREAMS", "test:never", "0-0", block=0.5
+            )
+        assert reply is None
+
+    async def test_a_store_reader_waits_past_the_command_timeout(self, redis_url: str) -> None:
+        """A quiet chat's reader blocks in XREAD longer than command_timeout and heartbeats."""
+        async with redis_store(redis_url, command_timeout=0.2) as store:
+            await store.create("c1")
+            reader = store.read("c1", heartbeat=0.6)
+            with anyio.fail_after(5):
+                assert await reader.__anext__() is None  # a heartbeat tick, not an error
+            await reader.aclose()
+
+    async def test_waiting_for_a_free_connection_is_bounded(self, redis_url: str) -> None:
+        """Every pooled connection busy: the next command times out saying so."""
+        async with RedisClient(
+            RedisURL.parse(redis_url), max_connections=1, command_timeout=0.2
+        ) as redis:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(partial(redis.execute, "BLPOP", "test:never", 1, block=1))
+                await anyio.sleep(0.05)
+                with pytest.raises(RedisTimeoutError, match="free connection"):
+                    await redis.execute("PING")
+                tg.cancel_scope.cancel()
+
+
+class TestStaleConnections:
+    async def test_reads_after_a_restart(self, own_redis: OwnRedis) -> None:
+        """After a server restart, pooled connections are dead; reads go on, no error."""
+        async with RedisClient(RedisURL.parse(own_redis.url)) as redis:
+            await redis.pipeline([["PING"], ["PING"]])
+            async with anyio.create_task_group() as tg:  # two connections in the pool
+                for _ in range(2):
+                    tg.start_soon(redis.execute, "GET", "k")
+            own_redis.restart()
+            for _ in range(3):
+                assert await redis.execute("GET", "k") is None
+            assert await redis.pipeline([["SET", "k", "v", "PX", 5000], ["EXISTS", "k"]]) == [
+                "OK",
+                1,
+            ]
+
+    async def test_a_write_is_never_sent_twice(self, own_redis: OwnRedis) -> None:
+        """INCR on a stale connection used a moment ago fails (it may have run), never twice."""
+        async with RedisClient(RedisURL.parse(own_redis.url)) as redis:
+            assert await redis.execute("INCR", "n") == 1
+            own_redis.restart()
+            with pytest.raises(RedisError, match="may or may not have run"):
+                await redis.execute("INCR", "n")
+            assert await redis.execute("INCR", "n") == 1
+
+    async def test_an_idle_connection_is_checked_before_a_write(self, own_redis: OwnRedis) -> None:
+        """A connection idle over a second gets a PING first: the restart costs nothing."""
+        async with RedisClient(RedisURL.parse(own_redis.url)) as redis:
+            assert await redis.execute("INCR", "n") == 1
+            own_redis.restart()
+            await anyio.sleep(1.1)
+            assert await redis.execute("INCR", "n") == 1
+
+    async def test_the_store_after_a_restart(self, own_redis: OwnRedis) -> None:
+        """A RedisStore keeps working across a restart (what was in memory is gone)."""
+        async with RedisStore(own_redis.url, prefix="t:") as store:
+            await store.create("c1")
+            assert (await store.info("c1")) is not None
+            own_redis.restart()
+            assert await store.info("c1") is None
+            await anyio.sleep(1.1)
+            await store.create("c1")
+            await store.append("c1", 1, [STOP])
+            assert [e.id for e in await store.entries("c1", 0, 10)] == [1]

@@ -33,6 +33,7 @@ from ._params import browser_params as browser_params
 from ._redis import RedisStore as RedisStore
 from ._resp import RedisError as RedisError
 from ._resp import RedisProtocolError as RedisProtocolError
+from ._resp import RedisTimeoutError as RedisTimeoutError
 from ._responses import Format as Format
 from ._responses import parse_position as parse_position
 from ._responses import serve_websocket as serve_websocket
@@ -77,6 +78,7 @@ __all__ = [
     "RedisError",
     "RedisProtocolError",
     "RedisStore",
+    "RedisTimeoutError",
     "Relay",
     "RelayError",
     "Store",

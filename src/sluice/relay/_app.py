@@ -21,6 +21,11 @@
 
 Served by uvicorn on asyncio or hypercorn on trio (``python -m sluice relay``).
 
+When the store cannot be reached (Redis down, or not answering within its
+``command_timeout``), every route answers ``503 {"type": "error", "error": {"type":
+"store_unavailable_error", ...}}`` and logs one line (no traceback, no password); a
+websocket closes with 1011; a stream in progress ends, to be resumed from its last id.
+
 Request bodies are a browser's, so untrusted: Messages API fields only (see
 :func:`browser_params`); the owner shapes every request in the ``params=`` hook.
 """
@@ -45,7 +50,14 @@ from .._core._params import validate_message_params
 from ._ai_sdk import latest_turn, messages_params, next_turn, turn_id
 from ._memory import MemoryStore
 from ._params import browser_params, params_from_json
-from ._responses import DEFAULT_HEARTBEAT, error_response, serve_websocket, sse_response
+from ._resp import RedisError
+from ._responses import (
+    DEFAULT_HEARTBEAT,
+    error_response,
+    serve_websocket,
+    sse_response,
+    store_unavailable,
+)
 from ._store import ChatExistsError, InvalidChatIdError, Store, StoreFullError, validate_chat_id
 from ._writer import Relay
 
@@ -233,6 +245,11 @@ def create_app(
     ]
     if static_dir is not None:
         routes.append(Mount("/", StaticFiles(directory=static_dir, html=True)))
-    app = Starlette(routes=routes, lifespan=lifespan)
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RedisError)
+        return store_unavailable(f"{request.method} {request.url.path}", exc)
+
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={RedisError: unavailable})
     app.state.store = the_store
     return app

@@ -30,7 +30,15 @@ from typing import Final
 import anyio
 
 from .._core._exceptions import ConfigError
-from ._resp import Arg, RedisClient, RedisProtocolError, RedisReplyError, RedisURL, Reply
+from ._resp import (
+    DEFAULT_COMMAND_TIMEOUT,
+    Arg,
+    RedisClient,
+    RedisProtocolError,
+    RedisReplyError,
+    RedisURL,
+    Reply,
+)
 from ._store import (
     ChatExistsError,
     ChatInfo,
@@ -174,6 +182,12 @@ class RedisStore(Store):
             ``stop_poll`` seconds); a running chat whose writer died ends this long after.
         stop_poll: seconds between a writer's checks for a stop request.
         max_connections: the bound of the connection pool.
+        command_timeout: seconds a Redis command may take, from waiting for a pooled
+            connection to its whole reply (a blocking read adds its block time); then
+            :class:`RedisTimeoutError`. ``None``: no bound.
+
+    Raises:
+        ConfigError: a malformed URL, or bounds that do not fit together.
 
     Use as ``async with RedisStore(url) as store:``.
     """
@@ -188,10 +202,13 @@ class RedisStore(Store):
         lease: float = DEFAULT_LEASE,
         stop_poll: float = 0.2,
         max_connections: int = 128,
+        command_timeout: float | None = DEFAULT_COMMAND_TIMEOUT,
     ) -> None:
         if max_entries < 1 or ttl <= 0 or lease <= stop_poll or stop_poll <= 0:
             raise ConfigError("max_entries >= 1, ttl > 0 and 0 < stop_poll < lease required")
-        self.redis = RedisClient(RedisURL.parse(url), max_connections=max_connections)
+        self.redis = RedisClient(
+            RedisURL.parse(url), max_connections=max_connections, command_timeout=command_timeout
+        )
         self.prefix = prefix
         self.max_entries = max_entries
         self.ttl = ttl
@@ -381,6 +398,7 @@ class RedisStore(Store):
             "STREAMS",
             self._key(chat_id, "log"),
             f"0-{start}",
+            block=block / 1000,
         )
         if isinstance(reply, list) and reply:
             stream = reply[0]

@@ -10,6 +10,19 @@ a bulk string or an array of replies.
 Cancellation: a command cancelled between its write and its reply leaves the connection
 out of step with the server (the reply would be read by the next command), so any
 exception inside a command closes that connection instead of returning it to the pool.
+
+Time: every command is bounded by the client's ``command_timeout``, from waiting for a
+free connection to the last byte of its reply (a blocking command such as ``XREAD BLOCK``
+adds its block time), so a server that accepts and never answers raises
+:class:`RedisTimeoutError` instead of hanging its caller.
+
+Stale connections: after a server restart every pooled connection is dead, and the first
+command on each would fail. A command on a pooled connection that closes before any byte
+of its reply is sent again once, on a new connection, when that cannot apply it twice: the
+write itself failed (nothing left), or every command of the pipeline is idempotent (reads,
+``SET``/``HSET``/``PEXPIRE``/``DEL``...). Other commands (``EVAL``, ``HSETNX``, ``XADD``...)
+are never resent; instead, a pooled connection idle for over a second is checked with a
+``PING`` before one is written to it, so a restart is noticed before anything is sent.
 """
 
 from __future__ import annotations
@@ -27,10 +40,12 @@ import anyio.abc
 from .._core._exceptions import ConfigError, SluiceError
 
 __all__ = [
+    "DEFAULT_COMMAND_TIMEOUT",
     "RedisClient",
     "RedisError",
     "RedisProtocolError",
     "RedisReplyError",
+    "RedisTimeoutError",
     "RedisURL",
 ]
 
@@ -43,6 +58,33 @@ _RECEIVE_SIZE: Final = 64 * 1024
 _MAX_LINE: Final = 64 * 1024
 #: The largest bulk string accepted (Redis' own limit is 512 MB).
 _MAX_BULK: Final = 512 * 1024 * 1024
+#: Seconds a command may take, from waiting for a connection to its whole reply.
+DEFAULT_COMMAND_TIMEOUT: Final = 5.0
+#: A pooled connection idle this long is checked (PING) before a command that is not
+#: idempotent is written to it.
+_PROBE_IDLE: Final = 1.0
+#: Commands that do the same thing when applied twice: resent after a stale connection.
+_IDEMPOTENT: Final = frozenset(
+    {
+        "PING",
+        "GET",
+        "MGET",
+        "EXISTS",
+        "TTL",
+        "PTTL",
+        "HGET",
+        "HMGET",
+        "HGETALL",
+        "XRANGE",
+        "XREVRANGE",
+        "XREAD",
+        "XLEN",
+        "HSET",
+        "DEL",
+        "EXPIRE",
+        "PEXPIRE",
+    }
+)
 
 
 class RedisError(SluiceError):
@@ -56,6 +98,20 @@ class RedisReplyError(RedisError):
 class RedisProtocolError(RedisError):
     """What came back is not what Redis sends: bytes that are not RESP2, or a reply whose
     shape does not fit the command (is the URL pointing at a Redis server?)."""
+
+
+class RedisTimeoutError(RedisError, TimeoutError):
+    """Redis did not answer within the client's ``command_timeout`` (the server is
+    overloaded, stuck, or not a Redis server); the command may or may not have run."""
+
+
+class _ConnectionLost(RedisError):
+    """A connection closed before any byte of the reply: ``sent`` says whether the write
+    went out (internal: the client resends or raises a :class:`RedisError`)."""
+
+    def __init__(self, message: str, *, sent: bool) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +180,21 @@ def _encode_command(args: Sequence[Arg]) -> bytes:
     return b"".join(parts)
 
 
+def _text(arg: Arg) -> str:
+    return arg.decode(errors="replace") if isinstance(arg, bytes) else str(arg)
+
+
+def _name(command: Sequence[Arg]) -> str:
+    return _text(command[0]).upper() if command else ""
+
+
+def _idempotent(command: Sequence[Arg]) -> bool:
+    name = _name(command)
+    if name == "SET":  # SET ... NX/XX/GET answers differently the second time
+        return not any(_text(arg).upper() in ("NX", "XX", "GET") for arg in command[3:])
+    return name in _IDEMPOTENT
+
+
 def _integer(raw: bytes, what: str) -> int:
     """A RESP integer (``-?[0-9]+``), else :class:`RedisProtocolError`."""
     digits = raw[1:] if raw[:1] == b"-" else raw
@@ -139,21 +210,35 @@ class _Connection:
     one go once a reply is complete, so a large reply is parsed in linear time.
     """
 
-    __slots__ = ("_buffer", "_pos", "_stream")
+    __slots__ = ("_buffer", "_pos", "_replied", "_stream", "idle_since")
 
     def __init__(self, stream: anyio.abc.ByteStream) -> None:
         self._stream = stream
         self._buffer = bytearray()
         self._pos = 0
+        self._replied = True  # a byte arrived since the last send
+        self.idle_since = 0.0
 
     async def send(self, commands: Sequence[Sequence[Arg]]) -> None:
-        await self._stream.send(b"".join(_encode_command(c) for c in commands))
+        data = b"".join(_encode_command(c) for c in commands)
+        try:
+            await self._stream.send(data)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+            raise _ConnectionLost(
+                f"the connection to Redis is closed: {exc!r}", sent=False
+            ) from exc
+        self._replied = False
 
     async def _fill(self) -> None:
         try:
             data = await self._stream.receive(_RECEIVE_SIZE)
         except (anyio.EndOfStream, anyio.BrokenResourceError, OSError) as exc:
+            if not self._replied:
+                raise _ConnectionLost(
+                    "the connection to Redis closed before the reply", sent=True
+                ) from exc
             raise RedisError("the connection to Redis closed mid-reply") from exc
+        self._replied = True
         self._buffer += data
 
     async def _line(self) -> bytes:
@@ -229,14 +314,29 @@ class RedisClient:
         max_connections: the pool's bound. A command that finds every connection busy
             waits for one (blocking reads such as ``XREAD BLOCK`` hold theirs meanwhile).
         connect_timeout: seconds to open a connection (and authenticate) before giving up.
+        command_timeout: seconds a command may take, from waiting for a free connection
+            to its whole reply (default 5; ``None``: no bound), then
+            :class:`RedisTimeoutError`.
+
+    Raises:
+        ConfigError: a bound that is not positive.
     """
 
     def __init__(
-        self, url: RedisURL, *, max_connections: int = 128, connect_timeout: float = 5.0
+        self,
+        url: RedisURL,
+        *,
+        max_connections: int = 128,
+        connect_timeout: float = 5.0,
+        command_timeout: float | None = DEFAULT_COMMAND_TIMEOUT,
     ) -> None:
         if max_connections < 1:
             raise ConfigError(f"max_connections must be >= 1, got {max_connections}")
+        if not connect_timeout > 0 or (command_timeout is not None and not command_timeout > 0):
+            raise ConfigError("connect_timeout and command_timeout must be positive seconds")
         self.url = url
+        #: Seconds a command may take (see the class's arguments).
+        self.command_timeout = command_timeout
         self._idle: deque[_Connection] = deque()
         self._slots = anyio.Semaphore(max_connections)
         self._connect_timeout = connect_timeout
@@ -289,22 +389,71 @@ class RedisClient:
                 raise
         return conn
 
-    async def pipeline(self, commands: Sequence[Sequence[Arg]]) -> list[Reply]:
+    async def pipeline(
+        self, commands: Sequence[Sequence[Arg]], *, block: float = 0.0
+    ) -> list[Reply]:
         """Send several commands in one write and return their replies in order.
 
         Error replies come back as :class:`RedisReplyError` values, not raised, so the
         caller sees which command failed.
 
+        Args:
+            commands: the commands, each a sequence of arguments.
+            block: seconds a command blocks on the server by design (``XREAD BLOCK``),
+                added to the client's ``command_timeout``.
+
         Raises:
+            RedisTimeoutError: no whole answer within the timeout (the connection is
+                closed; the commands may or may not have run).
             RedisError: the connection failed or the client is closed.
         """
         if self._closed:
             raise RedisError("the Redis client is closed")
-        async with self._slots:
-            conn = self._idle.pop() if self._idle else await self._connect()
+        limit = None if self.command_timeout is None else self.command_timeout + block
+        what = _name(commands[0]) if commands else "nothing"
+        if len(commands) > 1:
+            what += f" and {len(commands) - 1} more"
+        phase = ["waiting for a free connection (every one of the pool's is busy)"]
+        try:
+            with anyio.fail_after(limit):
+                async with self._slots:
+                    return await self._run(commands, what, phase)
+        except TimeoutError as exc:
+            if isinstance(exc, RedisError):
+                raise
+            raise RedisTimeoutError(
+                f"Redis at {self.url} did not answer within {limit or 0:g} s, {phase[0]}: is it "
+                "overloaded or stuck? (RedisClient's command_timeout)"
+            ) from None
+
+    async def _run(
+        self, commands: Sequence[Sequence[Arg]], what: str, phase: list[str]
+    ) -> list[Reply]:
+        """The round trip, on a pooled connection or a new one (see the module's notes)."""
+        idempotent = all(_idempotent(command) for command in commands)
+        for attempt in (1, 2):
+            reused = bool(self._idle) and attempt == 1
+            conn = self._idle.pop() if reused else None
+            if (
+                conn is not None
+                and not idempotent
+                and (anyio.current_time() - conn.idle_since > _PROBE_IDLE)
+            ):
+                phase[0] = "checking an idle connection (PING)"
+                conn = await self._probe(conn)
+            if conn is None:
+                phase[0] = "connecting"
+                conn = await self._connect()
+            phase[0] = f"waiting for the reply to {what}"
             try:
                 await conn.send(commands)
                 replies = [await conn.read_reply() for _ in commands]
+            except _ConnectionLost as exc:
+                await conn.aclose()
+                if reused and (idempotent or not exc.sent):
+                    continue  # a stale pooled connection: once more on a new one
+                applied = "; it may or may not have run" if exc.sent else ""
+                raise RedisError(f"{exc} to {what}{applied}") from exc
             except BaseException as exc:
                 await conn.aclose()
                 if isinstance(exc, OSError | anyio.BrokenResourceError | anyio.ClosedResourceError):
@@ -313,17 +462,41 @@ class RedisClient:
             if self._closed:
                 await conn.aclose()
             else:
+                conn.idle_since = anyio.current_time()
                 self._idle.append(conn)
             return replies
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
-    async def execute(self, *args: Arg) -> Reply:
+    async def _probe(self, conn: _Connection) -> _Connection | None:
+        """``conn`` if it answers a PING, else ``None`` (closed)."""
+        try:
+            await conn.send([["PING"]])
+            reply = await conn.read_reply()
+        except _ConnectionLost:
+            await conn.aclose()
+            return None
+        except BaseException:
+            await conn.aclose()
+            raise
+        if reply != "PONG":
+            await conn.aclose()
+            raise RedisProtocolError(f"Redis answered PING with {reply!r}")
+        return conn
+
+    async def execute(self, *args: Arg, block: float = 0.0) -> Reply:
         """Run one command and return its reply.
+
+        Args:
+            args: the command and its arguments.
+            block: seconds the command blocks on the server by design (``XREAD BLOCK``),
+                added to the client's ``command_timeout``.
 
         Raises:
             RedisReplyError: Redis answered with an error.
+            RedisTimeoutError: no answer within the timeout.
             RedisError: the connection failed.
         """
-        (reply,) = await self.pipeline([args])
+        (reply,) = await self.pipeline([args], block=block)
         if isinstance(reply, RedisReplyError):
             raise reply
         return reply

@@ -9,6 +9,7 @@ pace.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Final, Literal
@@ -20,6 +21,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from ._resp import RedisError
 from ._store import ChatNotFoundError, Entry, InvalidPositionError, Store
 from ._vercel import VERCEL_HEADERS, VercelEncoder
 
@@ -27,6 +29,7 @@ __all__ = [
     "DEFAULT_HEARTBEAT",
     "error_response",
     "Format",
+    "store_unavailable",
     "parse_position",
     "serve_websocket",
     "sse_frame",
@@ -36,6 +39,8 @@ __all__ = [
 
 Format = Literal["native", "vercel"]
 
+logger = logging.getLogger("sluice.relay")
+
 #: Seconds of silence after which an SSE comment / websocket heartbeat goes out.
 DEFAULT_HEARTBEAT: Final = 5.0
 #: Reconnection delay the relay asks EventSource clients to use (milliseconds).
@@ -44,6 +49,7 @@ _HEARTBEAT_FRAME: Final = b": heartbeat\n\n"
 _SSE_HEADERS: Final = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 #: Seconds a websocket client has to say where it is before the relay starts from 0.
 _WS_HELLO_TIMEOUT: Final = 10.0
+_WS_UNAVAILABLE: Final = "the relay's store is unavailable; reconnect later with your last id"
 
 
 def _is_trimerror_response(entry: Entry) -> bool:
@@ -106,6 +112,15 @@ def error_response(status: int, error_type: str, message: str) -> JSONResponse:
     )
 
 
+def store_unavailable(where: str, exc: RedisError) -> JSONResponse:
+    """The 503 of a request the store could not serve, logged as one line (no traceback;
+    the message names no secret). The client is told to retry, not where Redis is."""
+    logger.warning("sluice.relay: %s: the store is unavailable: %s", where, exc)
+    return error_response(
+        503, "store_unavailable_error", "the relay's store is unavailable; retry later"
+    )
+
+
 async def sse_response(
     store: Store,
     chat_id: str,
@@ -120,7 +135,10 @@ async def sse_response(
     reconnecting), else ``?after=``, else 0 (the whole log). Statuses: 404 for an unknown
     chat, 204 when there is nothing to stream (a ``pending`` chat, or a finished one the
     reader has read to its end: per the SSE spec, 204 also tells ``EventSource`` not to
-    reconnect), 400 for a malformed position.
+    reconnect), 400 for a malformed position, 503 when the store cannot be reached (see
+    ``RedisStore``'s ``command_timeout``). If the store fails mid-stream, the body ends
+    without a terminal event (the failure is logged as one line): ``EventSource``
+    reconnects with ``Last-Event-ID`` and resumes where it was.
 
     Args:
         store: the store holding the chat.
@@ -136,7 +154,10 @@ async def sse_response(
         )
     except InvalidPositionError as exc:
         return error_response(400, "invalid_request_error", str(exc))
-    info = await store.info(chat_id)
+    try:
+        info = await store.info(chat_id)
+    except RedisError as exc:
+        return store_unavailable(f"{request.method} {request.url.path}", exc)
     if info is None:
         return error_response(404, "not_found_error", f"no chat {chat_id!r}")
     if info.state == "pending" or (info.state == "done" and after >= info.last_id):
@@ -162,6 +183,8 @@ async def _native_frames(
                 yield b"".join(map(sse_frame, batch)) if batch else _HEARTBEAT_FRAME
     except ChatNotFoundError:
         return  # expired between the check and the read: nothing more to say
+    except RedisError as exc:
+        logger.warning("sluice.relay: reading chat %s: the store failed: %s", chat_id, exc)
 
 
 async def _vercel_frames(
@@ -184,6 +207,8 @@ async def _vercel_frames(
                         yield frames
     except ChatNotFoundError:
         return
+    except RedisError as exc:
+        logger.warning("sluice.relay: reading chat %s: the store failed: %s", chat_id, exc)
 
 
 async def _client_position(websocket: WebSocket) -> int | None:
@@ -215,14 +240,20 @@ async def serve_websocket(
     ``{"id": N, "event": TYPE, "data": {...}}`` (see :func:`ws_message`) and
     ``{"event": "heartbeat"}`` after ``heartbeat`` quiet seconds, then closes with 1000
     after the terminal entry. Close codes: 4404 unknown chat, 4400 malformed position,
-    4204 nothing to stream (a ``pending`` chat). Accepts the websocket itself.
+    4204 nothing to stream (a ``pending`` chat), 1011 the store failed (reconnect and send
+    the last id again). Accepts the websocket itself.
     """
     await websocket.accept()
     after = await _client_position(websocket)
     if after is None:
         await websocket.close(code=4400, reason="send the last id you have, e.g. 0 or 12")
         return
-    info = await store.info(chat_id)
+    try:
+        info = await store.info(chat_id)
+    except RedisError as exc:
+        logger.warning("sluice.relay: websocket of chat %s: the store failed: %s", chat_id, exc)
+        await websocket.close(code=1011, reason=_WS_UNAVAILABLE)
+        return
     if info is None:
         await websocket.close(code=4404, reason="unknown chat")
         return
@@ -230,6 +261,7 @@ async def serve_websocket(
         await websocket.close(code=4204, reason="no stream yet")
         return
     gone = False
+    failed = False
     async with anyio.create_task_group() as tg:
 
         async def watch_client() -> None:
@@ -252,8 +284,13 @@ async def serve_websocket(
                         await websocket.send_text(ws_message(entry))
         except ChatNotFoundError:
             pass
+        except RedisError as exc:
+            logger.warning("sluice.relay: websocket of chat %s: the store failed: %s", chat_id, exc)
+            failed = True
         except (WebSocketDisconnect, OSError):
             gone = True
         tg.cancel_scope.cancel()
-    if not gone:
+    if failed and not gone:
+        await websocket.close(code=1011, reason=_WS_UNAVAILABLE)
+    elif not gone:
         await websocket.close(code=1000)

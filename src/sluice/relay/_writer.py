@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import AsyncIterable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterable, Callable, Iterator, Mapping
+from contextlib import AbstractAsyncContextManager, contextmanager
 from types import TracebackType
 from typing import Any, Final, Literal, Self, TypeAlias
 
@@ -95,19 +95,58 @@ def error_entry(exc: SluiceError) -> bytes:
     return error_data(_error_type(exc), message, request_id=request_id)
 
 
+#: Seconds a write to the store may take inside a shield (the Redis store's own command
+#: timeout comes first; this bounds any store, so a shutdown cannot hang on one).
+SHIELDED_WRITE_LIMIT: Final = 30.0
+
+
+@contextmanager
+def _shielded() -> Iterator[None]:
+    """Shielded from cancellation, but bounded: raises RelayError after the limit."""
+    with anyio.CancelScope(shield=True):
+        try:
+            with anyio.fail_after(SHIELDED_WRITE_LIMIT):
+                yield
+        except TimeoutError as exc:
+            if isinstance(exc, SluiceError):  # the store's own typed timeout
+                raise
+            raise RelayError(
+                f"the store did not complete a write within {SHIELDED_WRITE_LIMIT:g} s"
+            ) from None
+
+
 class _Log:
     """Appends to one chat, tracking the next id; appends are shielded from cancellation
-    (a cancelled Redis append might have landed, leaving the next id unknown)."""
+    (a cancelled Redis append might have landed, leaving the next id unknown), within a
+    bound. Once an append fails, the store is taken as gone for this chat: ``failed``."""
 
     def __init__(self, store: Store, chat_id: str) -> None:
         self.store = store
         self.chat_id = chat_id
         self.next_id = 1
         self.terminal: str | None = None
+        self.failed: Exception | None = None
 
     async def append(self, items: list[tuple[str, bytes]]) -> None:
-        with anyio.CancelScope(shield=True):
-            await self.store.append(self.chat_id, self.next_id, items)
+        """Append, or raise what made the store fail (now or before)."""
+        if self.failed is None:
+            await self._write(items)
+        if self.failed is not None:
+            raise self.failed
+
+    async def end(self, items: list[tuple[str, bytes]]) -> None:
+        """Append the terminal entry, unless the log is over or the store failed (a
+        failure is kept in ``failed``, for :func:`write_stream` to raise)."""
+        if self.terminal is None and self.failed is None:
+            await self._write(items)
+
+    async def _write(self, items: list[tuple[str, bytes]]) -> None:
+        try:
+            with _shielded():
+                await self.store.append(self.chat_id, self.next_id, items)
+        except Exception as exc:
+            self.failed = exc
+            return
         self.next_id += len(items)
         if items[-1][0] in TERMINAL_EVENTS:
             self.terminal = items[-1][0]
@@ -196,6 +235,9 @@ async def write_stream(
 
     Raises:
         ChatExistsError: ``create`` and the id is taken. StoreFullError: no room.
+        RedisError: the store failed (Redis unreachable or stuck: every store call is
+            bounded), so the log could not be written on; nothing more is tried (a Redis
+            chat ends when its writer's lease expires). Any store's failure is raised.
         Exception: a bug in ``source`` other than a sluice error is raised after the log
             was ended with a ``relay_error`` entry.
     """
@@ -211,37 +253,46 @@ async def write_stream(
 
             async def watch_stop() -> None:
                 nonlocal stopped
-                await store.wait_stop(chat_id)
-                stopped = True
+                try:
+                    await store.wait_stop(chat_id)
+                except Exception as exc:  # the store failed (Redis down): nothing to write to
+                    log.failed = log.failed or exc
+                else:
+                    stopped = True
                 tg.cancel_scope.cancel()
 
             tg.start_soon(watch_stop)
             try:
                 await _pump(source, log)
-            except SluiceError as exc:
-                if log.terminal is None:
-                    await log.append([("error", error_entry(exc))])
             except Exception as exc:
-                unexpected = exc
-                if log.terminal is None:
-                    message = f"the relay failed: {type(exc).__name__}"
-                    await log.append([("error", error_data("relay_error", message))])
+                if log.failed is None:  # else the store failed, and nothing can be written
+                    if isinstance(exc, SluiceError):
+                        await log.end([("error", error_entry(exc))])
+                    else:
+                        unexpected = exc
+                        message = f"the relay failed: {type(exc).__name__}"
+                        await log.end([("error", error_data("relay_error", message))])
             tg.cancel_scope.cancel()
-        if log.terminal is None:
-            if stopped:
-                await log.append([("stopped", _STOPPED)])
-            else:
-                message = "the upstream stream ended before message_stop"
-                await log.append([("error", error_data("incomplete_stream_error", message))])
+        if stopped:
+            await log.end([("stopped", _STOPPED)])
+        else:
+            message = "the upstream stream ended before message_stop"
+            await log.end([("error", error_data("incomplete_stream_error", message))])
     except BaseException:
-        if log.terminal is None:
-            message = "the relay shut down while generating; the message ends here, incomplete"
-            with anyio.CancelScope(shield=True):
-                await log.append([("error", error_data("generation_interrupted_error", message))])
+        message = "the relay shut down while generating; the message ends here, incomplete"
+        await log.end([("error", error_data("generation_interrupted_error", message))])
         raise
     finally:
-        with anyio.CancelScope(shield=True):
-            await store.set_state(chat_id, "done")
+        # A store that failed is not asked again: a Redis chat then ends when its
+        # writer's lease expires (generation_lost_error), once Redis is back.
+        if log.failed is None:
+            try:
+                with _shielded():
+                    await store.set_state(chat_id, "done")
+            except Exception as failure:
+                log.failed = failure
+    if log.failed is not None:
+        raise log.failed
     if unexpected is not None:
         raise unexpected
     return _OUTCOMES[log.terminal or "error"]
@@ -362,7 +413,7 @@ class Relay:
             info = await self.store.info(chat_id)
             if info is None or info.state != "running" or info.last_id:
                 return
-            with anyio.CancelScope(shield=True):
+            with _shielded():
                 await self.store.append(chat_id, 1, [("error", error_data(error_type, str(exc)))])
                 await self.store.set_state(chat_id, "done")
         except SluiceError as failure:
@@ -376,6 +427,11 @@ class Relay:
     async def _generate(self, chat_id: str, source: StreamSource) -> None:
         try:
             await write_stream(self.store, chat_id, source, create=False)
+        except SluiceError as exc:
+            # write_stream raises sluice errors only when the store failed (upstream
+            # failures are in the log): one line, no traceback; the message names no
+            # secret (a Redis URL's password is redacted).
+            logger.warning("sluice.relay: generation %s ended: the store failed: %s", chat_id, exc)
         except Exception:
             # Already in the log as a relay_error entry; the traceback goes to the log
             # handler (exception messages in sluice never carry the API key).
