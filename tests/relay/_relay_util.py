@@ -13,8 +13,10 @@ import anyio
 import anyio.abc
 import httpx
 
-from sluice import EventStreamDecoder
-from sluice.relay import bind, serve
+from _util import load
+from sluice import EventStreamDecoder, Ping
+from sluice.ops import SSEEncoder
+from sluice.relay import Entry, bind, serve
 
 
 @asynccontextmanager
@@ -31,6 +33,19 @@ async def running(app: Any) -> AsyncIterator[str]:
 def http(url: str, **options: Any) -> httpx.AsyncClient:
     """An httpx client for a relay at ``url``."""
     return httpx.AsyncClient(base_url=url, timeout=options.pop("timeout", 10.0), **options)
+
+
+def entries_of(name: str) -> list[Entry]:
+    """A recorded transcript (``fixtures/NAME``) as the writer logs it (pings left out)."""
+    encode = SSEEncoder(include_ids=False).encode
+    entries: list[Entry] = []
+    for event in decode_native(load(name)):
+        if isinstance(event, Ping):
+            continue
+        frame = encode(event)
+        end = frame.index(b"\n")
+        entries.append(Entry(len(entries) + 1, frame[7:end].decode(), frame[end + 7 : -2]))
+    return entries
 
 
 def sse_events(body: bytes) -> list[dict[str, str]]:

@@ -22,7 +22,7 @@ from starlette.types import Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ._resp import RedisError
-from ._store import ChatNotFoundError, Entry, InvalidPositionError, Store
+from ._store import ChatNotFoundError, Entry, InvalidPositionError, Store, trimmed_entry
 from ._vercel import VERCEL_HEADERS, VercelEncoder
 
 __all__ = [
@@ -52,16 +52,12 @@ _WS_HELLO_TIMEOUT: Final = 10.0
 _WS_UNAVAILABLE: Final = "the relay's store is unavailable; reconnect later with your last id"
 
 
-def _is_trimerror_response(entry: Entry) -> bool:
-    return entry.event == "error" and b"log_trimmed_error" in entry.data
-
-
 def sse_frame(entry: Entry) -> bytes:
     """One entry as an SSE frame: ``id: N``, ``event: TYPE``, ``data: JSON``.
 
     The ``log_trimmed_error`` entry repeats the reader's position and gets no ``id:``.
     """
-    if _is_trimerror_response(entry):
+    if entry.trimmed:
         return b"event: error\ndata: %s\n\n" % entry.data
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (entry.id, entry.event.encode(), entry.data)
 
@@ -71,7 +67,7 @@ def ws_message(entry: Entry) -> str:
 
     ``id`` is ``null`` for the ``log_trimmed_error`` entry.
     """
-    entry_id = b"null" if _is_trimerror_response(entry) else b"%d" % entry.id
+    entry_id = b"null" if entry.trimmed else b"%d" % entry.id
     return (
         b'{"id":%s,"event":%s,"data":%s}' % (entry_id, msgspec.json.encode(entry.event), entry.data)
     ).decode()
@@ -187,24 +183,61 @@ async def _native_frames(
         logger.warning("sluice.relay: reading chat %s: the store failed: %s", chat_id, exc)
 
 
+#: Times a Vercel reader looks for the oldest kept entry again when the cap moves it
+#: while the reader catches up.
+_WINDOW_ATTEMPTS: Final = 3
+_NEEDED: Final = "what the UI message stream needs from the start of this message"
+
+
+async def _vercel_start(store: Store, chat_id: str, after: int) -> tuple[int, bool]:
+    """Where a Vercel reader at ``after`` reads from, and whether the log's start is gone.
+
+    The encoder needs the message from its start; once the cap dropped it, it starts
+    from the oldest kept entry and rebuilds what it can (see ``VercelEncoder``).
+    """
+    if after == 0:
+        return 0, False
+    oldest = await store.entries(chat_id, 0, 1)
+    if not oldest or oldest[0].id == 1:
+        return 0, False
+    if oldest[0].id > after + 1:
+        return after, False  # what the reader needs next is gone: log_trimmed_error
+    return oldest[0].id - 1, True
+
+
 async def _vercel_frames(
     store: Store, chat_id: str, after: int, heartbeat: float
 ) -> AsyncGenerator[bytes, None]:
-    encoder = VercelEncoder()
     yield b"retry: %d\n\n" % _RETRY_MS
     try:
-        # The encoder's state needs the log from its start; entries up to the reader's
-        # position only advance it.
-        async with aclosing(store.read(chat_id, 0, heartbeat=heartbeat)) as entries:
-            async for entry in entries:
-                if entry is None:
-                    yield _HEARTBEAT_FRAME
-                elif entry.id <= after and not _is_trimerror_response(entry):
-                    encoder.skip(entry)
-                else:
-                    frames = encoder.encode(entry)
-                    if frames:
-                        yield frames
+        for attempt in range(1, _WINDOW_ATTEMPTS + 1):
+            start, resumed = await _vercel_start(store, chat_id, after)
+            encoder = VercelEncoder(resumed=resumed)
+            moved = False
+            async with aclosing(store.read_batches(chat_id, start, heartbeat=heartbeat)) as batches:
+                async for batch in batches:
+                    if not batch:
+                        yield _HEARTBEAT_FRAME
+                        continue
+                    out: list[bytes] = []
+                    for entry in batch:
+                        if entry.trimmed and entry.id < after and attempt < _WINDOW_ATTEMPTS:
+                            moved = True  # the cap moved on while catching up: look again
+                            break
+                        if entry.id <= after and not entry.trimmed:
+                            encoder.skip(entry)
+                            continue
+                        out.append(encoder.encode(entry))
+                        if encoder.missing:
+                            gone = trimmed_entry(chat_id, after, start + 1, needed=_NEEDED)
+                            out.append(encoder.encode(gone))
+                            break
+                    if out:
+                        yield b"".join(out)
+                    if moved or encoder.missing:
+                        break
+            if not moved:
+                return
     except ChatNotFoundError:
         return
     except RedisError as exc:

@@ -87,11 +87,15 @@ class Entry:
         event: the event's wire type: a Messages API event type, ``error`` or ``stopped``.
         data: the event as compact JSON (for Messages API events, the API's own fields,
             unknown ones included).
+        trimmed: ``True`` for the ``log_trimmed_error`` entry a reader gets instead of
+            entries the log's cap dropped. It is no position in the log: its ``id``
+            repeats the reader's, and the encoders write it without one.
     """
 
     id: int
     event: str
     data: bytes
+    trimmed: bool = False
 
     @property
     def terminal(self) -> bool:
@@ -143,13 +147,20 @@ def error_data(error_type: str, message: str, *, request_id: str | None = None) 
     return msgspec.json.encode(body)
 
 
-def _trimmed(chat_id: str, after: int, first: int) -> Entry:
+def trimmed_entry(chat_id: str, after: int, first: int, *, needed: str = "") -> Entry:
+    """The ``log_trimmed_error`` entry of a reader at ``after`` whose next entries (or,
+    with ``needed``, what it needs from before them) the cap dropped: the log starts at
+    ``first``."""
+    if needed:
+        what = f"{needed} was"
+    else:
+        what = f"entries {after + 1}-{first - 1} were"
     message = (
         f"this reader asked for entries after {after} of chat {chat_id}, but the log now starts "
-        f"at {first}: entries {after + 1}-{first - 1} were dropped by the log's cap. Read the "
-        "message from its final state instead, or raise the store's max_entries."
+        f"at {first}: {what} dropped by the log's cap. Read the message from its final "
+        "state instead, or raise the store's max_entries."
     )
-    return Entry(after, "error", error_data("log_trimmed_error", message))
+    return Entry(after, "error", error_data("log_trimmed_error", message), trimmed=True)
 
 
 class Store(abc.ABC):
@@ -287,7 +298,7 @@ class Store(abc.ABC):
                 batch = await self.entries(chat_id, after, _PAGE)
                 if batch:
                     if batch[0].id != after + 1:
-                        yield [_trimmed(chat_id, after, batch[0].id)]
+                        yield [trimmed_entry(chat_id, after, batch[0].id)]
                         return
                     for index, entry in enumerate(batch):
                         if entry.event in TERMINAL_EVENTS:

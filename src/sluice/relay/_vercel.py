@@ -28,7 +28,11 @@ which only the last frame carries the entry's ``id:``: a reader that resumes aft
 gets exactly the parts that follow (resumable at part boundaries, by entry). Resuming
 needs the encoder's state (open blocks, tool names, input so far), so a resumed reader
 feeds the log from its start with output discarded up to its position
-(:meth:`VercelEncoder.skip`).
+(:meth:`VercelEncoder.skip`). Once the log's cap has dropped its start, a
+``VercelEncoder(resumed=True)`` is fed from the oldest kept entry instead and rebuilds
+what those entries tell (a text or thinking block is known from any of its deltas); only
+an entry that needs what was dropped (a tool call whose start is gone, the stop reason)
+sets :attr:`VercelEncoder.missing`, and the reader gets ``log_trimmed_error`` there.
 """
 
 from __future__ import annotations
@@ -86,16 +90,30 @@ _decode_delta = msgspec.json.Decoder(_Delta).decode
 _decode_any = msgspec.json.Decoder().decode
 
 
-class _Block:
-    __slots__ = ("id", "input", "kind", "name", "provider_executed", "signature")
+class _Missing(Exception):
+    """An entry needs encoder state from before the entries it was fed (internal)."""
 
-    def __init__(self, kind: str, part_id: str, name: str = "", executed: bool = False) -> None:
+
+class _Block:
+    __slots__ = ("id", "input", "kind", "name", "partial", "provider_executed", "signature")
+
+    def __init__(
+        self,
+        kind: str,
+        part_id: str,
+        name: str = "",
+        executed: bool = False,
+        *,
+        partial: bool = False,
+    ) -> None:
         self.kind = kind  # "text", "reasoning", "tool" or "" (nothing to send)
         self.id = part_id
         self.name = name
         self.provider_executed = executed
         self.input: list[str] = []
         self.signature = ""
+        #: Its start was not seen (a resumed encoder): what came before is unknown.
+        self.partial = partial
 
 
 class VercelEncoder:
@@ -109,22 +127,34 @@ class VercelEncoder:
                 await send(encoder.encode(entry))
     """
 
-    __slots__ = ("_blocks", "_stop_reason", "done")
+    __slots__ = ("_blocks", "_known", "_stop_known", "_stop_reason", "done", "missing")
 
-    def __init__(self) -> None:
+    def __init__(self, *, resumed: bool = False) -> None:
         self._blocks: dict[int, _Block] = {}
         self._stop_reason: str | None = None
+        # Whether the state covers the current message from its start; whether its stop
+        # reason is known (all its end needs).
+        self._known = not resumed
+        self._stop_known = not resumed
         #: Whether ``[DONE]`` was written (the stream is over).
         self.done = False
+        #: Whether an entry needed state from before the first entry fed (only when
+        #: ``resumed``); that entry's frames were not produced, and the reader should get
+        #: ``log_trimmed_error`` instead.
+        self.missing = False
 
     def skip(self, entry: Entry) -> None:
         """Advance the state past ``entry`` without output (to resume after it)."""
-        self.parts(entry)
+        try:
+            self._parts(entry)
+        except _Missing:
+            pass  # output the reader already has: only the state matters
 
     def encode(self, entry: Entry) -> bytes:
         """The SSE frames for one entry; the last carries ``id: <entry id>``.
 
         A ``log_trimmed_error`` entry (which repeats the reader's position) gets no id.
+        ``b""`` (and :attr:`missing` set) when the entry needs state the encoder never saw.
         """
         parts = self.parts(entry)
         if not parts:
@@ -132,13 +162,21 @@ class VercelEncoder:
         frames = [b"data: %s\n\n" % part for part in parts[:-1]]
         last = parts[-1]
         body = b"data: %s\n\n" % last
-        if entry.id and not (entry.event == "error" and b"log_trimmed_error" in entry.data):
+        if entry.id and not entry.trimmed:
             body = b"id: %d\n%s" % (entry.id, body)
         frames.append(body)
         return b"".join(frames)
 
     def parts(self, entry: Entry) -> list[bytes]:
-        """The JSON parts for one entry (``b"[DONE]"`` for the end marker)."""
+        """The JSON parts for one entry (``b"[DONE]"`` for the end marker); ``[]`` (and
+        :attr:`missing` set) when it needs state the encoder never saw."""
+        try:
+            return self._parts(entry)
+        except _Missing:
+            self.missing = True
+            return []
+
+    def _parts(self, entry: Entry) -> list[bytes]:
         event = entry.event
         if event == "content_block_delta":
             return self._delta(entry.data)
@@ -147,6 +185,9 @@ class VercelEncoder:
         if event == "content_block_stop":
             return self._block_stop(_decode_any(entry.data))
         if event == "message_start":
+            self._blocks.clear()
+            self._stop_reason = None
+            self._known = self._stop_known = True
             message = _decode_any(entry.data).get("message") or {}
             start: dict[str, Any] = {"type": "start"}
             if isinstance(message.get("id"), str):
@@ -156,8 +197,11 @@ class VercelEncoder:
             delta = _decode_any(entry.data).get("delta") or {}
             if delta.get("stop_reason") is not None:
                 self._stop_reason = delta["stop_reason"]
+                self._stop_known = True
             return []
         if event == "message_stop":
+            if not self._stop_known:
+                raise _Missing
             self.done = True
             finish = {"type": "finish", "finishReason": finish_reason(self._stop_reason)}
             return [b'{"type":"finish-step"}', _encode(finish), b"[DONE]"]
@@ -219,17 +263,21 @@ class VercelEncoder:
             event = _decode_delta(data)
         except msgspec.DecodeError:
             return []
-        block = self._blocks.get(event.index)
-        if block is None:
-            return []
         delta = event.delta
         kind = delta.type
+        block = self._blocks.get(event.index)
+        if block is None:
+            if self._known:
+                return []  # a delta without a block: nothing to say
+            block = self._adopt(event.index, kind)
         if kind == "text_delta" and block.kind == "text":
             return [_encode({"type": "text-delta", "id": block.id, "delta": delta.text})]
         if kind == "thinking_delta" and block.kind == "reasoning":
             return [_encode({"type": "reasoning-delta", "id": block.id, "delta": delta.thinking})]
         if kind == "input_json_delta" and block.kind == "tool":
             block.input.append(delta.partial_json)
+            if block.partial:
+                raise _Missing  # its id, name and input so far were dropped
             if not delta.partial_json:
                 return []
             part = {"type": "tool-input-delta", "toolCallId": block.id}
@@ -251,8 +299,32 @@ class VercelEncoder:
                 return [_encode(source)]
         return []
 
+    def _adopt(self, index: int, delta_type: str) -> _Block:
+        """A block met in the middle (a resumed encoder): what its delta type tells.
+
+        A text or thinking block needs nothing from before (ids come from the index; a
+        thinking block's signature comes after its text); a tool call does (its id, name
+        and input so far), and so does a thinking block met at its signature.
+        """
+        if delta_type in ("text_delta", "citations_delta"):
+            block = _Block("text", f"text-{index}")
+        elif delta_type == "thinking_delta":
+            block = _Block("reasoning", f"reasoning-{index}")
+        elif delta_type == "input_json_delta":
+            block = _Block("tool", "", partial=True)
+        elif delta_type == "signature_delta":
+            block = _Block("reasoning", f"reasoning-{index}", partial=True)
+        else:
+            block = _Block("", "", partial=True)
+        self._blocks[index] = block
+        return block
+
     def _block_stop(self, event: dict[str, Any]) -> list[bytes]:
         block = self._blocks.pop(event.get("index", 0), None)
+        if block is None and not self._known:
+            raise _Missing  # a block of which nothing was seen: which end part?
+        if block is not None and block.partial:
+            raise _Missing  # its end part needs what came before (a tool's whole input)
         if block is None or not block.kind:
             return []
         if block.kind == "text":
