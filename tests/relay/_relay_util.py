@@ -18,6 +18,65 @@ from sluice import EventStreamDecoder, Ping
 from sluice.ops import SSEEncoder
 from sluice.relay import Entry, bind, serve
 
+#: The AI SDK validates UI message stream parts with strict schemas: every key each part
+#: may have, by part type.
+STRICT_KEYS: dict[str, set[str]] = {
+    # The AI SDK validates parts with strict schemas: these are every key each part may have.
+    "start": {"type", "messageId", "messageMetadata"},
+    "start-step": {"type"},
+    "text-start": {"type", "id", "providerMetadata"},
+    "text-delta": {"type", "id", "delta", "providerMetadata"},
+    "text-end": {"type", "id", "providerMetadata"},
+    "reasoning-start": {"type", "id", "providerMetadata"},
+    "reasoning-delta": {"type", "id", "delta", "providerMetadata"},
+    "reasoning-end": {"type", "id", "providerMetadata"},
+    "tool-input-start": {
+        "type",
+        "toolCallId",
+        "toolName",
+        "providerExecuted",
+        "providerMetadata",
+        "dynamic",
+        "title",
+    },
+    "tool-input-delta": {"type", "toolCallId", "inputTextDelta"},
+    "tool-input-available": {
+        "type",
+        "toolCallId",
+        "toolName",
+        "input",
+        "providerExecuted",
+        "providerMetadata",
+        "dynamic",
+        "title",
+    },
+    "tool-input-error": {
+        "type",
+        "toolCallId",
+        "toolName",
+        "input",
+        "providerExecuted",
+        "providerMetadata",
+        "dynamic",
+        "errorText",
+        "title",
+    },
+    "tool-output-available": {
+        "type",
+        "toolCallId",
+        "output",
+        "providerExecuted",
+        "dynamic",
+        "preliminary",
+    },
+    "tool-output-error": {"type", "toolCallId", "errorText", "providerExecuted", "dynamic"},
+    "source-url": {"type", "sourceId", "url", "title", "providerMetadata"},
+    "finish-step": {"type"},
+    "finish": {"type", "finishReason", "messageMetadata"},
+    "error": {"type", "errorText"},
+    "abort": {"type", "reason"},
+}
+
 
 @asynccontextmanager
 async def running(app: Any) -> AsyncIterator[str]:

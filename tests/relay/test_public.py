@@ -15,6 +15,7 @@ import sluice.relay as relay
 SRC = Path(sluice.__file__).resolve().parent
 
 PUBLIC = {
+    "RUN_EVENTS",
     "TERMINAL_EVENTS",
     "ChatExistsError",
     "ChatInfo",
@@ -39,6 +40,7 @@ PUBLIC = {
     "bind",
     "browser_params",
     "create_app",
+    "ends_log",
     "error_data",
     "finish_reason",
     "new_chat_id",

@@ -203,7 +203,7 @@ class TestProtocolErrors:
 
     async def test_a_chat_state_of_the_wrong_shape(self) -> None:
         """A meta hash the store did not write (an unknown state) is a RedisProtocolError."""
-        async with fake_redis(b"*2\r\n$5\r\nweird\r\n$1\r\n3\r\n:1\r\n") as url:
+        async with fake_redis(b"*3\r\n$5\r\nweird\r\n$1\r\n3\r\n$-1\r\n:1\r\n") as url:
             async with RedisStore(url) as store:
                 with anyio.fail_after(5), pytest.raises(RedisProtocolError, match="state"):
                     await store.info("c1")

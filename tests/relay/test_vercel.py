@@ -6,67 +6,11 @@ import json
 from typing import Any
 
 import pytest
-from _relay_util import decode_native, entries_of
+from _relay_util import STRICT_KEYS, decode_native, entries_of
 
 import sluice
 from _util import load
 from sluice.relay import Entry, VercelEncoder, error_data, finish_reason
-
-STRICT_KEYS = {
-    # The AI SDK validates parts with strict schemas: these are every key each part may have.
-    "start": {"type", "messageId", "messageMetadata"},
-    "start-step": {"type"},
-    "text-start": {"type", "id", "providerMetadata"},
-    "text-delta": {"type", "id", "delta", "providerMetadata"},
-    "text-end": {"type", "id", "providerMetadata"},
-    "reasoning-start": {"type", "id", "providerMetadata"},
-    "reasoning-delta": {"type", "id", "delta", "providerMetadata"},
-    "reasoning-end": {"type", "id", "providerMetadata"},
-    "tool-input-start": {
-        "type",
-        "toolCallId",
-        "toolName",
-        "providerExecuted",
-        "providerMetadata",
-        "dynamic",
-        "title",
-    },
-    "tool-input-delta": {"type", "toolCallId", "inputTextDelta"},
-    "tool-input-available": {
-        "type",
-        "toolCallId",
-        "toolName",
-        "input",
-        "providerExecuted",
-        "providerMetadata",
-        "dynamic",
-        "title",
-    },
-    "tool-input-error": {
-        "type",
-        "toolCallId",
-        "toolName",
-        "input",
-        "providerExecuted",
-        "providerMetadata",
-        "dynamic",
-        "errorText",
-        "title",
-    },
-    "tool-output-available": {
-        "type",
-        "toolCallId",
-        "output",
-        "providerExecuted",
-        "dynamic",
-        "preliminary",
-    },
-    "source-url": {"type", "sourceId", "url", "title", "providerMetadata"},
-    "finish-step": {"type"},
-    "finish": {"type", "finishReason", "messageMetadata"},
-    "error": {"type", "errorText"},
-    "abort": {"type", "reason"},
-}
 
 
 def parts_of(frames: bytes) -> list[Any]:

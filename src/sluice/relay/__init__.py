@@ -8,8 +8,9 @@ is the buffer.
 
 The pieces, from the model to the browser:
 
-* :func:`write_stream` runs one stream into a chat's log; :class:`Relay` starts
-  generations in its own task group and stops them on request.
+* :func:`write_stream` runs one stream, or a whole agent run (``client.messages.run``),
+  into a chat's log; :class:`Relay` starts generations in its own task group and stops
+  them on request.
 * :class:`MemoryStore` (one process) and :class:`RedisStore` (Redis Streams: many
   workers and machines), both on asyncio and trio; :meth:`Store.read` replays then
   follows.
@@ -42,6 +43,7 @@ from ._responses import sse_response as sse_response
 from ._responses import ws_message as ws_message
 from ._serve import bind as bind
 from ._serve import serve as serve
+from ._store import RUN_EVENTS as RUN_EVENTS
 from ._store import TERMINAL_EVENTS as TERMINAL_EVENTS
 from ._store import ChatExistsError as ChatExistsError
 from ._store import ChatInfo as ChatInfo
@@ -53,6 +55,7 @@ from ._store import InvalidPositionError as InvalidPositionError
 from ._store import RelayError as RelayError
 from ._store import Store as Store
 from ._store import StoreFullError as StoreFullError
+from ._store import ends_log as ends_log
 from ._store import error_data as error_data
 from ._store import validate_chat_id as validate_chat_id
 from ._vercel import VercelEncoder as VercelEncoder
@@ -64,6 +67,7 @@ from ._writer import new_chat_id as new_chat_id
 from ._writer import write_stream as write_stream
 
 __all__ = [
+    "RUN_EVENTS",
     "TERMINAL_EVENTS",
     "ChatExistsError",
     "ChatInfo",
@@ -88,6 +92,7 @@ __all__ = [
     "bind",
     "browser_params",
     "create_app",
+    "ends_log",
     "error_data",
     "finish_reason",
     "new_chat_id",

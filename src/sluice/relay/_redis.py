@@ -6,7 +6,8 @@ tag keeps a chat's keys in one Redis Cluster slot:
 * ``P{ID}:log`` -- a stream; entry ``n`` of the log has the stream id ``0-n`` and the
   fields ``e`` (event type) and ``d`` (JSON). Appended with ``XADD ... MAXLEN ~ max_entries``
   (approximate trimming: Redis drops whole nodes, so at least ``max_entries`` stay).
-* ``P{ID}:meta`` -- a hash: ``state`` (pending/running/done), ``last`` (newest id).
+* ``P{ID}:meta`` -- a hash: ``state`` (pending/running/done), ``last`` (newest id), and
+  ``run`` (``1``: an agent run's log, set with its first entry).
 * ``P{ID}:lease`` -- present while a writer holds the chat (``PX lease``, refreshed by
   :meth:`RedisStore.wait_stop`); a running chat without it lost its writer, and the first
   reader to notice appends a ``generation_lost_error`` entry that ends the log.
@@ -40,6 +41,7 @@ from ._resp import (
     Reply,
 )
 from ._store import (
+    RUN_EVENTS,
     ChatExistsError,
     ChatInfo,
     ChatNotFoundError,
@@ -60,7 +62,8 @@ DEFAULT_LEASE: Final = 10.0
 _TAIL_CACHE: Final = 8192
 _MAX_BLOCK_MS: Final = 5000
 
-# KEYS: log, meta. ARGV: start id, maxlen, ttl, then event/data pairs.
+# KEYS: log, meta. ARGV: start id, maxlen, ttl, run flag ("1": a run's first entry), then
+# event/data pairs.
 _APPEND: Final = """
 local last = redis.call('HGET', KEYS[2], 'last')
 if not last then return redis.error_reply('NOCHAT no such chat') end
@@ -68,8 +71,9 @@ local start = tonumber(ARGV[1])
 if start ~= tonumber(last) + 1 then
   return redis.error_reply('BADID the next id is ' .. (tonumber(last) + 1))
 end
+if ARGV[4] == '1' then redis.call('HSET', KEYS[2], 'run', '1') end
 local n = 0
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '0-' .. (start + n),
              'e', ARGV[i], 'd', ARGV[i + 1])
   n = n + 1
@@ -257,6 +261,7 @@ class RedisStore(Store):
             start_id,
             self.max_entries,
             self._ttl_ms,
+            1 if start_id == 1 and items[0][0] in RUN_EVENTS else 0,
         ]
         for event, data in items:
             args.append(event)
@@ -301,20 +306,22 @@ class RedisStore(Store):
     async def info(self, chat_id: str) -> ChatInfo | None:
         meta, alive = await self.redis.pipeline(
             [
-                ["HMGET", self._key(chat_id, "meta"), "state", "last"],
+                ["HMGET", self._key(chat_id, "meta"), "state", "last", "run"],
                 ["EXISTS", self._key(chat_id, "lease")],
             ]
         )
         _check(meta)
-        if not (isinstance(meta, list) and len(meta) == 2):
+        if not (isinstance(meta, list) and len(meta) == 3):
             raise _unexpected("HMGET", meta)
-        state, last = meta
+        state, last, run = meta
         if state is None:
             return None
         decoded = _STATES.get(state) if isinstance(state, bytes) else None
         if decoded is None or not (isinstance(last, bytes) and last.isdigit()):
-            raise _unexpected("HMGET (a chat's state and newest id)", meta)
-        return ChatInfo(chat_id, decoded, int(last), writer_alive=_check(alive) == 1)
+            raise _unexpected("HMGET (a chat's state, newest id and kind)", meta)
+        return ChatInfo(
+            chat_id, decoded, int(last), writer_alive=_check(alive) == 1, run=run == b"1"
+        )
 
     async def _writer_lost(self, chat_id: str, last_id: int) -> None:
         message = (

@@ -161,7 +161,7 @@ async def sse_response(
     headers = dict(_SSE_HEADERS)
     if format == "vercel":
         headers.update(VERCEL_HEADERS)
-        body = _vercel_frames(store, chat_id, after, heartbeat)
+        body = _vercel_frames(store, chat_id, after, heartbeat, run=info.run)
     else:
         body = _native_frames(store, chat_id, after, heartbeat)
     return _EventStream(body, media_type="text/event-stream", headers=headers)
@@ -206,13 +206,13 @@ async def _vercel_start(store: Store, chat_id: str, after: int) -> tuple[int, bo
 
 
 async def _vercel_frames(
-    store: Store, chat_id: str, after: int, heartbeat: float
+    store: Store, chat_id: str, after: int, heartbeat: float, *, run: bool
 ) -> AsyncGenerator[bytes, None]:
     yield b"retry: %d\n\n" % _RETRY_MS
     try:
         for attempt in range(1, _WINDOW_ATTEMPTS + 1):
             start, resumed = await _vercel_start(store, chat_id, after)
-            encoder = VercelEncoder(resumed=resumed)
+            encoder = VercelEncoder(resumed=resumed, run=run)
             moved = False
             async with aclosing(store.read_batches(chat_id, start, heartbeat=heartbeat)) as batches:
                 async for batch in batches:

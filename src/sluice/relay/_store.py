@@ -7,6 +7,13 @@ is the ``n``-th event of the generation. An entry is one Messages API event as w
 ``stopped`` (``POST /chats/{id}/stop``). ``message_stop``, ``error`` and ``stopped`` end
 the log. The id is the durable position a reader resumes from (an SSE ``id:``).
 
+An agent run's log (``client.messages.run(...)`` written by :func:`write_stream`) holds
+every step: the runner's events (``step_start``, ``tool_start``, ``tool_finish``,
+``step_end``) between the messages' events. Its first entry is a runner event, which is
+how a store knows the chat is a run (:attr:`ChatInfo.run`); there ``message_stop`` ends a
+step, not the log, and the log ends at the ``step_end`` that carries an ``end_reason`` (or
+at ``error`` or ``stopped``).
+
 A store is bounded: it keeps at most ``max_entries`` entries of a chat, dropping the
 oldest, so a producer never waits for a reader. Because ids are dense, a reader that asks
 for entries already dropped sees the gap and gets a ``log_trimmed_error`` entry instead of
@@ -36,15 +43,30 @@ __all__ = [
     "Entry",
     "InvalidChatIdError",
     "InvalidPositionError",
+    "RUN_EVENTS",
     "RelayError",
     "Store",
     "StoreFullError",
+    "ends_log",
     "error_data",
     "validate_chat_id",
 ]
 
-#: Event names that end a chat's log.
+#: Event names that end a message's log (in a run's log, see :func:`ends_log`).
 TERMINAL_EVENTS: Final = frozenset({"message_stop", "error", "stopped"})
+#: The agent runner's own events (``sluice.types.StepStart``...): a log whose first entry
+#: is one of them is a run's.
+RUN_EVENTS: Final = frozenset({"step_start", "step_end", "tool_start", "tool_finish"})
+#: Event names that may end a run's log (``step_end`` when it carries an ``end_reason``).
+_RUN_ENDS: Final = frozenset({"error", "stopped", "step_end"})
+_ANY_END: Final = TERMINAL_EVENTS | _RUN_ENDS
+
+
+class _StepEnd(msgspec.Struct):
+    end_reason: str | None = None
+
+
+_decode_step_end = msgspec.json.Decoder(_StepEnd).decode
 
 ChatState = Literal["pending", "running", "done"]
 
@@ -99,7 +121,8 @@ class Entry:
 
     @property
     def terminal(self) -> bool:
-        """Whether this entry ends the log (``message_stop``, ``error``, ``stopped``)."""
+        """Whether this entry ends a message's log (``message_stop``, ``error``,
+        ``stopped``); for a log that may be a run's, use :func:`ends_log`."""
         return self.event in TERMINAL_EVENTS
 
 
@@ -113,12 +136,32 @@ class ChatInfo:
         last_id: the id of the newest entry (0 if none).
         writer_alive: whether the process generating it still holds its lease (always
             ``True`` unless the chat is running in a process that died).
+        run: whether the log is an agent run's (its first entry is a runner event, see
+            :data:`RUN_EVENTS`): several messages, ending at the last ``step_end``.
     """
 
     id: str
     state: ChatState
     last_id: int
     writer_alive: bool = True
+    run: bool = False
+
+
+def ends_log(entry: Entry, run: bool) -> bool:
+    """Whether ``entry`` ends its chat's log.
+
+    In a message's log: ``message_stop``, ``error``, ``stopped``. In a run's (``run``,
+    see :attr:`ChatInfo.run`): ``error``, ``stopped``, or the ``step_end`` that carries
+    an ``end_reason`` (the run's last step); ``message_stop`` only ends a step.
+    """
+    if not run:
+        return entry.event in TERMINAL_EVENTS
+    if entry.event == "step_end":
+        try:
+            return _decode_step_end(entry.data).end_reason is not None
+        except msgspec.DecodeError:
+            return False
+    return entry.event in _RUN_ENDS
 
 
 def validate_chat_id(chat_id: str) -> str:
@@ -252,7 +295,8 @@ class Store(abc.ABC):
     ) -> AsyncGenerator[Entry | None, None]:
         """The chat's entries after ``after``: the stored ones, then live ones as they come.
 
-        Ends after a terminal entry (``message_stop``, ``error``, ``stopped``), or when a
+        Ends after the entry that ends the log (``message_stop``, ``error``, ``stopped``;
+        for an agent run's log, the last ``step_end``: see :func:`ends_log`), or when a
         done chat has nothing more. If entries after ``after`` were dropped by the log's
         cap, yields one ``error`` entry (``log_trimmed_error``, with the id ``after``, so
         the position is not advanced) and ends.
@@ -289,6 +333,10 @@ class Store(abc.ABC):
         info = await self.info(chat_id)
         if info is None:
             raise ChatNotFoundError(f"no chat {chat_id!r}")
+        # A run's log ends at its last step_end, not at its first message_stop. Known
+        # from the info once the log has an entry (the first entry says), or from that
+        # entry; else (a reader waiting past the end of an empty log) asked again.
+        run: bool | None = info.run if (info.run or info.last_id or not after) else None
         self._reader_opened(chat_id)
         try:
             idle = heartbeat if heartbeat is not None else 15.0
@@ -300,10 +348,18 @@ class Store(abc.ABC):
                     if batch[0].id != after + 1:
                         yield [trimmed_entry(chat_id, after, batch[0].id)]
                         return
+                    if batch[0].id == 1:
+                        run = batch[0].event in RUN_EVENTS
+                    ends = _ANY_END if run is None else _RUN_ENDS if run else TERMINAL_EVENTS
                     for index, entry in enumerate(batch):
-                        if entry.event in TERMINAL_EVENTS:
-                            yield batch[: index + 1]
-                            return
+                        if entry.event in ends:
+                            if run is None:
+                                latest = await self.info(chat_id)
+                                run = latest is not None and latest.run
+                                ends = _RUN_ENDS if run else TERMINAL_EVENTS
+                            if ends_log(entry, run):
+                                yield batch[: index + 1]
+                                return
                     yield batch
                     after = batch[-1].id
                     quiet_since = anyio.current_time()

@@ -22,6 +22,22 @@ web search citation         ``source-url``
 ``stopped`` entry           ``abort``, ``[DONE]``
 ==========================  ======================================================
 
+An agent run's log (several messages, with the runner's events) is one UI message of
+several steps: ``start`` once, each message's parts between ``start-step`` and
+``finish-step``, and the runner's events as follows:
+
+==========================  ======================================================
+``tool_finish``             ``tool-output-available`` (``output``: the
+                            ``tool_result``'s content), or ``tool-output-error``
+                            (``errorText``) when the result is an error
+``step_end`` with an        ``finish`` (``finishReason`` mapped from the run's
+``end_reason``              ``end_reason``; limits such as ``max_steps`` ->
+                            ``other``), ``[DONE]``
+``step_start``,             nothing (the UI shows the call from its input parts and
+``tool_start``, other       its output part)
+``step_end``
+==========================  ======================================================
+
 Part ids are derived from the block index (``text-0``, ``reasoning-1``), so they are the
 same for every reader and across reconnects. Each entry's parts go out as one write in
 which only the last frame carries the entry's ``id:``: a reader that resumes after that id
@@ -41,7 +57,7 @@ from typing import Any, Final
 
 import msgspec
 
-from ._store import Entry
+from ._store import RUN_EVENTS, Entry
 
 __all__ = ["VERCEL_HEADERS", "VercelEncoder", "finish_reason"]
 
@@ -90,6 +106,37 @@ _decode_delta = msgspec.json.Decoder(_Delta).decode
 _decode_any = msgspec.json.Decoder().decode
 
 
+class _ToolFinish(msgspec.Struct):
+    id: str = ""
+    is_error: bool = False
+    result: dict[str, Any] = {}
+
+
+class _StepEnd(msgspec.Struct):
+    end_reason: str | None = None
+
+
+class _StepStart(msgspec.Struct):
+    step: int = 0
+
+
+_decode_tool_finish = msgspec.json.Decoder(_ToolFinish).decode
+_decode_step_end = msgspec.json.Decoder(_StepEnd).decode
+_decode_step_start = msgspec.json.Decoder(_StepStart).decode
+
+
+def _error_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            block["text"]
+            for block in content
+            if isinstance(block, dict) and isinstance(block.get("text"), str)
+        )
+    return "the tool failed"
+
+
 class _Missing(Exception):
     """An entry needs encoder state from before the entries it was fed (internal)."""
 
@@ -125,13 +172,35 @@ class VercelEncoder:
         async for entry in store.read(chat_id):
             if entry is not None:
                 await send(encoder.encode(entry))
+
+    Args:
+        resumed: the entries fed start inside the log (the cap dropped its start): the
+            encoder rebuilds what they tell and sets :attr:`missing` when one needs more.
+        run: the log is an agent run's (:attr:`ChatInfo.run`); needed with ``resumed``,
+            since a log read from its start says so in its first entry.
     """
 
-    __slots__ = ("_blocks", "_known", "_stop_known", "_stop_reason", "done", "missing")
+    __slots__ = (
+        "_blocks",
+        "_known",
+        "_run",
+        "_started",
+        "_step",
+        "_stop_known",
+        "_stop_reason",
+        "done",
+        "missing",
+    )
 
-    def __init__(self, *, resumed: bool = False) -> None:
+    def __init__(self, *, resumed: bool = False, run: bool = False) -> None:
         self._blocks: dict[int, _Block] = {}
         self._stop_reason: str | None = None
+        # An agent run's log (also known from its runner events); whether ``start`` was
+        # written (a resumed reader has it).
+        self._run = run
+        self._started = resumed
+        # The run's step being read (unknown to a resumed encoder until a step_start).
+        self._step: int | None = None if resumed else 0
         # Whether the state covers the current message from its start; whether its stop
         # reason is known (all its end needs).
         self._known = not resumed
@@ -178,6 +247,9 @@ class VercelEncoder:
 
     def _parts(self, entry: Entry) -> list[bytes]:
         event = entry.event
+        if event in RUN_EVENTS:
+            self._run = True
+            return self._run_event(event, entry.data)
         if event == "content_block_delta":
             return self._delta(entry.data)
         if event == "content_block_start":
@@ -188,6 +260,12 @@ class VercelEncoder:
             self._blocks.clear()
             self._stop_reason = None
             self._known = self._stop_known = True
+            if self._run and self._step is None:
+                self._started = True
+                raise _Missing  # which step? `start` is written with the first one only
+            if self._started:
+                return [b'{"type":"start-step"}']  # the next step of a run
+            self._started = True
             message = _decode_any(entry.data).get("message") or {}
             start: dict[str, Any] = {"type": "start"}
             if isinstance(message.get("id"), str):
@@ -200,6 +278,8 @@ class VercelEncoder:
                 self._stop_known = True
             return []
         if event == "message_stop":
+            if self._run:
+                return [b'{"type":"finish-step"}']  # the run's last step_end finishes
             if not self._stop_known:
                 raise _Missing
             self.done = True
@@ -218,6 +298,37 @@ class VercelEncoder:
             self.done = True
             return [b'{"type":"abort"}', b"[DONE]"]
         return []  # ping, unknown events: nothing a UI message stream carries
+
+    def _run_event(self, event: str, data: bytes) -> list[bytes]:
+        try:
+            if event == "tool_finish":
+                finish = _decode_tool_finish(data)
+                content = finish.result.get("content")
+                if finish.is_error:
+                    part = {
+                        "type": "tool-output-error",
+                        "toolCallId": finish.id,
+                        "errorText": _error_text(content),
+                    }
+                else:
+                    part = {"type": "tool-output-available", "toolCallId": finish.id}
+                    part["output"] = content if content is not None else ""
+                return [_encode(part)]
+            if event == "step_start":
+                self._step = _decode_step_start(data).step
+                if self._step == 1:
+                    self._started = False  # its message starts the UI message
+                return []
+            if event == "step_end":
+                end_reason = _decode_step_end(data).end_reason
+                if end_reason is None:
+                    return []
+                self.done = True
+                finish_part = {"type": "finish", "finishReason": finish_reason(end_reason)}
+                return [_encode(finish_part), b"[DONE]"]
+        except msgspec.DecodeError:
+            return []
+        return []  # tool_start: the UI shows a call by its input and output parts
 
     def _block_start(self, event: dict[str, Any]) -> list[bytes]:
         index = event.get("index", 0)

@@ -8,6 +8,11 @@ the model, ``stopped`` after a stop request, or ``error`` for a failure (the ups
 typed error, a truncated stream, an unreachable API, a relay shutting down) -- so every
 reader, now or later, learns how the message ended.
 
+An agent run (``client.messages.run(...)``, or any source whose first event is one of the
+runner's: ``StepStart``...) is written whole: every step's message, with the runner's
+events between them, until the run's last ``StepEnd`` (which carries its ``end_reason``);
+its ``message_stop`` entries end steps, not the log.
+
 :class:`Relay` starts generations in its own task group, detached from the HTTP request
 that asked for them: a browser that disconnects does not stop the model.
 """
@@ -36,7 +41,16 @@ from .._core._exceptions import (
     SluiceError,
 )
 from ..ops import SSEEncoder
-from ._store import TERMINAL_EVENTS, RelayError, Store, StoreFullError, error_data
+from ._store import (
+    RUN_EVENTS,
+    TERMINAL_EVENTS,
+    Entry,
+    RelayError,
+    Store,
+    StoreFullError,
+    ends_log,
+    error_data,
+)
 
 __all__ = [
     "Outcome",
@@ -52,11 +66,13 @@ logger = logging.getLogger("sluice.relay")
 #: A stream of events, or an async context manager giving one (such as
 #: ``client.messages.stream(**params)``, whose HTTP errors then land in the log too).
 StreamSource: TypeAlias = "AbstractAsyncContextManager[AsyncIterable[Event]] | AsyncIterable[Event]"
-#: How a chat's log ended: its terminal entry's event type.
-Outcome = Literal["message_stop", "error", "stopped"]
+#: How a chat's log ended: its terminal entry's event type (``step_end``: an agent run's
+#: last step).
+Outcome = Literal["message_stop", "step_end", "error", "stopped"]
 
 _OUTCOMES: Final[dict[str, Outcome]] = {
     "message_stop": "message_stop",
+    "step_end": "step_end",
     "error": "error",
     "stopped": "stopped",
 }
@@ -126,9 +142,18 @@ class _Log:
         self.next_id = 1
         self.terminal: str | None = None
         self.failed: Exception | None = None
+        self.run = False  # an agent run's log: its first entry is a runner event
 
     async def append(self, items: list[tuple[str, bytes]]) -> None:
-        """Append, or raise what made the store fail (now or before)."""
+        """Append up to the entry that ends the log (what a source sends after it is
+        dropped), or raise what made the store fail (now or before)."""
+        if self.next_id == 1:
+            self.run = items[0][0] in RUN_EVENTS
+        ends = ("error", "stopped", "step_end") if self.run else TERMINAL_EVENTS
+        for index, (event, data) in enumerate(items):
+            if event in ends and ends_log(Entry(0, event, data), self.run):
+                items = items[: index + 1]
+                break
         if self.failed is None:
             await self._write(items)
         if self.failed is not None:
@@ -148,8 +173,9 @@ class _Log:
             self.failed = exc
             return
         self.next_id += len(items)
-        if items[-1][0] in TERMINAL_EVENTS:
-            self.terminal = items[-1][0]
+        event, data = items[-1]
+        if ends_log(Entry(0, event, data), self.run):
+            self.terminal = event
 
 
 def _encoder() -> Callable[[Event], tuple[str, bytes]]:
@@ -227,11 +253,13 @@ async def write_stream(
         store: where the log lives.
         chat_id: the chat (see :func:`validate_chat_id`).
         source: ``client.messages.stream(**params)`` (HTTP errors land in the log too),
-            an open ``MessageStream``, or any async iterable of events.
+            an open ``MessageStream``, ``client.messages.run(...)`` (an agent run,
+            written whole, its runner events included), or any async iterable of events.
         create: create the chat (``False``: it exists, e.g. ``pending``).
 
     Returns:
-        How the log ended: ``"message_stop"``, ``"error"`` or ``"stopped"``.
+        How the log ended: ``"message_stop"``, ``"step_end"`` (a run's last step),
+        ``"error"`` or ``"stopped"``.
 
     Raises:
         ChatExistsError: ``create`` and the id is taken. StoreFullError: no room.
@@ -276,7 +304,8 @@ async def write_stream(
         if stopped:
             await log.end([("stopped", _STOPPED)])
         else:
-            message = "the upstream stream ended before message_stop"
+            last = "its last step_end" if log.run else "message_stop"
+            message = f"the upstream stream ended before {last}"
             await log.end([("error", error_data("incomplete_stream_error", message))])
     except BaseException:
         message = "the relay shut down while generating; the message ends here, incomplete"
@@ -373,6 +402,31 @@ class Relay:
             self._check_room()
             fields = {key: value for key, value in params.items() if key != "stream"}
             source = self.client.messages.stream(**fields)  # validates the parameters now
+        except SluiceError as exc:
+            if not create and chat_id is not None:
+                await self._abandon(chat_id, exc)
+            raise
+        return await self._launch(source, chat_id, create)
+
+    async def start_source(
+        self, source: StreamSource, *, chat_id: str | None = None, create: bool = True
+    ) -> str:
+        """Create a chat and start writing ``source`` into it; returns the chat id at once.
+
+        Like :meth:`start`, for a source made by the caller: ``client.messages.run(...)``
+        (an agent run: every step, with the runner's events), a stream with options of
+        its own, or any async iterable of events. If it cannot start, nothing of the
+        source was entered or read; it stays the caller's.
+
+        Raises:
+            StoreFullError: too many generations running here, or no room in the store.
+            ChatExistsError: ``chat_id`` is taken.
+            RelayError: the relay is not running (use ``async with``).
+        """
+        if not create and chat_id is None:
+            raise TypeError("create=False needs the chat_id of an existing chat")
+        try:
+            self._check_room()
         except SluiceError as exc:
             if not create and chat_id is not None:
                 await self._abandon(chat_id, exc)
