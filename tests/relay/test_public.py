@@ -5,8 +5,10 @@ from __future__ import annotations
 import ast
 import inspect
 import pickle
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import sluice
@@ -110,6 +112,14 @@ class TestSurface:
 
 
 class TestOptional:
+    def test_the_relay_extra_brings_both_backends(self) -> None:
+        """`pip install 'sluice[relay]'` is enough for --backend asyncio and --backend trio."""
+        extras = tomllib.loads((SRC.parents[1] / "pyproject.toml").read_text())["project"][
+            "optional-dependencies"
+        ]
+        names = {re.split(r"[<>=\[ ]", spec, maxsplit=1)[0] for spec in extras["relay"]}
+        assert {"starlette", "uvicorn", "hypercorn", "trio"} <= names
+
     def test_import_sluice_does_not_import_the_relay(self) -> None:
         """`import sluice` (and `python -m sluice replay`) load neither sluice.relay nor Starlette."""
         code = (
