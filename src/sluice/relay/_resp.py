@@ -384,6 +384,9 @@ class RedisClient:
                         if isinstance(reply, RedisReplyError):
                             # The reply names no secret; Redis says "WRONGPASS ..." etc.
                             raise RedisError(f"Redis refused the connection setup: {reply}")
+            except _ConnectionLost as exc:
+                await conn.aclose()
+                raise RedisError(f"cannot connect to Redis at {url}: {exc}") from exc
             except BaseException:
                 await conn.aclose()
                 raise
@@ -452,8 +455,9 @@ class RedisClient:
                 await conn.aclose()
                 if reused and (idempotent or not exc.sent):
                     continue  # a stale pooled connection: once more on a new one
-                applied = "; it may or may not have run" if exc.sent else ""
-                raise RedisError(f"{exc} to {what}{applied}") from exc
+                if exc.sent:
+                    raise RedisError(f"{exc} to {what}; it may or may not have run") from exc
+                raise RedisError(f"could not send {what}: {exc}") from exc
             except BaseException as exc:
                 await conn.aclose()
                 if isinstance(exc, OSError | anyio.BrokenResourceError | anyio.ClosedResourceError):

@@ -58,8 +58,8 @@ TERMINAL_EVENTS: Final = frozenset({"message_stop", "error", "stopped"})
 #: is one of them is a run's.
 RUN_EVENTS: Final = frozenset({"step_start", "step_end", "tool_start", "tool_finish"})
 #: Event names that may end a run's log (``step_end`` when it carries an ``end_reason``).
-_RUN_ENDS: Final = frozenset({"error", "stopped", "step_end"})
-_ANY_END: Final = TERMINAL_EVENTS | _RUN_ENDS
+RUN_END_EVENTS: Final = frozenset({"error", "stopped", "step_end"})
+_ANY_END: Final = TERMINAL_EVENTS | RUN_END_EVENTS
 
 
 class _StepEnd(msgspec.Struct):
@@ -161,7 +161,7 @@ def ends_log(entry: Entry, run: bool) -> bool:
             return _decode_step_end(entry.data).end_reason is not None
         except msgspec.DecodeError:
             return False
-    return entry.event in _RUN_ENDS
+    return entry.event in RUN_END_EVENTS
 
 
 def validate_chat_id(chat_id: str) -> str:
@@ -245,6 +245,9 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def append(self, chat_id: str, start_id: int, items: Sequence[tuple[str, bytes]]) -> None:
         """Append ``(event, data)`` items with ids ``start_id, start_id + 1...``.
+
+        When ``start_id`` is 1 and the first item is a runner event (:data:`RUN_EVENTS`),
+        the chat is an agent run's, from then on reported by :meth:`info` (``run``).
 
         Raises:
             ChatNotFoundError: no such chat.
@@ -350,13 +353,13 @@ class Store(abc.ABC):
                         return
                     if batch[0].id == 1:
                         run = batch[0].event in RUN_EVENTS
-                    ends = _ANY_END if run is None else _RUN_ENDS if run else TERMINAL_EVENTS
+                    ends = _ANY_END if run is None else RUN_END_EVENTS if run else TERMINAL_EVENTS
                     for index, entry in enumerate(batch):
                         if entry.event in ends:
                             if run is None:
                                 latest = await self.info(chat_id)
                                 run = latest is not None and latest.run
-                                ends = _RUN_ENDS if run else TERMINAL_EVENTS
+                                ends = RUN_END_EVENTS if run else TERMINAL_EVENTS
                             if ends_log(entry, run):
                                 yield batch[: index + 1]
                                 return

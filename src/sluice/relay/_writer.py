@@ -42,6 +42,7 @@ from .._core._exceptions import (
 )
 from ..ops import SSEEncoder
 from ._store import (
+    RUN_END_EVENTS,
     RUN_EVENTS,
     TERMINAL_EVENTS,
     Entry,
@@ -149,7 +150,7 @@ class _Log:
         dropped), or raise what made the store fail (now or before)."""
         if self.next_id == 1:
             self.run = items[0][0] in RUN_EVENTS
-        ends = ("error", "stopped", "step_end") if self.run else TERMINAL_EVENTS
+        ends = RUN_END_EVENTS if self.run else TERMINAL_EVENTS
         for index, (event, data) in enumerate(items):
             if event in ends and ends_log(Entry(0, event, data), self.run):
                 items = items[: index + 1]
@@ -329,7 +330,8 @@ async def write_stream(
 
 class Relay:
     """Generations detached from requests: :meth:`start` returns at once with a chat id,
-    the model streams into the store in the relay's own task group.
+    the model streams into the store in the relay's own task group (:meth:`start_source`
+    for a source of the caller's, such as an agent run).
 
     Args:
         store: where the logs live.
@@ -337,8 +339,12 @@ class Relay:
         max_running: generations running at once in this process; :meth:`start` beyond
             it raises :class:`StoreFullError`.
 
+    Raises:
+        ConfigError: ``max_running`` below 1.
+
     Use as ``async with Relay(store, client) as relay:``; leaving the block cancels the
-    generations still running (their logs end with ``generation_interrupted_error``).
+    generations still running (their logs end with ``generation_interrupted_error``; with
+    a stuck store, leaving takes at most its timeout).
     """
 
     def __init__(self, store: Store, client: AsyncClient, *, max_running: int = 256) -> None:
