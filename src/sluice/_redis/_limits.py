@@ -32,9 +32,13 @@ counted them anyway), what the headers said expires a minute after its reset, a 
 once it would have refilled (an absent bucket is a full one), ``retry`` with its wait.
 
 When Redis cannot be reached, a request is not sent (:class:`~sluice.RedisError`): the
-limits are only shared if everyone asks. Learning from a response, or giving back a
-request, that fails is logged and dropped: the response is not lost for it, and the
-lease ends the request's time in flight.
+limits are only shared if everyone asks. Every exchange with Redis is bounded by the
+client's ``timeout`` (waiting for a pooled connection, connecting, the reply), so a Redis
+that accepts and never answers holds a request back for that long, then fails it with
+:class:`~sluice.RedisTimeoutError` (a ``RedisError``), never forever; a reply that is not
+the script's is a :class:`~sluice.RedisProtocolError`. Learning from a response, or giving
+back a request, that fails is logged and dropped: the response is not lost for it, and
+the lease ends the request's time in flight.
 """
 
 from __future__ import annotations
@@ -46,10 +50,15 @@ from typing import Final
 
 import anyio
 
-from .._core._exceptions import RedisError, RedisReplyError
+from .._core._exceptions import (
+    RedisError,
+    RedisProtocolError,
+    RedisReplyError,
+    RedisTimeoutError,
+)
 from .._core._limiter import POLL, RateLimiter, Ticket, parse_reset
 from .._core._ratelimit import RateLimits
-from .._core._resp import Arg, RedisURL, Reply
+from .._core._resp import DEFAULT_COMMAND_TIMEOUT, Arg, RedisURL, Reply, unexpected_reply
 from ._client import RedisClient
 from ._sync_client import SyncRedisClient
 
@@ -303,10 +312,15 @@ def _answered_args(ticket: Ticket, limits: RateLimits, status_code: int) -> list
 
 
 def _acquired(reply: Reply) -> tuple[float, str]:
-    if not (isinstance(reply, list) and len(reply) == 2 and isinstance(reply[0], int)):
-        raise RedisError(f"unexpected reply from the rate-limit script: {reply!r}")
+    if not (
+        isinstance(reply, list)
+        and len(reply) == 2
+        and isinstance(reply[0], int)
+        and isinstance(reply[1], bytes | str)
+    ):
+        raise unexpected_reply("the rate-limit script (EVALSHA)", reply)
     why = reply[1]
-    return reply[0] / 1000, why.decode() if isinstance(why, bytes) else str(why)
+    return reply[0] / 1000, why.decode(errors="replace") if isinstance(why, bytes) else why
 
 
 def _is_noscript(reply: Reply) -> bool:
@@ -321,8 +335,14 @@ def _eval(script: str, keys: Sequence[str], args: Sequence[Arg]) -> list[Arg]:
     return ["EVAL", script, len(keys), *keys, *args]
 
 
-def _unavailable(url: RedisURL, exc: BaseException) -> RedisError:
-    return RedisError(
+#: Failures that keep their type when a request is refused for them (a timeout stays a
+#: ``TimeoutError`` too); any other is a plain ``RedisError``.
+_KEPT: Final = (RedisTimeoutError, RedisProtocolError, RedisReplyError)
+
+
+def _unavailable(url: RedisURL, exc: RedisError) -> RedisError:
+    kind = next((kept for kept in _KEPT if isinstance(exc, kept)), RedisError)
+    return kind(
         f"the rate limits shared through Redis at {url} could not be read ({exc}); the "
         "request was not sent. Check that Redis is reachable, or leave out shared_limits= "
         "to limit this client on its own"
@@ -337,7 +357,9 @@ class RedisLimits:
     Args:
         url: where Redis is.
         lease: seconds a request counts as in flight at most.
-        timeout: seconds each exchange with Redis may take (connecting included).
+        timeout: seconds each exchange with Redis may take, from waiting for a pooled
+            connection to the whole reply (connecting included), then
+            :class:`~sluice.RedisTimeoutError`.
         max_connections: the bound of the connection pool.
     """
 
@@ -346,22 +368,24 @@ class RedisLimits:
         url: RedisURL,
         *,
         lease: float = DEFAULT_LEASE,
-        timeout: float = 5.0,
+        timeout: float = DEFAULT_COMMAND_TIMEOUT,
         max_connections: int = 16,
     ) -> None:
         self.url = url
         self.lease = lease
         self.timeout = timeout
-        self._redis = RedisClient(url, max_connections=max_connections, connect_timeout=timeout)
+        self._redis = RedisClient(
+            url, max_connections=max_connections, connect_timeout=timeout, command_timeout=timeout
+        )
 
     def __repr__(self) -> str:
         return f"<RedisLimits {self.url}>"
 
     async def _run(self, script: str, keys: Sequence[str], args: Sequence[Arg]) -> Reply:
-        with anyio.fail_after(self.timeout):
-            (reply,) = await self._redis.pipeline([_evalsha(script, keys, args)])
-            if _is_noscript(reply):
-                (reply,) = await self._redis.pipeline([_eval(script, keys, args)])
+        # Each pipeline is bounded by the client's command_timeout (self.timeout).
+        (reply,) = await self._redis.pipeline([_evalsha(script, keys, args)])
+        if _is_noscript(reply):
+            (reply,) = await self._redis.pipeline([_eval(script, keys, args)])
         if isinstance(reply, RedisReplyError):
             raise reply
         return reply
@@ -373,12 +397,13 @@ class RedisLimits:
             RedisError: Redis could not be asked (the request must not go).
         """
         try:
-            reply = await self._run(
-                ACQUIRE, keys_of(limiter.scope), _acquire_args(limiter, ticket, self.lease)
+            return _acquired(
+                await self._run(
+                    ACQUIRE, keys_of(limiter.scope), _acquire_args(limiter, ticket, self.lease)
+                )
             )
-        except (RedisError, TimeoutError) as exc:
+        except RedisError as exc:
             raise _unavailable(self.url, exc) from exc
-        return _acquired(reply)
 
     async def answered(
         self, limiter: RateLimiter, ticket: Ticket, limits: RateLimits, status_code: int
@@ -390,7 +415,7 @@ class RedisLimits:
             await self._run(
                 ANSWERED, keys_of(limiter.scope)[:5], _answered_args(ticket, limits, status_code)
             )
-        except (RedisError, TimeoutError) as exc:
+        except RedisError as exc:
             logger.warning("rate limits in Redis at %s not updated: %s", self.url, exc)
 
     async def release(self, limiter: RateLimiter, ticket: Ticket) -> None:
@@ -419,7 +444,9 @@ class SyncRedisLimits:
     Args:
         url: where Redis is.
         lease: seconds a request counts as in flight at most.
-        timeout: seconds each exchange with Redis may take (connecting included).
+        timeout: seconds each exchange with Redis may take, from waiting for a pooled
+            connection to the whole reply (connecting included), then
+            :class:`~sluice.RedisTimeoutError`.
         max_connections: the bound of the connection pool.
     """
 
@@ -428,14 +455,14 @@ class SyncRedisLimits:
         url: RedisURL,
         *,
         lease: float = DEFAULT_LEASE,
-        timeout: float = 5.0,
+        timeout: float = DEFAULT_COMMAND_TIMEOUT,
         max_connections: int = 16,
     ) -> None:
         self.url = url
         self.lease = lease
         self.timeout = timeout
         self._redis = SyncRedisClient(
-            url, max_connections=max_connections, connect_timeout=timeout, timeout=timeout
+            url, max_connections=max_connections, connect_timeout=timeout, command_timeout=timeout
         )
 
     def __repr__(self) -> str:
@@ -456,12 +483,13 @@ class SyncRedisLimits:
             RedisError: Redis could not be asked (the request must not go).
         """
         try:
-            reply = self._run(
-                ACQUIRE, keys_of(limiter.scope), _acquire_args(limiter, ticket, self.lease)
+            return _acquired(
+                self._run(
+                    ACQUIRE, keys_of(limiter.scope), _acquire_args(limiter, ticket, self.lease)
+                )
             )
         except RedisError as exc:
             raise _unavailable(self.url, exc) from exc
-        return _acquired(reply)
 
     def answered(
         self, limiter: RateLimiter, ticket: Ticket, limits: RateLimits, status_code: int
@@ -477,7 +505,8 @@ class SyncRedisLimits:
             logger.warning("rate limits in Redis at %s not updated: %s", self.url, exc)
 
     def release(self, limiter: RateLimiter, ticket: Ticket) -> None:
-        """End the time in flight of ``ticket``'s request, which got no response."""
+        """End the time in flight of ``ticket``'s request, which got no response
+        (bounded by ``timeout``)."""
         try:
             self._run(ANSWERED, keys_of(limiter.scope)[:5], _answered_args(ticket, _NOTHING, 0))
         except RedisError as exc:
