@@ -8,20 +8,23 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test bench lint typecheck clean system-deps unasync
 
+# On Debian, `python3 -m venv` needs python3-venv: system-deps.sh venv installs it if missing.
 $(STAMP): pyproject.toml
+	PYTHON=$(PYTHON) bash scripts/system-deps.sh venv
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,bench,dev,relay,relay-test]'
 	touch $(STAMP)
 
-# Debian's redis-server and chromium for the relay's tests (skips what is installed).
+# Debian's python3-venv, redis-server, chromium and fonts-liberation (skips what is there).
 system-deps:
-	bash scripts/system-deps.sh
+	PYTHON=$(PYTHON) bash scripts/system-deps.sh
 
 demo: $(STAMP)
 	$(PY) examples/demo.py $(if $(ANTHROPIC_API_KEY),--live,)
 
-test: $(STAMP) system-deps
+# system-deps first: on a bare Debian it brings python3-venv, which the venv needs.
+test: system-deps $(STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

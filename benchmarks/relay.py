@@ -61,6 +61,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
+#: The least CPU time a per-core rate is computed from: /proc counts in clock ticks (10 ms),
+#: so below ten ticks the error is over 10% (and at zero ticks the rate is infinite).
+MIN_CPU_SECONDS = 10 / _TICKS
+
+
+def per_core(events: float, cpu: float) -> float | None:
+    """Events per CPU second, or ``None`` when ``cpu`` is too little to measure."""
+    return events / cpu if cpu >= MIN_CPU_SECONDS else None
+
+
+def rate_text(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{rate:,.0f}"
+
+
 class Upstream:
     """A Messages API that streams ``events`` text deltas once ``go`` is set."""
 
@@ -271,26 +285,26 @@ async def main(args: argparse.Namespace) -> None:
                         row = {
                             "relay": kind,
                             "readers": readers,
-                            "per_cpu": delivered / max(thr["cpu"][0], 1e-9),
+                            "per_cpu": per_core(delivered, thr["cpu"][0]),
                             "per_wall": delivered / thr["wall"],
                             "redis_cpu": thr["cpu"][1] if len(thr["cpu"]) > 1 else None,
                             "relay_cpu": thr["cpu"][0],
                             "rate": rate,
-                            "paced_per_cpu": upstream.events * readers / max(paced, 1e-9),
+                            "paced_per_cpu": per_core(upstream.events * readers, paced),
                             "p50": statistics.median(lat["samples"]),
                             "p99": statistics.quantiles(lat["samples"], n=100)[98],
                         }
                         results.append(row)
                         print(
-                            f"{kind:7} {readers:5} readers: {row['per_cpu']:10,.0f} ev/s per "
-                            f"relay core, {row['per_wall']:10,.0f} ev/s wall"
+                            f"{kind:7} {readers:5} readers: {rate_text(row['per_cpu']):>10} ev/s "
+                            f"per relay core, {row['per_wall']:10,.0f} ev/s wall"
                             + (
                                 f" (redis-server CPU {row['redis_cpu']:.2f} s"
                                 f" of relay {row['relay_cpu']:.2f} s)"
                                 if row["redis_cpu"] is not None
                                 else ""
                             )
-                            + f"; paced {row['paced_per_cpu']:,.0f} ev/s per relay core"
+                            + f"; paced {rate_text(row['paced_per_cpu'])} ev/s per relay core"
                             + f"; latency at {rate:.0f} deltas/s: p50 {row['p50']:.1f} ms, "
                             f"p99 {row['p99']:.1f} ms",
                             flush=True,

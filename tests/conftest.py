@@ -1,17 +1,15 @@
 from __future__ import annotations
 
-import shutil
-import socket
 import ssl
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from hypothesis import Phase, settings
 
 import sluice
+from _redis_util import OwnRedis, free_port, start_redis, stop_redis
 from sluice.testing import MockAnthropic
 
 # pytester runs small suites in a subprocess (the mock_anthropic fixture under trio_mode).
@@ -53,12 +51,6 @@ async def client(server: MockAnthropic) -> AsyncIterator[sluice.AsyncClient]:
         yield client
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server on 127.0.0.1 for the whole session (fails loudly if missing).
@@ -67,47 +59,19 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     and ``.ci/run`` call it), started once per session on a free port, with no
     persistence. Used by the relay's Redis store and the rate limits shared through Redis.
     """
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail(
-            "redis-server is not installed: run `bash scripts/system-deps.sh` "
-            "(or `apt-get install redis-server`); make test and .ci/run do it"
-        )
-    directory = tmp_path_factory.mktemp("redis")
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            binary,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(directory),
-            "--protected-mode",
-            "yes",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    port = free_port()
+    process = start_redis(tmp_path_factory.mktemp("redis"), port)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(64).startswith(b"+PONG"):
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                pytest.fail("redis-server did not start")
-            time.sleep(0.02)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        process.terminate()
-        process.wait(10)
+        stop_redis(process)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    """A redis-server for this test alone (it may be restarted or paused)."""
+    server = OwnRedis(tmp_path)
+    try:
+        yield server
+    finally:
+        stop_redis(server.process)

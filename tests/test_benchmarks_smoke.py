@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -98,6 +100,21 @@ class TestBenchmarkSmoke:
         )
         assert result.returncode == 0, result.stdout + result.stderr
         assert "verified" in result.stdout
+        # Runs too short for the CPU clock (10 ms ticks) say so instead of a made-up rate.
+        rates = re.findall(r"([\d,]+|n/a) ev/s per relay core", result.stdout)
+        assert rates and all(r == "n/a" or int(r.replace(",", "")) < 10**8 for r in rates)
+
+    def test_relay_per_core_rate_needs_measurable_cpu(self) -> None:
+        """A per-core rate from under 0.1 s of CPU time (a few clock ticks) is not given."""
+        spec = importlib.util.spec_from_file_location(
+            "relay_bench", ROOT / "benchmarks" / "relay.py"
+        )
+        assert spec is not None and spec.loader is not None
+        bench = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(bench)
+        assert bench.per_core(4000, 0.0) is None and bench.per_core(4000, 0.01) is None
+        assert bench.per_core(1_000_000, 2.0) == 500_000
+        assert bench.rate_text(None) == "n/a" and bench.rate_text(1234.4) == "1,234"
 
     def test_agent_benchmarks_quick_run_verifies(self) -> None:
         """`benchmarks/agent.py --quick` exits 0: the runner's conversation equals a hand loop's."""

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sluice
+from _redis_util import fake_redis
 from sluice import RateLimits
 from sluice._core._limiter import POLL, RateLimiter, Ticket, limit_scope
 from sluice._core._resp import RedisURL
@@ -315,6 +316,50 @@ class TestState:
         assert "not sent" in str(caught.value) and "hunter2" not in str(caught.value)
         assert len(caplog.records) == 2
         assert all("hunter2" not in record.getMessage() for record in caplog.records)
+
+    async def test_a_redis_that_never_answers(self, caplog: pytest.LogCaptureFixture) -> None:
+        """A Redis that accepts and never answers holds a request back for ``timeout``, then
+        RedisTimeoutError (a RedisError): not sent, never a hang. Answers and give-backs
+        are bounded too, and logged, not raised."""
+        of = limiter()
+        with fake_redis(None) as url:
+            async with store(url, timeout=0.3) as limits:
+                with anyio.fail_after(5):
+                    with pytest.raises(sluice.RedisTimeoutError) as caught:
+                        await limits.acquire(of, ticket())
+                    with caplog.at_level(logging.WARNING, logger="sluice"):
+                        await limits.answered(of, ticket(), said(5, 60), 200)
+                        await limits.release(of, ticket())
+        assert isinstance(caught.value, sluice.RedisError) and "not sent" in str(caught.value)
+        assert any("not updated" in record.getMessage() for record in caplog.records)
+
+    def test_a_redis_that_never_answers_sync(self, caplog: pytest.LogCaptureFixture) -> None:
+        """The blocking twin: RedisTimeoutError after ``timeout``, the request not sent;
+        answers and give-backs bounded and logged."""
+        of = limiter()
+        with fake_redis(None) as url:
+            limits = SyncRedisLimits(RedisURL.parse(url), timeout=0.3)
+            try:
+                started = time.monotonic()
+                with pytest.raises(sluice.RedisTimeoutError) as caught:
+                    limits.acquire(of, ticket())
+                with caplog.at_level(logging.WARNING, logger="sluice"):
+                    limits.answered(of, ticket(), said(5, 60), 200)
+                    limits.release(of, ticket())
+                assert time.monotonic() - started < 5
+            finally:
+                limits.close()
+        assert "not sent" in str(caught.value)
+        assert len(caplog.records) == 2
+
+    @pytest.mark.parametrize("answer", [b"+OK\r\n", b"?what\r\n"], ids=["shape", "not-resp"])
+    async def test_a_server_that_is_not_redis(self, answer: bytes) -> None:
+        """A reply that is not the script's, or not RESP: RedisProtocolError, not sent."""
+        with fake_redis(answer) as url:
+            async with store(url, timeout=1.0) as limits:
+                with anyio.fail_after(5), pytest.raises(sluice.RedisProtocolError) as caught:
+                    await limits.acquire(limiter(), ticket())
+        assert "not sent" in str(caught.value)
 
 
 def closed_port() -> int:

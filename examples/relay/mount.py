@@ -5,6 +5,11 @@ Routes in the shape the Vercel AI SDK's ``useChat`` expects for resumable stream
 ``GET /api/chat/{id}/stream`` streams it as the UI message stream protocol (``204`` when
 there is nothing to resume), resuming from ``Last-Event-ID``; ``POST /api/chat/{id}/stop``.
 
+The POST body is a browser's: :func:`sluice.relay.browser_params` keeps its Messages API
+fields and refuses request options (``extra_headers`` could replace the API key); the
+server then sets what only it decides (here: a ``max_tokens`` cap). Bad parameters are a
+400 in the Messages API's error shape.
+
 Run it against the local mock API (no key needed), or the real one with --live::
 
     python examples/relay/mount.py --port 8000          # then POST /api/chat ...
@@ -26,11 +31,22 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request, WebSocket
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 import sluice
-from sluice.relay import MemoryStore, Relay, Store, serve, serve_websocket, sse_response
+from sluice.relay import (
+    MemoryStore,
+    Relay,
+    Store,
+    browser_params,
+    serve,
+    serve_websocket,
+    sse_response,
+)
 from sluice.testing import MockAnthropic, Reply
+
+#: The most tokens a browser may ask for: the server's decision, not the browser's.
+MAX_TOKENS = 4096
 
 
 def build_app(client: sluice.AsyncClient, store: Store | None = None) -> FastAPI:
@@ -45,9 +61,16 @@ def build_app(client: sluice.AsyncClient, store: Store | None = None) -> FastAPI
 
     app = FastAPI(lifespan=lifespan)
 
-    @app.post("/api/chat", status_code=201)
-    async def start_chat(params: dict[str, Any]) -> dict[str, str]:
-        return {"id": await app.state.relay.start(params)}
+    @app.post("/api/chat", status_code=201, response_model=None)
+    async def start_chat(body: dict[str, Any]) -> dict[str, str] | JSONResponse:
+        try:
+            params = browser_params(body)
+            if isinstance(params.get("max_tokens"), int) and params["max_tokens"] > MAX_TOKENS:
+                params["max_tokens"] = MAX_TOKENS
+            return {"id": await app.state.relay.start(params)}
+        except sluice.ParamsError as exc:
+            error = {"type": "invalid_request_error", "message": str(exc)}
+            return JSONResponse({"type": "error", "error": error}, status_code=400)
 
     @app.get("/api/chat/{chat_id}/stream")
     async def stream_chat(chat_id: str, request: Request) -> Response:

@@ -86,7 +86,9 @@ from ._core._exceptions import RateLimitError as RateLimitError
 from ._core._exceptions import RateLimitStatusError as RateLimitStatusError
 from ._core._exceptions import RateLimitStreamError as RateLimitStreamError
 from ._core._exceptions import RedisError as RedisError
+from ._core._exceptions import RedisProtocolError as RedisProtocolError
 from ._core._exceptions import RedisReplyError as RedisReplyError
+from ._core._exceptions import RedisTimeoutError as RedisTimeoutError
 from ._core._exceptions import RequestTooLargeError as RequestTooLargeError
 from ._core._exceptions import RequestTooLargeStatusError as RequestTooLargeStatusError
 from ._core._exceptions import RequestTooLargeStreamError as RequestTooLargeStreamError
@@ -223,7 +225,9 @@ __all__ = [
     "RateLimits",
     "RedactedThinkingBlock",
     "RedisError",
+    "RedisProtocolError",
     "RedisReplyError",
+    "RedisTimeoutError",
     "RequestTooLargeError",
     "RequestTooLargeStatusError",
     "RequestTooLargeStreamError",

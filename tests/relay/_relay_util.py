@@ -13,8 +13,69 @@ import anyio
 import anyio.abc
 import httpx
 
-from sluice import EventStreamDecoder
-from sluice.relay import bind, serve
+from _util import load
+from sluice import EventStreamDecoder, Ping
+from sluice.ops import SSEEncoder
+from sluice.relay import Entry, bind, serve
+
+#: The AI SDK validates UI message stream parts with strict schemas: every key each part
+#: may have, by part type.
+STRICT_KEYS: dict[str, set[str]] = {
+    # The AI SDK validates parts with strict schemas: these are every key each part may have.
+    "start": {"type", "messageId", "messageMetadata"},
+    "start-step": {"type"},
+    "text-start": {"type", "id", "providerMetadata"},
+    "text-delta": {"type", "id", "delta", "providerMetadata"},
+    "text-end": {"type", "id", "providerMetadata"},
+    "reasoning-start": {"type", "id", "providerMetadata"},
+    "reasoning-delta": {"type", "id", "delta", "providerMetadata"},
+    "reasoning-end": {"type", "id", "providerMetadata"},
+    "tool-input-start": {
+        "type",
+        "toolCallId",
+        "toolName",
+        "providerExecuted",
+        "providerMetadata",
+        "dynamic",
+        "title",
+    },
+    "tool-input-delta": {"type", "toolCallId", "inputTextDelta"},
+    "tool-input-available": {
+        "type",
+        "toolCallId",
+        "toolName",
+        "input",
+        "providerExecuted",
+        "providerMetadata",
+        "dynamic",
+        "title",
+    },
+    "tool-input-error": {
+        "type",
+        "toolCallId",
+        "toolName",
+        "input",
+        "providerExecuted",
+        "providerMetadata",
+        "dynamic",
+        "errorText",
+        "title",
+    },
+    "tool-output-available": {
+        "type",
+        "toolCallId",
+        "output",
+        "providerExecuted",
+        "dynamic",
+        "preliminary",
+    },
+    "tool-output-error": {"type", "toolCallId", "errorText", "providerExecuted", "dynamic"},
+    "source-url": {"type", "sourceId", "url", "title", "providerMetadata"},
+    "finish-step": {"type"},
+    "finish": {"type", "finishReason", "messageMetadata"},
+    "error": {"type", "errorText"},
+    "abort": {"type", "reason"},
+}
 
 
 @asynccontextmanager
@@ -31,6 +92,19 @@ async def running(app: Any) -> AsyncIterator[str]:
 def http(url: str, **options: Any) -> httpx.AsyncClient:
     """An httpx client for a relay at ``url``."""
     return httpx.AsyncClient(base_url=url, timeout=options.pop("timeout", 10.0), **options)
+
+
+def entries_of(name: str) -> list[Entry]:
+    """A recorded transcript (``fixtures/NAME``) as the writer logs it (pings left out)."""
+    encode = SSEEncoder(include_ids=False).encode
+    entries: list[Entry] = []
+    for event in decode_native(load(name)):
+        if isinstance(event, Ping):
+            continue
+        frame = encode(event)
+        end = frame.index(b"\n")
+        entries.append(Entry(len(entries) + 1, frame[7:end].decode(), frame[end + 7 : -2]))
+    return entries
 
 
 def sse_events(body: bytes) -> list[dict[str, str]]:

@@ -1,7 +1,8 @@
 """Fixtures of the relay's tests: stores on memory and on a real redis-server, servers.
 
-The Redis server is the session's ``redis_url`` (``tests/conftest.py``); every test uses
-a key prefix of its own.
+The Redis server is the session's ``redis_url`` (``tests/conftest.py``, which also has
+``own_redis``, a server one test may restart or pause); every test uses a key prefix of
+its own.
 """
 
 from __future__ import annotations

@@ -119,3 +119,36 @@ class TestDefaultChatTransport:
                 assert (await browser.post("/vercel/chat", json=body)).status_code == 400
             assert (await browser.get("/vercel/chat/never/stream")).status_code == 204
         assert server.requests == []
+
+
+class TestNoOrphans:
+    async def test_a_full_relay_leaves_no_running_turn(
+        self, server: MockAnthropic, client: sluice.AsyncClient, make_store: Any
+    ) -> None:
+        """503 for a turn that cannot start; its resume is 204, not heartbeats forever."""
+        data = load("text.sse")
+        server.enqueue(Reply.sse(data, stall_after=len(data) // 2))
+        store = make_store()
+        app = create_app(store=store, client=client, max_running=1, heartbeat=0.1)
+        async with running(app) as url, http(url) as browser:
+            first = await browser.post(
+                "/chats",
+                json={
+                    "model": "m",
+                    "max_tokens": 9,
+                    "messages": [{"role": "user", "content": "Hi"}],
+                },
+            )
+            assert first.status_code == 201
+            full = await browser.post(
+                "/vercel/chat", json=transport_body("chat-X", ui_message("user", "Hi", 1))
+            )
+            assert full.status_code == 503
+            assert full.json()["error"]["type"] == "overloaded_error"
+            with anyio.fail_after(5):
+                resumed = await browser.get("/vercel/chat/chat-X/stream")
+            assert resumed.status_code == 204
+            info = await store.info("chat-X--1")
+            assert info is None or info.state == "done"
+            await browser.post(f"/chats/{first.json()['id']}/stop")
+        assert len(server.requests) == 1

@@ -10,12 +10,13 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from _relay_util import decode_native, http, raw_get, receive_until, running, sse_events
+from _relay_util import decode_native, entries_of, http, raw_get, receive_until, running, sse_events
 from httpx_ws import WebSocketDisconnect, aconnect_ws
 
 import sluice
 from _util import load
-from sluice.relay import MemoryStore, Store, create_app
+from conftest import redis_store
+from sluice.relay import Entry, MemoryStore, Store, VercelEncoder, create_app
 from sluice.testing import MockAnthropic, Reply
 
 pytestmark = pytest.mark.anyio
@@ -264,6 +265,81 @@ class TestVercel:
         assert "".join(p["delta"] for p in decoded if p["type"] == "text-delta") == TEXT
         position = next(i for i, f in enumerate(frames) if f.get("id") == cut)
         assert sse_events(rest.content) == frames[position + 1 :]
+
+
+class TestVercelAfterTheCap:
+    @pytest.mark.parametrize("kind", ["memory", "redis"])
+    async def test_resume_inside_the_kept_window(
+        self, server: MockAnthropic, client: sluice.AsyncClient, kind: str, request: Any
+    ) -> None:
+        """Once the log passed its cap, ?format=vercel resumes from inside the kept window
+        exactly as a reader from the start would go on; before the window: log_trimmed_error."""
+        server.enqueue(Reply.sse(load("long_text.sse")))
+        if kind == "memory":
+            store: Store = MemoryStore(max_entries=50)
+        else:
+            store = redis_store(request.getfixturevalue("redis_url"), max_entries=50)
+        async with relay(client, store) as browser:
+            chat = await start(browser)
+            end = {"after": 10**6}
+            with anyio.fail_after(20):
+                while (await browser.get(f"/chats/{chat}/stream", params=end)).status_code != 204:  # noqa: ASYNC110 - a client polling
+                    await anyio.sleep(0.02)
+            info = await store.info(chat)
+            assert info is not None and info.last_id > 300
+            kept = await store.entries(chat, 0, 1)
+            assert kept[0].id > 1  # the log's start is gone
+            near = info.last_id - 5
+            resumed = await browser.get(
+                f"/chats/{chat}/stream?format=vercel", headers={"last-event-id": str(near)}
+            )
+            behind = await browser.get(
+                f"/chats/{chat}/stream?format=vercel", headers={"last-event-id": "3"}
+            )
+        frames = sse_events(resumed.content)
+        expected = vercel_frames_of(load("long_text.sse"))
+        position = next(i for i, f in enumerate(expected) if f.get("id") == str(near))
+        assert frames == expected[position + 1 :]
+        assert frames[-1]["data"] == "[DONE]"
+        (error, finish, done) = sse_events(behind.content)
+        assert json.loads(error["data"])["errorText"].startswith("log_trimmed_error: ")
+        assert json.loads(finish["data"]) == {"type": "finish", "finishReason": "error"}
+        assert "id" not in error and done["data"] == "[DONE]"
+
+    async def test_a_tool_call_cut_by_the_cap_is_an_error(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """Resuming inside a tool call whose start the cap dropped: log_trimmed_error, no guess."""
+        entries = entries_of("tool_use.sse")
+        tool = next(
+            e.id for e in entries if e.event == "content_block_start" and b'"tool_use"' in e.data
+        )
+        store = MemoryStore(max_entries=len(entries) - tool - 1)
+        await store.create("c1")
+        await store.append("c1", 1, [(e.event, e.data) for e in entries])
+        await store.set_state("c1", "done")
+        async with relay(client, store) as browser:
+            response = await browser.get(
+                "/chats/c1/stream?format=vercel", headers={"last-event-id": str(tool + 2)}
+            )
+        error, finish, done = sse_events(response.content)
+        text = json.loads(error["data"])["errorText"]
+        assert text.startswith("log_trimmed_error: ") and "UI message stream needs" in text
+        assert "id" not in error and done["data"] == "[DONE]"
+        assert json.loads(finish["data"])["finishReason"] == "error"
+
+
+def vercel_frames_of(transcript: bytes) -> list[dict[str, str]]:
+    """The whole UI message stream a reader from the start gets, for a recorded answer."""
+    encode = sluice.ops.SSEEncoder(include_ids=False).encode
+    encoder = VercelEncoder()
+    body = b""
+    events = [e for e in decode_native(transcript) if not isinstance(e, sluice.Ping)]
+    for number, event in enumerate(events, start=1):
+        frame = encode(event)
+        end = frame.index(b"\n")
+        body += encoder.encode(Entry(number, frame[7:end].decode(), frame[end + 7 : -2]))
+    return sse_events(body)
 
 
 class TestWebSocket:

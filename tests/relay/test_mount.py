@@ -43,3 +43,19 @@ class TestMountExample:
         assert response.headers["x-vercel-ai-ui-message-stream"] == "v1"
         assert json.loads(frames[0]["data"])["type"] == "start" and frames[-1]["data"] == "[DONE]"
         assert done.status_code == 204
+
+    async def test_bad_params_are_a_400(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """Parameters the API would reject, or a request option, get a 400 JSON error, not a 500."""
+        app = example().build_app(client)
+        params = {"model": "m", "max_tokens": 9, "messages": [{"role": "user", "content": "Hi"}]}
+        async with running(app) as url, http(url) as browser:
+            for body in (
+                {**params, "max_tokens": 0},
+                {**params, "extra_headers": {"x-api-key": "attacker"}},
+            ):
+                response = await browser.post("/api/chat", json=body)
+                assert response.status_code == 400, response.text
+                assert response.json()["error"]["type"] == "invalid_request_error"
+        assert server.requests == []

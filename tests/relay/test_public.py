@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import ast
 import inspect
+import pickle
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import sluice
@@ -14,6 +17,7 @@ import sluice.relay as relay
 SRC = Path(sluice.__file__).resolve().parent
 
 PUBLIC = {
+    "RUN_EVENTS",
     "TERMINAL_EVENTS",
     "ChatExistsError",
     "ChatInfo",
@@ -21,10 +25,14 @@ PUBLIC = {
     "ChatState",
     "Entry",
     "Format",
+    "InvalidChatIdError",
+    "InvalidPositionError",
     "MemoryStore",
     "Outcome",
     "RedisError",
+    "RedisProtocolError",
     "RedisStore",
+    "RedisTimeoutError",
     "Relay",
     "RelayError",
     "Store",
@@ -32,7 +40,9 @@ PUBLIC = {
     "StreamSource",
     "VercelEncoder",
     "bind",
+    "browser_params",
     "create_app",
+    "ends_log",
     "error_data",
     "finish_reason",
     "new_chat_id",
@@ -67,18 +77,49 @@ class TestSurface:
                         assert inspect.getdoc(getattr(obj, attr)), f"{name}.{attr}"
 
     def test_errors_are_sluice_errors(self) -> None:
-        """Every relay error is a sluice.SluiceError."""
-        for error in (
+        """Every relay error is a sluice.SluiceError, exported, and pickles with its message."""
+        errors = [
+            obj
+            for obj in vars(relay).values()
+            if inspect.isclass(obj) and issubclass(obj, BaseException)
+        ]
+        assert set(errors) == {
             relay.RelayError,
             relay.ChatNotFoundError,
             relay.ChatExistsError,
             relay.StoreFullError,
+            relay.InvalidChatIdError,
+            relay.InvalidPositionError,
             relay.RedisError,
-        ):
+            relay.RedisProtocolError,
+            relay.RedisTimeoutError,
+        }
+        for error in errors:
             assert issubclass(error, sluice.SluiceError)
+            assert error.__name__ in relay.__all__
+            copy = pickle.loads(pickle.dumps(error("what happened")))
+            assert type(copy) is error and str(copy) == "what happened"
+
+    def test_error_families(self) -> None:
+        """Malformed input is also a ValueError, a Redis timeout also a TimeoutError."""
+        assert issubclass(relay.InvalidChatIdError, relay.RelayError)
+        assert issubclass(relay.InvalidChatIdError, ValueError)
+        assert issubclass(relay.InvalidPositionError, relay.RelayError)
+        assert issubclass(relay.InvalidPositionError, ValueError)
+        assert issubclass(relay.RedisProtocolError, relay.RedisError)
+        assert issubclass(relay.RedisTimeoutError, relay.RedisError)
+        assert issubclass(relay.RedisTimeoutError, TimeoutError)
 
 
 class TestOptional:
+    def test_the_relay_extra_brings_both_backends(self) -> None:
+        """`pip install 'sluice[relay]'` is enough for --backend asyncio and --backend trio."""
+        extras = tomllib.loads((SRC.parents[1] / "pyproject.toml").read_text())["project"][
+            "optional-dependencies"
+        ]
+        names = {re.split(r"[<>=\[ ]", spec, maxsplit=1)[0] for spec in extras["relay"]}
+        assert {"starlette", "uvicorn", "hypercorn", "trio"} <= names
+
     def test_import_sluice_does_not_import_the_relay(self) -> None:
         """`import sluice` (and `python -m sluice replay`) load neither sluice.relay nor Starlette."""
         code = (
@@ -105,3 +146,28 @@ class TestOptional:
             for node in ast.walk(ast.parse(path.read_text())):
                 if isinstance(node, ast.ImportFrom) and node.level == 2:
                     assert node.module != "__main__", path
+
+
+class TestInputErrors:
+    def test_validate_chat_id(self) -> None:
+        """A malformed chat id raises InvalidChatIdError saying what a chat id is."""
+        assert relay.validate_chat_id("a-Z_9") == "a-Z_9"
+        for bad in ("", "a/b", "x" * 129, "é"):
+            try:
+                relay.validate_chat_id(bad)
+            except relay.InvalidChatIdError as exc:
+                assert "1-128 characters" in str(exc)
+            else:
+                raise AssertionError(f"{bad!r} was accepted")
+
+    def test_parse_position(self) -> None:
+        """A malformed position raises InvalidPositionError; empty or missing is 0."""
+        assert relay.parse_position(None) == relay.parse_position(" ") == 0
+        assert relay.parse_position(" 12 ") == 12
+        for bad in ("-1", "1.5", "x", "9" * 19):
+            try:
+                relay.parse_position(bad)
+            except relay.InvalidPositionError as exc:
+                assert "non-negative integer" in str(exc)
+            else:
+                raise AssertionError(f"{bad!r} was accepted")

@@ -1,4 +1,7 @@
-"""The Redis Streams store against a real redis-server: keys, ids, TTL, cap, lost writers."""
+"""The Redis Streams store against a real redis-server: keys, ids, TTL, cap, lost writers,
+replies it cannot read, a quiet reader past the command timeout, a server restart.
+
+The Redis client under it (``sluice._redis``) is tested in ``tests/test_resp.py``."""
 
 from __future__ import annotations
 
@@ -6,11 +9,9 @@ import anyio
 import msgspec
 import pytest
 
+from _redis_util import OwnRedis, fake_redis
 from conftest import redis_store
-from sluice import RedisReplyError
-from sluice._core._resp import RedisURL
-from sluice._redis._client import RedisClient
-from sluice.relay import RedisError, RedisStore
+from sluice.relay import RedisProtocolError, RedisStore
 
 pytestmark = pytest.mark.anyio
 
@@ -111,58 +112,42 @@ class TestWorkers:
                     assert await other.request_stop("c1")
 
 
-class TestResp:
-    async def test_replies_of_every_type(self, redis_url: str) -> None:
-        """Simple strings, integers, bulk strings, nil, arrays and errors decode."""
-        async with RedisClient(RedisURL.parse(redis_url)) as redis:
-            key = "test:resp:" + str(id(redis))
-            replies = await redis.pipeline(
-                [
-                    ("SET", key, b"\x00bin\r\n"),
-                    ("GET", key),
-                    ("GET", key + ":none"),
-                    ("INCR", key + ":n"),
-                    ("MGET", key, key + ":none"),
-                    ("HGET", key, "f"),
-                ]
-            )
-            assert replies[:5] == ["OK", b"\x00bin\r\n", None, 1, [b"\x00bin\r\n", None]]
-            assert isinstance(replies[5], RedisReplyError) and "WRONGTYPE" in str(replies[5])
-            with pytest.raises(RedisReplyError):
-                await redis.execute("HGET", key, "f")
-            await redis.execute("DEL", key, key + ":n")
+class TestProtocolErrors:
+    async def test_a_log_reply_of_the_wrong_shape(self) -> None:
+        """An XRANGE reply the store cannot read is a RedisProtocolError naming the command."""
+        with fake_redis(b"*1\r\n:5\r\n") as url:
+            async with RedisStore(url) as store:
+                with anyio.fail_after(5), pytest.raises(RedisProtocolError, match="XRANGE"):
+                    await store.entries("c1", 0, 10)
 
-    async def test_a_cancelled_command_does_not_poison_the_pool(self, redis_url: str) -> None:
-        """A command cancelled mid-reply closes its connection; the next command is fine."""
-        async with RedisClient(RedisURL.parse(redis_url), max_connections=1) as redis:
-            with anyio.move_on_after(0.05):
-                await redis.execute("BLPOP", "test:resp:never", 5)
-            assert await redis.execute("PING") == "PONG"
+    async def test_a_chat_state_of_the_wrong_shape(self) -> None:
+        """A meta hash the store did not write (an unknown state) is a RedisProtocolError."""
+        with fake_redis(b"*3\r\n$5\r\nweird\r\n$1\r\n3\r\n$-1\r\n:1\r\n") as url:
+            async with RedisStore(url) as store:
+                with anyio.fail_after(5), pytest.raises(RedisProtocolError, match="state"):
+                    await store.info("c1")
 
-    async def test_no_server(self) -> None:
-        """An unreachable server raises RedisError naming where, not a raw OSError."""
-        async with RedisClient(RedisURL.parse("redis://127.0.0.1:1/0")) as redis:
-            with pytest.raises(RedisError, match="cannot connect"):
-                await redis.execute("PING")
 
-    def test_url_parsing_and_redaction(self) -> None:
-        """redis:// URLs parse; the password never shows in repr or str."""
-        url = RedisURL.parse("redis://user:s3cret@example:6380/2")
-        assert (url.host, url.port, url.db, url.username, url.password) == (
-            "example",
-            6380,
-            2,
-            "user",
-            "s3cret",
-        )
-        assert "s3cret" not in repr(url) and "s3cret" not in str(url)
-        with pytest.raises(ValueError):
-            RedisURL.parse("http://x")
+class TestTimeouts:
+    async def test_a_store_reader_waits_past_the_command_timeout(self, redis_url: str) -> None:
+        """A quiet chat's reader blocks in XREAD longer than command_timeout and heartbeats."""
+        async with redis_store(redis_url, command_timeout=0.2) as store:
+            await store.create("c1")
+            reader = store.read("c1", heartbeat=0.6)
+            with anyio.fail_after(5):
+                assert await reader.__anext__() is None  # a heartbeat tick, not an error
+            await reader.aclose()
 
-    async def test_auth_failure_is_a_redis_error(self, redis_url: str) -> None:
-        """A password the server does not expect fails the connection setup clearly."""
-        url = redis_url.replace("redis://", "redis://:wrong@")
-        async with RedisClient(RedisURL.parse(url)) as redis:
-            with pytest.raises(RedisError, match="refused the connection setup") as caught:
-                await redis.execute("PING")
-            assert "wrong" not in str(caught.value)
+
+class TestStaleConnections:
+    async def test_the_store_after_a_restart(self, own_redis: OwnRedis) -> None:
+        """A RedisStore keeps working across a restart (what was in memory is gone)."""
+        async with RedisStore(own_redis.url, prefix="t:") as store:
+            await store.create("c1")
+            assert (await store.info("c1")) is not None
+            own_redis.restart()
+            assert await store.info("c1") is None
+            await anyio.sleep(1.1)
+            await store.create("c1")
+            await store.append("c1", 1, [STOP])
+            assert [e.id for e in await store.entries("c1", 0, 10)] == [1]

@@ -12,6 +12,8 @@ from sluice.relay import (
     ChatExistsError,
     ChatNotFoundError,
     Entry,
+    InvalidChatIdError,
+    InvalidPositionError,
     MemoryStore,
     RelayError,
     Store,
@@ -137,9 +139,18 @@ class TestErrors:
             await store.create("c1")
 
     async def test_invalid_chat_id(self, store: Store) -> None:
-        """Chat ids are checked (they become Redis keys and URL segments)."""
-        with pytest.raises(ValueError, match="chat id"):
-            await store.create("a/b")
+        """Chat ids are checked (they become Redis keys and URL segments): a typed error."""
+        for bad in ("a/b", "", "x" * 129):
+            with pytest.raises(InvalidChatIdError, match="chat id") as caught:
+                await store.create(bad)
+            assert isinstance(caught.value, ValueError)
+
+    async def test_a_negative_position(self, store: Store) -> None:
+        """read(after=-1) raises InvalidPositionError (a ValueError), before any I/O."""
+        await store.create("c1")
+        with pytest.raises(InvalidPositionError, match=">= 0") as caught:
+            await collect(store, "c1", -1)
+        assert isinstance(caught.value, ValueError)
 
     async def test_append_at_the_wrong_id(self, store: Store) -> None:
         """An append that is not at the next id is refused: one writer per chat."""

@@ -6,81 +6,11 @@ import json
 from typing import Any
 
 import pytest
-from _relay_util import decode_native
+from _relay_util import STRICT_KEYS, decode_native, entries_of
 
 import sluice
 from _util import load
-from sluice import ops
 from sluice.relay import Entry, VercelEncoder, error_data, finish_reason
-
-STRICT_KEYS = {
-    # The AI SDK validates parts with strict schemas: these are every key each part may have.
-    "start": {"type", "messageId", "messageMetadata"},
-    "start-step": {"type"},
-    "text-start": {"type", "id", "providerMetadata"},
-    "text-delta": {"type", "id", "delta", "providerMetadata"},
-    "text-end": {"type", "id", "providerMetadata"},
-    "reasoning-start": {"type", "id", "providerMetadata"},
-    "reasoning-delta": {"type", "id", "delta", "providerMetadata"},
-    "reasoning-end": {"type", "id", "providerMetadata"},
-    "tool-input-start": {
-        "type",
-        "toolCallId",
-        "toolName",
-        "providerExecuted",
-        "providerMetadata",
-        "dynamic",
-        "title",
-    },
-    "tool-input-delta": {"type", "toolCallId", "inputTextDelta"},
-    "tool-input-available": {
-        "type",
-        "toolCallId",
-        "toolName",
-        "input",
-        "providerExecuted",
-        "providerMetadata",
-        "dynamic",
-        "title",
-    },
-    "tool-input-error": {
-        "type",
-        "toolCallId",
-        "toolName",
-        "input",
-        "providerExecuted",
-        "providerMetadata",
-        "dynamic",
-        "errorText",
-        "title",
-    },
-    "tool-output-available": {
-        "type",
-        "toolCallId",
-        "output",
-        "providerExecuted",
-        "dynamic",
-        "preliminary",
-    },
-    "source-url": {"type", "sourceId", "url", "title", "providerMetadata"},
-    "finish-step": {"type"},
-    "finish": {"type", "finishReason", "messageMetadata"},
-    "error": {"type", "errorText"},
-    "abort": {"type", "reason"},
-}
-
-
-def entries_of(name: str) -> list[Entry]:
-    """A recorded transcript as the writer logs it (pings left out)."""
-    encode = ops.SSEEncoder(include_ids=False).encode
-    entries = []
-    for event in decode_native(load(name)):
-        if isinstance(event, sluice.Ping):
-            continue
-        frame = encode(event)
-        end = frame.index(b"\n")
-        entries.append(Entry(len(entries) + 1, frame[7:end].decode(), frame[end + 7 : -2]))
-    return entries
 
 
 def parts_of(frames: bytes) -> list[Any]:
@@ -223,7 +153,77 @@ class TestResume:
 
     def test_the_trimmed_error_carries_no_id(self) -> None:
         """The log_trimmed_error entry does not move the reader's position."""
-        entry = Entry(7, "error", error_data("log_trimmed_error", "behind"))
+        entry = Entry(7, "error", error_data("log_trimmed_error", "behind"), trimmed=True)
         frames = VercelEncoder().encode(entry)
         assert b"id:" not in frames
         assert parts_of(frames)[0]["errorText"].startswith("log_trimmed_error: ")
+
+
+def block_of(entry: Entry) -> int | None:
+    """The content block index an entry is about, if any."""
+    if entry.event.startswith("content_block_"):
+        return int(json.loads(entry.data)["index"])
+    return None
+
+
+class TestResumeInsideTheWindow:
+    """The log's start was dropped by its cap: the encoder starts from the oldest kept entry."""
+
+    @pytest.mark.parametrize("name", ["text.sse", "long_text.sse", "tool_use.sse", "thinking.sse"])
+    def test_what_it_can_rebuild_is_exact_and_the_rest_is_missing(self, name: str) -> None:
+        """From any window start w, resuming after any k >= w: the frames are exactly the
+        full stream's, until an entry needs what was dropped; then `missing`, nothing more."""
+        entries = entries_of(name)
+        full = encode_all(entries)
+        step = max(1, len(entries) // 40)
+        for w in range(1, len(entries), step):
+            for k in range(w, len(entries) + 1, step):
+                encoder = VercelEncoder(resumed=True)
+                for entry in entries[w:k]:
+                    encoder.skip(entry)
+                for index, entry in enumerate(entries[k:], start=k):
+                    frames = encoder.encode(entry)
+                    if encoder.missing:
+                        assert frames == b""
+                        assert needs_the_dropped_start(entries, w, index)
+                        break
+                    assert frames == full[index], (w, k, index)
+
+    def test_text_resumes_however_much_was_dropped(self) -> None:
+        """A text answer needs nothing from before the window but its stop reason."""
+        entries = entries_of("long_text.sse")
+        full = encode_all(entries)
+        for w in (2, 50, len(entries) - 10):
+            encoder = VercelEncoder(resumed=True)
+            for entry in entries[w : len(entries) - 3]:
+                encoder.skip(entry)
+            frames = [encoder.encode(e) for e in entries[len(entries) - 3 :]]
+            assert not encoder.missing and frames == full[len(entries) - 3 :]
+
+    def test_a_tool_call_whose_start_was_dropped_is_missing(self) -> None:
+        """A tool call's id, name and whole input come from its start: without it, missing."""
+        entries = entries_of("tool_use.sse")
+        start = next(
+            i
+            for i, e in enumerate(entries)
+            if e.event == "content_block_start" and b'"tool_use"' in e.data
+        )
+        encoder = VercelEncoder(resumed=True)
+        encoder.skip(entries[start + 1])
+        assert encoder.encode(entries[start + 2]) == b"" and encoder.missing
+
+
+def needs_the_dropped_start(entries: list[Entry], w: int, index: int) -> bool:
+    """Whether entry ``index`` needs an entry before ``w`` of its own message: the start
+    of its block (a tool call, a stop without a delta in the window) or the stop reason."""
+    entry = entries[index]
+    if entry.event == "message_stop":
+        return not any(e.event == "message_delta" for e in entries[w:index])
+    block = block_of(entry)
+    if block is None:
+        return False
+    mine = [e for e in entries[:index] if block_of(e) == block]
+    started_in_window = any(
+        e.event == "content_block_start" for e in entries[w:index] if block_of(e) == block
+    )
+    return not started_in_window and bool(mine)

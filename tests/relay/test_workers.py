@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -158,3 +159,52 @@ class TestCommandLine:
         error = json.loads(sse_events(body)[-1]["data"])
         assert error["error"]["type"] == "authentication_error"
         assert key.encode() not in body and key not in recorded
+
+
+class TestCommandLineErrors:
+    @staticmethod
+    def relay_exits(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+        """``python -m sluice relay ARGS`` that must exit at once: its code and stderr."""
+        environ = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
+        result = subprocess.run(
+            [sys.executable, "-m", "sluice", "relay", *args],
+            env={**environ, **(env or {})},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        return result.returncode, result.stderr
+
+    def test_no_api_key(self) -> None:
+        """No key and no --mock: one line saying so, exit 2."""
+        code, err = self.relay_exits("--port", "0")
+        assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+        assert err.startswith("sluice relay: no API key") and "ANTHROPIC_API_KEY" in err
+
+    def test_not_a_redis_url(self) -> None:
+        """--redis with another scheme: one line, exit 2, the password not shown."""
+        code, err = self.relay_exits("--mock", "--port", "0", "--redis", "http://u:s3cret@x")
+        assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+        assert "redis://" in err and "s3cret" not in err
+
+    def test_redis_unreachable(self) -> None:
+        """--redis where nothing listens: one line naming where (password redacted), exit 1."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        url = f"redis://:s3cret@127.0.0.1:{port}/0"
+        code, err = self.relay_exits("--mock", "--port", "0", "--redis", url)
+        assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+        assert "cannot connect to Redis" in err and "s3cret" not in err
+
+    def test_port_in_use(self) -> None:
+        """A port another process listens on: one line naming it, exit 1."""
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            code, err = self.relay_exits("--mock", "--port", str(port))
+        assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+        assert f"127.0.0.1:{port}" in err and "in use" in err

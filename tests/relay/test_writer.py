@@ -11,7 +11,7 @@ from _relay_util import decode_native
 import sluice
 from _util import load
 from sluice import ops
-from sluice.relay import MemoryStore, Store, sse_frame, write_stream
+from sluice.relay import MemoryStore, Relay, Store, StoreFullError, sse_frame, write_stream
 from sluice.testing import MockAnthropic, Reply
 
 pytestmark = pytest.mark.anyio
@@ -145,3 +145,36 @@ class TestWriteStream:
             body = await log_of(store, "a") + await log_of(store, "b")
         assert b"authentication_error" in body and b"api_connection_error" in body
         assert key.encode() not in body
+
+
+class TestRelayStart:
+    async def test_a_chat_that_cannot_start_is_ended_not_left_running(
+        self, server: MockAnthropic, client: sluice.AsyncClient, store: Store
+    ) -> None:
+        """start(create=False) on a full relay: StoreFullError, and the chat is done with an error."""
+        data = load("text.sse")
+        server.enqueue(Reply.sse(data, stall_after=len(data) // 2))
+        async with Relay(store, client, max_running=1) as relay:
+            busy = await relay.start(PARAMS)
+            await store.create("turn", state="running")
+            with pytest.raises(StoreFullError):
+                await relay.start(PARAMS, chat_id="turn", create=False)
+            info = await store.info("turn")
+            assert info is not None and info.state == "done"
+            with anyio.fail_after(5):
+                (entry,) = [e async for e in store.read("turn") if e is not None]
+            assert msgspec.json.decode(entry.data)["error"]["type"] == "overloaded_error"
+            await relay.stop(busy)
+
+    async def test_a_full_relay_creates_nothing(
+        self, server: MockAnthropic, client: sluice.AsyncClient, store: Store
+    ) -> None:
+        """start() on a full relay raises StoreFullError before creating a chat."""
+        data = load("text.sse")
+        server.enqueue(Reply.sse(data, stall_after=len(data) // 2))
+        async with Relay(store, client, max_running=1) as relay:
+            busy = await relay.start(PARAMS)
+            with pytest.raises(StoreFullError):
+                await relay.start(PARAMS, chat_id="other")
+            assert await store.info("other") is None
+            await relay.stop(busy)

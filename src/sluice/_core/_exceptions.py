@@ -40,7 +40,10 @@
     │                                 endpoint returns (a proxy's HTML page...)
     ├── RedisError                    talking to Redis failed (rate limits shared through
     │   │                             Redis, the relay's store): no connection, a broken one
-    │   └── RedisReplyError           ... Redis answered a command with an error
+    │   ├── RedisReplyError           ... Redis answered a command with an error
+    │   ├── RedisProtocolError        ... what came back is not RESP2, or not the reply's shape
+    │   └── RedisTimeoutError         ... no answer within the command timeout (also a
+    │                                 TimeoutError)
     ├── ToolError                     raised by your tool: its content (text, images) goes
     │                                 back to the model as an `is_error` tool_result
     ├── RunCancelledError             run.final_message() of a run cancelled before any step
@@ -122,7 +125,9 @@ __all__ = [
     "RateLimitStatusError",
     "RateLimitStreamError",
     "RedisError",
+    "RedisProtocolError",
     "RedisReplyError",
+    "RedisTimeoutError",
     "RequestTooLargeError",
     "RequestTooLargeStatusError",
     "RequestTooLargeStreamError",
@@ -419,6 +424,18 @@ class RedisError(SluiceError):
 
 class RedisReplyError(RedisError):
     """Redis answered a command with an error reply (``-ERR ...``, ``-WRONGTYPE ...``)."""
+
+
+class RedisProtocolError(RedisError):
+    """What came back is not what Redis sends: bytes that are not RESP2, or a reply whose
+    shape does not fit the command. Is the URL pointing at a Redis server, and is nothing
+    else writing the keys sluice uses?"""
+
+
+class RedisTimeoutError(RedisError, TimeoutError):
+    """Redis did not answer within the client's command timeout (the server is overloaded,
+    stuck, or not a Redis server). The command may or may not have run; the connection it
+    used is closed."""
 
 
 class ToolError(SluiceError):

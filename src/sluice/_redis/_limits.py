@@ -32,9 +32,13 @@ counted them anyway), what the headers said expires a minute after its reset, a 
 once it would have refilled (an absent bucket is a full one), ``retry`` with its wait.
 
 When Redis cannot be reached, a request is not sent (:class:`~sluice.RedisError`): the
-limits are only shared if everyone asks. Learning from a response, or giving back a
-request, that fails is logged and dropped: the response is not lost for it, and the
-lease ends the request's time in flight.
+limits are only shared if everyone asks. Every exchange with Redis is bounded by the
+client's ``timeout`` (waiting for a pooled connection, connecting, the reply), so a Redis
+that accepts and never answers holds a request back for that long, then fails it with
+:class:`~sluice.RedisTimeoutError` (a ``RedisError``), never forever; a reply that is not
+the script's is a :class:`~sluice.RedisProtocolError`. Learning from a response, or giving
+back a request, that fails is logged and dropped: the response is not lost for it, and
+the lease ends the request's time in flight.
 """
 
 from __future__ import annotations
@@ -47,10 +51,15 @@ from typing import Final
 
 import anyio
 
-from .._core._exceptions import RedisError, RedisReplyError
+from .._core._exceptions import (
+    RedisError,
+    RedisProtocolError,
+    RedisReplyError,
+    RedisTimeoutError,
+)
 from .._core._limiter import POLL, RateLimiter, Ticket, parse_reset
 from .._core._ratelimit import RateLimits
-from .._core._resp import Arg, RedisURL, Reply
+from .._core._resp import DEFAULT_COMMAND_TIMEOUT, Arg, RedisURL, Reply, unexpected_reply
 from ._client import RedisClient
 from ._sync_client import SyncRedisClient
 
@@ -313,10 +322,15 @@ def _answered_args(ticket: Ticket, limits: RateLimits, status_code: int) -> list
 
 
 def _acquired(reply: Reply) -> tuple[float, str]:
-    if not (isinstance(reply, list) and len(reply) == 2 and isinstance(reply[0], int)):
-        raise RedisError(f"unexpected reply from the rate-limit script: {reply!r}")
+    if not (
+        isinstance(reply, list)
+        and len(reply) == 2
+        and isinstance(reply[0], int)
+        and isinstance(reply[1], bytes | str)
+    ):
+        raise unexpected_reply("the rate-limit script (EVALSHA)", reply)
     why = reply[1]
-    return reply[0] / 1000, why.decode() if isinstance(why, bytes) else str(why)
+    return reply[0] / 1000, why.decode(errors="replace") if isinstance(why, bytes) else why
 
 
 def _is_noscript(reply: Reply) -> bool:
@@ -331,8 +345,14 @@ def _eval(script: str, keys: Sequence[str], args: Sequence[Arg]) -> list[Arg]:
     return ["EVAL", script, len(keys), *keys, *args]
 
 
-def _unavailable(url: RedisURL, exc: BaseException) -> RedisError:
-    return RedisError(
+#: Failures that keep their type when a request is refused for them (a timeout stays a
+#: ``TimeoutError`` too); any other is a plain ``RedisError``.
+_KEPT: Final = (RedisTimeoutError, RedisProtocolError, RedisReplyError)
+
+
+def _unavailable(url: RedisURL, exc: RedisError) -> RedisError:
+    kind = next((kept for kept in _KEPT if isinstance(exc, kept)), RedisError)
+    return kind(
         f"the rate limits shared through Redis at {url} could not be read ({exc}); the "
         "request was not sent. Check that Redis is reachable, or leave out shared_limits= "
         "to limit this client on its own"
@@ -347,7 +367,9 @@ class RedisLimits:
     Args:
         url: where Redis is.
         lease: seconds a request counts as in flight at most.
-        timeout: seconds each exchange with Redis may take (connecting included).
+        timeout: seconds each exchange with Redis may take, from waiting for a pooled
+            connection to the whole reply (connecting included), then
+            :class:`~sluice.RedisTimeoutError`.
         max_connections: the bound of the connection pool.
     """
 
@@ -356,13 +378,15 @@ class RedisLimits:
         url: RedisURL,
         *,
         lease: float = DEFAULT_LEASE,
-        timeout: float = 5.0,
+        timeout: float = DEFAULT_COMMAND_TIMEOUT,
         max_connections: int = 16,
     ) -> None:
         self.url = url
         self.lease = lease
         self.timeout = timeout
-        self._redis = RedisClient(url, max_connections=max_connections, connect_timeout=timeout)
+        self._redis = RedisClient(
+            url, max_connections=max_connections, connect_timeout=timeout, command_timeout=timeout
+        )
         #: Output tokens reported per scope, charged to Redis with the next acquire.
         self._owed: dict[str, int] = {}
 
@@ -370,10 +394,10 @@ class RedisLimits:
         return f"<RedisLimits {self.url}>"
 
     async def _run(self, script: str, keys: Sequence[str], args: Sequence[Arg]) -> Reply:
-        with anyio.fail_after(self.timeout):
-            (reply,) = await self._redis.pipeline([_evalsha(script, keys, args)])
-            if _is_noscript(reply):
-                (reply,) = await self._redis.pipeline([_eval(script, keys, args)])
+        # Each pipeline is bounded by the client's command_timeout (self.timeout).
+        (reply,) = await self._redis.pipeline([_evalsha(script, keys, args)])
+        if _is_noscript(reply):
+            (reply,) = await self._redis.pipeline([_eval(script, keys, args)])
         if isinstance(reply, RedisReplyError):
             raise reply
         return reply
@@ -389,11 +413,12 @@ class RedisLimits:
             reply = await self._run(
                 ACQUIRE, keys_of(limiter.scope), _acquire_args(limiter, ticket, self.lease, owed)
             )
-        except (RedisError, TimeoutError) as exc:
+            acquired = _acquired(reply)
+        except RedisError as exc:
             raise _unavailable(self.url, exc) from exc
         if owed:  # charged by the script (more may have been reported meanwhile)
             self._owed[limiter.scope] -= owed
-        return _acquired(reply)
+        return acquired
 
     async def answered(
         self, limiter: RateLimiter, ticket: Ticket, limits: RateLimits, status_code: int
@@ -405,7 +430,7 @@ class RedisLimits:
             await self._run(
                 ANSWERED, keys_of(limiter.scope)[:5], _answered_args(ticket, limits, status_code)
             )
-        except (RedisError, TimeoutError) as exc:
+        except RedisError as exc:
             logger.warning("rate limits in Redis at %s not updated: %s", self.url, exc)
 
     async def release(self, limiter: RateLimiter, ticket: Ticket) -> None:
@@ -439,7 +464,9 @@ class SyncRedisLimits:
     Args:
         url: where Redis is.
         lease: seconds a request counts as in flight at most.
-        timeout: seconds each exchange with Redis may take (connecting included).
+        timeout: seconds each exchange with Redis may take, from waiting for a pooled
+            connection to the whole reply (connecting included), then
+            :class:`~sluice.RedisTimeoutError`.
         max_connections: the bound of the connection pool.
     """
 
@@ -448,14 +475,14 @@ class SyncRedisLimits:
         url: RedisURL,
         *,
         lease: float = DEFAULT_LEASE,
-        timeout: float = 5.0,
+        timeout: float = DEFAULT_COMMAND_TIMEOUT,
         max_connections: int = 16,
     ) -> None:
         self.url = url
         self.lease = lease
         self.timeout = timeout
         self._redis = SyncRedisClient(
-            url, max_connections=max_connections, connect_timeout=timeout, timeout=timeout
+            url, max_connections=max_connections, connect_timeout=timeout, command_timeout=timeout
         )
         self._owed: dict[str, int] = {}
         self._owed_lock = threading.Lock()
@@ -480,15 +507,19 @@ class SyncRedisLimits:
         with self._owed_lock:
             owed = self._owed.get(limiter.scope, 0)
         try:
-            reply = self._run(
-                ACQUIRE, keys_of(limiter.scope), _acquire_args(limiter, ticket, self.lease, owed)
+            acquired = _acquired(
+                self._run(
+                    ACQUIRE,
+                    keys_of(limiter.scope),
+                    _acquire_args(limiter, ticket, self.lease, owed),
+                )
             )
         except RedisError as exc:
             raise _unavailable(self.url, exc) from exc
         if owed:
             with self._owed_lock:
                 self._owed[limiter.scope] -= owed
-        return _acquired(reply)
+        return acquired
 
     def answered(
         self, limiter: RateLimiter, ticket: Ticket, limits: RateLimits, status_code: int
@@ -504,7 +535,8 @@ class SyncRedisLimits:
             logger.warning("rate limits in Redis at %s not updated: %s", self.url, exc)
 
     def release(self, limiter: RateLimiter, ticket: Ticket) -> None:
-        """End the time in flight of ``ticket``'s request, which got no response."""
+        """End the time in flight of ``ticket``'s request, which got no response
+        (bounded by ``timeout``)."""
         try:
             self._run(ANSWERED, keys_of(limiter.scope)[:5], _answered_args(ticket, _NOTHING, 0))
         except RedisError as exc:

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from .._core._exceptions import ParamsError
+from ._params import browser_params
 from ._store import ChatExistsError, ChatInfo, Store, validate_chat_id
 
 __all__ = ["latest_turn", "messages_params", "next_turn", "turn_id"]
@@ -48,34 +50,41 @@ def messages_params(body: Any, defaults: Mapping[str, Any]) -> tuple[str, dict[s
     """The chat id and the Messages API parameters of a ``DefaultChatTransport`` POST.
 
     Fields of the body other than the transport's own (``id``, ``messages``, ``trigger``,
-    ``messageId``), e.g. from ``useChat``'s ``body`` option, override ``defaults``.
+    ``messageId``), e.g. from ``useChat``'s ``body`` option, override ``defaults``; they
+    are a browser's, so Messages API fields only (see :func:`browser_params`).
 
     Raises:
-        ValueError: no chat id, no messages, or nothing for the model to answer.
+        ParamsError: no chat id, no messages, nothing for the model to answer, or a field
+            that is not a Messages API field (a request option...).
+        InvalidChatIdError: a malformed chat id.
     """
     if not isinstance(body, dict):
-        raise ValueError("expected the AI SDK's JSON body: {id, messages, ...}")
+        raise ParamsError("expected the AI SDK's JSON body: {id, messages, ...}", field="body")
     chat_id = body.get("id")
     if not isinstance(chat_id, str):
-        raise ValueError("the body has no chat id (`id`)")
+        raise ParamsError("the body has no chat id (`id`)", field="id")
     validate_chat_id(chat_id)
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
-        raise ValueError("the body has no `messages`")
+        raise ParamsError("the body has no `messages`", field="messages")
     params = dict(defaults)
-    params.update({k: v for k, v in body.items() if k not in _TRANSPORT_FIELDS})
+    params.update(browser_params({k: v for k, v in body.items() if k not in _TRANSPORT_FIELDS}))
     system: list[str] = []
     converted: list[dict[str, str]] = []
-    for message in messages:
+    for index, message in enumerate(messages):
         if not isinstance(message, dict):
-            raise ValueError("every message is an object with `role` and `parts`")
+            raise ParamsError(
+                "every message is an object with `role` and `parts`", field=f"messages[{index}]"
+            )
         role, text = message.get("role"), _text(message)
         if role == "system":
             system.append(text)
         elif role in ("user", "assistant") and text:
             converted.append({"role": str(role), "content": text})
     if not converted or converted[-1]["role"] != "user":
-        raise ValueError("the conversation must end with a user message with text")
+        raise ParamsError(
+            "the conversation must end with a user message with text", field="messages"
+        )
     params["messages"] = converted
     if system and "system" not in params:
         params["system"] = "\n\n".join(system)
@@ -94,7 +103,11 @@ async def latest_turn(store: Store, chat_id: str) -> tuple[int, ChatInfo | None]
 
 
 async def next_turn(store: Store, chat_id: str) -> str:
-    """Create the chat of the next turn (``running``); its id."""
+    """Create the chat of the next turn (``running``); its id.
+
+    Raises:
+        ParamsError: the chat has its maximum of turns. StoreFullError: no room.
+    """
     turn, _ = await latest_turn(store, chat_id)
     for attempt in range(turn + 1, _MAX_TURNS + 1):
         try:
@@ -102,4 +115,4 @@ async def next_turn(store: Store, chat_id: str) -> str:
         except ChatExistsError:
             continue  # another request took this turn first
         return turn_id(chat_id, attempt)
-    raise ValueError(f"chat {chat_id!r} has {_MAX_TURNS} turns; start a new chat")
+    raise ParamsError(f"chat {chat_id!r} has {_MAX_TURNS} turns; start a new chat", field="id")

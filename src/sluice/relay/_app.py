@@ -1,10 +1,11 @@
 """The relay as an ASGI application (Starlette), with its fixed HTTP contract.
 
 =================================  =====================================================
-``POST /chats``                    body: Messages API parameters (JSON). ``201 {"id"}``;
+``POST /chats``                    body: Messages API fields (JSON). ``201 {"id"}``;
                                    the generation runs detached from the request. 400 for
-                                   parameters the API would reject, 413 for a body over
-                                   the limit, 503 when no more generations fit.
+                                   parameters the API would reject or a request option,
+                                   413 for a body over the limit, 503 when no more
+                                   generations fit.
 ``GET /chats/{id}/stream``         the chat's events as SSE, from ``Last-Event-ID`` or
                                    ``?after=``, replayed then live; ``?format=vercel``
                                    for the AI SDK UI message stream (see
@@ -19,13 +20,22 @@
 =================================  =====================================================
 
 Served by uvicorn on asyncio or hypercorn on trio (``python -m sluice relay``).
+
+When the store cannot be reached (Redis down, or not answering within its
+``command_timeout``), every route answers ``503 {"type": "error", "error": {"type":
+"store_unavailable_error", ...}}`` and logs one line (no traceback, no password); a
+websocket closes with 1011; a stream in progress ends, to be resumed from its last id.
+
+Request bodies are a browser's, so untrusted: Messages API fields only (see
+:func:`browser_params`); the owner shapes every request in the ``params=`` hook.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -35,19 +45,32 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from .._client import AsyncClient
-from .._core._exceptions import ParamsError
+from .._core._exceptions import ParamsError, RedisError
+from .._core._params import validate_message_params
 from ._ai_sdk import latest_turn, messages_params, next_turn, turn_id
 from ._memory import MemoryStore
-from ._responses import DEFAULT_HEARTBEAT, error_response, serve_websocket, sse_response
-from ._store import ChatExistsError, Store, StoreFullError, validate_chat_id
-from ._writer import Relay, params_from_json
+from ._params import browser_params, params_from_json
+from ._responses import (
+    DEFAULT_HEARTBEAT,
+    error_response,
+    serve_websocket,
+    sse_response,
+    store_unavailable,
+)
+from ._store import ChatExistsError, InvalidChatIdError, Store, StoreFullError, validate_chat_id
+from ._writer import Relay
 
-__all__ = ["DEFAULT_MAX_BODY", "DEFAULT_PARAMS", "create_app"]
+__all__ = ["DEFAULT_MAX_BODY", "DEFAULT_PARAMS", "ParamsHook", "create_app"]
 
 #: The largest ``POST /chats`` body accepted, in bytes.
 DEFAULT_MAX_BODY: Final = 4 * 1024 * 1024
 #: Parameters of the AI SDK route's requests (they carry only the messages).
 DEFAULT_PARAMS: Final[Mapping[str, Any]] = {"model": "claude-sonnet-4-5", "max_tokens": 4096}
+
+#: The owner's hook: ``(request, params) -> params to generate with`` (sync or async).
+ParamsHook: TypeAlias = Callable[
+    [Request, dict[str, Any]], "Mapping[str, Any] | Awaitable[Mapping[str, Any]]"
+]
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:
@@ -72,6 +95,7 @@ def create_app(
     max_body: int = DEFAULT_MAX_BODY,
     static_dir: str | None = None,
     defaults: Mapping[str, Any] | None = None,
+    params: ParamsHook | None = None,
 ) -> Starlette:
     """The relay as a Starlette app.
 
@@ -88,6 +112,14 @@ def create_app(
         defaults: Messages API parameters for the AI SDK route's requests, which carry
             only messages (default: ``{"model": "claude-sonnet-4-5", "max_tokens": 4096}``;
             fields of the request body win).
+        params: the owner's hook, called for every generation a route starts with the
+            Starlette request and the browser's parameters: Messages API fields only
+            (request options were refused with a 400), with ``defaults`` filled in for
+            the AI SDK route, already through sluice's checks (``max_tokens`` is a
+            positive int, ``model`` a string...). It returns the parameters to generate
+            with, and may narrow them (a model allow-list, a ``max_tokens`` cap: raise
+            ``sluice.ParamsError`` for a 400) or add what only the server sets (``betas``,
+            ``extra_headers``, ``timeout``, ``metadata``...). Sync or async.
 
     The ASGI server must run the lifespan (uvicorn and hypercorn do by default):
     generations run in a task group it opens.
@@ -112,14 +144,23 @@ def create_app(
     def relay() -> Relay:
         return state["relay"]
 
+    async def owner_params(request: Request, fields: dict[str, Any]) -> dict[str, Any]:
+        validate_message_params(fields, stream=True)  # the hook gets well-typed fields
+        if params is None:
+            return fields
+        shaped = params(request, fields)
+        if inspect.isawaitable(shaped):
+            shaped = await shaped
+        return dict(shaped)
+
     async def create_chat(request: Request) -> Response:
         body = await _read_body(request, max_body)
         if body is None:
             return error_response(413, "request_too_large", f"the body is over {max_body} bytes")
         try:
-            params = params_from_json(body)
-            chat_id = await relay().start(params)
-        except (ParamsError, ValueError, TypeError) as exc:
+            fields = browser_params(params_from_json(body))
+            chat_id = await relay().start(await owner_params(request, fields))
+        except ParamsError as exc:
             return error_response(400, "invalid_request_error", str(exc))
         except StoreFullError as exc:
             return error_response(503, "overloaded_error", str(exc))
@@ -132,7 +173,7 @@ def create_app(
     def chat_id_of(request: Request | WebSocket) -> str | None:
         try:
             return validate_chat_id(request.path_params["chat_id"])
-        except ValueError:
+        except InvalidChatIdError:
             return None
 
     async def stream(request: Request) -> Response:
@@ -171,11 +212,12 @@ def create_app(
         if body is None:
             return error_response(413, "request_too_large", f"the body is over {max_body} bytes")
         try:
-            chat_id, params = messages_params(params_from_json(body), sdk_defaults)
-            relay().client.messages.stream(**params)  # checks the parameters, sends nothing
+            chat_id, fields = messages_params(params_from_json(body), sdk_defaults)
+            generate = await owner_params(request, fields)
+            relay().client.messages.stream(**generate)  # checks the parameters, sends nothing
             turn = await next_turn(the_store, chat_id)
-            await relay().start(params, chat_id=turn, create=False)
-        except (ParamsError, ValueError, TypeError) as exc:
+            await relay().start(generate, chat_id=turn, create=False)
+        except (ParamsError, InvalidChatIdError) as exc:
             return error_response(400, "invalid_request_error", str(exc))
         except StoreFullError as exc:
             return error_response(503, "overloaded_error", str(exc))
@@ -202,6 +244,11 @@ def create_app(
     ]
     if static_dir is not None:
         routes.append(Mount("/", StaticFiles(directory=static_dir, html=True)))
-    app = Starlette(routes=routes, lifespan=lifespan)
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RedisError)
+        return store_unavailable(f"{request.method} {request.url.path}", exc)
+
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={RedisError: unavailable})
     app.state.store = the_store
     return app

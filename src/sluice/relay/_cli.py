@@ -8,6 +8,8 @@ with a scripted, paced text answer (for demos and browser tests without a key).
 from __future__ import annotations
 
 import argparse
+import errno
+import sys
 from contextlib import AsyncExitStack
 from functools import partial
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 import anyio
 
 from .._client import AsyncClient
+from .._core._exceptions import ConfigError, RedisError
 from ..testing import MockAnthropic, RecordedRequest, Reply
 from ._app import create_app
 from ._memory import MemoryStore
@@ -84,35 +87,74 @@ def mock_reply(request: RecordedRequest, *, delay: float = 0.05) -> Reply:
     return Reply.events(events, delay=delay)
 
 
+class _StartupError(Exception):
+    """The relay cannot start: ``code`` is the exit status (internal to the command)."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _listen(host: str, port: int) -> Any:
+    try:
+        return bind(host, port)
+    except OSError as exc:
+        why = "the port is in use" if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc)
+        raise _StartupError(f"cannot listen on {host}:{port}: {why}", 1) from None
+
+
 async def _main(args: argparse.Namespace) -> None:
-    sock = bind(args.host, args.port)
-    store: Store = RedisStore(args.redis) if args.redis else MemoryStore()
-    async with AsyncExitStack() as stack:
-        if args.mock:
-            mock = await stack.enter_async_context(MockAnthropic())
-            mock.route("POST", "/v1/messages", partial(mock_reply, delay=args.mock_delay))
-            client = AsyncClient(api_key="mock", base_url=mock.base_url)
-        else:
-            client = AsyncClient()
-        await stack.enter_async_context(client)
-        defaults = {"model": args.model, "max_tokens": args.max_tokens}
-        app = create_app(
-            defaults=defaults,
-            store=store,
-            client=client,
-            heartbeat=args.heartbeat,
-            static_dir=args.static,
-        )
-        async with anyio.create_task_group() as tg:
-            url = await tg.start(partial(serve, app, sock=sock))
-            where = f"Redis at {store.redis.url}" if isinstance(store, RedisStore) else "memory"
-            print(f"sluice relay: listening on {url} (store: {where})", flush=True)
+    try:
+        store: Store = RedisStore(args.redis) if args.redis else MemoryStore()
+    except ConfigError as exc:  # not a redis:// URL: the message says so, password redacted
+        raise _StartupError(str(exc), 2) from None
+    if isinstance(store, RedisStore):
+        try:
+            await store.redis.execute("PING")  # fail now, not at the first request
+        except RedisError as exc:  # the URL's password is redacted in the message
+            raise _StartupError(str(exc), 1) from None
+    sock = _listen(args.host, args.port)
+    try:
+        async with AsyncExitStack() as stack:
+            if args.mock:
+                mock = await stack.enter_async_context(MockAnthropic())
+                mock.route("POST", "/v1/messages", partial(mock_reply, delay=args.mock_delay))
+                client = AsyncClient(api_key="mock", base_url=mock.base_url)
+            else:
+                try:
+                    client = AsyncClient()
+                except ConfigError as exc:  # no API key (or a malformed one, never shown)
+                    raise _StartupError(f"{exc} (or try --mock, which needs none)", 2) from None
+            await stack.enter_async_context(client)
+            defaults = {"model": args.model, "max_tokens": args.max_tokens}
+            app = create_app(
+                defaults=defaults,
+                store=store,
+                client=client,
+                heartbeat=args.heartbeat,
+                static_dir=args.static,
+            )
+            async with anyio.create_task_group() as tg:
+                url = await tg.start(partial(serve, app, sock=sock))
+                where = f"Redis at {store.redis.url}" if isinstance(store, RedisStore) else "memory"
+                print(f"sluice relay: listening on {url} (store: {where})", flush=True)
+    finally:
+        sock.close()  # serve() closes it too; closing twice is harmless
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``python -m sluice relay`` until interrupted."""
+    """Run ``python -m sluice relay`` until interrupted.
+
+    Returns:
+        0 once interrupted; 2 for a configuration it cannot start with (no API key, a
+        URL that is not ``redis://``); 1 when the port is taken or Redis unreachable.
+        Either failure is one line on stderr, no traceback.
+    """
     try:
         anyio.run(_main, args, backend=args.backend)
     except KeyboardInterrupt:
         pass
+    except _StartupError as exc:
+        print(f"sluice relay: {exc}", file=sys.stderr)
+        return exc.code
     return 0

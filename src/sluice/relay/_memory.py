@@ -17,7 +17,9 @@ from typing import Final
 
 import anyio
 
+from .._core._exceptions import ConfigError
 from ._store import (
+    RUN_EVENTS,
     ChatExistsError,
     ChatInfo,
     ChatNotFoundError,
@@ -47,6 +49,7 @@ class _Chat:
         "last_id",
         "log",
         "max_entries",
+        "run",
         "state",
         "stop",
         "timing",
@@ -61,6 +64,7 @@ class _Chat:
         self.changed = anyio.Event()
         self.stop = anyio.Event()
         self.ended_at: float | None = None
+        self.run = False  # the first entry is a runner event: an agent run's log
         self.timing = False  # a waiter holds the timer that wakes every waiter of this chat
 
     def notify(self) -> None:
@@ -85,7 +89,7 @@ class MemoryStore(Store):
         ttl: float = DEFAULT_TTL,
     ) -> None:
         if max_entries < 1 or max_chats < 1 or ttl <= 0:
-            raise ValueError("max_entries and max_chats must be >= 1 and ttl > 0")
+            raise ConfigError("max_entries and max_chats must be >= 1 and ttl > 0")
         self.max_entries = max_entries
         self.max_chats = max_chats
         self.ttl = ttl
@@ -128,6 +132,8 @@ class MemoryStore(Store):
             raise RelayError(
                 f"chat {chat_id!r}: append at {start_id}, but the next id is {chat.last_id + 1}"
             )
+        if start_id == 1 and items and items[0][0] in RUN_EVENTS:
+            chat.run = True
         log = chat.log
         log.extend(Entry(start_id + n, event, data) for n, (event, data) in enumerate(items))
         chat.last_id += len(items)
@@ -161,7 +167,7 @@ class MemoryStore(Store):
             chat = self._get(chat_id)
         except ChatNotFoundError:
             return None
-        return ChatInfo(chat_id, chat.state, chat.last_id)
+        return ChatInfo(chat_id, chat.state, chat.last_id, run=chat.run)
 
     async def entries(self, chat_id: str, after: int, limit: int) -> list[Entry]:
         chat = self._get(chat_id)

@@ -6,7 +6,8 @@ tag keeps a chat's keys in one Redis Cluster slot:
 * ``P{ID}:log`` -- a stream; entry ``n`` of the log has the stream id ``0-n`` and the
   fields ``e`` (event type) and ``d`` (JSON). Appended with ``XADD ... MAXLEN ~ max_entries``
   (approximate trimming: Redis drops whole nodes, so at least ``max_entries`` stay).
-* ``P{ID}:meta`` -- a hash: ``state`` (pending/running/done), ``last`` (newest id).
+* ``P{ID}:meta`` -- a hash: ``state`` (pending/running/done), ``last`` (newest id), and
+  ``run`` (``1``: an agent run's log, set with its first entry).
 * ``P{ID}:lease`` -- present while a writer holds the chat (``PX lease``, refreshed by
   :meth:`RedisStore.wait_stop`); a running chat without it lost its writer, and the first
   reader to notice appends a ``generation_lost_error`` entry that ends the log.
@@ -29,10 +30,11 @@ from typing import Final
 
 import anyio
 
-from .._core._exceptions import RedisReplyError
-from .._core._resp import Arg, RedisURL, Reply
+from .._core._exceptions import ConfigError, RedisProtocolError, RedisReplyError
+from .._core._resp import DEFAULT_COMMAND_TIMEOUT, Arg, RedisURL, Reply, unexpected_reply
 from .._redis._client import RedisClient
 from ._store import (
+    RUN_EVENTS,
     ChatExistsError,
     ChatInfo,
     ChatNotFoundError,
@@ -53,7 +55,8 @@ DEFAULT_LEASE: Final = 10.0
 _TAIL_CACHE: Final = 8192
 _MAX_BLOCK_MS: Final = 5000
 
-# KEYS: log, meta. ARGV: start id, maxlen, ttl, then event/data pairs.
+# KEYS: log, meta. ARGV: start id, maxlen, ttl, run flag ("1": a run's first entry), then
+# event/data pairs.
 _APPEND: Final = """
 local last = redis.call('HGET', KEYS[2], 'last')
 if not last then return redis.error_reply('NOCHAT no such chat') end
@@ -61,8 +64,9 @@ local start = tonumber(ARGV[1])
 if start ~= tonumber(last) + 1 then
   return redis.error_reply('BADID the next id is ' .. (tonumber(last) + 1))
 end
+if ARGV[4] == '1' then redis.call('HSET', KEYS[2], 'run', '1') end
 local n = 0
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '0-' .. (start + n),
              'e', ARGV[i], 'd', ARGV[i + 1])
   n = n + 1
@@ -122,19 +126,31 @@ class _Tail:
         self.last = max(self.last, entries[-1].id)
 
 
-def _entries(reply: Reply) -> list[Entry]:
+def _unexpected(command: str, reply: object) -> RedisProtocolError:
+    return unexpected_reply(
+        command, reply, "are other programs writing the relay's keys (see RedisStore's prefix)?"
+    )
+
+
+def _entries(reply: Reply, command: str = "XRANGE") -> list[Entry]:
     """Entries from an XRANGE reply: ``[[b"0-n", [b"e", event, b"d", data]], ...]``."""
-    entries: list[Entry] = []
+    if reply is None:
+        return []
     if not isinstance(reply, list):
-        return entries
+        raise _unexpected(command, reply)
+    entries: list[Entry] = []
     for item in reply:
-        assert isinstance(item, list) and len(item) == 2
+        if not (isinstance(item, list) and len(item) == 2):
+            raise _unexpected(command, item)
         raw_id, fields = item
-        assert isinstance(raw_id, bytes) and isinstance(fields, list)
+        if not (isinstance(raw_id, bytes) and isinstance(fields, list) and len(fields) % 2 == 0):
+            raise _unexpected(command, item)
         values = dict(zip(fields[::2], fields[1::2], strict=True))
         event, data = values.get(b"e"), values.get(b"d")
-        assert isinstance(event, bytes) and isinstance(data, bytes)
-        entries.append(Entry(int(raw_id.partition(b"-")[2]), event.decode(), data))
+        number = raw_id.partition(b"-")[2]
+        if not (isinstance(event, bytes) and isinstance(data, bytes) and number.isdigit()):
+            raise _unexpected(command, item)
+        entries.append(Entry(int(number), event.decode(errors="replace"), data))
     return entries
 
 
@@ -161,6 +177,12 @@ class RedisStore(Store):
             ``stop_poll`` seconds); a running chat whose writer died ends this long after.
         stop_poll: seconds between a writer's checks for a stop request.
         max_connections: the bound of the connection pool.
+        command_timeout: seconds a Redis command may take, from waiting for a pooled
+            connection to its whole reply (a blocking read adds its block time); then
+            :class:`RedisTimeoutError`. ``None``: no bound.
+
+    Raises:
+        ConfigError: a malformed URL, or bounds that do not fit together.
 
     Use as ``async with RedisStore(url) as store:``.
     """
@@ -175,10 +197,13 @@ class RedisStore(Store):
         lease: float = DEFAULT_LEASE,
         stop_poll: float = 0.2,
         max_connections: int = 128,
+        command_timeout: float | None = DEFAULT_COMMAND_TIMEOUT,
     ) -> None:
         if max_entries < 1 or ttl <= 0 or lease <= stop_poll or stop_poll <= 0:
-            raise ValueError("max_entries >= 1, ttl > 0 and 0 < stop_poll < lease required")
-        self.redis = RedisClient(RedisURL.parse(url), max_connections=max_connections)
+            raise ConfigError("max_entries >= 1, ttl > 0 and 0 < stop_poll < lease required")
+        self.redis = RedisClient(
+            RedisURL.parse(url), max_connections=max_connections, command_timeout=command_timeout
+        )
         self.prefix = prefix
         self.max_entries = max_entries
         self.ttl = ttl
@@ -227,6 +252,7 @@ class RedisStore(Store):
             start_id,
             self.max_entries,
             self._ttl_ms,
+            1 if start_id == 1 and items[0][0] in RUN_EVENTS else 0,
         ]
         for event, data in items:
             args.append(event)
@@ -271,18 +297,22 @@ class RedisStore(Store):
     async def info(self, chat_id: str) -> ChatInfo | None:
         meta, alive = await self.redis.pipeline(
             [
-                ["HMGET", self._key(chat_id, "meta"), "state", "last"],
+                ["HMGET", self._key(chat_id, "meta"), "state", "last", "run"],
                 ["EXISTS", self._key(chat_id, "lease")],
             ]
         )
         _check(meta)
-        assert isinstance(meta, list)
-        state, last = meta
+        if not (isinstance(meta, list) and len(meta) == 3):
+            raise _unexpected("HMGET", meta)
+        state, last, run = meta
         if state is None:
             return None
-        assert isinstance(state, bytes) and isinstance(last, bytes)
-        decoded: ChatState = _STATES[state]
-        return ChatInfo(chat_id, decoded, int(last), writer_alive=_check(alive) == 1)
+        decoded = _STATES.get(state) if isinstance(state, bytes) else None
+        if decoded is None or not (isinstance(last, bytes) and last.isdigit()):
+            raise _unexpected("HMGET (a chat's state, newest id and kind)", meta)
+        return ChatInfo(
+            chat_id, decoded, int(last), writer_alive=_check(alive) == 1, run=run == b"1"
+        )
 
     async def _writer_lost(self, chat_id: str, last_id: int) -> None:
         message = (
@@ -366,8 +396,12 @@ class RedisStore(Store):
             "STREAMS",
             self._key(chat_id, "log"),
             f"0-{start}",
+            block=block / 1000,
         )
         if isinstance(reply, list) and reply:
             stream = reply[0]
-            assert isinstance(stream, list) and len(stream) == 2
-            tail.add(_entries(stream[1]))
+            if not (isinstance(stream, list) and len(stream) == 2):
+                raise _unexpected("XREAD", reply)
+            tail.add(_entries(stream[1], "XREAD"))
+        elif reply is not None:
+            raise _unexpected("XREAD", reply)

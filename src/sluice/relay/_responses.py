@@ -9,6 +9,7 @@ pace.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Final, Literal
@@ -20,13 +21,15 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ._store import ChatNotFoundError, Entry, Store
+from .._core._exceptions import RedisError
+from ._store import ChatNotFoundError, Entry, InvalidPositionError, Store, trimmed_entry
 from ._vercel import VERCEL_HEADERS, VercelEncoder
 
 __all__ = [
     "DEFAULT_HEARTBEAT",
     "error_response",
     "Format",
+    "store_unavailable",
     "parse_position",
     "serve_websocket",
     "sse_frame",
@@ -36,6 +39,8 @@ __all__ = [
 
 Format = Literal["native", "vercel"]
 
+logger = logging.getLogger("sluice.relay")
+
 #: Seconds of silence after which an SSE comment / websocket heartbeat goes out.
 DEFAULT_HEARTBEAT: Final = 5.0
 #: Reconnection delay the relay asks EventSource clients to use (milliseconds).
@@ -44,10 +49,7 @@ _HEARTBEAT_FRAME: Final = b": heartbeat\n\n"
 _SSE_HEADERS: Final = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 #: Seconds a websocket client has to say where it is before the relay starts from 0.
 _WS_HELLO_TIMEOUT: Final = 10.0
-
-
-def _is_trimerror_response(entry: Entry) -> bool:
-    return entry.event == "error" and b"log_trimmed_error" in entry.data
+_WS_UNAVAILABLE: Final = "the relay's store is unavailable; reconnect later with your last id"
 
 
 def sse_frame(entry: Entry) -> bytes:
@@ -55,7 +57,7 @@ def sse_frame(entry: Entry) -> bytes:
 
     The ``log_trimmed_error`` entry repeats the reader's position and gets no ``id:``.
     """
-    if _is_trimerror_response(entry):
+    if entry.trimmed:
         return b"event: error\ndata: %s\n\n" % entry.data
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (entry.id, entry.event.encode(), entry.data)
 
@@ -65,7 +67,7 @@ def ws_message(entry: Entry) -> str:
 
     ``id`` is ``null`` for the ``log_trimmed_error`` entry.
     """
-    entry_id = b"null" if _is_trimerror_response(entry) else b"%d" % entry.id
+    entry_id = b"null" if entry.trimmed else b"%d" % entry.id
     return (
         b'{"id":%s,"event":%s,"data":%s}' % (entry_id, msgspec.json.encode(entry.event), entry.data)
     ).decode()
@@ -75,13 +77,16 @@ def parse_position(value: str | None) -> int:
     """A reader's position from ``Last-Event-ID`` / ``?after=`` (``None`` or ``""`` -> 0).
 
     Raises:
-        ValueError: not a non-negative decimal integer.
+        InvalidPositionError: not a non-negative decimal integer of at most 18 digits
+            (also a ``ValueError``).
     """
     if value is None or value.strip() == "":
         return 0
     value = value.strip()
-    if not value.isdigit() or len(value) > 18:
-        raise ValueError(f"a position is a non-negative integer, got {value!r}")
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+        raise InvalidPositionError(
+            f"a position is a non-negative integer (the last id you have), got {value[:40]!r}"
+        )
     return int(value)
 
 
@@ -103,6 +108,15 @@ def error_response(status: int, error_type: str, message: str) -> JSONResponse:
     )
 
 
+def store_unavailable(where: str, exc: RedisError) -> JSONResponse:
+    """The 503 of a request the store could not serve, logged as one line (no traceback;
+    the message names no secret). The client is told to retry, not where Redis is."""
+    logger.warning("sluice.relay: %s: the store is unavailable: %s", where, exc)
+    return error_response(
+        503, "store_unavailable_error", "the relay's store is unavailable; retry later"
+    )
+
+
 async def sse_response(
     store: Store,
     chat_id: str,
@@ -117,7 +131,10 @@ async def sse_response(
     reconnecting), else ``?after=``, else 0 (the whole log). Statuses: 404 for an unknown
     chat, 204 when there is nothing to stream (a ``pending`` chat, or a finished one the
     reader has read to its end: per the SSE spec, 204 also tells ``EventSource`` not to
-    reconnect), 400 for a malformed position.
+    reconnect), 400 for a malformed position, 503 when the store cannot be reached (see
+    ``RedisStore``'s ``command_timeout``). If the store fails mid-stream, the body ends
+    without a terminal event (the failure is logged as one line): ``EventSource``
+    reconnects with ``Last-Event-ID`` and resumes where it was.
 
     Args:
         store: the store holding the chat.
@@ -131,9 +148,12 @@ async def sse_response(
         after = parse_position(
             request.headers.get("last-event-id") or request.query_params.get("after")
         )
-    except ValueError as exc:
+    except InvalidPositionError as exc:
         return error_response(400, "invalid_request_error", str(exc))
-    info = await store.info(chat_id)
+    try:
+        info = await store.info(chat_id)
+    except RedisError as exc:
+        return store_unavailable(f"{request.method} {request.url.path}", exc)
     if info is None:
         return error_response(404, "not_found_error", f"no chat {chat_id!r}")
     if info.state == "pending" or (info.state == "done" and after >= info.last_id):
@@ -141,7 +161,7 @@ async def sse_response(
     headers = dict(_SSE_HEADERS)
     if format == "vercel":
         headers.update(VERCEL_HEADERS)
-        body = _vercel_frames(store, chat_id, after, heartbeat)
+        body = _vercel_frames(store, chat_id, after, heartbeat, run=info.run)
     else:
         body = _native_frames(store, chat_id, after, heartbeat)
     return _EventStream(body, media_type="text/event-stream", headers=headers)
@@ -159,28 +179,69 @@ async def _native_frames(
                 yield b"".join(map(sse_frame, batch)) if batch else _HEARTBEAT_FRAME
     except ChatNotFoundError:
         return  # expired between the check and the read: nothing more to say
+    except RedisError as exc:
+        logger.warning("sluice.relay: reading chat %s: the store failed: %s", chat_id, exc)
+
+
+#: Times a Vercel reader looks for the oldest kept entry again when the cap moves it
+#: while the reader catches up.
+_WINDOW_ATTEMPTS: Final = 3
+_NEEDED: Final = "what the UI message stream needs from the start of this message"
+
+
+async def _vercel_start(store: Store, chat_id: str, after: int) -> tuple[int, bool]:
+    """Where a Vercel reader at ``after`` reads from, and whether the log's start is gone.
+
+    The encoder needs the message from its start; once the cap dropped it, it starts
+    from the oldest kept entry and rebuilds what it can (see ``VercelEncoder``).
+    """
+    if after == 0:
+        return 0, False
+    oldest = await store.entries(chat_id, 0, 1)
+    if not oldest or oldest[0].id == 1:
+        return 0, False
+    if oldest[0].id > after + 1:
+        return after, False  # what the reader needs next is gone: log_trimmed_error
+    return oldest[0].id - 1, True
 
 
 async def _vercel_frames(
-    store: Store, chat_id: str, after: int, heartbeat: float
+    store: Store, chat_id: str, after: int, heartbeat: float, *, run: bool
 ) -> AsyncGenerator[bytes, None]:
-    encoder = VercelEncoder()
     yield b"retry: %d\n\n" % _RETRY_MS
     try:
-        # The encoder's state needs the log from its start; entries up to the reader's
-        # position only advance it.
-        async with aclosing(store.read(chat_id, 0, heartbeat=heartbeat)) as entries:
-            async for entry in entries:
-                if entry is None:
-                    yield _HEARTBEAT_FRAME
-                elif entry.id <= after and not _is_trimerror_response(entry):
-                    encoder.skip(entry)
-                else:
-                    frames = encoder.encode(entry)
-                    if frames:
-                        yield frames
+        for attempt in range(1, _WINDOW_ATTEMPTS + 1):
+            start, resumed = await _vercel_start(store, chat_id, after)
+            encoder = VercelEncoder(resumed=resumed, run=run)
+            moved = False
+            async with aclosing(store.read_batches(chat_id, start, heartbeat=heartbeat)) as batches:
+                async for batch in batches:
+                    if not batch:
+                        yield _HEARTBEAT_FRAME
+                        continue
+                    out: list[bytes] = []
+                    for entry in batch:
+                        if entry.trimmed and entry.id < after and attempt < _WINDOW_ATTEMPTS:
+                            moved = True  # the cap moved on while catching up: look again
+                            break
+                        if entry.id <= after and not entry.trimmed:
+                            encoder.skip(entry)
+                            continue
+                        out.append(encoder.encode(entry))
+                        if encoder.missing:
+                            gone = trimmed_entry(chat_id, after, start + 1, needed=_NEEDED)
+                            out.append(encoder.encode(gone))
+                            break
+                    if out:
+                        yield b"".join(out)
+                    if moved or encoder.missing:
+                        break
+            if not moved:
+                return
     except ChatNotFoundError:
         return
+    except RedisError as exc:
+        logger.warning("sluice.relay: reading chat %s: the store failed: %s", chat_id, exc)
 
 
 async def _client_position(websocket: WebSocket) -> int | None:
@@ -197,7 +258,7 @@ async def _client_position(websocket: WebSocket) -> int | None:
             return 0
         try:
             return parse_position(str(value))
-        except ValueError:
+        except InvalidPositionError:
             return None
     return 0
 
@@ -212,14 +273,20 @@ async def serve_websocket(
     ``{"id": N, "event": TYPE, "data": {...}}`` (see :func:`ws_message`) and
     ``{"event": "heartbeat"}`` after ``heartbeat`` quiet seconds, then closes with 1000
     after the terminal entry. Close codes: 4404 unknown chat, 4400 malformed position,
-    4204 nothing to stream (a ``pending`` chat). Accepts the websocket itself.
+    4204 nothing to stream (a ``pending`` chat), 1011 the store failed (reconnect and send
+    the last id again). Accepts the websocket itself.
     """
     await websocket.accept()
     after = await _client_position(websocket)
     if after is None:
         await websocket.close(code=4400, reason="send the last id you have, e.g. 0 or 12")
         return
-    info = await store.info(chat_id)
+    try:
+        info = await store.info(chat_id)
+    except RedisError as exc:
+        logger.warning("sluice.relay: websocket of chat %s: the store failed: %s", chat_id, exc)
+        await websocket.close(code=1011, reason=_WS_UNAVAILABLE)
+        return
     if info is None:
         await websocket.close(code=4404, reason="unknown chat")
         return
@@ -227,6 +294,7 @@ async def serve_websocket(
         await websocket.close(code=4204, reason="no stream yet")
         return
     gone = False
+    failed = False
     async with anyio.create_task_group() as tg:
 
         async def watch_client() -> None:
@@ -249,8 +317,13 @@ async def serve_websocket(
                         await websocket.send_text(ws_message(entry))
         except ChatNotFoundError:
             pass
+        except RedisError as exc:
+            logger.warning("sluice.relay: websocket of chat %s: the store failed: %s", chat_id, exc)
+            failed = True
         except (WebSocketDisconnect, OSError):
             gone = True
         tg.cancel_scope.cancel()
-    if not gone:
+    if failed and not gone:
+        await websocket.close(code=1011, reason=_WS_UNAVAILABLE)
+    elif not gone:
         await websocket.close(code=1000)
