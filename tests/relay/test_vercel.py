@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 import pytest
 from _relay_util import STRICT_KEYS, decode_native, entries_of
 
@@ -91,6 +92,43 @@ class TestParts:
             if part == "[DONE]":
                 continue
             assert set(part) <= STRICT_KEYS[part["type"]], part
+
+    def test_a_tool_input_cut_by_max_tokens_says_it_was_cut(self) -> None:
+        """A tool call cut by max_tokens is a tool-input-error that says so, then length."""
+        parts = [
+            p
+            for p in parts_of(b"".join(encode_all(entries_of("max_tokens_tool.sse"))))
+            if p != "[DONE]"
+        ]
+        (error,) = [p for p in parts if p["type"] == "tool-input-error"]
+        deltas = "".join(p["inputTextDelta"] for p in parts if p["type"] == "tool-input-delta")
+        assert error["input"] == deltas
+        assert "cut short" in error["errorText"] and "max_tokens" in error["errorText"]
+        assert not [p for p in parts if p["type"] == "tool-input-available"]
+        assert parts[-1] == {"type": "finish", "finishReason": "length"}
+        assert set(error) <= STRICT_KEYS["tool-input-error"]
+
+    def test_a_malformed_tool_input_is_not_called_cut(self) -> None:
+        """Input that no continuation could complete is reported as not valid JSON."""
+        entries = [
+            e
+            for e in entries_of("tool_use.sse")
+            if not (e.event == "content_block_delta" and b"input_json_delta" in e.data)
+        ]
+        at = next(
+            i
+            for i, e in enumerate(entries)
+            if e.event == "content_block_start" and b"tool_use" in e.data
+        )
+        index = msgspec.json.decode(entries[at].data)["index"]
+        bad = (
+            b'{"type":"content_block_delta","index":%d,"delta":{"type":"input_json_delta","partial_json":"{\\"a\\": ]"}}'
+            % index
+        )
+        entries.insert(at + 1, Entry(entries[at].id, "content_block_delta", bad))
+        parts = [p for p in parts_of(b"".join(encode_all(entries))) if p != "[DONE]"]
+        (error,) = [p for p in parts if p["type"] == "tool-input-error"]
+        assert error["errorText"].startswith("the tool input is not valid JSON")
 
     def test_server_tools_are_provider_executed(self) -> None:
         """Server tool calls and their results carry providerExecuted."""

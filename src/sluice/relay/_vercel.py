@@ -57,6 +57,8 @@ from typing import Any, Final
 
 import msgspec
 
+from .._core._exceptions import PartialJSONError
+from .._core._partial_json import PartialJSONParser
 from ._store import RUN_EVENTS, Entry
 
 __all__ = ["VERCEL_HEADERS", "VercelEncoder", "finish_reason"]
@@ -453,7 +455,26 @@ class VercelEncoder:
         except msgspec.DecodeError as exc:
             part["input"] = text
             part["type"] = "tool-input-error"
-            part["errorText"] = f"the tool input is not valid JSON: {exc}"
+            part["errorText"] = _input_error(text, exc)
         if block.provider_executed:
             part["providerExecuted"] = True
         return [_encode(part)]
+
+
+def _input_error(text: str, exc: msgspec.DecodeError) -> str:
+    """Why a tool input that ended is not a value: cut short, or not JSON at all.
+
+    A block that stops on a valid prefix of JSON was cut (the model reached
+    ``max_tokens`` while writing it); anything else is malformed.
+    """
+    parser = PartialJSONParser()
+    try:
+        parser.feed(text)
+    except PartialJSONError:
+        return f"the tool input is not valid JSON: {exc}"
+    if parser.done:
+        return f"the tool input is not valid JSON: {exc}"
+    return (
+        f"the tool input was cut short after {len(text)} characters, before its JSON "
+        "was complete (the model reached max_tokens while writing it)"
+    )
