@@ -29,12 +29,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Final, Self
+from typing import Final
 
 import anyio
 import anyio.abc
 
+from .._core._closing import AsyncCloseable
 from .._core._exceptions import ConfigError, RedisError, RedisReplyError, RedisTimeoutError
 from .._core._resp import (
     DEFAULT_COMMAND_TIMEOUT,
@@ -99,7 +99,7 @@ class _Connection:
             await self._stream.aclose()
 
 
-class RedisClient:
+class RedisClient(AsyncCloseable):
     """A pool of connections to one Redis server, on asyncio or trio.
 
     Use it as an async context manager; leaving the block closes every connection::
@@ -143,17 +143,6 @@ class RedisClient:
 
     def __repr__(self) -> str:
         return f"<RedisClient {self.url}>"
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close every idle connection; connections in use close when their command ends."""

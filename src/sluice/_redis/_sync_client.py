@@ -25,9 +25,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Final, Self
+from typing import Final
 
+from .._core._closing import Closeable
 from .._core._exceptions import ConfigError, RedisError, RedisReplyError, RedisTimeoutError
 from .._core._resp import (
     DEFAULT_COMMAND_TIMEOUT,
@@ -108,7 +108,7 @@ class _Connection:
         self._sock.close()
 
 
-class SyncRedisClient:
+class SyncRedisClient(Closeable):
     """A pool of blocking connections to one Redis server, shared by threads.
 
     Use it as a context manager; leaving the block closes every idle connection::
@@ -151,17 +151,6 @@ class SyncRedisClient:
 
     def __repr__(self) -> str:
         return f"<SyncRedisClient {self.url}>"
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close every idle connection; connections in use close when their command ends."""
