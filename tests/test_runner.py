@@ -547,6 +547,20 @@ class TestResults:
             and "get_weather" in result["content"]
         )
 
+    async def test_a_raw_definition_the_model_calls_is_answered(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """A raw client tool dict is sent as it is; a call to it has nothing to run and
+        is answered with is_error saying so."""
+        raw = {"name": "lookup", "input_schema": {"type": "object"}}
+        script(server, Turn(tool_use("lookup", {})), Turn("Ok."))
+        async with client.messages.run(**params(), tools=[get_weather, raw]) as run:
+            await run.final_message()
+        assert server.requests[0].json["tools"][1] == raw
+        (result,) = results_of(run.messages[2])
+        assert result["is_error"] and "only as a definition" in result["content"]
+        assert "get_weather" in result["content"]
+
 
 class TestStreamingArguments:
     async def test_the_tool_reads_its_input_as_it_streams(
@@ -767,6 +781,26 @@ class TestStopReasons:
         ]
         ends = [e.end_reason for e in events if isinstance(e, StepEnd)]
         assert ends == [None, "end_turn"]
+
+    async def test_compaction_sends_the_turn_back(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """stop_reason compaction (pause_after_compaction) continues the turn, as the
+        official runner does: the compaction block goes back as it is; nothing runs."""
+        compaction = {"type": "compaction", "content": "Summary of the chat so far."}
+        conversation = script(
+            server,
+            Turn(compaction, stop_reason="compaction"),
+            Turn("Carrying on from the summary."),
+        )
+        async with client.messages.run(**params(), tools=[get_weather]) as run:
+            events = await collect(run)
+        conversation.verify()
+        second = server.requests[1].json["messages"]
+        assert second[-1] == {"role": "assistant", "content": [compaction]}
+        assert [b["type"] for b in run.messages[1]["content"]] == ["compaction", "text"]
+        assert [e.end_reason for e in events if isinstance(e, StepEnd)] == [None, "end_turn"]
+        assert run.end_reason == "end_turn" and run.steps == 2
 
     @pytest.mark.parametrize("slow", [False, True], ids=["done", "running"])
     @pytest.mark.parametrize("then", ["tool_use", "end_turn"])

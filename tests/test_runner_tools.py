@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import threading
 from typing import Annotated, Any, Literal
 
@@ -184,6 +185,63 @@ class TestCalling:
 
         assert await where.invoke(where.validate({"a": 2})) == 3
         assert seen[0] != threading.get_ident()
+
+    @pytest.mark.anyio
+    async def test_an_async_function_behind_a_sync_decorator_is_awaited(self) -> None:
+        """functools.wraps over an async def: awaited on the loop, its schema derived."""
+
+        def logged(function: Any) -> Any:
+            @functools.wraps(function)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                return function(*args, **kwargs)
+
+            return wrapper
+
+        @sluice.tool
+        @logged
+        async def lookup(key: str, times: int = 1) -> str:
+            """Look a key up.
+
+            Args:
+                key: The key.
+            """
+            return key * times
+
+        assert lookup.definition["description"] == "Look a key up."
+        assert lookup.definition["input_schema"]["properties"]["key"]["description"] == "The key."
+        assert await lookup.invoke(lookup.validate({"key": "ab", "times": 2})) == "abab"
+
+    @pytest.mark.anyio
+    async def test_a_callable_instance_is_a_tool(self) -> None:
+        """An object with an async or sync __call__: its signature (no self), its
+        docstring, its class name unless name= is given."""
+
+        class Search:
+            """A search engine."""
+
+            def __init__(self, prefix: str) -> None:
+                self.prefix = prefix
+
+            async def __call__(self, query: str, limit: int = 3) -> str:
+                """Search the web.
+
+                Args:
+                    query: What to look for.
+                """
+                return f"{self.prefix}{query}:{limit}"
+
+        class Count:
+            def __call__(self, text: str) -> int:
+                return len(text)
+
+        search = sluice.tool(Search("web:"))
+        assert search.name == "Search"
+        schema = search.definition["input_schema"]
+        assert set(schema["properties"]) == {"query", "limit"} and schema["required"] == ["query"]
+        assert search.definition["description"] == "Search the web."
+        assert await search.invoke(search.validate({"query": "q"})) == "web:q:3"
+        count = sluice.tool(name="count")(Count())
+        assert await count.invoke(count.validate({"text": "four"})) == 4
 
     @pytest.mark.anyio
     async def test_structs_arrive_typed(self) -> None:

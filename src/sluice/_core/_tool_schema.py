@@ -167,6 +167,36 @@ class InputSpec(msgspec.Struct, frozen=True):
     free_keywords: bool = False
 
 
+def hinted(fn: Callable[..., Any]) -> Any:
+    """What holds the annotations of ``fn``: itself, the function a ``functools.partial``
+    wraps, or for an instance with a ``__call__`` method (which ``typing.get_type_hints``
+    does not read), that method."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    if inspect.isroutine(fn) or inspect.isclass(fn):
+        return fn
+    return type(fn).__call__
+
+
+def documented(fn: Callable[..., Any]) -> str | None:
+    """The docstring of ``fn``; for a callable instance, its ``__call__``'s, else its class's."""
+    if inspect.isroutine(fn) or inspect.isclass(fn):
+        return inspect.getdoc(fn)
+    return inspect.getdoc(type(fn).__call__) or inspect.getdoc(fn)
+
+
+def is_async_callable(fn: Callable[..., Any]) -> bool:
+    """Whether calling ``fn`` gives a coroutine: an ``async def``, one behind
+    ``functools.wraps`` or ``functools.partial``, or an instance whose ``__call__`` is one."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(inspect.unwrap(fn)):
+        return True
+    if inspect.isroutine(fn) or inspect.isclass(fn):
+        return False
+    return inspect.iscoroutinefunction(type(fn).__call__)
+
+
 def input_spec(
     fn: Callable[..., Any],
     name: str,
@@ -188,8 +218,8 @@ def input_spec(
             (``msgspec`` says which).
     """
     signature = inspect.signature(fn)
-    hints = typing.get_type_hints(fn, localns=dict(localns or {}), include_extras=True)
-    description, param_docs = parse_docstring(inspect.getdoc(fn))
+    hints = typing.get_type_hints(hinted(fn), localns=dict(localns or {}), include_extras=True)
+    description, param_docs = parse_docstring(documented(fn))
     fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     positional: list[str] = []
     free_keywords = False

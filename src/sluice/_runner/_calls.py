@@ -27,7 +27,7 @@ answer of its own; :meth:`ToolCalls.answers` then says it was cancelled, so ever
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, TypeAlias
 
 import anyio
@@ -56,6 +56,7 @@ class _RunState(Protocol):
     """
 
     _functions: dict[str, FunctionTool[..., Any]]
+    _definitions: list[Any]
     _eager: bool
     _needs_approval: ApprovalHook | None
     _limiter: anyio.CapacityLimiter | None
@@ -224,11 +225,15 @@ class ToolCalls:
         if call.tool is None:
             known = ", ".join(sorted(run._functions)) or "none"
             run._count_invalid(call.name)
-            await self._answer(
-                call,
-                "unknown_tool",
-                f"Error: there is no tool named {call.name!r} to run (tools: {known}).",
-            )
+            if any(_named(d) == call.name for d in run._definitions):
+                # A raw definition: sent to the model, but there is nothing here to run.
+                text = (
+                    f"Error: the tool {call.name!r} was given only as a definition, with "
+                    f"no function to run it here (tools that run: {known})."
+                )
+            else:
+                text = f"Error: there is no tool named {call.name!r} to run (tools: {known})."
+            await self._answer(call, "unknown_tool", text)
             return
         try:
             arguments = call.tool.validate(call.call.input)
@@ -415,3 +420,8 @@ class ToolCalls:
         if error is not None:
             event.__dict__["exception"] = error
         return event
+
+
+def _named(definition: Any) -> object:
+    """The ``name`` of a raw tool definition (a mapping), if it has one."""
+    return definition.get("name") if isinstance(definition, Mapping) else None

@@ -109,7 +109,8 @@ class Run(AsyncIterator[Event | RunEvent]):
     order in one user message. Stop reasons: ``tool_use`` answers the calls and goes on;
     ``pause_turn`` sends the turn back to be continued and runs nothing (a call that
     started before it runs on, once, and is answered with the turn's other calls when the
-    turn ends, however it ends); ``max_tokens`` never runs a call whose input was cut off
+    turn ends, however it ends), and so does ``compaction`` (the API paused after
+    compacting the context); ``max_tokens`` never runs a call whose input was cut off
     (``ToolCall.truncated``; the conversation keeps its complete values) and, per
     ``on_max_tokens``, ends the run (``"stop"``) or answers the calls (the cut one with an
     error) and goes on (``"continue"``; a message without tool calls is then continued
@@ -512,8 +513,10 @@ class Run(AsyncIterator[Event | RunEvent]):
         has_calls = len(step.calls) > 0
         if stop == "tool_use":
             return ("tools", "tool_use") if has_calls else ("end", "no_tool_calls")
-        if stop == "pause_turn":
-            return "resume", "pause_turn"
+        if stop == "pause_turn" or stop == "compaction":
+            # compaction: the API paused after compacting (pause_after_compaction);
+            # like pause_turn, the turn is sent back as it is to be continued.
+            return "resume", stop
         if stop == "max_tokens":
             if self._on_max_tokens == "stop":
                 return "end", "max_tokens"

@@ -36,7 +36,13 @@ import anyio
 import msgspec
 
 from .._core._tool_calls import ToolCallDelta
-from .._core._tool_schema import input_spec, parse_docstring
+from .._core._tool_schema import (
+    documented,
+    hinted,
+    input_spec,
+    is_async_callable,
+    parse_docstring,
+)
 
 __all__ = ["FunctionTool", "PartialInput", "tool"]
 
@@ -200,12 +206,12 @@ class FunctionTool(Generic[P, R]):
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         self.function = function
-        self.name: str = name or str(getattr(function, "__name__", ""))
+        self.name: str = name or str(getattr(function, "__name__", type(function).__name__))
         self.streaming = streaming
         self.sequential = sequential
         self.timeout = timeout
         self._extra = dict(extra or {})
-        self._is_async = inspect.iscoroutinefunction(function)
+        self._is_async = is_async_callable(function)
         self._partial_type: Any = None
         if streaming:
             self._check_streaming(function)
@@ -303,8 +309,8 @@ class FunctionTool(Generic[P, R]):
         input_schema: Mapping[str, Any] | None,
         localns: Mapping[str, Any] | None,
     ) -> tuple[dict[str, Any], str]:
-        description, _ = parse_docstring(inspect.getdoc(function))
-        hints = typing.get_type_hints(function, localns=dict(localns or {}))
+        description, _ = parse_docstring(documented(function))
+        hints = typing.get_type_hints(hinted(function), localns=dict(localns or {}))
         (param,) = inspect.signature(function).parameters
         hint = hints.get(param)
         args = typing.get_args(hint) if typing.get_origin(hint) is PartialInput else ()
