@@ -139,6 +139,31 @@ class TestUnexpectedResponses:
             with pytest.raises(sluice.UnexpectedResponseError, match="id"):
                 await client.messages.create(**PARAMS)
 
+    @pytest.mark.parametrize("missing", ["type", "role", "model", "content", "usage"])
+    async def test_a_message_missing_a_required_field(
+        self, mock_anthropic: MockAnthropic, missing: str
+    ) -> None:
+        """A create reply must be a whole message: the fields its stream snapshot may
+        default (model, content, usage...) are required, and named when missing."""
+        whole = {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-5",
+            "content": [{"type": "text", "text": "Hi"}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 3, "output_tokens": 1},
+        }
+        mock_anthropic.enqueue(Reply.json(whole))
+        mock_anthropic.enqueue(Reply.json({k: v for k, v in whole.items() if k != missing}))
+        async with client_for(mock_anthropic) as client:
+            message = await client.messages.create(**PARAMS)
+            assert message.content[0].text == "Hi"  # type: ignore[union-attr]
+            with pytest.raises(sluice.UnexpectedResponseError, match=f"`{missing}`") as caught:
+                await client.messages.create(**PARAMS)
+        assert caught.value.request_id == mock_anthropic.requests[-1].request_id
+
 
 class TestStreamsNeedAnEventStream:
     async def test_json_200_for_a_stream(self, mock_anthropic: MockAnthropic) -> None:

@@ -493,6 +493,8 @@ class Message(Wire, kw_only=True, tag="message"):
     """A message from the model: the ``message_start`` payload, or the accumulated result."""
 
     type: ClassVar[Literal["message"]] = "message"
+    #: what a non-streamed reply must have (the defaults serve stream snapshots)
+    __response_fields__: ClassVar[tuple[str, ...]] = ("type", "role", "model", "content", "usage")
     id: str
     role: str = "assistant"
     model: str = ""

@@ -53,6 +53,11 @@ def decode_response(response: httpx.Response, kind: type[W]) -> W:
     try:
         value: W = decoder_for(kind).decode(content)
         raw = _any_decoder.decode(content)
+        # Fields the reference requires in a response that the Struct defaults (it also
+        # holds partial values, a stream's message_start): a reply without them is no reply.
+        for name in getattr(kind, "__response_fields__", ()):
+            if name not in raw:
+                raise msgspec.ValidationError(f"Object missing required field `{name}`")
     except msgspec.MsgspecError as exc:
         raise decode_error(response, exc, kind.__name__) from exc
     attach_extras(value, raw)
