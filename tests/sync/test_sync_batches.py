@@ -81,12 +81,70 @@ class TestCreate:
         info = sluice.response_info(batch)
         assert info is not None and info.request_id == sent.request_id
 
-    def test_invalid_requests_are_a_bad_request(
-        self, fake: FakeBatches, batches: Batches
+    @pytest.mark.parametrize(
+        ("requests", "field"),
+        [
+            ([], "requests"),
+            ([{"custom_id": "a"}], "requests[0].params"),
+            ([{"custom_id": "a b", "params": {}}], "requests[0].custom_id"),
+            ([{"custom_id": "x" * 65, "params": {}}], "requests[0].custom_id"),
+            ([{"id": "a", "params": {}}], "requests[0].id"),
+            (["a"], "requests[0]"),
+            (
+                [{"custom_id": "a", "params": {**request("a")["params"], "temprature": 1}}],
+                "requests[0].params.temprature",
+            ),
+            (
+                [
+                    request("a"),
+                    {"custom_id": "b", "params": {**request("b")["params"], "max_tokens": 0}},
+                ],
+                "requests[1].params.max_tokens",
+            ),
+            (
+                [{"custom_id": "a", "params": {**request("a")["params"], "stream": True}}],
+                "requests[0].params.stream",
+            ),
+            ([request("a"), request("a")], "requests[1].custom_id"),
+        ],
+        ids=[
+            "empty",
+            "no-params",
+            "space-in-id",
+            "long-id",
+            "unknown-field",
+            "not-a-mapping",
+            "misspelled",
+            "max-tokens-0",
+            "stream",
+            "duplicate-id",
+        ],
+    )
+    def test_invalid_requests_are_refused_before_sending(
+        self, server: MockAnthropic, batches: Batches, requests: list[Any], field: str
     ) -> None:
-        """Duplicate custom_ids get the API's 400 invalid_request_error, typed."""
-        with pytest.raises(sluice.BadRequestError, match="duplicate custom_id"):
-            batches.create(requests=[request("a"), request("a")])
+        """Each request is checked as messages.create checks its params; nothing is sent."""
+        sent = len(server.requests)
+        with pytest.raises(sluice.ParamsError) as caught:
+            batches.create(requests=requests)
+        assert caught.value.field == field
+        assert len(server.requests) == sent
+
+    def test_the_fake_answers_duplicates_as_the_api_does(
+        self, server: MockAnthropic, fake: FakeBatches
+    ) -> None:
+        """Sent anyway (raw HTTP), duplicate custom_ids get the API's 400, as a user's own
+        client would see it from the mock."""
+        with httpx.Client(verify=TLS) as http:
+            response = http.post(
+                f"{server.base_url}/v1/messages/batches",
+                headers={"x-api-key": "test", "anthropic-version": "2023-06-01"},
+                json={"requests": [request("a"), request("a")]},
+            )
+        assert response.status_code == 400
+        error = response.json()["error"]
+        assert error["type"] == "invalid_request_error"
+        assert "duplicate custom_id" in error["message"]
 
 
 class TestRetrieve:

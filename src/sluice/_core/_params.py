@@ -83,6 +83,7 @@ __all__ = [
     "WebSearchTool",
     "requires_streaming",
     "to_request_body",
+    "validate_batch_requests",
     "validate_count_tokens_params",
     "validate_message_params",
 ]
@@ -756,6 +757,74 @@ def validate_message_params(
             "Message, or lower max_tokens",
             field="max_tokens",
         )
+
+
+_CUSTOM_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
+
+def validate_batch_requests(
+    requests: Iterable[Mapping[str, Any]], *, betas: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """Reject, before sending, a Message Batch the API would refuse; return its requests.
+
+    Each item must be ``{"custom_id": ..., "params": {...}}``: ``custom_id`` 1 to 64
+    letters, digits, ``_`` or ``-``, unique in the batch; ``params`` a ``messages.create``
+    body, checked as :func:`validate_message_params` checks one (the non-streaming
+    timeout rule aside: a batch has none). A params :class:`MessageCreateParams` becomes
+    its dict.
+
+    Raises:
+        ParamsError: a rule is broken; ``field`` says where (``"requests[2].params.model"``).
+    """
+    items: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    betas = tuple(betas)
+    for number, item in enumerate(requests):
+        where = f"requests[{number}]"
+        if not isinstance(item, Mapping):
+            raise ParamsError(
+                f"{where} must be a mapping with custom_id and params, got {type(item).__name__}",
+                field=where,
+            )
+        unknown = sorted(str(key) for key in item if key not in ("custom_id", "params"))
+        if unknown:
+            raise ParamsError(
+                f"{where} has fields a batch request does not take: {', '.join(unknown)} "
+                "(a request is {'custom_id': ..., 'params': {...}})",
+                field=f"{where}.{unknown[0]}",
+            )
+        custom_id = item.get("custom_id")
+        if not isinstance(custom_id, str) or not _CUSTOM_ID.fullmatch(custom_id):
+            raise ParamsError(
+                f"{where}.custom_id must be 1 to 64 letters, digits, '_' or '-', got {custom_id!r}",
+                field=f"{where}.custom_id",
+            )
+        if custom_id in seen:
+            raise ParamsError(
+                f"{where}.custom_id {custom_id!r} is used twice: each request of a batch "
+                "needs its own",
+                field=f"{where}.custom_id",
+            )
+        seen.add(custom_id)
+        params = item.get("params")
+        if params is None:
+            raise ParamsError(f"{where}.params is required", field=f"{where}.params")
+        body = to_request_body(params)
+        if body.get("stream") is not None:
+            raise ParamsError(
+                f"{where}.params.stream: a batch request is never streamed; leave stream out",
+                field=f"{where}.params.stream",
+            )
+        try:
+            validate_message_params(body, stream=False, betas=betas, allow_long_nonstreaming=True)
+        except ParamsError as exc:
+            raise ParamsError(
+                f"{where}.params: {exc}", field=f"{where}.params.{exc.field}"
+            ) from None
+        items.append({"custom_id": custom_id, "params": body})
+    if not items:
+        raise ParamsError("requests is empty: a batch needs at least one", field="requests")
+    return items
 
 
 def validate_count_tokens_params(

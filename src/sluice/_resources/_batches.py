@@ -30,6 +30,7 @@ from .._core._exceptions import (
 )
 from .._core._jsonl import DEFAULT_MAX_LINE_SIZE, LineSplitter
 from .._core._message import Message, decode_message
+from .._core._params import validate_batch_requests
 from .._core._wire import UNKNOWN_TAG, Wire, attach_extras
 from .._http._body import LazyBody, body_chunks, release
 from .._http._requester import RequestExtras, RequestOptions
@@ -355,8 +356,15 @@ class Batches(CursorListed[MessageBatch]):
         Args:
             requests: ``{"custom_id": "...", "params": {...}}`` items; ``params`` are the
                 fields of a ``messages.create`` request.
+
+        Raises:
+            ParamsError: before sending, for a request the API would refuse (each
+                ``params`` is checked as ``messages.create`` checks its own; ``custom_id``
+                1 to 64 letters, digits, ``_`` or ``-``, unique); ``field`` says where,
+                e.g. ``"requests[2].params.max_tokens"``.
         """
-        body = {"requests": list(requests)}
+        betas = [*self._requester.betas, *options.get("betas", ())]
+        body = {"requests": validate_batch_requests(requests, betas=betas)}
         return await self._post("/v1/messages/batches", MessageBatch, options, body=body)
 
     async def retrieve(self, batch_id: str, **options: Unpack[RequestOptions]) -> MessageBatch:

@@ -15,6 +15,7 @@ import msgspec
 from .._core._content import ContentDecodingError
 from .._core._exceptions import EventDecodeError, IncompleteStreamError, SluiceError
 from .._core._jsonl import DEFAULT_MAX_LINE_SIZE, LineSplitter
+from .._core._params import validate_batch_requests
 from .._http._requester import RequestOptions
 from .._resources._batches import (
     DeletedMessageBatch,
@@ -147,8 +148,15 @@ class Batches(BatchWaiting, CursorListed[MessageBatch]):
         Args:
             requests: ``{"custom_id": "...", "params": {...}}`` items; ``params`` are the
                 fields of a ``messages.create`` request.
+
+        Raises:
+            ParamsError: before sending, for a request the API would refuse (each
+                ``params`` is checked as ``messages.create`` checks its own; ``custom_id``
+                1 to 64 letters, digits, ``_`` or ``-``, unique); ``field`` says where,
+                e.g. ``"requests[2].params.max_tokens"``.
         """
-        body = {"requests": list(requests)}
+        betas = [*self._requester.betas, *options.get("betas", ())]
+        body = {"requests": validate_batch_requests(requests, betas=betas)}
         return self._post("/v1/messages/batches", MessageBatch, options, body=body)
 
     def retrieve(self, batch_id: str, **options: Unpack[RequestOptions]) -> MessageBatch:
