@@ -112,7 +112,8 @@ class TestLinearSSE:
     def test_pathological_lines_decode_correctly(self, line: bytes) -> None:
         """A 256 KiB run of one field without a blank line frames like the reference parser.
 
-        (Its cost is measured in benchmarks/run.py --pathological, not timed here.)
+        (Its cost is measured by benchmarks/hostile.py, which exits 1 if it is not linear,
+        not timed here.)
         """
         body = line * (256 * 1024 // len(line)) + b"\ndata: end\n\n"
         whole = sluice.SSEDecoder(max_event_size=1 << 30).feed(body)
