@@ -227,6 +227,34 @@ class TestDeadline:
         assert caught.value.partial_message is not None
         assert caught.value.timeout == 0.3
 
+    async def test_streams_have_an_idle_limit_by_default(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        """With no options, a stream's read timeout is the default idle limit (120 s),
+        not the 600 s other requests get; an explicit timeout= wins."""
+        seen: list[dict[str, float | None]] = []
+
+        async def record(request: httpx.Request) -> None:
+            seen.append(request.extensions["timeout"])
+
+        transcript = FIXTURES / "text.sse"  # a path is read
+        mock_anthropic.enqueue(Reply.sse(transcript), Reply.sse(transcript.read_bytes()))
+        mock_anthropic.enqueue(Reply.json(MODEL))
+        async with (
+            httpx.AsyncClient(event_hooks={"request": [record]}) as http,
+            sluice.AsyncClient(
+                api_key=KEY, base_url=mock_anthropic.base_url, http_client=http
+            ) as client,
+        ):
+            async with client.messages.stream(**PARAMS) as stream:
+                await stream.final_message()
+            async with client.messages.stream(**PARAMS, timeout=30.0) as stream:
+                await stream.final_message()
+            await client.models.get("claude-sonnet-4-5")
+        assert seen[0]["read"] == 120.0
+        assert seen[1]["read"] == 30.0
+        assert seen[2]["read"] == 600.0
+
 
 class TestRateLimits:
     async def test_exhausted_requests_wait_for_the_reset(

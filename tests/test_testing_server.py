@@ -6,6 +6,7 @@ import time
 import urllib.parse
 from collections.abc import AsyncIterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -211,6 +212,18 @@ class TestSSEReply:
         """An event dict without a string type is a ValueError, not a broken stream."""
         with pytest.raises(ValueError, match="type"):
             Reply.events([{"index": 0}])
+
+    async def test_a_transcript_is_bytes_or_a_path(
+        self, server: MockAnthropic, http: httpx.AsyncClient, tmp_path: Path
+    ) -> None:
+        """A path is read (a recorded .sse file); a str is refused as ambiguous."""
+        recorded = tmp_path / "recorded.sse"
+        recorded.write_bytes(TRANSCRIPT)
+        server.enqueue(Reply.sse(recorded))
+        response = await http.post("/v1/messages", json={"stream": True})
+        assert response.content == TRANSCRIPT
+        with pytest.raises(TypeError, match="bytes or the path"):
+            Reply.sse(TRANSCRIPT.decode())  # type: ignore[arg-type]
 
     def test_split_events_honours_every_line_ending(self) -> None:
         """Event boundaries are found for LF, CRLF and CR, and a CRLF is one line ending."""

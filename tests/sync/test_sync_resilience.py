@@ -179,6 +179,34 @@ class TestDeadline:
         assert caught.value.partial_message is not None
         assert caught.value.timeout == 0.3
 
+    def test_streams_have_an_idle_limit_by_default(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        """With no options, a stream's read timeout is the default idle limit (120 s),
+        not the 600 s other requests get; an explicit timeout= wins."""
+        seen: list[dict[str, float | None]] = []
+
+        def record(request: httpx.Request) -> None:
+            seen.append(request.extensions["timeout"])
+
+        transcript = FIXTURES / "text.sse"  # a path is read
+        mock_anthropic.enqueue(Reply.sse(transcript), Reply.sse(transcript.read_bytes()))
+        mock_anthropic.enqueue(Reply.json(MODEL))
+        with (
+            httpx.Client(event_hooks={"request": [record]}) as http,
+            sluice.Client(
+                api_key=KEY, base_url=mock_anthropic.base_url, http_client=http
+            ) as client,
+        ):
+            with client.messages.stream(**PARAMS) as stream:
+                stream.final_message()
+            with client.messages.stream(**PARAMS, timeout=30.0) as stream:
+                stream.final_message()
+            client.models.get("claude-sonnet-4-5")
+        assert seen[0]["read"] == 120.0
+        assert seen[1]["read"] == 30.0
+        assert seen[2]["read"] == 600.0
+
 
 class TestRateLimits:
     def test_exhausted_requests_wait_for_the_reset(

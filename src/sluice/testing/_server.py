@@ -18,6 +18,7 @@ The data path, top to bottom:
 from __future__ import annotations
 
 import inspect
+import os
 import re
 import secrets
 import time
@@ -35,6 +36,7 @@ from collections.abc import (
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Literal, Self
 
@@ -371,7 +373,7 @@ class Reply:
     @classmethod
     def sse(
         cls,
-        transcript: bytes,
+        transcript: bytes | os.PathLike[str],
         *,
         chunk_size: int | None = None,
         delay: float = 0.0,
@@ -384,7 +386,8 @@ class Reply:
         """Replay raw server-sent-event bytes as a chunked ``text/event-stream`` response.
 
         Args:
-            transcript: the SSE bytes, exactly as they should reach the client.
+            transcript: the SSE bytes, exactly as they should reach the client, or the
+                path of a file holding them (a recorded ``.sse`` transcript).
             chunk_size: ``None`` sends one event per write (split after each blank
                 line); an integer re-chunks the bytes at that fixed size, cutting events
                 and even UTF-8 characters anywhere, as a real network may.
@@ -398,9 +401,18 @@ class Reply:
 
         Raises:
             ValueError: a bad option, or both ``drop_after`` and ``stall_after``.
+            TypeError: ``transcript`` is neither bytes nor a path (a ``str`` is
+                ambiguous: pass ``text.encode()`` or ``Path(name)``).
         """
         if chunk_size is not None and chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+        if isinstance(transcript, os.PathLike):
+            transcript = Path(transcript).read_bytes()
+        elif not isinstance(transcript, bytes | bytearray | memoryview):
+            raise TypeError(
+                "Reply.sse() takes the transcript as bytes or the path of a file, got "
+                f"{type(transcript).__name__}"
+            )
         events = _split_events(bytes(transcript))
         if inject_error is not None:
             after, error_type, message = inject_error
