@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ssl
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -11,6 +12,18 @@ from hypothesis import Phase, settings
 import sluice
 from _redis_util import OwnRedis, free_port, start_redis, stop_redis
 from sluice.testing import MockAnthropic
+
+# tests/ mirrors the package: core/, http/, ops/... Test modules and helpers are imported
+# by file name (pytest's "prepend" import mode, no __init__.py), so every basename is unique
+# across the folders, and every folder goes on sys.path here, before any test is collected:
+# a module can then import a helper or another test module by name wherever it lives (the
+# generated tests in sync/ import from the async tests they mirror), whatever pytest
+# collects first or alone.
+TESTS = Path(__file__).resolve().parent
+for _folder in sorted(TESTS.iterdir()):
+    if _folder.is_dir() and not _folder.name.startswith(("_", ".")):
+        if str(_folder) not in sys.path:
+            sys.path.append(str(_folder))
 
 # pytester runs small suites in a subprocess (the mock_anthropic fixture under trio_mode).
 pytest_plugins = ["pytester"]

@@ -1,7 +1,7 @@
 """The Redis Streams store against a real redis-server: keys, ids, TTL, cap, lost writers,
 replies it cannot read, a quiet reader past the command timeout, a server restart.
 
-The Redis client under it (``sluice._redis``) is tested in ``tests/test_resp.py``."""
+The Redis client under it (``sluice._redis``) is tested in ``tests/redis/test_resp.py``."""
 
 from __future__ import annotations
 

@@ -500,7 +500,7 @@ class Run(AsyncIterator[Event | RunEvent]):
             step.message = await stream.final_message()
             for index in sorted(broken):
                 # Only if the stream accepted what the parser refused (they accept the
-                # same JSON: tests/test_hardening_properties.py): answered, never run.
+                # same JSON: tests/core/test_hardening_properties.py): answered, never run.
                 await calls.cut_off(
                     index, "Error: the input of this call is not valid JSON; it was not run."
                 )

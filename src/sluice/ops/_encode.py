@@ -10,7 +10,7 @@ Speed: ``sluice.to_json`` walks the struct in Python to restore unknown fields. 
 events (text, thinking, signature and tool-input deltas, ``content_block_stop``,
 ``message_stop``, ``ping``) and ``message_delta`` never carry those when they came off the
 wire, so when a cheap check confirms it they go straight through ``msgspec.json.encode``,
-which gives the same bytes about ten times faster (tests/test_ops_encode.py checks the
+which gives the same bytes about ten times faster (tests/ops/test_ops_encode.py checks the
 equality on every recorded event).
 """
 

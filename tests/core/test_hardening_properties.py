@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import itertools
 import json
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sluice
+from _util import FIXTURES
 from sluice import ops
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
 NAMES = ["text.sse", "tool_use.sse", "thinking.sse", "citations.sse", "server_tools.sse"]
 TRANSCRIPTS = {name: (FIXTURES / name).read_bytes() for name in NAMES}
 

@@ -6,19 +6,18 @@ Real httpx-sse, real HTTP on 127.0.0.1 against MockAnthropic, on asyncio and tri
 from __future__ import annotations
 
 from contextlib import aclosing
-from pathlib import Path
 
 import httpx
 import httpx_sse
 import pytest
 
 import sluice
+from _util import FIXTURES
 from sluice import ops
 from sluice.testing import MockAnthropic, Reply
 
 pytestmark = pytest.mark.anyio
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
 BODY = {
     "model": "claude-sonnet-4-5",
     "max_tokens": 64,

@@ -3,7 +3,7 @@ Redis makes requests from concurrent tasks (or threads), starting at an agreed m
 
 Usage::
 
-    python tests/_limits_worker.py MODE BASE_URL REDIS_URL REQUESTS TASKS START_AT
+    python tests/redis/_limits_worker.py MODE BASE_URL REDIS_URL REQUESTS TASKS START_AT
         [--deadline SECONDS] [--rpm N]
 
 MODE is ``asyncio``, ``trio`` (``sluice.AsyncClient``) or ``sync`` (``sluice.Client`` in

@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
-from pathlib import Path
 from typing import Any, ClassVar
 
 import anyio
@@ -17,9 +16,9 @@ import anyio.lowlevel
 import pytest
 
 import sluice
+from _util import FIXTURES
 from sluice.testing import MockAnthropic, Reply
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
 PARAMS: dict[str, Any] = {
     "model": "claude-sonnet-4-5",
     "max_tokens": 16,

@@ -8,7 +8,6 @@ import shlex
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -17,13 +16,13 @@ import httpx
 import pytest
 
 import sluice
+from _util import FIXTURES
 from sluice.testing import MockAnthropic, Reply, Turn
 from sluice.types import BreakerSettings, FailoverSettings, LimitSettings
 
 pytestmark = pytest.mark.anyio
 
 KEY = "sk-ant-api03-resilience-SECRET"
-FIXTURES = Path(__file__).parent.parent / "fixtures"
 MESSAGE = {
     "type": "message",
     "id": "msg_1",
