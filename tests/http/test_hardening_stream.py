@@ -91,6 +91,32 @@ class TestDecodeEventLetsOnlyTypedErrorsOut:
         assert event.delta.text == "a\ud800b"
         assert json.loads(sluice.to_json(event)) == json.loads(data)
 
+    def test_an_unknown_event_with_a_lone_surrogate_passes_through(self) -> None:
+        """A new event type carrying a lone surrogate is an UnknownEvent, re-encodable."""
+        data = b'{"type":"brand_new","note":"a\\ud800"}'
+        event = sluice.decode_event(data, "brand_new")
+        assert isinstance(event, sluice.UnknownEvent)
+        assert event.raw == {"type": "brand_new", "note": "a\ud800"}
+        assert json.loads(sluice.to_json(event)) == json.loads(data)
+
+    def test_a_known_event_with_a_lone_surrogate_says_so(self) -> None:
+        """Outside deltas, the error names the lone surrogate, not "truncated" input."""
+        with pytest.raises(sluice.EventDecodeError, match="lone UTF-16 surrogate") as caught:
+            sluice.decode_event(b'{"type":"ping","\\ud800":1}', "ping", 7)
+        assert "truncated" not in str(caught.value) and caught.value.offset == 7
+
+    def test_invalid_utf8_in_an_unknown_field_of_citations_delta(self) -> None:
+        """citations_delta with garbage in a field sluice does not model keeps its citation."""
+        data = (
+            b'{"type":"content_block_delta","index":0,"delta":{"type":"citations_delta",'
+            b'"citation":{"type":"char_location","cited_text":"x","document_index":0,'
+            b'"document_title":null,"start_char_index":0,"end_char_index":1},"future":"\xff"}}'
+        )
+        event = sluice.decode_event(data)
+        assert isinstance(event, sluice.ContentBlockDelta)
+        assert isinstance(event.delta, sluice.CitationsDelta)
+        assert event.delta.citation.cited_text == "x"  # type: ignore[union-attr]
+
     def test_invalid_utf8_in_an_unknown_field_keeps_the_event(self) -> None:
         """message_delta with garbage in a field sluice does not model still ends the message."""
         data = (

@@ -263,7 +263,13 @@ _KNOWN_DELTA_TYPES = frozenset(
 
 def _lenient(data: bytes, name: str, offset: int) -> Event:
     """Slow path for an event the typed decoder rejected: unknown types or changed shapes."""
-    raw = _any_decoder.decode(data)
+    try:
+        raw = _any_decoder.decode(data)
+    except msgspec.DecodeError:  # a lone surrogate escape, or not JSON at all
+        fallback = _python_fallback(data, name)
+        if fallback is None:
+            raise
+        return fallback if isinstance(fallback, UnknownEvent) else fallback[0]
     wire_type = raw.get("type") if isinstance(raw, dict) else None
     if wire_type == "content_block_delta" and isinstance(raw.get("delta"), dict):
         index = raw.get("index")
@@ -322,9 +328,11 @@ def _decode_event(data: bytes, name: str, offset: int) -> Event:
     except msgspec.ValidationError:
         return _lenient(data, name, offset)
     except msgspec.DecodeError:
-        fallback = _python_fallback(data)
+        fallback = _python_fallback(data, name)
         if fallback is None:
             raise
+        if isinstance(fallback, UnknownEvent):
+            return fallback
         event, raw = fallback
     if type(event) is ContentBlockDelta and type(event.delta) is not CitationsDelta:
         return event
@@ -392,21 +400,37 @@ def _untyped(data: bytes) -> Any:
         return None
 
 
-def _python_fallback(data: bytes) -> tuple[ContentBlockDelta, dict[str, Any]] | None:
-    """Decode a delta that msgspec refuses but JSON allows: a lone surrogate escape.
+def _python_fallback(
+    data: bytes, name: str
+) -> tuple[ContentBlockDelta, dict[str, Any]] | UnknownEvent | None:
+    """Decode an event that msgspec refuses but JSON allows: a lone surrogate escape.
 
     ``"\\ud800"`` is valid JSON yet not valid UTF-8, so msgspec reports it as truncated
-    input. The stdlib parser accepts it; only deltas carry model text, so only they are
-    retried this way: a known delta keeps its text (and any unknown field, under whatever
-    name), an unknown delta type (even a lone surrogate) becomes an :class:`UnknownDelta`.
-    Returns the delta and its JSON; anything else stays a decode error.
+    input. The stdlib parser accepts it. Deltas carry model text, so they are retried this
+    way: a known delta keeps its text (and any unknown field, under whatever name), an
+    unknown delta type (even a lone surrogate) becomes an :class:`UnknownDelta`. An event
+    of a type this version does not know passes through as an :class:`UnknownEvent`, as
+    any other would. Returns the delta and its JSON, or the unknown event; ``None`` if
+    the data is not JSON either.
+
+    Raises:
+        msgspec.DecodeError: a known event other than a delta holds a lone surrogate
+            (saying so, rather than msgspec's "truncated").
     """
     try:
         raw = json.loads(data)
     except ValueError:  # not JSON, or a number longer than int() takes
         return None
-    if not isinstance(raw, dict) or raw.get("type") != "content_block_delta":
+    wire_type = raw.get("type") if isinstance(raw, dict) else None
+    if not isinstance(wire_type, str):
         return None
+    if wire_type not in _EVENT_TYPES:
+        return UnknownEvent(event=name, raw=raw)
+    if wire_type != "content_block_delta":
+        raise msgspec.DecodeError(
+            f"this {wire_type} event holds a lone UTF-16 surrogate escape (such as "
+            "\\ud800): valid JSON, but not Unicode text"
+        )
     delta, index = raw.get("delta"), raw.get("index")
     if not isinstance(delta, dict) or not isinstance(index, int) or isinstance(index, bool):
         return None
