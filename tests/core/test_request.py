@@ -117,6 +117,18 @@ class TestStatusError:
         assert isinstance(error, sluice.InternalServerError)
         assert len(str(error)) < 1000
 
+    def test_a_body_that_is_not_text_is_shown_escaped(self) -> None:
+        """NULs and bytes that are not UTF-8 never reach the message raw."""
+        error = sluice.status_error(400, {"request-id": "req_1"}, b"\x00\x01\xffPNG\x89")
+        text = str(error)
+        assert "not text" in text and "\\x00\\x01\\xffPNG\\x89" in text
+        assert "\x00" not in text and "\ufffd" not in text
+
+    def test_text_cut_inside_a_character_stays_text(self) -> None:
+        """A head that ends inside a multi-byte character is still shown as text."""
+        text = str(sluice.status_error(502, {}, ("é" * 400).encode()))
+        assert "not text" not in text and "\ufffd" not in text and "éé..." in text
+
 
 @pytest.mark.anyio
 class TestOverRealHTTP:

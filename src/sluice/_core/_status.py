@@ -8,6 +8,7 @@ API's ``error.type`` and ``error.message`` and the ``request-id``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,9 @@ __all__ = ["MAX_ERROR_BODY", "api_error"]
 MAX_ERROR_BODY = 64 * 1024
 #: How much of a body that is not the API's error JSON goes into the message.
 _TEXT_HEAD = 500
+#: What text does not hold: control characters other than tab and line ends, and the
+#: replacement character of bytes that are not UTF-8.
+_BINARY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 
 _json_decode = msgspec.json.Decoder().decode
 
@@ -62,8 +66,15 @@ def api_error(
             text = error.get("message")
             message = text if isinstance(text, str) else ""
     if not message:
-        text = body[:_TEXT_HEAD].decode("utf-8", "replace")
+        head = body[:_TEXT_HEAD]
+        text = head.decode("utf-8", "replace")
         more = "..." if truncated or len(body) > _TEXT_HEAD else ""
+        if more:
+            text = text.rstrip("\ufffd")  # a character cut by the head is no sign of binary
+        if _BINARY.search(text):
+            # Not text: show escaped bytes rather than NULs and replacement characters.
+            text = f"a body that is not text, beginning {head[:64]!r}"
+            more = ""
         message = f"{reason or 'HTTP error'}: {text}{more}".rstrip(": ")
     request_id = headers.get("request-id")
     if request_id is None and isinstance(parsed, dict):
