@@ -149,3 +149,36 @@ def test_no_import_cycles_between_modules() -> None:
     for node in sorted(graph):
         if node not in state:
             visit(node)
+
+
+TESTS = Path(__file__).resolve().parent
+#: Each test folder and the part of the package whose tests it holds.
+TEST_FOLDERS = {
+    "core": "_core",
+    "http": "_http",
+    "redis": "_redis",
+    "resources": "_resources",
+    "runner": "_runner",
+    "ops": "ops",
+    "relay": "relay",
+    "sync": "_sync",
+    "testing": "testing",
+}
+
+
+def test_test_folders_mirror_the_package() -> None:
+    """tests/<folder> holds the tests of sluice's sub-package of that name; the top level
+    holds what spans layers (client, public API, docs, CLI...)."""
+    folders = {
+        path.name for path in TESTS.iterdir() if path.is_dir() and any(path.glob("test_*.py"))
+    }
+    assert folders == set(TEST_FOLDERS)
+    for package in TEST_FOLDERS.values():
+        assert (PACKAGE / package).is_dir(), package
+
+
+def test_test_module_names_are_unique() -> None:
+    """Test modules are imported by basename (rootdir-relative, no __init__.py), so two
+    files of one name in two folders would shadow each other."""
+    names = [path.name for path in TESTS.rglob("test_*.py")]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
