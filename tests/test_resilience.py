@@ -381,7 +381,64 @@ class TestCircuitBreaker:
             model = await client.models.get("claude-x")  # the probe
             assert model.id == "claude-x"
             (report,) = await client.health()
-        assert report.breaker is None  # only /v1/messages is reported, and it was never used
+        assert report.breaker is None  # /v1/messages was never used
+        assert report.breakers == {"/v1/models/{model_id}": "closed"}
+
+    async def test_one_breaker_per_endpoint_whatever_the_id(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        """Twenty model ids share the breaker of GET /v1/models/{model_id}: three 503s open
+        it, the other seventeen requests are refused unsent, and only one breaker exists."""
+        mock_anthropic.route("GET", "/v1/models/*", Reply.error(503, "api_error", "down"))
+        mock_anthropic.route("GET", "/v1/models", Reply.json({"data": [], "has_more": False}))
+        settings = BreakerSettings(failure_threshold=3, cooldown=60)
+        failures: list[Exception] = []
+        async with client_for(mock_anthropic, breaker=settings) as client:
+            for i in range(20):
+                with pytest.raises((sluice.InternalServerError, sluice.CircuitOpenError)) as caught:
+                    await client.models.get(f"claude-{i}")
+                failures.append(caught.value)
+            (report,) = await client.health()
+        kinds = [type(failure).__name__ for failure in failures]
+        assert kinds == ["InternalServerStatusError"] * 3 + ["CircuitOpenError"] * 17
+        assert len(mock_anthropic.requests) == 3 + 1  # the failures, then the health probe
+        refused = failures[-1]
+        assert isinstance(refused, sluice.CircuitOpenError)
+        assert refused.endpoint == "127.0.0.1 /v1/models/{model_id}"
+        assert report.breakers == {"/v1/models/{model_id}": "open"}
+        assert report.breaker is None
+
+    async def test_health_shows_an_open_breaker(self, mock_anthropic: MockAnthropic) -> None:
+        """After the Messages endpoint's breaker opens, health() reports it open."""
+        mock_anthropic.route("POST", "/v1/messages", overloaded())
+        mock_anthropic.route("GET", "/v1/models", Reply.json({"data": [], "has_more": False}))
+        settings = BreakerSettings(failure_threshold=2, cooldown=60)
+        async with client_for(mock_anthropic, breaker=settings) as client:
+            (before,) = await client.health()
+            for _ in range(2):
+                with pytest.raises(sluice.OverloadedError):
+                    await client.messages.create(**PARAMS)
+            (after,) = await client.health()
+        assert (before.breaker, before.breakers) == (None, {})
+        assert after.ok and after.breaker == "open"
+        assert after.breakers == {"/v1/messages": "open"}
+
+    async def test_custom_failure_statuses(self, mock_anthropic: MockAnthropic) -> None:
+        """failure_statuses says what counts: with {429}, a 503 leaves the breaker closed
+        and one 429 opens it."""
+        mock_anthropic.enqueue(
+            Reply.error(503, "api_error", "down"),
+            Reply.error(429, "rate_limit_error", "slow down", headers={"retry-after": "0"}),
+        )
+        settings = BreakerSettings(failure_threshold=1, failure_statuses=frozenset({429}))
+        async with client_for(mock_anthropic, breaker=settings) as client:
+            with pytest.raises(sluice.InternalServerError):
+                await client.models.get("claude-x")
+            with pytest.raises(sluice.RateLimitError):
+                await client.models.get("claude-x")
+            with pytest.raises(sluice.CircuitOpenError):
+                await client.models.get("claude-x")
+        assert len(mock_anthropic.requests) == 2
 
     async def test_client_errors_do_not_count(self, mock_anthropic: MockAnthropic) -> None:
         """A 400 is the request's fault, not the API's: it never opens the breaker."""
@@ -433,6 +490,22 @@ class TestFailover:
             assert len(backup.requests) == 2
             assert backup.requests[0].headers["x-api-key"] == "sk-other"
         assert len(mock_anthropic.requests) == 1
+
+    async def test_max_failovers_caps_the_depth(self, mock_anthropic: MockAnthropic) -> None:
+        """max_failovers=0: a failing endpoint's error is raised, no fallback is tried."""
+        mock_anthropic.enqueue(overloaded())
+        records: list[sluice.types.FailoverRecord] = []
+        async with MockAnthropic() as backup:
+            async with client_for(
+                mock_anthropic,
+                fallbacks=[sluice.Endpoint(base_url=backup.base_url)],
+                failover=FailoverSettings(max_failovers=0),
+                on_failover=records.append,
+            ) as client:
+                with pytest.raises(sluice.OverloadedError):
+                    await client.models.get("claude-x")
+            assert backup.requests == []
+        assert records == []
 
     async def test_connection_errors_fail_over(self, mock_anthropic: MockAnthropic) -> None:
         """A primary that cannot be reached hands over to the fallback."""

@@ -33,7 +33,7 @@ from .._http._multipart import (
     open_source,
 )
 from .._http._requester import RequestOptions
-from ._base import CursorListed, segment
+from ._base import CursorListed, api_path
 
 __all__ = [
     "FILES_BETA",
@@ -97,8 +97,8 @@ class DeletedFile(Wire, kw_only=True, tag="file_deleted"):
     id: str
 
 
-def _file_path(file_id: str) -> str:
-    return f"/v1/files/{segment('file_id', file_id)}"
+def _file_path(file_id: str, tail: str = "") -> str:
+    return api_path("/v1/files/{file_id}" + tail, file_id=file_id)
 
 
 class FileDownload(LazyBody[bytes]):
@@ -272,7 +272,7 @@ class Files(CursorListed[FileMetadata]):
         :class:`~sluice.BadRequestError` for a file that is not downloadable. While
         iterating: :class:`~sluice.IncompleteStreamError` if the connection fails.
         """
-        path = _file_path(file_id) + "/content"
+        path = _file_path(file_id, "/content")
         send = self._sender("GET", path, options, headers={"accept": "application/binary"})
         return FileDownload(send, file_id=file_id, chunk_size=chunk_size)
 

@@ -195,7 +195,7 @@ class Files(FileSaving, CursorListed[FileMetadata]):
         :class:`~sluice.BadRequestError` for a file that is not downloadable. While
         iterating: :class:`~sluice.IncompleteStreamError` if the connection fails.
         """
-        path = _file_path(file_id) + "/content"
+        path = _file_path(file_id, "/content")
         send = self._sender("GET", path, options, headers={"accept": "application/binary"})
         return SyncFileDownload(send, file_id=file_id, chunk_size=chunk_size)
 
