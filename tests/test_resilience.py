@@ -491,6 +491,34 @@ class TestFailover:
             assert backup.requests[0].headers["x-api-key"] == "sk-other"
         assert len(mock_anthropic.requests) == 1
 
+    async def test_the_last_endpoint_tried_cools_down_too(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        """When the last endpoint a request may try fails as well, it sits out its cooldown
+        too: the next request goes to the endpoint that is left."""
+        mock_anthropic.enqueue(overloaded())
+        async with MockAnthropic() as second:
+            second.enqueue(overloaded())
+            async with MockAnthropic() as third:
+                third.route("GET", "/v1/models/claude-x", Reply.json(MODEL))
+                fallbacks = [
+                    sluice.Endpoint(base_url=second.base_url, name="second"),
+                    sluice.Endpoint(base_url=third.base_url, name="third"),
+                ]
+                async with client_for(
+                    mock_anthropic,
+                    fallbacks=fallbacks,
+                    failover=FailoverSettings(max_failovers=1, cooldown=60),
+                ) as client:
+                    with pytest.raises(sluice.OverloadedError):
+                        await client.models.get("claude-x")
+                    assert third.requests == []  # one failover at most
+                    model = await client.models.get("claude-x")
+                assert len(third.requests) == 1
+            assert len(second.requests) == 1  # cooling down: skipped by the second request
+        assert model.id == "claude-x"
+        assert len(mock_anthropic.requests) == 1
+
     async def test_max_failovers_caps_the_depth(self, mock_anthropic: MockAnthropic) -> None:
         """max_failovers=0: a failing endpoint's error is raised, no fallback is tried."""
         mock_anthropic.enqueue(overloaded())

@@ -763,9 +763,12 @@ class Requester(RequesterBase[httpx.AsyncClient]):
             try:
                 return await self._send_to(route, spec, stream, progress)
             except (APIConnectionError, APIStatusError) as exc:
-                if not self._fails_over(exc) or position == len(plan) - 1:
+                if not self._fails_over(exc):
                     raise
+                # Every endpoint that failed sits out its cooldown, the last one tried too.
                 route.cooled_until = anyio.current_time() + self.failover.cooldown
+                if position == len(plan) - 1:
+                    raise
                 last = exc
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -267,10 +267,13 @@ class Requester(RequesterBase[httpx.Client]):
             try:
                 return self._send_to(route, spec, stream, budget)
             except (APIConnectionError, APIStatusError) as exc:
-                if not self._fails_over(exc) or position == len(plan) - 1:
+                if not self._fails_over(exc):
                     raise
+                # Every endpoint that failed sits out its cooldown, the last one tried too.
                 with self._lock:
                     route.cooled_until = time.monotonic() + self.failover.cooldown
+                if position == len(plan) - 1:
+                    raise
                 last = exc
         raise AssertionError("unreachable")  # pragma: no cover
 
