@@ -42,8 +42,29 @@ PARAMS: dict[str, Any] = {
 }
 
 
+OVERLOADED_EVENT = (
+    b"event: error\n"
+    b'data: {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}'
+    b"\n\n"
+)
+
+
 def overloaded() -> Reply:
     return Reply.error(529, "overloaded_error", "Overloaded")
+
+
+def overloaded_after(seconds: float) -> Reply:
+    return Reply.error(529, "overloaded_error", "busy", headers={"retry-after": str(seconds)})
+
+
+def assert_reproduces(error: Exception, method: str, url: str) -> list[str]:
+    """``error.curl()`` is the redacted command of ``method url``; its words."""
+    command = error.curl()  # type: ignore[attr-defined]
+    assert KEY not in command
+    parts = shlex.split(command)
+    assert parts[:4] == ["curl", "-X", method, url]
+    assert "x-api-key: $ANTHROPIC_API_KEY" in parts
+    return parts
 
 
 @asynccontextmanager
@@ -177,6 +198,65 @@ class TestObservability:
                 await client.models.get("claude-x")
         assert caught.value.curl().startswith("curl -X GET")
         assert KEY not in caught.value.curl()
+
+    async def test_deadline_error_curl(self, mock_anthropic: MockAnthropic) -> None:
+        """A deadline that runs out between retries gives the request's curl."""
+        for _ in range(3):
+            mock_anthropic.enqueue(overloaded_after(0.4))
+        async with client_for(mock_anthropic, max_retries=2) as client:
+            with pytest.raises(sluice.DeadlineExceededError) as caught:
+                await client.models.get("claude-x", deadline=0.3)
+        assert_reproduces(caught.value, "GET", f"{mock_anthropic.base_url}/v1/models/claude-x")
+
+    async def test_deadline_while_waiting_gives_the_unsent_request(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        """A deadline that runs out before anything was sent (a rate-limit wait) still
+        gives the curl of the request it was waiting to send, body included."""
+        mock_anthropic.route("POST", "/v1/messages", Reply.json(MESSAGE))
+        async with client_for(
+            mock_anthropic, limits=LimitSettings(requests_per_minute=1)
+        ) as client:
+            await client.messages.create(**PARAMS)
+            with pytest.raises(sluice.DeadlineExceededError) as caught:
+                await client.messages.create(**PARAMS, deadline=0.2)
+        assert caught.value.attempts == 0
+        parts = assert_reproduces(caught.value, "POST", f"{mock_anthropic.base_url}/v1/messages")
+        assert '"max_tokens":16' in parts[parts.index("--data-binary") + 1]
+
+    async def test_in_stream_error_curl(self, mock_anthropic: MockAnthropic) -> None:
+        """An in-stream overloaded_error gives the curl of the stream's request."""
+        data = (FIXTURES / "text.sse").read_bytes()
+        cut = data[: data.index(b"event: content_block_stop")]
+        mock_anthropic.enqueue(Reply.sse(cut + OVERLOADED_EVENT))
+        async with client_for(mock_anthropic) as client:
+            with pytest.raises(sluice.OverloadedStreamError) as caught:
+                async with client.messages.stream(**PARAMS) as stream:
+                    async for _ in stream:
+                        pass
+        assert_reproduces(caught.value, "POST", f"{mock_anthropic.base_url}/v1/messages")
+
+    async def test_incomplete_stream_curl(self, mock_anthropic: MockAnthropic) -> None:
+        """A stream whose connection drops gives the curl of its request."""
+        data = (FIXTURES / "text.sse").read_bytes()
+        mock_anthropic.enqueue(Reply.sse(data, drop_after=data.index(b"event: content_block_stop")))
+        async with client_for(mock_anthropic) as client:
+            with pytest.raises(sluice.IncompleteStreamError) as caught:
+                async with client.messages.stream(**PARAMS) as stream:
+                    await stream.final_message()
+        assert_reproduces(caught.value, "POST", f"{mock_anthropic.base_url}/v1/messages")
+
+    async def test_circuit_open_curl(self, mock_anthropic: MockAnthropic) -> None:
+        """A request refused by an open breaker gives the curl of what it would have sent."""
+        mock_anthropic.enqueue(overloaded())
+        async with client_for(
+            mock_anthropic, breaker=BreakerSettings(failure_threshold=1, cooldown=60)
+        ) as client:
+            with pytest.raises(sluice.OverloadedError):
+                await client.models.get("claude-x")
+            with pytest.raises(sluice.CircuitOpenError) as caught:
+                await client.models.get("claude-y")
+        assert_reproduces(caught.value, "GET", f"{mock_anthropic.base_url}/v1/models/claude-y")
 
     def test_curl_of_a_request(self) -> None:
         """sluice.curl() turns any httpx request into a redacted command."""

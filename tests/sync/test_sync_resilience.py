@@ -20,7 +20,17 @@ from _sync_util import closed_port, serve_in_thread
 import sluice
 from sluice.testing import MockAnthropic, Reply, Turn
 from sluice.types import BreakerSettings, FailoverSettings, LimitSettings
-from test_resilience import FIXTURES, KEY, MESSAGE, MODEL, PARAMS, overloaded
+from test_resilience import (
+    FIXTURES,
+    KEY,
+    MESSAGE,
+    MODEL,
+    OVERLOADED_EVENT,
+    PARAMS,
+    assert_reproduces,
+    overloaded,
+    overloaded_after,
+)
 
 
 @contextmanager
@@ -140,6 +150,65 @@ class TestObservability:
                 client.models.get("claude-x")
         assert caught.value.curl().startswith("curl -X GET")
         assert KEY not in caught.value.curl()
+
+    def test_deadline_error_curl(self, mock_anthropic: MockAnthropic) -> None:
+        """A deadline that runs out between retries gives the request's curl."""
+        for _ in range(3):
+            mock_anthropic.enqueue(overloaded_after(0.4))
+        with client_for(mock_anthropic, max_retries=2) as client:
+            with pytest.raises(sluice.DeadlineExceededError) as caught:
+                client.models.get("claude-x", deadline=0.3)
+        assert_reproduces(caught.value, "GET", f"{mock_anthropic.base_url}/v1/models/claude-x")
+
+    def test_deadline_while_waiting_gives_the_unsent_request(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        """A deadline that runs out before anything was sent (a rate-limit wait) still
+        gives the curl of the request it was waiting to send, body included."""
+        mock_anthropic.route("POST", "/v1/messages", Reply.json(MESSAGE))
+        with client_for(
+            mock_anthropic, limits=LimitSettings(requests_per_minute=1)
+        ) as client:
+            client.messages.create(**PARAMS)
+            with pytest.raises(sluice.DeadlineExceededError) as caught:
+                client.messages.create(**PARAMS, deadline=0.2)
+        assert caught.value.attempts == 0
+        parts = assert_reproduces(caught.value, "POST", f"{mock_anthropic.base_url}/v1/messages")
+        assert '"max_tokens":16' in parts[parts.index("--data-binary") + 1]
+
+    def test_in_stream_error_curl(self, mock_anthropic: MockAnthropic) -> None:
+        """An in-stream overloaded_error gives the curl of the stream's request."""
+        data = (FIXTURES / "text.sse").read_bytes()
+        cut = data[: data.index(b"event: content_block_stop")]
+        mock_anthropic.enqueue(Reply.sse(cut + OVERLOADED_EVENT))
+        with client_for(mock_anthropic) as client:
+            with pytest.raises(sluice.OverloadedStreamError) as caught:
+                with client.messages.stream(**PARAMS) as stream:
+                    for _ in stream:
+                        pass
+        assert_reproduces(caught.value, "POST", f"{mock_anthropic.base_url}/v1/messages")
+
+    def test_incomplete_stream_curl(self, mock_anthropic: MockAnthropic) -> None:
+        """A stream whose connection drops gives the curl of its request."""
+        data = (FIXTURES / "text.sse").read_bytes()
+        mock_anthropic.enqueue(Reply.sse(data, drop_after=data.index(b"event: content_block_stop")))
+        with client_for(mock_anthropic) as client:
+            with pytest.raises(sluice.IncompleteStreamError) as caught:
+                with client.messages.stream(**PARAMS) as stream:
+                    stream.final_message()
+        assert_reproduces(caught.value, "POST", f"{mock_anthropic.base_url}/v1/messages")
+
+    def test_circuit_open_curl(self, mock_anthropic: MockAnthropic) -> None:
+        """A request refused by an open breaker gives the curl of what it would have sent."""
+        mock_anthropic.enqueue(overloaded())
+        with client_for(
+            mock_anthropic, breaker=BreakerSettings(failure_threshold=1, cooldown=60)
+        ) as client:
+            with pytest.raises(sluice.OverloadedError):
+                client.models.get("claude-x")
+            with pytest.raises(sluice.CircuitOpenError) as caught:
+                client.models.get("claude-y")
+        assert_reproduces(caught.value, "GET", f"{mock_anthropic.base_url}/v1/models/claude-y")
 
 
 class TestDeadline:

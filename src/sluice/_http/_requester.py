@@ -646,7 +646,16 @@ class RequesterBase(Generic[H]):
             endpoint=f"{route.name} {spec.template}",
             retry_after=wait,
         )
+        error.__dict__["_curl"] = curl(_redacted(self._build(spec, route)))
         return error
+
+    def _curl_of(self, spec: RequestSpec, progress: _Progress) -> str:
+        """The curl command of the request last sent for ``spec``, or, when none was sent
+        yet (waiting for rate-limit capacity), of the one it was about to send."""
+        request = progress.request
+        if request is None:
+            request = _redacted(self._build(spec, progress.route or self.routes[0]))
+        return curl(request)
 
     def _log_breaker(self, route: _Route, template: str, change: Transition | None) -> None:
         if change is not None:
@@ -733,6 +742,7 @@ class Requester(RequesterBase[httpx.AsyncClient]):
             deadline=spec.deadline,
             attempts=progress.attempts,
         )
+        error.__dict__["_curl"] = self._curl_of(spec, progress)
         raise error
 
     async def _send(self, spec: RequestSpec, stream: bool, progress: _Progress) -> httpx.Response:
@@ -1053,6 +1063,7 @@ async def _read_body(response: httpx.Response) -> None:
             f"{where}: the response body broke off ({type(exc).__name__}: {exc}); it was "
             f"not retried, since the request was processed"
         )
+        error.__dict__["_curl"] = curl(response.request)  # redacted by the requester
         raise error from exc
     finally:
         await response.aclose()

@@ -27,11 +27,13 @@ from .._core._exceptions import (
     EventDecodeError,
     IncompleteStreamError,
     SluiceError,
+    StreamError,
 )
 from .._core._jsonl import DEFAULT_MAX_LINE_SIZE, LineSplitter
 from .._core._message import Message, decode_message
 from .._core._wire import UNKNOWN_TAG, Wire, attach_extras
 from .._http._body import LazyBody, body_chunks, release
+from .._http._observe import reproducible
 from .._http._requester import APIPath, RequestExtras, RequestOptions
 from ._base import CursorListed, api_path
 
@@ -306,6 +308,9 @@ class BatchResults(LazyBody[MessageBatchIndividualResponse]):
                     f"({type(exc).__name__}: {exc}); call results() again to re-read the file",
                     events_received=self.results_received,
                 ) from exc
+        except StreamError as exc:
+            reproducible(exc, response)
+            raise
         finally:
             await release(response, chunks)
 

@@ -21,7 +21,7 @@ import httpx
 from msgspec import UNSET, UnsetType
 
 from .._core._content import ContentDecodingError
-from .._core._exceptions import IncompleteStreamError
+from .._core._exceptions import IncompleteStreamError, StreamError
 from .._core._wire import Wire
 from .._http._body import LazyBody, body_chunks, release
 from .._http._multipart import (
@@ -32,6 +32,7 @@ from .._http._multipart import (
     guess_mime_type,
     open_source,
 )
+from .._http._observe import reproducible
 from .._http._requester import RequestOptions
 from ._base import CursorListed, api_path
 
@@ -175,6 +176,9 @@ class FileDownload(LazyBody[bytes]):
                     f"the connection failed after {self.bytes_received} bytes of file "
                     f"{self.file_id} ({type(exc).__name__}: {exc}); download it again"
                 ) from exc
+        except StreamError as exc:
+            reproducible(exc, response)
+            raise
         finally:
             await release(response, chunks)
 

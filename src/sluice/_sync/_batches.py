@@ -13,8 +13,9 @@ import httpx
 import msgspec
 
 from .._core._content import ContentDecodingError
-from .._core._exceptions import EventDecodeError, IncompleteStreamError, SluiceError
+from .._core._exceptions import EventDecodeError, IncompleteStreamError, SluiceError, StreamError
 from .._core._jsonl import DEFAULT_MAX_LINE_SIZE, LineSplitter
+from .._http._observe import reproducible
 from .._http._requester import APIPath, RequestOptions
 from .._resources._batches import (
     _RESULTS,
@@ -106,6 +107,9 @@ class SyncBatchResults(LazyBody[MessageBatchIndividualResponse]):
                     f"({type(exc).__name__}: {exc}); call results() again to re-read the file",
                     events_received=self.results_received,
                 ) from exc
+        except StreamError as exc:
+            reproducible(exc, response)
+            raise
         finally:
             release(response, chunks)
 

@@ -12,8 +12,9 @@ from typing import Unpack
 import httpx
 
 from .._core._content import ContentDecodingError
-from .._core._exceptions import IncompleteStreamError
+from .._core._exceptions import IncompleteStreamError, StreamError
 from .._http._multipart import extension_for, guess_mime_type
+from .._http._observe import reproducible
 from .._http._requester import RequestOptions
 from .._resources._files import FILES_BETA, MAX_FILE_SIZE, DeletedFile, FileMetadata, _file_path
 from ._base import CursorListed
@@ -98,6 +99,9 @@ class SyncFileDownload(LazyBody[bytes]):
                     f"the connection failed after {self.bytes_received} bytes of file "
                     f"{self.file_id} ({type(exc).__name__}: {exc}); download it again"
                 ) from exc
+        except StreamError as exc:
+            reproducible(exc, response)
+            raise
         finally:
             release(response, chunks)
 

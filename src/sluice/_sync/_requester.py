@@ -237,6 +237,7 @@ class Requester(RequesterBase[httpx.Client]):
             deadline=spec.deadline,
             attempts=budget.attempts,
         )
+        error.__dict__["_curl"] = self._curl_of(spec, budget)
         raise error
 
     def _send(self, spec: RequestSpec, stream: bool, budget: _Budget) -> httpx.Response:
@@ -543,6 +544,7 @@ def _read_body(response: httpx.Response, budget: _Budget) -> None:
             f"{where}: the response body broke off ({type(exc).__name__}: {exc}); it was "
             f"not retried, since the request was processed"
         )
+        error.__dict__["_curl"] = curl(response.request)  # redacted by the requester
         raise error from exc
     finally:
         response.close()
