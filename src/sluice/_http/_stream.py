@@ -232,6 +232,17 @@ class MessageStream(BodyIterator[Event]):
             await self._stop_reading(exc)
             raise
 
+    def _count_unreported_output(self, output_tokens: int) -> None:
+        """Count ``output_tokens`` as this response's output, if more than it reported:
+        an estimate, for a stream that failed before its ``message_delta`` said (stream
+        recovery). The snapshot's usage and the client's meter both get it."""
+        message = self._accumulator.message
+        if message is None or output_tokens <= message.usage.output_tokens:
+            return
+        message.usage.output_tokens = output_tokens
+        if self._tally is not None:
+            self._tally.update(message)
+
     async def _close_iterators(self) -> None:
         self._pending = iter(())  # a closed stream hands out nothing more
         await self._iterator.aclose()

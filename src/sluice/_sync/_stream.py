@@ -150,6 +150,17 @@ class SyncMessageStream(BodyIterator[Event]):
         message = self.final_message()
         return "".join(block.text for block in message.content if isinstance(block, TextBlock))
 
+    def _count_unreported_output(self, output_tokens: int) -> None:
+        """Count ``output_tokens`` as this response's output, if more than it reported:
+        an estimate, for a stream that failed before its ``message_delta`` said (stream
+        recovery). The snapshot's usage and the client's meter both get it."""
+        message = self._accumulator.message
+        if message is None or output_tokens <= message.usage.output_tokens:
+            return
+        message.usage.output_tokens = output_tokens
+        if self._tally is not None:
+            self._tally.update(message)
+
     def _close_iterators(self) -> None:
         self._pending = iter(())  # a closed stream hands out nothing more
         self._iterator.close()
