@@ -3,8 +3,12 @@ health, key hygiene, logs, hooks and curl; on asyncio and trio."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shlex
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -137,6 +141,117 @@ class TestObservability:
         assert "response 529" in text and "response 200" in text
         assert "retry: GET /v1/models/claude-x" in text and "(529)" in text
         assert KEY not in text
+
+    @pytest.mark.parametrize(
+        ("setting", "shown", "hidden"),
+        [
+            ("debug", ["sluice DEBUG request GET /v1/models/claude-x", "sluice INFO retry:"], []),
+            ("info", ["sluice INFO retry: GET /v1/models/claude-x"], ["request GET"]),
+            (None, [], ["sluice"]),
+        ],
+    )
+    def test_sluice_log_environment(
+        self, tmp_path: Path, setting: str | None, shown: list[str], hidden: list[str]
+    ) -> None:
+        """SLUICE_LOG=debug or info puts the lines of that level on stderr (unset: none);
+        the key is never in them."""
+        script = f"""
+import anyio
+import sluice
+from sluice.testing import MockAnthropic, Reply
+
+
+async def main():
+    async with MockAnthropic() as server:
+        server.enqueue(
+            Reply.error(529, "overloaded_error", "busy", headers={{"retry-after": "0"}}),
+            Reply.json({json.dumps(MODEL)}),
+        )
+        async with sluice.AsyncClient(
+            api_key={KEY!r}, base_url=server.base_url, max_retries=1
+        ) as client:
+            await client.models.get("claude-x")
+
+
+anyio.run(main)
+"""
+        env = {name: value for name, value in os.environ.items() if name != "SLUICE_LOG"}
+        if setting is not None:
+            env["SLUICE_LOG"] = setting
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        for line in shown:
+            assert line in done.stderr
+        for text in hidden:
+            assert text not in done.stderr
+        assert KEY not in done.stderr + done.stdout
+
+    async def test_rate_limit_wait_is_logged(
+        self, mock_anthropic: MockAnthropic, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A request held back by the API's rate-limit headers logs how long and for what."""
+        reset = (datetime.now(UTC) + timedelta(seconds=0.3)).isoformat().replace("+00:00", "Z")
+        headers = {
+            "anthropic-ratelimit-requests-limit": "50",
+            "anthropic-ratelimit-requests-remaining": "0",
+            "anthropic-ratelimit-requests-reset": reset,
+        }
+        mock_anthropic.enqueue(Reply.json(MODEL, headers=headers), Reply.json(MODEL))
+        with caplog.at_level(logging.INFO, logger="sluice"):
+            async with client_for(mock_anthropic) as client:
+                await client.models.get("claude-x")
+                await client.models.get("claude-x")
+        (line,) = [r.getMessage() for r in caplog.records if "rate limit" in r.getMessage()]
+        assert line.startswith("rate limit: GET /v1/models/claude-x to 127.0.0.1 waits ")
+        assert line.endswith(" s for requests")
+        assert KEY not in caplog.text
+
+    async def test_breaker_changes_are_logged(
+        self, mock_anthropic: MockAnthropic, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Each change of a breaker's state is a line naming the endpoint and its template."""
+        mock_anthropic.enqueue(overloaded(), Reply.json(MODEL))
+        settings = BreakerSettings(failure_threshold=1, cooldown=0.2)
+        with caplog.at_level(logging.INFO, logger="sluice"):
+            async with client_for(mock_anthropic, breaker=settings) as client:
+                with pytest.raises(sluice.OverloadedError):
+                    await client.models.get("claude-x")
+                await anyio.sleep(0.25)
+                await client.models.get("claude-x")
+        lines = [r.getMessage() for r in caplog.records if "circuit breaker" in r.getMessage()]
+        where = "circuit breaker of 127.0.0.1 /v1/models/{model_id}"
+        assert lines == [
+            f"{where}: closed -> open (1 failures in a row)",
+            f"{where}: open -> half_open (1 failures in a row)",
+            f"{where}: half_open -> closed (0 failures in a row)",
+        ]
+        assert KEY not in caplog.text
+
+    async def test_failover_is_logged(
+        self, mock_anthropic: MockAnthropic, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A failover is a line with both endpoints and the reason; neither key shows."""
+        other = "sk-ant-api03-backup-SECRET"
+        mock_anthropic.enqueue(overloaded())
+        async with MockAnthropic() as backup:
+            backup.enqueue(Reply.json(MODEL))
+            fallback = sluice.Endpoint(base_url=backup.base_url, api_key=other, name="backup")
+            with caplog.at_level(logging.INFO, logger="sluice"):
+                async with client_for(mock_anthropic, fallbacks=[fallback]) as client:
+                    await client.models.get("claude-x")
+        assert (
+            "failover: GET /v1/models/claude-x moves from 127.0.0.1 to backup (HTTP 529)"
+            in caplog.text
+        )
+        assert KEY not in caplog.text and other not in caplog.text
 
     async def test_hooks_get_typed_records(self, mock_anthropic: MockAnthropic) -> None:
         """on_request, on_response and on_retry get records; plain and async hooks both work."""

@@ -90,6 +90,65 @@ class TestObservability:
         assert "retry: GET /v1/models/claude-x" in text and "(529)" in text
         assert KEY not in text
 
+    def test_rate_limit_wait_is_logged(
+        self, mock_anthropic: MockAnthropic, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A request held back by the API's rate-limit headers logs how long and for what."""
+        reset = (datetime.now(UTC) + timedelta(seconds=0.3)).isoformat().replace("+00:00", "Z")
+        headers = {
+            "anthropic-ratelimit-requests-limit": "50",
+            "anthropic-ratelimit-requests-remaining": "0",
+            "anthropic-ratelimit-requests-reset": reset,
+        }
+        mock_anthropic.enqueue(Reply.json(MODEL, headers=headers), Reply.json(MODEL))
+        with caplog.at_level(logging.INFO, logger="sluice"):
+            with client_for(mock_anthropic) as client:
+                client.models.get("claude-x")
+                client.models.get("claude-x")
+        (line,) = [r.getMessage() for r in caplog.records if "rate limit" in r.getMessage()]
+        assert line.startswith("rate limit: GET /v1/models/claude-x to 127.0.0.1 waits ")
+        assert line.endswith(" s for requests")
+        assert KEY not in caplog.text
+
+    def test_breaker_changes_are_logged(
+        self, mock_anthropic: MockAnthropic, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Each change of a breaker's state is a line naming the endpoint and its template."""
+        mock_anthropic.enqueue(overloaded(), Reply.json(MODEL))
+        settings = BreakerSettings(failure_threshold=1, cooldown=0.2)
+        with caplog.at_level(logging.INFO, logger="sluice"):
+            with client_for(mock_anthropic, breaker=settings) as client:
+                with pytest.raises(sluice.OverloadedError):
+                    client.models.get("claude-x")
+                time.sleep(0.25)
+                client.models.get("claude-x")
+        lines = [r.getMessage() for r in caplog.records if "circuit breaker" in r.getMessage()]
+        where = "circuit breaker of 127.0.0.1 /v1/models/{model_id}"
+        assert lines == [
+            f"{where}: closed -> open (1 failures in a row)",
+            f"{where}: open -> half_open (1 failures in a row)",
+            f"{where}: half_open -> closed (0 failures in a row)",
+        ]
+        assert KEY not in caplog.text
+
+    def test_failover_is_logged(
+        self, mock_anthropic: MockAnthropic, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A failover is a line with both endpoints and the reason; neither key shows."""
+        other = "sk-ant-api03-backup-SECRET"
+        mock_anthropic.enqueue(overloaded())
+        with serve_in_thread(MockAnthropic()) as backup:
+            backup.enqueue(Reply.json(MODEL))
+            fallback = sluice.Endpoint(base_url=backup.base_url, api_key=other, name="backup")
+            with caplog.at_level(logging.INFO, logger="sluice"):
+                with client_for(mock_anthropic, fallbacks=[fallback]) as client:
+                    client.models.get("claude-x")
+        assert (
+            "failover: GET /v1/models/claude-x moves from 127.0.0.1 to backup (HTTP 529)"
+            in caplog.text
+        )
+        assert KEY not in caplog.text and other not in caplog.text
+
     def test_hooks_get_typed_records(self, mock_anthropic: MockAnthropic) -> None:
         """on_request, on_response and on_retry get records; plain and async hooks both work."""
         mock_anthropic.enqueue(
