@@ -69,7 +69,8 @@ class AsyncClient(AsyncCloseable):
             client's, shared by all its requests. A request is not sent when Redis cannot
             be reached (:class:`sluice.RedisError`).
         breaker: circuit breaker settings (:class:`sluice.types.BreakerSettings`), one
-            breaker per endpoint and path; ``None`` (the default): no breakers.
+            breaker per endpoint and API path template (``/v1/models/{model_id}``: one
+            for every model id); ``None`` (the default): no breakers.
         fallbacks: :class:`sluice.Endpoint` values to move on to, in order, when this
             client's endpoint keeps failing (another base URL, key or model).
         failover: when to move on (:class:`sluice.types.FailoverSettings`).

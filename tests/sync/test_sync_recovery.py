@@ -7,7 +7,17 @@ Do not edit: change the async tests and run ``make unasync``.
 from __future__ import annotations
 
 import pytest
-from test_recovery import OVERLOADED, PARAMS, block_start, end, message_start, sse, stop, text
+from test_recovery import (
+    OVERLOADED,
+    PARAMS,
+    block_start,
+    end,
+    message_start,
+    sse,
+    started,
+    stop,
+    text,
+)
 
 import sluice
 from sluice.testing import MockAnthropic, Reply
@@ -41,19 +51,22 @@ class TestRecovery:
         assert sum(type(e) is sluice.MessageStart for e in events) == 1
         assert sum(type(e) is sluice.ContentBlockStart for e in events) == 1
         assert message.stop_reason == "end_turn"
-        # Usage of both attempts: 10 + 14 input; 1 (the first's, before it failed) + 5 output
-        # (a message_delta's count is cumulative: the continuation's message_start included).
-        assert (message.usage.input_tokens, message.usage.output_tokens) == (24, 6)
+        # Usage of both attempts: 10 + 14 input; output 6 (the first's, estimated from its
+        # 16 bytes of text: it failed before reporting it) + 5 (a message_delta's count is
+        # cumulative: the continuation's message_start included).
+        assert (message.usage.input_tokens, message.usage.output_tokens) == (24, 11)
         retry = mock_anthropic.requests[1].json
         assert retry["messages"][-1] == {"role": "assistant", "content": "Once upon a time"}
-        assert retry["max_tokens"] == 99
+        assert retry["max_tokens"] == 100 - 6
         assert stream.recoveries and "OverloadedStreamError" in stream.recoveries[0]
         assert stream.attempts == 2
 
     def test_usage_of_every_failed_attempt_is_summed(
         self, mock_anthropic: MockAnthropic
     ) -> None:
-        """Two recoveries: each failed attempt's usage counts once, with the last one's."""
+        """Two recoveries: each failed attempt's usage counts once, with the last one's;
+        the output of each failed attempt is estimated from its text (4 and 5 bytes: 2
+        tokens each), and the re-sent max_tokens shrinks by both."""
         first = sse(message_start(10, 1), block_start(0), text(0, "Once"), OVERLOADED)
         second = sse(message_start(12, 1), block_start(0), text(0, " upon"), OVERLOADED)
         third = sse(message_start(14, 1), block_start(0), text(0, " a time"), stop(0), *end(5))
@@ -63,7 +76,74 @@ class TestRecovery:
                 message = stream.final_message()
         assert message.content[0].text == "Once upon a time"  # type: ignore[union-attr]
         assert stream.attempts == 3
-        assert (message.usage.input_tokens, message.usage.output_tokens) == (36, 1 + 1 + 5)
+        assert (message.usage.input_tokens, message.usage.output_tokens) == (36, 2 + 2 + 5)
+        assert [r.json["max_tokens"] for r in mock_anthropic.requests] == [100, 98, 96]
+
+    def test_every_counter_is_summed_as_the_meter_sums_it(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        """Cache writes (by TTL too), cache reads and server tool requests of both attempts
+        are summed: the final message's usage is what client.usage counted."""
+        first_usage = {
+            "input_tokens": 10,
+            "output_tokens": 1,
+            "cache_creation_input_tokens": 100,
+            "cache_read_input_tokens": 400,
+            "cache_creation": {"ephemeral_5m_input_tokens": 60, "ephemeral_1h_input_tokens": 40},
+            "server_tool_use": {"web_search_requests": 1},
+        }
+        second_usage = {
+            "input_tokens": 14,
+            "output_tokens": 1,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 500,
+            "server_tool_use": {"web_search_requests": 2},
+        }
+        first = sse(started(first_usage), block_start(0), text(0, "Once upon"), OVERLOADED)
+        second = sse(started(second_usage), block_start(0), text(0, " a time"), stop(0), *end(5))
+        mock_anthropic.enqueue(Reply.sse(first), Reply.sse(second))
+        with client_for(mock_anthropic) as client:
+            with client.messages.stream(**PARAMS, recover=1) as stream:
+                message = stream.final_message()
+            total = client.usage.total
+        usage = message.usage
+        assert usage.input_tokens == total.input_tokens == 24
+        assert usage.output_tokens == total.output_tokens == 3 + 5  # 9 bytes: 3 estimated
+        assert usage.cache_creation_input_tokens == total.cache_creation_input_tokens == 100
+        assert usage.cache_read_input_tokens == total.cache_read_input_tokens == 900
+        assert usage.cache_creation == total.cache_creation
+        assert usage.cache_creation.ephemeral_1h_input_tokens == 40  # type: ignore[union-attr]
+        assert usage.server_tool_use.web_search_requests == 3  # type: ignore[union-attr]
+        assert total.server_tool_use.web_search_requests == 3  # type: ignore[union-attr]
+
+    def test_a_failed_attempts_output_is_estimated(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        """An attempt cut before its message_delta reported 1 output token for 60 bytes of
+        text: 20 are counted instead (3 bytes a token, rounded up), in the message, in the
+        meter, and off the re-sent max_tokens."""
+        first = sse(message_start(), block_start(0), text(0, "x" * 60), OVERLOADED)
+        second = sse(message_start(), block_start(0), text(0, "y"), stop(0), *end(5))
+        mock_anthropic.enqueue(Reply.sse(first), Reply.sse(second))
+        with client_for(mock_anthropic) as client:
+            with client.messages.stream(**PARAMS, recover=1) as stream:
+                message = stream.final_message()
+            assert client.usage.total.output_tokens == 25
+        assert message.usage.output_tokens == 20 + 5
+        assert mock_anthropic.requests[1].json["max_tokens"] == 100 - 20
+
+    def test_a_reported_output_is_not_estimated(self, mock_anthropic: MockAnthropic) -> None:
+        """An attempt whose message_delta arrived before the connection dropped reported
+        its output: that count is used, not an estimate."""
+        first = sse(message_start(), block_start(0), text(0, "x" * 60), stop(0), end(3)[0])
+        second = sse(message_start(), block_start(0), text(0, "y"), stop(0), *end(5))
+        mock_anthropic.enqueue(Reply.sse(first, drop_after=len(first)), Reply.sse(second))
+        with client_for(mock_anthropic) as client:
+            with client.messages.stream(**PARAMS, recover=1) as stream:
+                message = stream.final_message()
+            assert client.usage.total.output_tokens == 8
+        assert message.usage.output_tokens == 3 + 5
+        assert mock_anthropic.requests[1].json["max_tokens"] == 100 - 3
 
     def test_dropped_connection_then_more_blocks(self, mock_anthropic: MockAnthropic) -> None:
         """A connection cut after a finished block: the continuation's blocks follow, renumbered."""
@@ -173,6 +253,20 @@ class TestRefusals:
                     stream.final_message()
         partial = caught.value.partial_message
         assert partial is not None and partial.content[0].text == "one two"  # type: ignore[union-attr]
+
+    def test_max_tokens_used_up(self, mock_anthropic: MockAnthropic) -> None:
+        """When the failed attempt's (estimated) output uses up max_tokens, no continuation
+        is sent: the error says why, and its partial message carries the estimate."""
+        first = sse(message_start(), block_start(0), text(0, "x" * 60), OVERLOADED)
+        mock_anthropic.enqueue(Reply.sse(first))
+        with client_for(mock_anthropic) as client:
+            with pytest.raises(sluice.OverloadedStreamError) as caught:
+                with client.messages.stream(**{**PARAMS, "max_tokens": 20}, recover=1) as s:
+                    s.final_message()
+            assert client.usage.total.output_tokens == 20
+        assert "max_tokens=20" in " ".join(caught.value.__notes__)
+        assert caught.value.partial_message.usage.output_tokens == 20  # type: ignore[union-attr]
+        assert len(mock_anthropic.requests) == 1
 
     def test_a_failed_continuation_request(self, mock_anthropic: MockAnthropic) -> None:
         """If the continuation request itself fails, the stream's error says so, partial kept."""

@@ -17,7 +17,16 @@ from typing import Any
 import httpx
 import pytest
 from _sync_util import closed_port, serve_in_thread
-from test_resilience import KEY, MESSAGE, MODEL, PARAMS, overloaded
+from test_resilience import (
+    KEY,
+    MESSAGE,
+    MODEL,
+    OVERLOADED_EVENT,
+    PARAMS,
+    assert_reproduces,
+    overloaded,
+    overloaded_after,
+)
 
 import sluice
 from _util import FIXTURES
@@ -82,6 +91,65 @@ class TestObservability:
         assert "retry: GET /v1/models/claude-x" in text and "(529)" in text
         assert KEY not in text
 
+    def test_rate_limit_wait_is_logged(
+        self, mock_anthropic: MockAnthropic, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A request held back by the API's rate-limit headers logs how long and for what."""
+        reset = (datetime.now(UTC) + timedelta(seconds=0.3)).isoformat().replace("+00:00", "Z")
+        headers = {
+            "anthropic-ratelimit-requests-limit": "50",
+            "anthropic-ratelimit-requests-remaining": "0",
+            "anthropic-ratelimit-requests-reset": reset,
+        }
+        mock_anthropic.enqueue(Reply.json(MODEL, headers=headers), Reply.json(MODEL))
+        with caplog.at_level(logging.INFO, logger="sluice"):
+            with client_for(mock_anthropic) as client:
+                client.models.get("claude-x")
+                client.models.get("claude-x")
+        (line,) = [r.getMessage() for r in caplog.records if "rate limit" in r.getMessage()]
+        assert line.startswith("rate limit: GET /v1/models/claude-x to 127.0.0.1 waits ")
+        assert line.endswith(" s for requests")
+        assert KEY not in caplog.text
+
+    def test_breaker_changes_are_logged(
+        self, mock_anthropic: MockAnthropic, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Each change of a breaker's state is a line naming the endpoint and its template."""
+        mock_anthropic.enqueue(overloaded(), Reply.json(MODEL))
+        settings = BreakerSettings(failure_threshold=1, cooldown=0.2)
+        with caplog.at_level(logging.INFO, logger="sluice"):
+            with client_for(mock_anthropic, breaker=settings) as client:
+                with pytest.raises(sluice.OverloadedError):
+                    client.models.get("claude-x")
+                time.sleep(0.25)
+                client.models.get("claude-x")
+        lines = [r.getMessage() for r in caplog.records if "circuit breaker" in r.getMessage()]
+        where = "circuit breaker of 127.0.0.1 /v1/models/{model_id}"
+        assert lines == [
+            f"{where}: closed -> open (1 failures in a row)",
+            f"{where}: open -> half_open (1 failures in a row)",
+            f"{where}: half_open -> closed (0 failures in a row)",
+        ]
+        assert KEY not in caplog.text
+
+    def test_failover_is_logged(
+        self, mock_anthropic: MockAnthropic, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A failover is a line with both endpoints and the reason; neither key shows."""
+        other = "sk-ant-api03-backup-SECRET"
+        mock_anthropic.enqueue(overloaded())
+        with serve_in_thread(MockAnthropic()) as backup:
+            backup.enqueue(Reply.json(MODEL))
+            fallback = sluice.Endpoint(base_url=backup.base_url, api_key=other, name="backup")
+            with caplog.at_level(logging.INFO, logger="sluice"):
+                with client_for(mock_anthropic, fallbacks=[fallback]) as client:
+                    client.models.get("claude-x")
+        assert (
+            "failover: GET /v1/models/claude-x moves from 127.0.0.1 to backup (HTTP 529)"
+            in caplog.text
+        )
+        assert KEY not in caplog.text and other not in caplog.text
+
     def test_hooks_get_typed_records(self, mock_anthropic: MockAnthropic) -> None:
         """on_request, on_response and on_retry get records; plain and async hooks both work."""
         mock_anthropic.enqueue(
@@ -142,6 +210,65 @@ class TestObservability:
                 client.models.get("claude-x")
         assert caught.value.curl().startswith("curl -X GET")
         assert KEY not in caught.value.curl()
+
+    def test_deadline_error_curl(self, mock_anthropic: MockAnthropic) -> None:
+        """A deadline that runs out between retries gives the request's curl."""
+        for _ in range(3):
+            mock_anthropic.enqueue(overloaded_after(0.4))
+        with client_for(mock_anthropic, max_retries=2) as client:
+            with pytest.raises(sluice.DeadlineExceededError) as caught:
+                client.models.get("claude-x", deadline=0.3)
+        assert_reproduces(caught.value, "GET", f"{mock_anthropic.base_url}/v1/models/claude-x")
+
+    def test_deadline_while_waiting_gives_the_unsent_request(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        """A deadline that runs out before anything was sent (a rate-limit wait) still
+        gives the curl of the request it was waiting to send, body included."""
+        mock_anthropic.route("POST", "/v1/messages", Reply.json(MESSAGE))
+        with client_for(
+            mock_anthropic, limits=LimitSettings(requests_per_minute=1)
+        ) as client:
+            client.messages.create(**PARAMS)
+            with pytest.raises(sluice.DeadlineExceededError) as caught:
+                client.messages.create(**PARAMS, deadline=0.2)
+        assert caught.value.attempts == 0
+        parts = assert_reproduces(caught.value, "POST", f"{mock_anthropic.base_url}/v1/messages")
+        assert '"max_tokens":16' in parts[parts.index("--data-binary") + 1]
+
+    def test_in_stream_error_curl(self, mock_anthropic: MockAnthropic) -> None:
+        """An in-stream overloaded_error gives the curl of the stream's request."""
+        data = (FIXTURES / "text.sse").read_bytes()
+        cut = data[: data.index(b"event: content_block_stop")]
+        mock_anthropic.enqueue(Reply.sse(cut + OVERLOADED_EVENT))
+        with client_for(mock_anthropic) as client:
+            with pytest.raises(sluice.OverloadedStreamError) as caught:
+                with client.messages.stream(**PARAMS) as stream:
+                    for _ in stream:
+                        pass
+        assert_reproduces(caught.value, "POST", f"{mock_anthropic.base_url}/v1/messages")
+
+    def test_incomplete_stream_curl(self, mock_anthropic: MockAnthropic) -> None:
+        """A stream whose connection drops gives the curl of its request."""
+        data = (FIXTURES / "text.sse").read_bytes()
+        mock_anthropic.enqueue(Reply.sse(data, drop_after=data.index(b"event: content_block_stop")))
+        with client_for(mock_anthropic) as client:
+            with pytest.raises(sluice.IncompleteStreamError) as caught:
+                with client.messages.stream(**PARAMS) as stream:
+                    stream.final_message()
+        assert_reproduces(caught.value, "POST", f"{mock_anthropic.base_url}/v1/messages")
+
+    def test_circuit_open_curl(self, mock_anthropic: MockAnthropic) -> None:
+        """A request refused by an open breaker gives the curl of what it would have sent."""
+        mock_anthropic.enqueue(overloaded())
+        with client_for(
+            mock_anthropic, breaker=BreakerSettings(failure_threshold=1, cooldown=60)
+        ) as client:
+            with pytest.raises(sluice.OverloadedError):
+                client.models.get("claude-x")
+            with pytest.raises(sluice.CircuitOpenError) as caught:
+                client.models.get("claude-y")
+        assert_reproduces(caught.value, "GET", f"{mock_anthropic.base_url}/v1/models/claude-y")
 
 
 class TestDeadline:
@@ -326,7 +453,64 @@ class TestCircuitBreaker:
             model = client.models.get("claude-x")  # the probe
             assert model.id == "claude-x"
             (report,) = client.health()
-        assert report.breaker is None  # only /v1/messages is reported, and it was never used
+        assert report.breaker is None  # /v1/messages was never used
+        assert report.breakers == {"/v1/models/{model_id}": "closed"}
+
+    def test_one_breaker_per_endpoint_whatever_the_id(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        """Twenty model ids share the breaker of GET /v1/models/{model_id}: three 503s open
+        it, the other seventeen requests are refused unsent, and only one breaker exists."""
+        mock_anthropic.route("GET", "/v1/models/*", Reply.error(503, "api_error", "down"))
+        mock_anthropic.route("GET", "/v1/models", Reply.json({"data": [], "has_more": False}))
+        settings = BreakerSettings(failure_threshold=3, cooldown=60)
+        failures: list[Exception] = []
+        with client_for(mock_anthropic, breaker=settings) as client:
+            for i in range(20):
+                with pytest.raises((sluice.InternalServerError, sluice.CircuitOpenError)) as caught:
+                    client.models.get(f"claude-{i}")
+                failures.append(caught.value)
+            (report,) = client.health()
+        kinds = [type(failure).__name__ for failure in failures]
+        assert kinds == ["InternalServerStatusError"] * 3 + ["CircuitOpenError"] * 17
+        assert len(mock_anthropic.requests) == 3 + 1  # the failures, then the health probe
+        refused = failures[-1]
+        assert isinstance(refused, sluice.CircuitOpenError)
+        assert refused.endpoint == "127.0.0.1 /v1/models/{model_id}"
+        assert report.breakers == {"/v1/models/{model_id}": "open"}
+        assert report.breaker is None
+
+    def test_health_shows_an_open_breaker(self, mock_anthropic: MockAnthropic) -> None:
+        """After the Messages endpoint's breaker opens, health() reports it open."""
+        mock_anthropic.route("POST", "/v1/messages", overloaded())
+        mock_anthropic.route("GET", "/v1/models", Reply.json({"data": [], "has_more": False}))
+        settings = BreakerSettings(failure_threshold=2, cooldown=60)
+        with client_for(mock_anthropic, breaker=settings) as client:
+            (before,) = client.health()
+            for _ in range(2):
+                with pytest.raises(sluice.OverloadedError):
+                    client.messages.create(**PARAMS)
+            (after,) = client.health()
+        assert (before.breaker, before.breakers) == (None, {})
+        assert after.ok and after.breaker == "open"
+        assert after.breakers == {"/v1/messages": "open"}
+
+    def test_custom_failure_statuses(self, mock_anthropic: MockAnthropic) -> None:
+        """failure_statuses says what counts: with {429}, a 503 leaves the breaker closed
+        and one 429 opens it."""
+        mock_anthropic.enqueue(
+            Reply.error(503, "api_error", "down"),
+            Reply.error(429, "rate_limit_error", "slow down", headers={"retry-after": "0"}),
+        )
+        settings = BreakerSettings(failure_threshold=1, failure_statuses=frozenset({429}))
+        with client_for(mock_anthropic, breaker=settings) as client:
+            with pytest.raises(sluice.InternalServerError):
+                client.models.get("claude-x")
+            with pytest.raises(sluice.RateLimitError):
+                client.models.get("claude-x")
+            with pytest.raises(sluice.CircuitOpenError):
+                client.models.get("claude-x")
+        assert len(mock_anthropic.requests) == 2
 
     def test_client_errors_do_not_count(self, mock_anthropic: MockAnthropic) -> None:
         """A 400 is the request's fault, not the API's: it never opens the breaker."""
@@ -378,6 +562,50 @@ class TestFailover:
             assert len(backup.requests) == 2
             assert backup.requests[0].headers["x-api-key"] == "sk-other"
         assert len(mock_anthropic.requests) == 1
+
+    def test_the_last_endpoint_tried_cools_down_too(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        """When the last endpoint a request may try fails as well, it sits out its cooldown
+        too: the next request goes to the endpoint that is left."""
+        mock_anthropic.enqueue(overloaded())
+        with serve_in_thread(MockAnthropic()) as second:
+            second.enqueue(overloaded())
+            with serve_in_thread(MockAnthropic()) as third:
+                third.route("GET", "/v1/models/claude-x", Reply.json(MODEL))
+                fallbacks = [
+                    sluice.Endpoint(base_url=second.base_url, name="second"),
+                    sluice.Endpoint(base_url=third.base_url, name="third"),
+                ]
+                with client_for(
+                    mock_anthropic,
+                    fallbacks=fallbacks,
+                    failover=FailoverSettings(max_failovers=1, cooldown=60),
+                ) as client:
+                    with pytest.raises(sluice.OverloadedError):
+                        client.models.get("claude-x")
+                    assert third.requests == []  # one failover at most
+                    model = client.models.get("claude-x")
+                assert len(third.requests) == 1
+            assert len(second.requests) == 1  # cooling down: skipped by the second request
+        assert model.id == "claude-x"
+        assert len(mock_anthropic.requests) == 1
+
+    def test_max_failovers_caps_the_depth(self, mock_anthropic: MockAnthropic) -> None:
+        """max_failovers=0: a failing endpoint's error is raised, no fallback is tried."""
+        mock_anthropic.enqueue(overloaded())
+        records: list[sluice.types.FailoverRecord] = []
+        with serve_in_thread(MockAnthropic()) as backup:
+            with client_for(
+                mock_anthropic,
+                fallbacks=[sluice.Endpoint(base_url=backup.base_url)],
+                failover=FailoverSettings(max_failovers=0),
+                on_failover=records.append,
+            ) as client:
+                with pytest.raises(sluice.OverloadedError):
+                    client.models.get("claude-x")
+            assert backup.requests == []
+        assert records == []
 
     def test_connection_errors_fail_over(self, mock_anthropic: MockAnthropic) -> None:
         """A primary that cannot be reached hands over to the fallback."""

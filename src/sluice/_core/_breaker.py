@@ -1,6 +1,7 @@
 """A circuit breaker as a sans-I/O state machine: closed, open, half-open.
 
-One breaker guards one endpoint (a base URL and an API path). While **closed**, requests
+One breaker guards one endpoint (a base URL and an API path template, such as
+``/v1/models/{model_id}``: every id shares it). While **closed**, requests
 pass and failures are counted; ``failure_threshold`` failures in a row **open** it. While
 open, requests are refused at once (:class:`~sluice.CircuitOpenError`), sparing an API
 that is down the load and the caller the wait; after ``cooldown`` seconds the next request

@@ -200,11 +200,17 @@ class ConfigError(SluiceError, ValueError):
 
 
 class _Reproducible:
-    """Errors about a request that can be replayed by hand: :meth:`curl`."""
+    """Errors about a request that can be replayed by hand: :meth:`curl`.
+
+    Every error a client raises about a request it sent (or was about to send) has the
+    command: HTTP and in-stream API errors, connection errors, timeouts, deadlines, open
+    breakers, and the errors of a response read as it arrives (a stream that breaks off,
+    an event that does not decode, a body of the wrong kind).
+    """
 
     def curl(self) -> str:
         """The failed request as a copy-paste ``curl`` command, the key redacted
-        (``""`` when the request is not known)."""
+        (``""`` when the request is not known: an error from bytes fed to a decoder)."""
         return str(self.__dict__.get("_curl", ""))
 
 
@@ -383,7 +389,7 @@ class UploadError(SluiceError, ValueError):
         self.size = size
 
 
-class UnexpectedResponseError(SluiceError):
+class UnexpectedResponseError(_Reproducible, SluiceError):
     """A successful HTTP response whose body is not what the endpoint returns.
 
     Typically a proxy or gateway between you and the API answering ``200`` with an HTML
@@ -484,8 +490,10 @@ class RunCancelledError(SluiceError):
     """
 
 
-class StreamError(SluiceError):
+class StreamError(_Reproducible, SluiceError):
     """The event stream broke after it started.
+
+    :meth:`curl` gives the request of the stream, when a client sent it.
 
     Attributes:
         partial_message: the message accumulated from the events received before the

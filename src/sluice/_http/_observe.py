@@ -15,12 +15,13 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias, TypeVar
 
 import httpx
 import msgspec
 
 from .._core._curl import curl_command
+from .._core._exceptions import _Reproducible
 
 __all__ = [
     "FailoverRecord",
@@ -31,6 +32,7 @@ __all__ = [
     "call_hook",
     "curl",
     "logger",
+    "reproducible",
     "setup_logging",
 ]
 
@@ -138,3 +140,24 @@ def curl(request: httpx.Request) -> str:
     except httpx.RequestNotRead:
         body = None
     return curl_command(request.method, str(request.url), request.headers.multi_items(), body)
+
+
+E = TypeVar("E", bound=BaseException)
+
+
+def reproducible(error: E, source: httpx.Request | httpx.Response) -> E:
+    """``error``, whose ``curl()`` now gives the request ``source`` is (or answers).
+
+    An error that has a command already keeps it (the first one set is its own request's,
+    however far the error travels); errors without ``curl()``, and a response made by
+    hand rather than sent, leave it unchanged.
+    """
+    if not isinstance(error, _Reproducible) or "_curl" in error.__dict__:
+        return error
+    if isinstance(source, httpx.Response):
+        try:
+            source = source.request
+        except RuntimeError:  # httpx.Response(...) made in code: no request known
+            return error
+    error.__dict__["_curl"] = curl(source)
+    return error

@@ -8,6 +8,16 @@ consumer: its ``message_start`` is not repeated, its first text block continues 
 that was cut (its index mapped onto it), later blocks follow with their indices shifted,
 and the usage of every attempt is summed. Up to ``N`` times per stream.
 
+Usage: every numeric counter of every attempt is summed (input and output tokens, cache
+writes, by TTL too, cache reads, server tool requests, thinking tokens), so the final
+message's ``usage`` is what the client's meter (``client.usage``) counted for the
+stream. An attempt that failed before its ``message_delta`` reported only the output
+tokens of its ``message_start``, though it was billed for the text it streamed: its
+output is then estimated from that text (:func:`estimate_output_tokens`, a deliberate
+over-estimate), counted in the meter and the final usage, and taken off the
+``max_tokens`` of the re-sent request, so the attempts together stay within the caller's
+``max_tokens``; when the estimate leaves nothing of it, the stream is not recovered.
+
 The API continues an assistant prefill of text only, so recovery is refused, and the
 original error raised with a note saying why, when what arrived holds a thinking block
 (its signature cannot be sent back unfinished), a tool call, or a server tool's block.
@@ -21,10 +31,12 @@ end), so every operator and the final message work unchanged.
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import msgspec
+from msgspec import UNSET
 
 from .._core._accumulate import MessageAccumulator
 from .._core._events import (
@@ -43,7 +55,7 @@ from .._core._exceptions import (
     StreamError,
     StreamIdleTimeoutError,
 )
-from .._core._message import Message, TextBlock
+from .._core._message import Message, TextBlock, Usage
 from ..ops._base import Operator, Pipeline, aclose_upstream, pipe
 from ._observe import logger
 from ._response import attach_info
@@ -54,7 +66,45 @@ __all__ = ["RecoveringStream", "RecoveringStreamManager"]
 #: In-stream error types worth continuing after: the API being busy or failing.
 _TRANSIENT_TYPES: Final = frozenset({"overloaded_error", "api_error", "rate_limit_error"})
 
+#: UTF-8 bytes per output token in :func:`estimate_output_tokens`: fewer than any common
+#: text takes, so the estimate errs high.
+BYTES_PER_OUTPUT_TOKEN: Final = 3
+
 OpenStream = Callable[[dict[str, Any]], Awaitable[MessageStream]]
+
+
+def estimate_output_tokens(text: str) -> int:
+    """A conservative (high) estimate of the output tokens it took to generate ``text``:
+    one token per :data:`BYTES_PER_OUTPUT_TOKEN` bytes of UTF-8, rounded up.
+
+    For the output of an attempt that failed before reporting it. English prose and code
+    average about 3.5 to 4 characters per token, so this over-counts them by some 20 to
+    30%; a CJK character (3 bytes) counts as the one token it usually is. Erring high
+    keeps the attempts of a recovered stream within the caller's ``max_tokens``, at the
+    price of counting a little more usage than was billed for the failed attempts.
+    """
+    return math.ceil(len(text.encode()) / BYTES_PER_OUTPUT_TOKEN)
+
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def add_usage(first: S, second: S) -> S:
+    """``first`` and ``second`` (usage structs of one type) with every numeric counter
+    summed, nested ones too (``cache_creation``, ``server_tool_use``...); other fields
+    (``service_tier``...) are ``second``'s, or ``first``'s where ``second`` has none."""
+    changes = {}
+    for name in first.__struct_fields__:
+        a, b = getattr(first, name), getattr(second, name)
+        if a is UNSET or a is None:
+            continue
+        if b is UNSET or b is None:
+            changes[name] = a
+        elif type(a) is int and type(b) is int:
+            changes[name] = a + b
+        elif isinstance(a, msgspec.Struct) and type(a) is type(b):
+            changes[name] = add_usage(a, b)
+    return msgspec.structs.replace(second, **changes)
 
 
 def _recoverable(exc: BaseException) -> bool:
@@ -66,17 +116,14 @@ def _recoverable(exc: BaseException) -> bool:
 class _Continuation:
     """How a continuation's events map onto the consumer's stream."""
 
-    __slots__ = ("input_tokens", "merge_into", "offset", "output_tokens", "skip", "started_input")
+    __slots__ = ("billed", "merge_into", "offset", "skip", "usage")
 
-    def __init__(
-        self, *, merge_into: int | None, offset: int, skip: str, billed: tuple[int, int]
-    ) -> None:
+    def __init__(self, *, merge_into: int | None, offset: int, skip: str, billed: Usage) -> None:
         self.merge_into = merge_into  # the consumer's open text block its block 0 continues
         self.offset = offset  # added to every other block index of the continuation
         self.skip = skip  # whitespace left out of the prefill, expected again at its start
-        # The usage of the attempts that failed, added to this one's.
-        self.input_tokens, self.output_tokens = billed
-        self.started_input = 0  # this attempt's input, as its message_start reports it
+        self.billed = billed  # the usage of the attempts that failed, added to this one's
+        self.usage: Usage | None = None  # every attempt's, once this one reported its own
 
 
 class RecoveringStream:
@@ -102,8 +149,9 @@ class RecoveringStream:
         self._iterator: AsyncGenerator[Event, None] = self._events()
         self._closed = False
         self._stopped: set[int] = set()  # the consumer's blocks that got their stop
-        # Input and output tokens reported by the attempts that failed, summed.
-        self._billed = (0, 0)
+        # The usage of the attempts that failed, summed (their output estimated where
+        # they failed before reporting it).
+        self._billed = Usage()
         self.recoveries: list[str] = []
         self.attempts = 1
 
@@ -188,48 +236,89 @@ class RecoveringStream:
         continuation: _Continuation | None = None
         while True:
             stream = self._stream
+            delta_seen = False  # whether this attempt reported its usage (message_delta)
             try:
                 async for event in stream:
+                    if type(event) is MessageDelta:
+                        delta_seen = True
                     out = event if continuation is None else self._translate(event, continuation)
                     if out is None:
                         continue
                     feed(out)
                     if type(out) is ContentBlockStop:
                         stopped.add(out.index)
+                    elif type(out) is MessageDelta and continuation is not None:
+                        self._settle_usage(continuation)
                     yield out
                 return
             except StreamError as exc:
                 failure = exc
             if not _recoverable(failure) or len(self.recoveries) >= self._recover:
-                self._give_partial(failure)
+                self._give_partial(failure, stream)
                 raise failure
+            unbilled: MessageStream | None = stream
             why = self._refusal()
+            if why is None:
+                await stream.aclose()
+                self._bill(stream, estimate=not delta_seen)
+                unbilled = None
+                why = self._budget_left()
             if why is not None:
                 failure.add_note(f"sluice did not recover this stream: {why}")
                 logger.info("stream recovery refused: %s", why)
-                self._give_partial(failure)
+                self._give_partial(failure, unbilled)
                 raise failure
-            await stream.aclose()
-            reported = stream.current_message_snapshot
-            if reported is not None:
-                usage = reported.usage
-                self._billed = (
-                    self._billed[0] + (usage.input_tokens or 0),
-                    self._billed[1] + (usage.output_tokens or 0),
-                )
             self.recoveries.append(f"{type(failure).__name__}: {failure}")
             try:
                 continuation = await self._continue(self.recoveries[-1])
             except SluiceError as again:
                 failure.add_note(f"sluice tried to recover this stream, and failed: {again}")
-                self._give_partial(failure)
+                self._give_partial(failure, None)
                 raise failure from again
 
-    def _give_partial(self, exc: StreamError) -> None:
-        # The consumer's message (every attempt so far), not only the last attempt's.
+    def _bill(self, stream: MessageStream, *, estimate: bool) -> None:
+        """Add the usage of ``stream``, an attempt that failed, to what is billed; with
+        ``estimate`` (it reported no ``message_delta``), its output is estimated from its
+        text, and counted in the client's meter too."""
+        reported = stream.current_message_snapshot
+        if reported is None:
+            return  # it failed before message_start: nothing reported, nothing generated
+        if estimate:
+            text = "".join(b.text for b in reported.content if isinstance(b, TextBlock))
+            stream._count_unreported_output(estimate_output_tokens(text))
+        self._billed = add_usage(self._billed, reported.usage)
+
+    def _budget_left(self) -> str | None:
+        """Why no ``max_tokens`` is left for a continuation, or ``None`` if some is."""
+        max_tokens = self._body.get("max_tokens")
+        used = self._billed.output_tokens
+        if isinstance(max_tokens, int) and used >= max_tokens:
+            return (
+                f"the attempts so far generated about {used} output tokens (estimated from "
+                f"their text where the stream failed before reporting them), which uses up "
+                f"max_tokens={max_tokens}"
+            )
+        return None
+
+    def _settle_usage(self, state: _Continuation) -> None:
+        """After a continuation's ``message_delta``: the message's usage is every
+        attempt's, summed (``cache_creation``, which ``message_delta`` does not carry,
+        included)."""
+        message = self._accumulator.message
+        if message is not None and state.usage is not None:
+            message.usage = state.usage
+
+    def _give_partial(self, exc: StreamError, unbilled: MessageStream | None) -> None:
+        """Give the error the consumer's message (every attempt so far), not only the last
+        attempt's, with every attempt's usage: what is billed, and ``unbilled``'s (the
+        attempt that failed, when its usage is not billed yet)."""
         if self.recoveries:
             exc.partial_message = self._accumulator.partial()
             exc.events_received = self._accumulator.events
+        partial = exc.partial_message
+        if partial is not None and (self.recoveries or unbilled is None):
+            last = None if unbilled is None else unbilled.current_message_snapshot
+            partial.usage = self._billed if last is None else add_usage(self._billed, last.usage)
 
     def _refusal(self) -> str | None:
         """Why what arrived cannot be continued by a prefill, or ``None`` if it can."""
@@ -266,10 +355,10 @@ class RecoveringStream:
         elif prefill:
             messages.append({"role": "assistant", "content": prefill})
         body["messages"] = messages
-        usage = message.usage
         max_tokens = body.get("max_tokens")
         if isinstance(max_tokens, int):
-            body["max_tokens"] = max(max_tokens - (usage.output_tokens or 0), 1)
+            # What the attempts so far generated, estimated where they did not say.
+            body["max_tokens"] = max(max_tokens - self._billed.output_tokens, 1)
         self._stream = await self._open(body)
         self.attempts += 1
         open_text = bool(blocks) and (len(blocks) - 1) not in self._stopped
@@ -283,7 +372,6 @@ class RecoveringStream:
     def _translate(self, event: Event, state: _Continuation) -> Event | None:
         """A continuation's event as the consumer's stream goes on (``None``: not shown)."""
         if isinstance(event, MessageStart):
-            state.started_input = event.message.usage.input_tokens or 0
             return None
         if isinstance(event, ContentBlockStart):
             if event.index == 0 and state.merge_into is not None:
@@ -308,17 +396,20 @@ class RecoveringStream:
         if isinstance(event, ContentBlockStop):
             return ContentBlockStop(index=state.offset + event.index)
         if isinstance(event, MessageDelta):
-            # A message_delta's counts are cumulative for its response (message_start's
-            # included); input_tokens, when absent, is what message_start said.
-            usage = event.usage
-            output = usage.output_tokens if isinstance(usage.output_tokens, int) else 0
-            input_tokens = (
-                usage.input_tokens if isinstance(usage.input_tokens, int) else state.started_input
-            )
+            # This attempt's usage so far, message_start's and this message_delta's
+            # (cumulative; the attempt's stream applied it before handing it out), plus
+            # the attempts' before it.
+            own = self._stream.current_message_snapshot
+            usage = state.billed if own is None else add_usage(state.billed, own.usage)
+            state.usage = usage
             summed = msgspec.structs.replace(
-                usage,
-                output_tokens=state.output_tokens + output,
-                input_tokens=state.input_tokens + input_tokens,
+                event.usage,
+                output_tokens=usage.output_tokens,
+                input_tokens=usage.input_tokens,
+                cache_creation_input_tokens=usage.cache_creation_input_tokens,
+                cache_read_input_tokens=usage.cache_read_input_tokens,
+                server_tool_use=usage.server_tool_use,
+                output_tokens_details=usage.output_tokens_details,
             )
             return MessageDelta(delta=event.delta, usage=summed)
         return event

@@ -41,7 +41,7 @@ import functools
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
-from typing import Any, Final, Generic, TypedDict, TypeVar
+from typing import Any, Final, Generic, Self, TypedDict, TypeVar
 
 import anyio
 import httpx
@@ -91,6 +91,7 @@ from ._response import status_error
 
 __all__ = [
     "API_VERSION",
+    "APIPath",
     "DEFAULT_STREAM_IDLE_TIMEOUT",
     "DEFAULT_TIMEOUT",
     "OPTION_NAMES",
@@ -122,6 +123,34 @@ _WAITING: ContextVar[str | None] = ContextVar("sluice_waiting", default=None)
 
 #: The requests a usage meter counts and its quotas gate: those that generate (and bill).
 METERED_PATHS: Final = frozenset({"/v1/messages", "/v1/complete"})
+
+
+class APIPath(str):
+    """A request path that knows the template it was made from: ``/v1/models/claude-x``
+    from ``/v1/models/{model_id}``.
+
+    Resources build every path with an id in it as one (``path(...)`` in
+    ``_resources._base``), and hand it to :meth:`RequesterBase.prepare` like any path. The
+    requester keys each endpoint's circuit breakers by the template, so that failures of
+    ``GET /v1/models/a`` and ``GET /v1/models/b`` count toward one breaker, and the
+    number of breakers stays bounded however many ids are requested. A plain ``str``
+    path is its own template.
+
+    Attributes:
+        template: the path with ``{name}`` where each id goes.
+    """
+
+    template: str
+
+    def __new__(cls, value: str, template: str) -> Self:
+        path = super().__new__(cls, value)
+        path.template = template
+        return path
+
+
+def template_of(path: str) -> str:
+    """The template of ``path``: its own for an :class:`APIPath`, else ``path`` itself."""
+    return path.template if isinstance(path, APIPath) else path
 
 
 class RequestExtras(TypedDict, total=False):
@@ -234,8 +263,12 @@ class HealthReport(msgspec.Struct, frozen=True, kw_only=True):
         status_code: the HTTP status, or ``None`` when nothing answered.
         latency: seconds until the answer (or the failure).
         error: what went wrong, when not ok (no secret in it).
-        breaker: the endpoint's circuit breaker state for ``/v1/messages`` (``None`` when
-            the client has no breakers).
+        breaker: the state of the endpoint's circuit breaker for ``/v1/messages``
+            (``"closed"``, ``"open"``, ``"half_open"``; ``None`` when the client has no
+            breakers, or no Messages request was sent there yet).
+        breakers: the state of each circuit breaker of the endpoint, by path template
+            (``{"/v1/messages": "closed", "/v1/models/{model_id}": "open"}``): one per
+            API endpoint a request was sent to (empty without breakers).
     """
 
     endpoint: str
@@ -244,13 +277,19 @@ class HealthReport(msgspec.Struct, frozen=True, kw_only=True):
     latency: float
     error: str | None = None
     breaker: str | None = None
+    breakers: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class RequestSpec(msgspec.Struct, kw_only=True):
-    """A request ready to send to any endpoint: built per endpoint and attempt."""
+    """A request ready to send to any endpoint: built per endpoint and attempt.
+
+    ``template`` is the path with its ids as ``{name}`` (see :class:`APIPath`): what a
+    circuit breaker is kept for.
+    """
 
     method: str
     path: str
+    template: str = ""
     json: Any = None
     params: list[tuple[str, str | int | float | bool | None]] | None = None
     content: Any = None
@@ -263,7 +302,11 @@ class RequestSpec(msgspec.Struct, kw_only=True):
 
 
 class _Route:
-    """One endpoint's state: where, with which key, its limiter, breakers and cooldown."""
+    """One endpoint's state: where, with which key, its limiter, breakers and cooldown.
+
+    ``breakers`` has one circuit breaker per path template requested there (see
+    :class:`APIPath`), so it holds at most as many as the API has endpoints.
+    """
 
     __slots__ = ("api_key", "base_url", "breakers", "cooled_until", "limiter", "model", "name")
 
@@ -283,6 +326,18 @@ class _Route:
         self.limiter = RateLimiter(limits, scope=limit_scope(str(base_url), api_key.get()))
         self.breakers: dict[str, CircuitBreaker] = {}
         self.cooled_until = 0.0
+
+
+class _Progress:
+    """How far one request got: the attempts started, the endpoint being tried and the
+    request last sent there (redacted), for the error of a deadline that runs out."""
+
+    __slots__ = ("attempts", "request", "route")
+
+    def __init__(self) -> None:
+        self.attempts = 0
+        self.route: _Route | None = None
+        self.request: httpx.Request | None = None
 
 
 def _root(url: str) -> httpx.URL:
@@ -425,6 +480,8 @@ class RequesterBase(Generic[H]):
     ) -> RequestSpec:
         """A request for ``path`` with the options applied, checked now, sent later.
 
+        ``path`` is a plain path, or an :class:`APIPath` that names its template (the
+        key of the endpoint's circuit breaker).
         ``params`` values that are ``None`` are dropped and lists become repeated keys
         (``?ids=a&ids=b``), as the API expects for array query parameters. ``json`` is
         encoded with msgspec when sent; ``content`` (bytes or an async iterable) is sent as
@@ -485,7 +542,8 @@ class RequesterBase(Generic[H]):
             input_tokens = estimate_tokens(len(_json_encode(json)))
         return RequestSpec(
             method=method,
-            path=path,
+            path=str(path),
+            template=template_of(path),
             json=json,
             params=_query([params, options.get("extra_query")]),
             content=content,
@@ -545,20 +603,66 @@ class RequesterBase(Generic[H]):
             return exc.status_code in self.failover.statuses
         return True  # no response: connection error, timeout, open breaker
 
-    def _breaker(self, route: _Route, path: str) -> CircuitBreaker | None:
+    def _breaker(self, route: _Route, template: str) -> CircuitBreaker | None:
+        """``route``'s circuit breaker for the path ``template`` (made on first use)."""
         if self.breaker is None:
             return None
-        breaker = route.breakers.get(path)
+        breaker = route.breakers.get(template)
         if breaker is None:
-            breaker = route.breakers[path] = CircuitBreaker(self.breaker)
+            breaker = route.breakers[template] = CircuitBreaker(self.breaker)
         return breaker
 
-    def _log_breaker(self, route: _Route, path: str, change: Transition | None) -> None:
+    def _report(
+        self,
+        route: _Route,
+        *,
+        status: int | None,
+        latency: float,
+        error: str | None,
+    ) -> HealthReport:
+        """A :class:`HealthReport` of ``route``, with the state of its breakers."""
+        states: dict[str, str] = {
+            template: breaker.state for template, breaker in route.breakers.items()
+        }
+        return HealthReport(
+            endpoint=route.name,
+            ok=status == 200,
+            status_code=status,
+            latency=latency,
+            error=error,
+            breaker=states.get("/v1/messages"),
+            breakers=states,
+        )
+
+    def _circuit_open(
+        self, spec: RequestSpec, route: _Route, failures: int, wait: float
+    ) -> CircuitOpenError:
+        """The error for ``spec`` refused by ``route``'s open breaker (``wait`` seconds
+        until a probe goes through)."""
+        error = CircuitOpenError(
+            f"{spec.method} {spec.path}: the circuit breaker of {route.name} "
+            f"{spec.template} is open after {failures} failures in a row; not sent (a "
+            f"probe goes through in {wait:.3g} s)",
+            endpoint=f"{route.name} {spec.template}",
+            retry_after=wait,
+        )
+        error.__dict__["_curl"] = curl(_redacted(self._build(spec, route)))
+        return error
+
+    def _curl_of(self, spec: RequestSpec, progress: _Progress) -> str:
+        """The curl command of the request last sent for ``spec``, or, when none was sent
+        yet (waiting for rate-limit capacity), of the one it was about to send."""
+        request = progress.request
+        if request is None:
+            request = _redacted(self._build(spec, progress.route or self.routes[0]))
+        return curl(request)
+
+    def _log_breaker(self, route: _Route, template: str, change: Transition | None) -> None:
         if change is not None:
             logger.info(
                 "circuit breaker of %s %s: %s -> %s (%d failures in a row)",
                 route.name,
-                path,
+                template,
                 change.before,
                 change.after,
                 change.failures,
@@ -618,28 +722,30 @@ class Requester(RequesterBase[httpx.AsyncClient]):
             QuotaExceededError: a quota of the usage meter is used up; nothing was sent.
         """
         self.admit(spec)  # usage quotas: before anything else, counted once per call
+        progress = _Progress()
         if spec.deadline is None:
-            return await self._send(spec, stream, [0])
-        attempts = [0]
+            return await self._send(spec, stream, progress)
         token = _WAITING.set(None)
         try:
             with anyio.move_on_after(spec.deadline) as scope:
-                return await self._send(spec, stream, attempts)
+                return await self._send(spec, stream, progress)
             waiting = _WAITING.get()
         finally:
             _WAITING.reset(token)
         assert scope.cancelled_caught
         logger.info("deadline of %.3g s ran out: %s %s", spec.deadline, spec.method, spec.path)
-        raise DeadlineExceededError(
+        error = DeadlineExceededError(
             f"{spec.method} {spec.path} did not complete within its deadline of "
-            f"{spec.deadline:g} s ({attempts[0]} attempt(s) started, with backoff, rate-limit "
-            "waits and failover)"
+            f"{spec.deadline:g} s ({progress.attempts} attempt(s) started, with backoff, "
+            "rate-limit waits and failover)"
             + (f"; it was waiting for rate-limit capacity: {waiting}" if waiting else ""),
             deadline=spec.deadline,
-            attempts=attempts[0],
+            attempts=progress.attempts,
         )
+        error.__dict__["_curl"] = self._curl_of(spec, progress)
+        raise error
 
-    async def _send(self, spec: RequestSpec, stream: bool, attempts: list[int]) -> httpx.Response:
+    async def _send(self, spec: RequestSpec, stream: bool, progress: _Progress) -> httpx.Response:
         plan = self._plan(anyio.current_time())
         last: Exception | None = None
         for position, route in enumerate(plan):
@@ -665,16 +771,19 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                     ),
                 )
             try:
-                return await self._send_to(route, spec, stream, attempts)
+                return await self._send_to(route, spec, stream, progress)
             except (APIConnectionError, APIStatusError) as exc:
-                if not self._fails_over(exc) or position == len(plan) - 1:
+                if not self._fails_over(exc):
                     raise
+                # Every endpoint that failed sits out its cooldown, the last one tried too.
                 route.cooled_until = anyio.current_time() + self.failover.cooldown
+                if position == len(plan) - 1:
+                    raise
                 last = exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _send_to(
-        self, route: _Route, spec: RequestSpec, stream: bool, attempts: list[int]
+        self, route: _Route, spec: RequestSpec, stream: bool, progress: _Progress
     ) -> httpx.Response:
         """One endpoint: breaker, rate-limit waits and retries.
 
@@ -689,8 +798,9 @@ class Requester(RequesterBase[httpx.AsyncClient]):
         once = (
             "" if spec.replayable else "; the body was read from an async iterable, so not retried"
         )
-        breaker = self._breaker(route, spec.path)
+        breaker = self._breaker(route, spec.template)
         limiter = route.limiter
+        progress.route = route
         while True:
             probe = False  # this attempt holds the half-open breaker's one probe
             in_flight = False  # this attempt's ticket may hold rate-limit capacity
@@ -700,25 +810,20 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                 if breaker is not None:
                     allowed, change = breaker.allow(anyio.current_time())
                     probe = allowed and breaker.state == "half_open"
-                    self._log_breaker(route, spec.path, change)
+                    self._log_breaker(route, spec.template, change)
                     if not allowed:
                         retry_at = breaker.retry_at()
                         wait = (
                             0.0 if retry_at is None else max(retry_at - anyio.current_time(), 0.0)
                         )
-                        raise CircuitOpenError(
-                            f"{spec.method} {spec.path}: the circuit breaker of {route.name} "
-                            f"is open after {breaker.failures} failures in a row; not sent (a "
-                            f"probe goes through in {wait:.3g} s)",
-                            endpoint=f"{route.name} {spec.path}",
-                            retry_after=wait,
-                        )
+                        raise self._circuit_open(spec, route, breaker.failures, wait)
                 # Held from the moment it asks (a store may have taken capacity when the
                 # asking is interrupted); giving back a ticket that holds nothing is harmless.
                 in_flight = True
                 await self._wait_for_capacity(route, spec, ticket)
                 request = self._build(spec, route)
-                attempts[0] += 1
+                progress.request = redacted = _redacted(request)
+                progress.attempts += 1
                 await call_hook(
                     self.hooks.on_request,
                     RequestRecord(
@@ -738,9 +843,9 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                 except httpx.TransportError as exc:  # timeouts included
                     await self.limits.release(limiter, ticket)
                     in_flight = False
-                    self._record(breaker, ok=False, route=route, path=spec.path)
+                    self._record(breaker, ok=False, route=route, template=spec.template)
                     probe = False
-                    exc.request = _redacted(request)  # the cause an error carries shows no key
+                    exc.request = redacted  # the cause an error carries shows no key
                     if attempt < retries:
                         wait = retry_delay(attempt)
                         await self._retrying(route, spec, attempt, type(exc).__name__, wait)
@@ -756,7 +861,7 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                         f"{where} failed after {attempt + 1} attempt(s): "
                         f"{type(exc).__name__}: {exc}{once}"
                     )
-                    error.__dict__["_curl"] = curl(exc.request)
+                    error.__dict__["_curl"] = curl(redacted)
                     raise error from exc
                 await self.limits.answered(
                     limiter, ticket, RateLimits.from_headers(response.headers), response.status_code
@@ -766,11 +871,11 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                     breaker,
                     ok=not (self.breaker is not None and self.breaker.counts(response.status_code)),
                     route=route,
-                    path=spec.path,
+                    template=spec.template,
                 )
                 probe = False
                 elapsed = anyio.current_time() - started
-                redacted = response.request = _redacted(request)
+                response.request = redacted
                 request_id = response.headers.get("request-id")
                 logger.debug(
                     "response %d %s %s from %s in %.3f s (request-id %s)",
@@ -830,14 +935,13 @@ class Requester(RequesterBase[httpx.AsyncClient]):
         breaker: CircuitBreaker | None,
         *,
         ok: bool,
-        route: _Route | None = None,
-        path: str = "",
+        route: _Route,
+        template: str,
     ) -> None:
         if breaker is None:
             return
         change = breaker.record(ok, anyio.current_time())
-        if route is not None:
-            self._log_breaker(route, path, change)
+        self._log_breaker(route, template, change)
 
     async def _wait_for_capacity(self, route: _Route, spec: RequestSpec, ticket: Ticket) -> None:
         limiter = route.limiter
@@ -906,15 +1010,9 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                     error = f"HTTP {status}"
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"
-            breaker = route.breakers.get("/v1/messages")
             reports.append(
-                HealthReport(
-                    endpoint=route.name,
-                    ok=status == 200,
-                    status_code=status,
-                    latency=anyio.current_time() - started,
-                    error=error,
-                    breaker=None if breaker is None else breaker.state,
+                self._report(
+                    route, status=status, latency=anyio.current_time() - started, error=error
                 )
             )
         return reports
@@ -961,10 +1059,12 @@ async def _read_body(response: httpx.Response) -> None:
         await response.aread()
     except (httpx.TransportError, httpx.DecodingError) as exc:
         kind = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-        raise kind(
+        error = kind(
             f"{where}: the response body broke off ({type(exc).__name__}: {exc}); it was "
             f"not retried, since the request was processed"
-        ) from exc
+        )
+        error.__dict__["_curl"] = curl(response.request)  # redacted by the requester
+        raise error from exc
     finally:
         await response.aclose()
 

@@ -15,6 +15,7 @@ from .._core._exceptions import APIError, UnexpectedResponseError
 from .._core._ratelimit import RateLimits
 from .._core._status import api_error
 from ._body import release
+from ._observe import reproducible
 
 __all__ = [
     "ResponseInfo",
@@ -81,7 +82,7 @@ def decode_error(response: httpx.Response, exc: Exception, what: str) -> Unexpec
     content_type = response.headers.get("content-type")
     rid = f", request-id {request_id}" if request_id else ""
     more = "..." if len(content) > _HEAD else ""
-    return UnexpectedResponseError(
+    error = UnexpectedResponseError(
         f"{response.request.method} {response.request.url.path} answered "
         f"{response.status_code} ({content_type or 'no content-type'}{rid}) with a body that "
         f"is not {what}: {exc}; it began {head!r}{more}. Is base_url the Anthropic API, "
@@ -91,6 +92,7 @@ def decode_error(response: httpx.Response, exc: Exception, what: str) -> Unexpec
         content_type=content_type,
         head=head,
     )
+    return reproducible(error, response)
 
 
 async def expect_event_stream(response: httpx.Response) -> httpx.Response:
@@ -118,7 +120,7 @@ async def expect_event_stream(response: httpx.Response) -> httpx.Response:
     request_id = response.headers.get("request-id")
     rid = f", request-id {request_id}" if request_id else ""
     shown = bytes(head[:_HEAD])
-    raise UnexpectedResponseError(
+    error = UnexpectedResponseError(
         f"{response.request.method} {response.request.url.path} answered "
         f"{response.status_code} with content-type {content_type or '(none)'!r}{rid}, not "
         f"an event stream; it began {shown!r}. Is base_url the Anthropic API, or is a proxy "
@@ -128,3 +130,4 @@ async def expect_event_stream(response: httpx.Response) -> httpx.Response:
         content_type=content_type or None,
         head=shown,
     )
+    raise reproducible(error, response)

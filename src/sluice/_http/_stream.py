@@ -53,6 +53,7 @@ from .._core._ratelimit import RateLimits
 from .._core._sse import DEFAULT_MAX_EVENT_SIZE
 from ..ops._base import Operator, Pipeline, aclose_upstream, pipe
 from ._body import BodyIterator, body_chunks, release
+from ._observe import reproducible
 from ._response import attach_info, response_info
 
 __all__ = [
@@ -156,8 +157,8 @@ class MessageStream(BodyIterator[Event]):
             feed_many(self._pending)
             async for events in reader:
                 feed_many(events)
-        except Exception:
-            await self._stop_reading()
+        except Exception as exc:
+            await self._stop_reading(exc)
             raise
 
     async def final_message(self) -> Message:
@@ -227,17 +228,30 @@ class MessageStream(BodyIterator[Event]):
                     events = await reader.__anext__()
                 except StopAsyncIteration:
                     return
-        except Exception:
-            await self._stop_reading()
+        except Exception as exc:
+            await self._stop_reading(exc)
             raise
+
+    def _count_unreported_output(self, output_tokens: int) -> None:
+        """Count ``output_tokens`` as this response's output, if more than it reported:
+        an estimate, for a stream that failed before its ``message_delta`` said (stream
+        recovery). The snapshot's usage and the client's meter both get it."""
+        message = self._accumulator.message
+        if message is None or output_tokens <= message.usage.output_tokens:
+            return
+        message.usage.output_tokens = output_tokens
+        if self._tally is not None:
+            self._tally.update(message)
 
     async def _close_iterators(self) -> None:
         self._pending = iter(())  # a closed stream hands out nothing more
         await self._iterator.aclose()
         await self._reader.aclose()
 
-    async def _stop_reading(self) -> None:
-        """After an error: hand out nothing more, and release the connection now."""
+    async def _stop_reading(self, error: Exception) -> None:
+        """After ``error``: hand out nothing more, release the connection now, and let the
+        error's ``curl()`` show the stream's request (key redacted)."""
+        reproducible(error, self.response)
         for _ in self._pending:  # exhaust it: a suspended iteration holds it too
             pass
         await self._reader.aclose()
@@ -255,8 +269,8 @@ class MessageStream(BodyIterator[Event]):
                     self._pending = iter(await reader.__anext__())
                 except StopAsyncIteration:
                     return
-        except Exception:
-            await self._stop_reading()
+        except Exception as exc:
+            await self._stop_reading(exc)
             raise
         finally:
             await reader.aclose()
@@ -541,6 +555,9 @@ class CompletionStream(BodyIterator[Completion]):
                     events_received=self._events,
                     unparsed=decoder.unparsed,
                 )
+        except StreamError as exc:
+            reproducible(exc, self.response)
+            raise
         finally:
             await release(self.response, chunks)
 

@@ -44,7 +44,7 @@ from .._core._exceptions import AdminParamsError
 from .._core._wire import Wire
 from .._http._pagination import AsyncPaginator
 from .._http._requester import Requester, RequestOptions
-from ._base import Resource, segment
+from ._base import Resource, api_path
 
 __all__ = [
     "APIKey",
@@ -524,8 +524,9 @@ def _cursor(after_id: str | None, before_id: str | None) -> None:
         )
 
 
-def _segment(name: str, value: object) -> str:
-    return segment(name, value, error=AdminParamsError)
+def _org_path(template: str, **ids: object) -> str:
+    """``api_path`` under ``/v1/organizations``, a bad id an :class:`AdminParamsError`."""
+    return api_path(_ORG + template, error=AdminParamsError, **ids)
 
 
 def _optional_body(**fields: object) -> dict[str, object]:
@@ -590,7 +591,7 @@ class Users(_Resource):
         **options: Unpack[RequestOptions],
     ) -> OrganizationUser:
         """One user by id. Raises :class:`~sluice.NotFoundError` for an unknown id."""
-        path = f"{_ORG}/users/{_segment('user_id', user_id)}"
+        path = _org_path("/users/{user_id}", user_id=user_id)
         return await self._get(path, OrganizationUser, options)
 
     async def update(
@@ -602,7 +603,7 @@ class Users(_Resource):
     ) -> OrganizationUser:
         """Change a user's organization role (``"user"``, ``"developer"``, ``"billing"``,
         ``"claude_code_user"``; the API refuses to grant ``"admin"``)."""
-        path = f"{_ORG}/users/{_segment('user_id', user_id)}"
+        path = _org_path("/users/{user_id}", user_id=user_id)
         return await self._post(path, OrganizationUser, options, body={"role": role})
 
     async def remove(
@@ -611,7 +612,7 @@ class Users(_Resource):
         **options: Unpack[RequestOptions],
     ) -> DeletedUser:
         """Remove a user from the organization."""
-        path = f"{_ORG}/users/{_segment('user_id', user_id)}"
+        path = _org_path("/users/{user_id}", user_id=user_id)
         return await self._delete(path, DeletedUser, options)
 
 
@@ -657,7 +658,7 @@ class Invites(_Resource):
         **options: Unpack[RequestOptions],
     ) -> OrganizationInvite:
         """One invite by id."""
-        path = f"{_ORG}/invites/{_segment('invite_id', invite_id)}"
+        path = _org_path("/invites/{invite_id}", invite_id=invite_id)
         return await self._get(path, OrganizationInvite, options)
 
     async def delete(
@@ -666,7 +667,7 @@ class Invites(_Resource):
         **options: Unpack[RequestOptions],
     ) -> DeletedInvite:
         """Delete an invite."""
-        path = f"{_ORG}/invites/{_segment('invite_id', invite_id)}"
+        path = _org_path("/invites/{invite_id}", invite_id=invite_id)
         return await self._delete(path, DeletedInvite, options)
 
 
@@ -675,10 +676,13 @@ class WorkspaceMembers(_Resource):
 
     @staticmethod
     def _path(workspace_id: str, user_id: str | None = None) -> str:
-        path = f"{_ORG}/workspaces/{_segment('workspace_id', workspace_id)}/members"
-        if user_id is not None:
-            path += f"/{_segment('user_id', user_id)}"
-        return path
+        if user_id is None:
+            return _org_path("/workspaces/{workspace_id}/members", workspace_id=workspace_id)
+        return _org_path(
+            "/workspaces/{workspace_id}/members/{user_id}",
+            workspace_id=workspace_id,
+            user_id=user_id,
+        )
 
     async def add(
         self,
@@ -821,7 +825,7 @@ class Workspaces(_Resource):
         **options: Unpack[RequestOptions],
     ) -> Workspace:
         """One workspace by id."""
-        path = f"{_ORG}/workspaces/{_segment('workspace_id', workspace_id)}"
+        path = _org_path("/workspaces/{workspace_id}", workspace_id=workspace_id)
         return await self._get(path, Workspace, options)
 
     async def update(
@@ -832,7 +836,7 @@ class Workspaces(_Resource):
         **options: Unpack[RequestOptions],
     ) -> Workspace:
         """Rename a workspace."""
-        path = f"{_ORG}/workspaces/{_segment('workspace_id', workspace_id)}"
+        path = _org_path("/workspaces/{workspace_id}", workspace_id=workspace_id)
         return await self._post(path, Workspace, options, body={"name": name})
 
     async def archive(
@@ -841,7 +845,7 @@ class Workspaces(_Resource):
         **options: Unpack[RequestOptions],
     ) -> Workspace:
         """Archive a workspace (its API keys stop working); returns it with ``archived_at``."""
-        path = f"{_ORG}/workspaces/{_segment('workspace_id', workspace_id)}/archive"
+        path = _org_path("/workspaces/{workspace_id}/archive", workspace_id=workspace_id)
         return await self._post(path, Workspace, options)
 
 
@@ -888,7 +892,7 @@ class APIKeys(_Resource):
         **options: Unpack[RequestOptions],
     ) -> APIKey:
         """One API key by id."""
-        path = f"{_ORG}/api_keys/{_segment('api_key_id', api_key_id)}"
+        path = _org_path("/api_keys/{api_key_id}", api_key_id=api_key_id)
         return await self._get(path, APIKey, options)
 
     async def update(
@@ -910,7 +914,7 @@ class APIKeys(_Resource):
             raise AdminParamsError(
                 "api_keys.update() needs name= or status= (nothing to change)", param="name"
             )
-        path = f"{_ORG}/api_keys/{_segment('api_key_id', api_key_id)}"
+        path = _org_path("/api_keys/{api_key_id}", api_key_id=api_key_id)
         return await self._post(path, APIKey, options, body=body)
 
 

@@ -1,9 +1,11 @@
 """What every endpoint resource does: request, decode, keep unknown fields, paginate.
 
 A resource method is a few lines on top of :class:`Resource`: it checks its own parameters,
-builds the path from :func:`segment`\\ s, and calls :meth:`Resource._get`,
-:meth:`~Resource._post`, :meth:`~Resource._delete` or :meth:`~Resource._list`, passing the
-caller's :class:`~sluice._http._requester.RequestOptions` through. The result is decoded
+builds the path with :func:`api_path` (a template and its ids, each quoted by
+:func:`segment`; the template keys the endpoint's circuit breaker), and calls
+:meth:`Resource._get`, :meth:`~Resource._post`, :meth:`~Resource._delete` or
+:meth:`~Resource._list`, passing the caller's
+:class:`~sluice._http._requester.RequestOptions` through. The result is decoded
 typed in one pass, with the fields this version does not model kept (``sluice.to_json``
 writes them back) and the response's status, ``request-id`` and rate limits attached
 (``sluice.response_info``).
@@ -22,10 +24,10 @@ from .._core._exceptions import ParamsError
 from .._core._wire import Wire, attach_extras
 from .._http._multipart import MultipartBody, send_multipart
 from .._http._pagination import AsyncPaginator, Page
-from .._http._requester import Requester, RequestOptions
+from .._http._requester import APIPath, Requester, RequestOptions
 from .._http._response import attach_info, decode_error, expect_event_stream
 
-__all__ = ["CursorListed", "Resource", "decode_response", "decoder_for", "segment"]
+__all__ = ["CursorListed", "Resource", "api_path", "decode_response", "decoder_for", "segment"]
 
 W = TypeVar("W", bound=Wire)
 T = TypeVar("T")
@@ -74,6 +76,18 @@ def segment(name: str, value: object, *, error: type[ParamsError] = ParamsError)
     if not isinstance(value, str) or not value:
         raise error(f"expected a non-empty {name.replace('_', ' ')}, got {value!r}", field=name)
     return urllib.parse.quote(value, safe="")
+
+
+def api_path(template: str, /, *, error: type[ParamsError] = ParamsError, **ids: object) -> APIPath:
+    """``template`` with each ``{name}`` replaced by ``ids[name]`` as one path segment:
+    ``api_path("/v1/models/{model_id}", model_id="claude-x")`` is ``/v1/models/claude-x``,
+    an :class:`~sluice._http._requester.APIPath` that keeps its template.
+
+    Raises:
+        ParamsError: (or ``error``) an id is not a non-empty string.
+    """
+    values = {name: segment(name, value, error=error) for name, value in ids.items()}
+    return APIPath(template.format_map(values), template)
 
 
 class Resource:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
-from typing import Any, ClassVar, Literal, TypeAlias, Unpack
+from typing import Any, ClassVar, Final, Literal, TypeAlias, Unpack
 
 import anyio
 import httpx
@@ -27,14 +27,16 @@ from .._core._exceptions import (
     EventDecodeError,
     IncompleteStreamError,
     SluiceError,
+    StreamError,
 )
 from .._core._jsonl import DEFAULT_MAX_LINE_SIZE, LineSplitter
 from .._core._message import Message, decode_message
 from .._core._params import validate_batch_requests
 from .._core._wire import UNKNOWN_TAG, Wire, attach_extras
 from .._http._body import LazyBody, body_chunks, release
-from .._http._requester import RequestExtras, RequestOptions
-from ._base import CursorListed, segment
+from .._http._observe import reproducible
+from .._http._requester import APIPath, RequestExtras, RequestOptions
+from ._base import CursorListed, api_path
 
 __all__ = [
     "Batches",
@@ -307,6 +309,9 @@ class BatchResults(LazyBody[MessageBatchIndividualResponse]):
                     f"({type(exc).__name__}: {exc}); call results() again to re-read the file",
                     events_received=self.results_received,
                 ) from exc
+        except StreamError as exc:
+            reproducible(exc, response)
+            raise
         finally:
             await release(response, chunks)
 
@@ -376,7 +381,7 @@ class Batches(CursorListed[MessageBatch]):
 
         Requests not yet processed end as ``canceled`` results.
         """
-        return await self._post(_batch_path(batch_id) + "/cancel", MessageBatch, options)
+        return await self._post(_batch_path(batch_id, "/cancel"), MessageBatch, options)
 
     async def delete(self, batch_id: str, **options: Unpack[RequestOptions]) -> DeletedMessageBatch:
         """Delete an ended batch (cancel a running one first)."""
@@ -473,17 +478,23 @@ class Batches(CursorListed[MessageBatch]):
                     f"batch {batch.id} has no results_url yet (processing_status "
                     f"{batch.processing_status!r}); wait() for it to end first"
                 )
-            path = _results_path(batch.results_url, str(self._requester.base_url))
+            path: str = APIPath(
+                _results_path(batch.results_url, str(self._requester.base_url)), _RESULTS
+            )
         else:
-            path = _batch_path(batch) + "/results"
+            path = _batch_path(batch, "/results")
         send = self._sender("GET", path, options, headers={"accept": "application/binary"})
         return BatchResults(
             send, max_line_size=max_line_size, keep_unknown_fields=keep_unknown_fields
         )
 
 
-def _batch_path(batch_id: str) -> str:
-    return f"/v1/messages/batches/{segment('batch_id', batch_id)}"
+#: The template of a batch's results (the breaker of a ``results_url`` followed).
+_RESULTS: Final = "/v1/messages/batches/{batch_id}/results"
+
+
+def _batch_path(batch_id: str, tail: str = "") -> str:
+    return api_path("/v1/messages/batches/{batch_id}" + tail, batch_id=batch_id)
 
 
 def _results_path(results_url: str, base_url: str) -> str:

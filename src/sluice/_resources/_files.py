@@ -21,7 +21,7 @@ import httpx
 from msgspec import UNSET, UnsetType
 
 from .._core._content import ContentDecodingError
-from .._core._exceptions import IncompleteStreamError
+from .._core._exceptions import IncompleteStreamError, StreamError
 from .._core._wire import Wire
 from .._http._body import LazyBody, body_chunks, release
 from .._http._multipart import (
@@ -32,8 +32,9 @@ from .._http._multipart import (
     guess_mime_type,
     open_source,
 )
+from .._http._observe import reproducible
 from .._http._requester import RequestOptions
-from ._base import CursorListed, segment
+from ._base import CursorListed, api_path
 
 __all__ = [
     "FILES_BETA",
@@ -97,8 +98,8 @@ class DeletedFile(Wire, kw_only=True, tag="file_deleted"):
     id: str
 
 
-def _file_path(file_id: str) -> str:
-    return f"/v1/files/{segment('file_id', file_id)}"
+def _file_path(file_id: str, tail: str = "") -> str:
+    return api_path("/v1/files/{file_id}" + tail, file_id=file_id)
 
 
 class FileDownload(LazyBody[bytes]):
@@ -175,6 +176,9 @@ class FileDownload(LazyBody[bytes]):
                     f"the connection failed after {self.bytes_received} bytes of file "
                     f"{self.file_id} ({type(exc).__name__}: {exc}); download it again"
                 ) from exc
+        except StreamError as exc:
+            reproducible(exc, response)
+            raise
         finally:
             await release(response, chunks)
 
@@ -272,7 +276,7 @@ class Files(CursorListed[FileMetadata]):
         :class:`~sluice.BadRequestError` for a file that is not downloadable. While
         iterating: :class:`~sluice.IncompleteStreamError` if the connection fails.
         """
-        path = _file_path(file_id) + "/content"
+        path = _file_path(file_id, "/content")
         send = self._sender("GET", path, options, headers={"accept": "application/binary"})
         return FileDownload(send, file_id=file_id, chunk_size=chunk_size)
 

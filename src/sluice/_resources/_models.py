@@ -12,7 +12,7 @@ from msgspec import UNSET, UnsetType
 
 from .._core._wire import Wire
 from .._http._requester import RequestOptions
-from ._base import CursorListed, segment
+from ._base import CursorListed, api_path
 
 __all__ = ["ModelInfo", "Models"]
 
@@ -57,4 +57,5 @@ class Models(CursorListed[ModelInfo]):
             ParamsError: ``model_id`` is empty (also a ``ValueError``).
             APIError: another error status; :class:`~sluice.APIConnectionError`.
         """
-        return await self._get(f"/v1/models/{segment('model_id', model_id)}", ModelInfo, options)
+        path = api_path("/v1/models/{model_id}", model_id=model_id)
+        return await self._get(path, ModelInfo, options)

@@ -34,7 +34,7 @@ from .._http._multipart import (
 )
 from .._http._pagination import AsyncPaginator
 from .._http._requester import Requester, RequestOptions
-from ._base import Resource, segment
+from ._base import Resource, api_path
 
 __all__ = [
     "SKILLS_BETA",
@@ -117,11 +117,11 @@ class DeletedSkillVersion(Wire, kw_only=True, tag="skill_version_deleted"):
 
 
 def _skill_path(skill_id: str) -> str:
-    return f"/v1/skills/{segment('skill_id', skill_id)}"
+    return api_path("/v1/skills/{skill_id}", skill_id=skill_id)
 
 
 def _version_path(skill_id: str, version: str) -> str:
-    return f"{_skill_path(skill_id)}/versions/{segment('version', version)}"
+    return api_path("/v1/skills/{skill_id}/versions/{version}", skill_id=skill_id, version=version)
 
 
 # ----------------------------------------------------------------------- the skill folder
@@ -243,7 +243,7 @@ class SkillVersions(Resource):
                 folders, or an invalid path; nothing was sent.
             NotFoundError: no such skill.
         """
-        path = f"{_skill_path(skill_id)}/versions"
+        path = api_path("/v1/skills/{skill_id}/versions", skill_id=skill_id)
         return await self._post_multipart(
             path, await _skill_body(files, None), SkillVersion, options
         )
@@ -264,7 +264,7 @@ class SkillVersions(Resource):
 
         Nothing is sent until iteration starts.
         """
-        path = f"{_skill_path(skill_id)}/versions"
+        path = api_path("/v1/skills/{skill_id}/versions", skill_id=skill_id)
         return self._list(path, SkillVersion, {"limit": limit, "page": page}, options, style="page")
 
     async def retrieve(

@@ -36,7 +36,7 @@ from .._resources._admin import (
     _limit,
     _moment,
     _optional_body,
-    _segment,
+    _org_path,
     _strings,
     _time_range,
 )
@@ -109,7 +109,7 @@ class Users(_Resource):
         **options: Unpack[RequestOptions],
     ) -> OrganizationUser:
         """One user by id. Raises :class:`~sluice.NotFoundError` for an unknown id."""
-        path = f"{_ORG}/users/{_segment('user_id', user_id)}"
+        path = _org_path("/users/{user_id}", user_id=user_id)
         return self._get(path, OrganizationUser, options)
 
     def update(
@@ -121,7 +121,7 @@ class Users(_Resource):
     ) -> OrganizationUser:
         """Change a user's organization role (``"user"``, ``"developer"``, ``"billing"``,
         ``"claude_code_user"``; the API refuses to grant ``"admin"``)."""
-        path = f"{_ORG}/users/{_segment('user_id', user_id)}"
+        path = _org_path("/users/{user_id}", user_id=user_id)
         return self._post(path, OrganizationUser, options, body={"role": role})
 
     def remove(
@@ -130,7 +130,7 @@ class Users(_Resource):
         **options: Unpack[RequestOptions],
     ) -> DeletedUser:
         """Remove a user from the organization."""
-        path = f"{_ORG}/users/{_segment('user_id', user_id)}"
+        path = _org_path("/users/{user_id}", user_id=user_id)
         return self._delete(path, DeletedUser, options)
 
 
@@ -176,7 +176,7 @@ class Invites(_Resource):
         **options: Unpack[RequestOptions],
     ) -> OrganizationInvite:
         """One invite by id."""
-        path = f"{_ORG}/invites/{_segment('invite_id', invite_id)}"
+        path = _org_path("/invites/{invite_id}", invite_id=invite_id)
         return self._get(path, OrganizationInvite, options)
 
     def delete(
@@ -185,7 +185,7 @@ class Invites(_Resource):
         **options: Unpack[RequestOptions],
     ) -> DeletedInvite:
         """Delete an invite."""
-        path = f"{_ORG}/invites/{_segment('invite_id', invite_id)}"
+        path = _org_path("/invites/{invite_id}", invite_id=invite_id)
         return self._delete(path, DeletedInvite, options)
 
 
@@ -194,10 +194,13 @@ class WorkspaceMembers(_Resource):
 
     @staticmethod
     def _path(workspace_id: str, user_id: str | None = None) -> str:
-        path = f"{_ORG}/workspaces/{_segment('workspace_id', workspace_id)}/members"
-        if user_id is not None:
-            path += f"/{_segment('user_id', user_id)}"
-        return path
+        if user_id is None:
+            return _org_path("/workspaces/{workspace_id}/members", workspace_id=workspace_id)
+        return _org_path(
+            "/workspaces/{workspace_id}/members/{user_id}",
+            workspace_id=workspace_id,
+            user_id=user_id,
+        )
 
     def add(
         self,
@@ -340,7 +343,7 @@ class Workspaces(_Resource):
         **options: Unpack[RequestOptions],
     ) -> Workspace:
         """One workspace by id."""
-        path = f"{_ORG}/workspaces/{_segment('workspace_id', workspace_id)}"
+        path = _org_path("/workspaces/{workspace_id}", workspace_id=workspace_id)
         return self._get(path, Workspace, options)
 
     def update(
@@ -351,7 +354,7 @@ class Workspaces(_Resource):
         **options: Unpack[RequestOptions],
     ) -> Workspace:
         """Rename a workspace."""
-        path = f"{_ORG}/workspaces/{_segment('workspace_id', workspace_id)}"
+        path = _org_path("/workspaces/{workspace_id}", workspace_id=workspace_id)
         return self._post(path, Workspace, options, body={"name": name})
 
     def archive(
@@ -360,7 +363,7 @@ class Workspaces(_Resource):
         **options: Unpack[RequestOptions],
     ) -> Workspace:
         """Archive a workspace (its API keys stop working); returns it with ``archived_at``."""
-        path = f"{_ORG}/workspaces/{_segment('workspace_id', workspace_id)}/archive"
+        path = _org_path("/workspaces/{workspace_id}/archive", workspace_id=workspace_id)
         return self._post(path, Workspace, options)
 
 
@@ -407,7 +410,7 @@ class APIKeys(_Resource):
         **options: Unpack[RequestOptions],
     ) -> APIKey:
         """One API key by id."""
-        path = f"{_ORG}/api_keys/{_segment('api_key_id', api_key_id)}"
+        path = _org_path("/api_keys/{api_key_id}", api_key_id=api_key_id)
         return self._get(path, APIKey, options)
 
     def update(
@@ -429,7 +432,7 @@ class APIKeys(_Resource):
             raise AdminParamsError(
                 "api_keys.update() needs name= or status= (nothing to change)", param="name"
             )
-        path = f"{_ORG}/api_keys/{_segment('api_key_id', api_key_id)}"
+        path = _org_path("/api_keys/{api_key_id}", api_key_id=api_key_id)
         return self._post(path, APIKey, options, body=body)
 
 

@@ -13,11 +13,13 @@ import httpx
 import msgspec
 
 from .._core._content import ContentDecodingError
-from .._core._exceptions import EventDecodeError, IncompleteStreamError, SluiceError
+from .._core._exceptions import EventDecodeError, IncompleteStreamError, SluiceError, StreamError
 from .._core._jsonl import DEFAULT_MAX_LINE_SIZE, LineSplitter
 from .._core._params import validate_batch_requests
-from .._http._requester import RequestOptions
+from .._http._observe import reproducible
+from .._http._requester import APIPath, RequestOptions
 from .._resources._batches import (
+    _RESULTS,
     DeletedMessageBatch,
     MessageBatch,
     MessageBatchIndividualResponse,
@@ -106,6 +108,9 @@ class SyncBatchResults(LazyBody[MessageBatchIndividualResponse]):
                     f"({type(exc).__name__}: {exc}); call results() again to re-read the file",
                     events_received=self.results_received,
                 ) from exc
+        except StreamError as exc:
+            reproducible(exc, response)
+            raise
         finally:
             release(response, chunks)
 
@@ -168,7 +173,7 @@ class Batches(BatchWaiting, CursorListed[MessageBatch]):
 
         Requests not yet processed end as ``canceled`` results.
         """
-        return self._post(_batch_path(batch_id) + "/cancel", MessageBatch, options)
+        return self._post(_batch_path(batch_id, "/cancel"), MessageBatch, options)
 
     def delete(self, batch_id: str, **options: Unpack[RequestOptions]) -> DeletedMessageBatch:
         """Delete an ended batch (cancel a running one first)."""
@@ -216,9 +221,11 @@ class Batches(BatchWaiting, CursorListed[MessageBatch]):
                     f"batch {batch.id} has no results_url yet (processing_status "
                     f"{batch.processing_status!r}); wait() for it to end first"
                 )
-            path = _results_path(batch.results_url, str(self._requester.base_url))
+            path: str = APIPath(
+                _results_path(batch.results_url, str(self._requester.base_url)), _RESULTS
+            )
         else:
-            path = _batch_path(batch) + "/results"
+            path = _batch_path(batch, "/results")
         send = self._sender("GET", path, options, headers={"accept": "application/binary"})
         return SyncBatchResults(
             send, max_line_size=max_line_size, keep_unknown_fields=keep_unknown_fields

@@ -12,8 +12,9 @@ from typing import Unpack
 import httpx
 
 from .._core._content import ContentDecodingError
-from .._core._exceptions import IncompleteStreamError
+from .._core._exceptions import IncompleteStreamError, StreamError
 from .._http._multipart import extension_for, guess_mime_type
+from .._http._observe import reproducible
 from .._http._requester import RequestOptions
 from .._resources._files import FILES_BETA, MAX_FILE_SIZE, DeletedFile, FileMetadata, _file_path
 from ._base import CursorListed
@@ -98,6 +99,9 @@ class SyncFileDownload(LazyBody[bytes]):
                     f"the connection failed after {self.bytes_received} bytes of file "
                     f"{self.file_id} ({type(exc).__name__}: {exc}); download it again"
                 ) from exc
+        except StreamError as exc:
+            reproducible(exc, response)
+            raise
         finally:
             release(response, chunks)
 
@@ -195,7 +199,7 @@ class Files(FileSaving, CursorListed[FileMetadata]):
         :class:`~sluice.BadRequestError` for a file that is not downloadable. While
         iterating: :class:`~sluice.IncompleteStreamError` if the connection fails.
         """
-        path = _file_path(file_id) + "/content"
+        path = _file_path(file_id, "/content")
         send = self._sender("GET", path, options, headers={"accept": "application/binary"})
         return SyncFileDownload(send, file_id=file_id, chunk_size=chunk_size)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Unpack
 
 from .._http._requester import RequestOptions
-from .._resources._base import segment
+from .._resources._base import api_path
 from .._resources._models import ModelInfo
 from ._base import CursorListed
 
@@ -30,4 +30,5 @@ class Models(CursorListed[ModelInfo]):
             ParamsError: ``model_id`` is empty (also a ``ValueError``).
             APIError: another error status; :class:`~sluice.APIConnectionError`.
         """
-        return self._get(f"/v1/models/{segment('model_id', model_id)}", ModelInfo, options)
+        path = api_path("/v1/models/{model_id}", model_id=model_id)
+        return self._get(path, ModelInfo, options)

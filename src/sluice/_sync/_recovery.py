@@ -22,9 +22,16 @@ from .._core._events import (
     TextDelta,
 )
 from .._core._exceptions import SluiceError, StreamError
-from .._core._message import Message, TextBlock
+from .._core._message import Message, TextBlock, Usage
 from .._http._observe import logger
-from .._http._recovery import _common_prefix, _Continuation, _recoverable, _text_of
+from .._http._recovery import (
+    _common_prefix,
+    _Continuation,
+    _recoverable,
+    _text_of,
+    add_usage,
+    estimate_output_tokens,
+)
 from .._http._response import attach_info
 from ._body import close_upstream
 from ._stream import StreamManager, SyncMessageStream
@@ -62,8 +69,9 @@ class SyncRecoveringStream:
         self._iterator: Generator[Event, None, None] = self._events()
         self._closed = False
         self._stopped: set[int] = set()  # the consumer's blocks that got their stop
-        # Input and output tokens reported by the attempts that failed, summed.
-        self._billed = (0, 0)
+        # The usage of the attempts that failed, summed (their output estimated where
+        # they failed before reporting it).
+        self._billed = Usage()
         self.recoveries: list[str] = []
         self.attempts = 1
 
@@ -144,48 +152,89 @@ class SyncRecoveringStream:
         continuation: _Continuation | None = None
         while True:
             stream = self._stream
+            delta_seen = False  # whether this attempt reported its usage (message_delta)
             try:
                 for event in stream:
+                    if type(event) is MessageDelta:
+                        delta_seen = True
                     out = event if continuation is None else self._translate(event, continuation)
                     if out is None:
                         continue
                     feed(out)
                     if type(out) is ContentBlockStop:
                         stopped.add(out.index)
+                    elif type(out) is MessageDelta and continuation is not None:
+                        self._settle_usage(continuation)
                     yield out
                 return
             except StreamError as exc:
                 failure = exc
             if not _recoverable(failure) or len(self.recoveries) >= self._recover:
-                self._give_partial(failure)
+                self._give_partial(failure, stream)
                 raise failure
+            unbilled: SyncMessageStream | None = stream
             why = self._refusal()
+            if why is None:
+                stream.close()
+                self._bill(stream, estimate=not delta_seen)
+                unbilled = None
+                why = self._budget_left()
             if why is not None:
                 failure.add_note(f"sluice did not recover this stream: {why}")
                 logger.info("stream recovery refused: %s", why)
-                self._give_partial(failure)
+                self._give_partial(failure, unbilled)
                 raise failure
-            stream.close()
-            reported = stream.current_message_snapshot
-            if reported is not None:
-                usage = reported.usage
-                self._billed = (
-                    self._billed[0] + (usage.input_tokens or 0),
-                    self._billed[1] + (usage.output_tokens or 0),
-                )
             self.recoveries.append(f"{type(failure).__name__}: {failure}")
             try:
                 continuation = self._continue(self.recoveries[-1])
             except SluiceError as again:
                 failure.add_note(f"sluice tried to recover this stream, and failed: {again}")
-                self._give_partial(failure)
+                self._give_partial(failure, None)
                 raise failure from again
 
-    def _give_partial(self, exc: StreamError) -> None:
-        # The consumer's message (every attempt so far), not only the last attempt's.
+    def _bill(self, stream: SyncMessageStream, *, estimate: bool) -> None:
+        """Add the usage of ``stream``, an attempt that failed, to what is billed; with
+        ``estimate`` (it reported no ``message_delta``), its output is estimated from its
+        text, and counted in the client's meter too."""
+        reported = stream.current_message_snapshot
+        if reported is None:
+            return  # it failed before message_start: nothing reported, nothing generated
+        if estimate:
+            text = "".join(b.text for b in reported.content if isinstance(b, TextBlock))
+            stream._count_unreported_output(estimate_output_tokens(text))
+        self._billed = add_usage(self._billed, reported.usage)
+
+    def _budget_left(self) -> str | None:
+        """Why no ``max_tokens`` is left for a continuation, or ``None`` if some is."""
+        max_tokens = self._body.get("max_tokens")
+        used = self._billed.output_tokens
+        if isinstance(max_tokens, int) and used >= max_tokens:
+            return (
+                f"the attempts so far generated about {used} output tokens (estimated from "
+                f"their text where the stream failed before reporting them), which uses up "
+                f"max_tokens={max_tokens}"
+            )
+        return None
+
+    def _settle_usage(self, state: _Continuation) -> None:
+        """After a continuation's ``message_delta``: the message's usage is every
+        attempt's, summed (``cache_creation``, which ``message_delta`` does not carry,
+        included)."""
+        message = self._accumulator.message
+        if message is not None and state.usage is not None:
+            message.usage = state.usage
+
+    def _give_partial(self, exc: StreamError, unbilled: SyncMessageStream | None) -> None:
+        """Give the error the consumer's message (every attempt so far), not only the last
+        attempt's, with every attempt's usage: what is billed, and ``unbilled``'s (the
+        attempt that failed, when its usage is not billed yet)."""
         if self.recoveries:
             exc.partial_message = self._accumulator.partial()
             exc.events_received = self._accumulator.events
+        partial = exc.partial_message
+        if partial is not None and (self.recoveries or unbilled is None):
+            last = None if unbilled is None else unbilled.current_message_snapshot
+            partial.usage = self._billed if last is None else add_usage(self._billed, last.usage)
 
     def _refusal(self) -> str | None:
         """Why what arrived cannot be continued by a prefill, or ``None`` if it can."""
@@ -222,10 +271,10 @@ class SyncRecoveringStream:
         elif prefill:
             messages.append({"role": "assistant", "content": prefill})
         body["messages"] = messages
-        usage = message.usage
         max_tokens = body.get("max_tokens")
         if isinstance(max_tokens, int):
-            body["max_tokens"] = max(max_tokens - (usage.output_tokens or 0), 1)
+            # What the attempts so far generated, estimated where they did not say.
+            body["max_tokens"] = max(max_tokens - self._billed.output_tokens, 1)
         self._stream = self._open(body)
         self.attempts += 1
         open_text = bool(blocks) and (len(blocks) - 1) not in self._stopped
@@ -239,7 +288,6 @@ class SyncRecoveringStream:
     def _translate(self, event: Event, state: _Continuation) -> Event | None:
         """A continuation's event as the consumer's stream goes on (``None``: not shown)."""
         if isinstance(event, MessageStart):
-            state.started_input = event.message.usage.input_tokens or 0
             return None
         if isinstance(event, ContentBlockStart):
             if event.index == 0 and state.merge_into is not None:
@@ -264,17 +312,20 @@ class SyncRecoveringStream:
         if isinstance(event, ContentBlockStop):
             return ContentBlockStop(index=state.offset + event.index)
         if isinstance(event, MessageDelta):
-            # A message_delta's counts are cumulative for its response (message_start's
-            # included); input_tokens, when absent, is what message_start said.
-            usage = event.usage
-            output = usage.output_tokens if isinstance(usage.output_tokens, int) else 0
-            input_tokens = (
-                usage.input_tokens if isinstance(usage.input_tokens, int) else state.started_input
-            )
+            # This attempt's usage so far, message_start's and this message_delta's
+            # (cumulative; the attempt's stream applied it before handing it out), plus
+            # the attempts' before it.
+            own = self._stream.current_message_snapshot
+            usage = state.billed if own is None else add_usage(state.billed, own.usage)
+            state.usage = usage
             summed = msgspec.structs.replace(
-                usage,
-                output_tokens=state.output_tokens + output,
-                input_tokens=state.input_tokens + input_tokens,
+                event.usage,
+                output_tokens=usage.output_tokens,
+                input_tokens=usage.input_tokens,
+                cache_creation_input_tokens=usage.cache_creation_input_tokens,
+                cache_read_input_tokens=usage.cache_read_input_tokens,
+                server_tool_use=usage.server_tool_use,
+                output_tokens_details=usage.output_tokens_details,
             )
             return MessageDelta(delta=event.delta, usage=summed)
         return event

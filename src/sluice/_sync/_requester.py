@@ -39,7 +39,6 @@ from .._core._exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
-    CircuitOpenError,
     DeadlineExceededError,
 )
 from .._core._limiter import CHARGE_OUTPUT, Ticket, output_tokens_of
@@ -60,6 +59,7 @@ from .._http._requester import (
     RequesterBase,
     RequestOptions,
     RequestSpec,
+    _Progress,
     _reason,
     _redacted,
     _Route,
@@ -81,14 +81,15 @@ class _OutOfTime(Exception):
     """The request's deadline ran out (turned into ``DeadlineExceededError`` by ``send``)."""
 
 
-class _Budget:
-    """One request's deadline on the monotonic clock, and the attempts it started."""
+class _Budget(_Progress):
+    """One request's deadline on the monotonic clock, and how far it got (the attempts
+    it started, the endpoint and the request last sent)."""
 
-    __slots__ = ("attempts", "expires", "waiting")
+    __slots__ = ("expires", "waiting")
 
     def __init__(self, deadline: float | None) -> None:
+        super().__init__()
         self.expires = _INFINITY if deadline is None else time.monotonic() + deadline
-        self.attempts = 0
         #: What the request waits for, while it waits for rate-limit capacity.
         self.waiting: str | None = None
 
@@ -224,7 +225,7 @@ class Requester(RequesterBase[httpx.Client]):
             pass
         assert spec.deadline is not None
         logger.info("deadline of %.3g s ran out: %s %s", spec.deadline, spec.method, spec.path)
-        raise DeadlineExceededError(
+        error = DeadlineExceededError(
             f"{spec.method} {spec.path} did not complete within its deadline of "
             f"{spec.deadline:g} s ({budget.attempts} attempt(s) started, with backoff, "
             "rate-limit waits and failover)"
@@ -236,6 +237,8 @@ class Requester(RequesterBase[httpx.Client]):
             deadline=spec.deadline,
             attempts=budget.attempts,
         )
+        error.__dict__["_curl"] = self._curl_of(spec, budget)
+        raise error
 
     def _send(self, spec: RequestSpec, stream: bool, budget: _Budget) -> httpx.Response:
         plan = self._plan(time.monotonic())
@@ -265,16 +268,19 @@ class Requester(RequesterBase[httpx.Client]):
             try:
                 return self._send_to(route, spec, stream, budget)
             except (APIConnectionError, APIStatusError) as exc:
-                if not self._fails_over(exc) or position == len(plan) - 1:
+                if not self._fails_over(exc):
                     raise
+                # Every endpoint that failed sits out its cooldown, the last one tried too.
                 with self._lock:
                     route.cooled_until = time.monotonic() + self.failover.cooldown
+                if position == len(plan) - 1:
+                    raise
                 last = exc
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _breaker_of(self, route: _Route, path: str) -> CircuitBreaker | None:
+    def _breaker_of(self, route: _Route, template: str) -> CircuitBreaker | None:
         with self._lock:
-            return self._breaker(route, path)
+            return self._breaker(route, template)
 
     def _send_to(
         self, route: _Route, spec: RequestSpec, stream: bool, budget: _Budget
@@ -284,8 +290,9 @@ class Requester(RequesterBase[httpx.Client]):
         attempt = 0
         retries = self.max_retries if spec.replayable else 0
         once = "" if spec.replayable else "; the body was read from an iterable, so not retried"
-        breaker = self._breaker_of(route, spec.path)
+        breaker = self._breaker_of(route, spec.template)
         limiter = route.limiter
+        budget.route = route
         while True:
             probe = False  # this attempt holds the half-open breaker's one probe
             in_flight = False  # this attempt's ticket may hold rate-limit capacity
@@ -298,22 +305,17 @@ class Requester(RequesterBase[httpx.Client]):
                         probe = allowed and breaker.state == "half_open"
                         retry_at = breaker.retry_at()
                         failures = breaker.failures
-                    self._log_breaker(route, spec.path, change)
+                    self._log_breaker(route, spec.template, change)
                     if not allowed:
                         wait = 0.0 if retry_at is None else max(retry_at - time.monotonic(), 0.0)
-                        raise CircuitOpenError(
-                            f"{spec.method} {spec.path}: the circuit breaker of {route.name} "
-                            f"is open after {failures} failures in a row; not sent (a probe "
-                            f"goes through in {wait:.3g} s)",
-                            endpoint=f"{route.name} {spec.path}",
-                            retry_after=wait,
-                        )
+                        raise self._circuit_open(spec, route, failures, wait)
                 in_flight = True  # from the moment it asks (see the async twin)
                 self._wait_for_capacity(route, spec, ticket, budget)
                 request = self._build(spec, route)
                 # Each attempt's timeouts end at the deadline (a blocking call cannot be
                 # cancelled from outside).
                 request.extensions["timeout"] = budget.cut(spec.timeout).as_dict()
+                budget.request = redacted = _redacted(request)
                 budget.attempts += 1
                 call_hook(
                     self.hooks.on_request,
@@ -334,9 +336,9 @@ class Requester(RequesterBase[httpx.Client]):
                 except httpx.TransportError as exc:  # timeouts included
                     self.limits.release(limiter, ticket)
                     in_flight = False
-                    self._record(breaker, ok=False, route=route, path=spec.path)
+                    self._record(breaker, ok=False, route=route, template=spec.template)
                     probe = False
-                    exc.request = _redacted(request)  # the cause an error carries shows no key
+                    exc.request = redacted  # the cause an error carries shows no key
                     if isinstance(exc, httpx.TimeoutException):
                         budget.timed_out()  # the deadline, not the timeout, ran out?
                     if attempt < retries:
@@ -354,7 +356,7 @@ class Requester(RequesterBase[httpx.Client]):
                         f"{where} failed after {attempt + 1} attempt(s): "
                         f"{type(exc).__name__}: {exc}{once}"
                     )
-                    error.__dict__["_curl"] = curl(exc.request)
+                    error.__dict__["_curl"] = curl(redacted)
                     raise error from exc
                 self.limits.answered(
                     limiter, ticket, RateLimits.from_headers(response.headers), response.status_code
@@ -364,7 +366,7 @@ class Requester(RequesterBase[httpx.Client]):
                     breaker,
                     ok=not (self.breaker is not None and self.breaker.counts(response.status_code)),
                     route=route,
-                    path=spec.path,
+                    template=spec.template,
                 )
                 probe = False
                 elapsed = time.monotonic() - started
@@ -373,7 +375,7 @@ class Requester(RequesterBase[httpx.Client]):
                     # stream idle timeout (httpcore reads the read timeout when the body
                     # starts).
                     request.extensions["timeout"]["read"] = spec.timeout.read
-                redacted = response.request = _redacted(request)
+                response.request = redacted
                 request_id = response.headers.get("request-id")
                 logger.debug(
                     "response %d %s %s from %s in %.3f s (request-id %s)",
@@ -437,13 +439,13 @@ class Requester(RequesterBase[httpx.Client]):
         *,
         ok: bool,
         route: _Route,
-        path: str,
+        template: str,
     ) -> None:
         if breaker is None:
             return
         with self._lock:
             change = breaker.record(ok, time.monotonic())
-        self._log_breaker(route, path, change)
+        self._log_breaker(route, template, change)
 
     def _wait_for_capacity(
         self, route: _Route, spec: RequestSpec, ticket: Ticket, budget: _Budget
@@ -521,17 +523,11 @@ class Requester(RequesterBase[httpx.Client]):
                     error = f"HTTP {status}"
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"
-            breaker = route.breakers.get("/v1/messages")
-            reports.append(
-                HealthReport(
-                    endpoint=route.name,
-                    ok=status == 200,
-                    status_code=status,
-                    latency=time.monotonic() - started,
-                    error=error,
-                    breaker=None if breaker is None else breaker.state,
+            with self._lock:
+                report = self._report(
+                    route, status=status, latency=time.monotonic() - started, error=error
                 )
-            )
+            reports.append(report)
         return reports
 
 
@@ -544,10 +540,12 @@ def _read_body(response: httpx.Response, budget: _Budget) -> None:
         if isinstance(exc, httpx.TimeoutException):
             budget.timed_out()  # the deadline ran out while the body was read
         kind = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-        raise kind(
+        error = kind(
             f"{where}: the response body broke off ({type(exc).__name__}: {exc}); it was "
             f"not retried, since the request was processed"
-        ) from exc
+        )
+        error.__dict__["_curl"] = curl(response.request)  # redacted by the requester
+        raise error from exc
     finally:
         response.close()
 

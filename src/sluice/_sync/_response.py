@@ -9,6 +9,7 @@ from __future__ import annotations
 import httpx
 
 from .._core._exceptions import UnexpectedResponseError
+from .._http._observe import reproducible
 from .._http._response import _HEAD
 from ._body import release
 
@@ -40,7 +41,7 @@ def expect_event_stream(response: httpx.Response) -> httpx.Response:
     request_id = response.headers.get("request-id")
     rid = f", request-id {request_id}" if request_id else ""
     shown = bytes(head[:_HEAD])
-    raise UnexpectedResponseError(
+    error = UnexpectedResponseError(
         f"{response.request.method} {response.request.url.path} answered "
         f"{response.status_code} with content-type {content_type or '(none)'!r}{rid}, not "
         f"an event stream; it began {shown!r}. Is base_url the Anthropic API, or is a proxy "
@@ -50,3 +51,4 @@ def expect_event_stream(response: httpx.Response) -> httpx.Response:
         content_type=content_type or None,
         head=shown,
     )
+    raise reproducible(error, response)

@@ -11,6 +11,7 @@ from typing import Literal, Unpack
 
 from .._http._multipart import SNIFF_SIZE, guess_mime_type
 from .._http._requester import RequestOptions
+from .._resources._base import api_path
 from .._resources._skills import (
     SKILLS_BETA,
     DeletedSkill,
@@ -80,7 +81,7 @@ class SkillVersions(Resource):
                 folders, or an invalid path; nothing was sent.
             NotFoundError: no such skill.
         """
-        path = f"{_skill_path(skill_id)}/versions"
+        path = api_path("/v1/skills/{skill_id}/versions", skill_id=skill_id)
         return self._post_multipart(
             path, _skill_body(files, None), SkillVersion, options
         )
@@ -101,7 +102,7 @@ class SkillVersions(Resource):
 
         Nothing is sent until iteration starts.
         """
-        path = f"{_skill_path(skill_id)}/versions"
+        path = api_path("/v1/skills/{skill_id}/versions", skill_id=skill_id)
         return self._list(path, SkillVersion, {"limit": limit, "page": page}, options, style="page")
 
     def retrieve(

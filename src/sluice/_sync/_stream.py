@@ -29,6 +29,7 @@ from .._core._message import Message, TextBlock
 from .._core._meter import UsageMeter
 from .._core._ratelimit import RateLimits
 from .._core._sse import DEFAULT_MAX_EVENT_SIZE
+from .._http._observe import reproducible
 from .._http._response import attach_info, response_info
 from ._body import BodyIterator, body_chunks, release
 
@@ -124,8 +125,8 @@ class SyncMessageStream(BodyIterator[Event]):
             feed_many(self._pending)
             for events in reader:
                 feed_many(events)
-        except Exception:
-            self._stop_reading()
+        except Exception as exc:
+            self._stop_reading(exc)
             raise
 
     def final_message(self) -> Message:
@@ -149,13 +150,26 @@ class SyncMessageStream(BodyIterator[Event]):
         message = self.final_message()
         return "".join(block.text for block in message.content if isinstance(block, TextBlock))
 
+    def _count_unreported_output(self, output_tokens: int) -> None:
+        """Count ``output_tokens`` as this response's output, if more than it reported:
+        an estimate, for a stream that failed before its ``message_delta`` said (stream
+        recovery). The snapshot's usage and the client's meter both get it."""
+        message = self._accumulator.message
+        if message is None or output_tokens <= message.usage.output_tokens:
+            return
+        message.usage.output_tokens = output_tokens
+        if self._tally is not None:
+            self._tally.update(message)
+
     def _close_iterators(self) -> None:
         self._pending = iter(())  # a closed stream hands out nothing more
         self._iterator.close()
         self._reader.close()
 
-    def _stop_reading(self) -> None:
-        """After an error: hand out nothing more, and release the connection now."""
+    def _stop_reading(self, error: Exception) -> None:
+        """After ``error``: hand out nothing more, release the connection now, and let the
+        error's ``curl()`` show the stream's request (key redacted)."""
+        reproducible(error, self.response)
         for _ in self._pending:  # exhaust it: a suspended iteration holds it too
             pass
         self._reader.close()
@@ -173,8 +187,8 @@ class SyncMessageStream(BodyIterator[Event]):
                     self._pending = iter(reader.__next__())
                 except StopIteration:
                     return
-        except Exception:
-            self._stop_reading()
+        except Exception as exc:
+            self._stop_reading(exc)
             raise
         finally:
             reader.close()
@@ -456,6 +470,9 @@ class SyncCompletionStream(BodyIterator[Completion]):
                     events_received=self._events,
                     unparsed=decoder.unparsed,
                 )
+        except StreamError as exc:
+            reproducible(exc, self.response)
+            raise
         finally:
             release(self.response, chunks)
 
