@@ -129,6 +129,25 @@ class TestBrokenErrorBodies:
         assert len(mock_anthropic.requests) == 2
 
 
+class TestBrokenSuccessBodies:
+    async def test_a_200_cut_short_names_its_request_id(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        """A 200 whose body breaks off is not retried (the request was processed) and is a
+        typed connection error carrying the response's request-id."""
+        model = {"type": "model", "id": "claude-x", "display_name": "X", "created_at": "t"}
+        mock_anthropic.enqueue(Reply.json(model, drop_after=20))
+        async with client_for(mock_anthropic, max_retries=2) as client:
+            with anyio.fail_after(20), pytest.raises(sluice.APIConnectionError) as caught:
+                await client.models.get("claude-x")
+        request_id = mock_anthropic.requests[-1].request_id
+        assert len(mock_anthropic.requests) == 1
+        assert caught.value.request_id == request_id
+        assert f"request-id {request_id}" in str(caught.value)
+        assert "200 response" in str(caught.value)
+        assert KEY not in str(caught.value) and KEY not in caught.value.curl()
+
+
 class TestNoSecrets:
     async def test_status_error_and_its_response(self, mock_anthropic: MockAnthropic) -> None:
         """Neither a status error nor its response nor its request shows the key."""

@@ -215,10 +215,17 @@ class _Reproducible:
 
 
 class APIConnectionError(_Reproducible, SluiceError):
-    """The request failed before any HTTP response arrived (DNS, refused, reset, TLS...).
+    """The request failed before any HTTP response arrived (DNS, refused, reset, TLS...),
+    or a successful response's body broke off before it was whole.
 
     The underlying ``httpx`` exception is chained as ``__cause__``.
+
+    Attributes:
+        request_id: the ``request-id`` of the response whose body broke off (quote it to
+            support); ``None`` when no response arrived.
     """
+
+    request_id: str | None = None
 
 
 class APITimeoutError(APIConnectionError):

@@ -540,10 +540,14 @@ def _read_body(response: httpx.Response, budget: _Budget) -> None:
         if isinstance(exc, httpx.TimeoutException):
             budget.timed_out()  # the deadline ran out while the body was read
         kind = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+        request_id = response.headers.get("request-id")
+        rid = f" (request-id {request_id})" if request_id else ""
         error = kind(
-            f"{where}: the response body broke off ({type(exc).__name__}: {exc}); it was "
-            f"not retried, since the request was processed"
+            f"{where}: the body of the {response.status_code} response{rid} broke off "
+            f"({type(exc).__name__}: {exc}); it was not retried, since the request was "
+            "processed"
         )
+        error.request_id = request_id
         error.__dict__["_curl"] = curl(response.request)  # redacted by the requester
         raise error from exc
     finally:
