@@ -34,6 +34,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks examples scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks examples scripts
 	$(VENV)/bin/mypy
 
 # Regenerate the synchronous client (src/sluice/_sync/) and its tests from the async code.

@@ -39,6 +39,7 @@ import builtins
 import difflib
 import io
 import re
+import subprocess
 import sys
 import tokenize
 from collections.abc import Iterable
@@ -161,8 +162,10 @@ REWRITES: list[tuple[str, str]] = [
     (r"the event loop finalizes", "the garbage collector finalizes"),
     (r" \(trio warns about it\)", ""),
     (r", shielded\.", "."),
-    (r", or trio\n(\s*)# warns that it was garbage collected unfinished when we stop early\.",
-     r"\n\1# (it holds the connection until then)."),
+    (
+        r", or trio\n(\s*)# warns that it was garbage collected unfinished when we stop early\.",
+        r"\n\1# (it holds the connection until then).",
+    ),
 ]
 
 #: Rewrites applied after the renames, where a rename went too far.
@@ -586,17 +589,25 @@ def generate(job: Job, copied_names: dict[str, set[str]]) -> str:
         if isinstance(node, ast.ClassDef):
             skip = {m.split(".", 1)[1] for m in job.skip if m.split(".", 1)[0] == node.name}
             body, removed = _remove_methods(lines, node, start, skip, job.tests)
-            if job.tests and node.name.startswith("Test") and not any(
-                isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
-                and item.name.startswith("test")
-                and item.name not in removed
-                for item in node.body
+            if (
+                job.tests
+                and node.name.startswith("Test")
+                and not any(
+                    isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                    and item.name.startswith("test")
+                    and item.name not in removed
+                    for item in node.body
+                )
             ):
                 copied.discard(node.name)
                 continue
             if node.name in MIXINS and not job.tests:
-                body = [re.sub(r"^class (\w+)\(", rf"class \1({MIXINS[node.name][1]}, ", body[0])
-                        if i == 0 else line for i, line in enumerate(body)]
+                body = [
+                    re.sub(r"^class (\w+)\(", rf"class \1({MIXINS[node.name][1]}, ", body[0])
+                    if i == 0
+                    else line
+                    for i, line in enumerate(body)
+                ]
         else:
             if job.tests and names[0] in job.skip:
                 copied.discard(names[0])
@@ -671,10 +682,14 @@ def generate(job: Job, copied_names: dict[str, set[str]]) -> str:
     out = "\n\n".join(parts[:-1]) + "\n\n\n" + parts[-1].rstrip("\n") + "\n"
     # __all__ on one line if it fits, else one name a line.
     out = re.sub(
-        r'^__all__ = \[(.*)\]$',
-        lambda m: m.group(0)
-        if len(m.group(0)) <= 100
-        else "__all__ = [\n" + "".join(f"    {n.strip()},\n" for n in m.group(1).split(",")) + "]",
+        r"^__all__ = \[(.*)\]$",
+        lambda m: (
+            m.group(0)
+            if len(m.group(0)) <= 100
+            else "__all__ = [\n"
+            + "".join(f"    {n.strip()},\n" for n in m.group(1).split(","))
+            + "]"
+        ),
         out,
         flags=re.M,
     )
@@ -787,6 +802,7 @@ def run(check: bool) -> int:
     if unused:
         raise UnasyncError(f"SKIP names methods that do not exist: {unused}")
     for path, text in outputs.items():
+        text = _formatted(path, text)
         old = path.read_text() if path.exists() else ""
         if old == text:
             continue
@@ -802,6 +818,22 @@ def run(check: bool) -> int:
             path.write_text(text)
             print(f"wrote {path.relative_to(ROOT)}")
     return 1 if check and stale else 0
+
+
+def _formatted(path: Path, text: str) -> str:
+    """``text`` as ``ruff format`` lays it out (the project's settings), so generated
+    files pass ``ruff format --check`` like the rest of the tree."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--stdin-filename", str(path), "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise UnasyncError(f"ruff format failed on the generated {path}: {result.stderr}")
+    return result.stdout
 
 
 def _skip_found(method: str) -> bool:

@@ -40,9 +40,7 @@ def test_generated_files_say_so(unasync: ModuleType) -> None:
 def test_leftover_async_is_refused(unasync: ModuleType, tmp_path: Path) -> None:
     """Code the rewrite cannot turn blocking (anyio left over) stops the generator."""
     source = tmp_path / "mod.py"
-    source.write_text(
-        "import anyio\n\n\nasync def nap() -> None:\n    await anyio.sleep(1)\n"
-    )
+    source.write_text("import anyio\n\n\nasync def nap() -> None:\n    await anyio.sleep(1)\n")
     job = unasync.Job(
         source=source,
         target=tmp_path / "out.py",

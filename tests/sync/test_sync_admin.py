@@ -65,9 +65,7 @@ def admin_for(
 
 
 @pytest.fixture
-def admin(
-    server: MockAnthropic, fake: FakeAdmin, sent: list[httpx.Request]
-) -> Iterator[Admin]:
+def admin(server: MockAnthropic, fake: FakeAdmin, sent: list[httpx.Request]) -> Iterator[Admin]:
     with admin_for(server, ADMIN_KEY, sent) as resource:
         yield resource
 
@@ -77,10 +75,7 @@ def add_users(fake: FakeAdmin, count: int) -> list[str]:
 
 
 class TestAdminParamsError:
-
-    def test_nothing_is_sent_for_a_bad_parameter(
-        self, server: MockAnthropic, admin: Admin
-    ) -> None:
+    def test_nothing_is_sent_for_a_bad_parameter(self, server: MockAnthropic, admin: Admin) -> None:
         """Validation happens at call time, before any request reaches the server."""
         with pytest.raises(AdminParamsError):
             admin.users.list(limit=0)
@@ -101,9 +96,7 @@ class TestOrganization:
         info = sluice.response_info(org)
         assert info is not None and info.request_id == request.request_id
 
-    def test_standard_key_is_refused_with_401(
-        self, server: MockAnthropic, fake: FakeAdmin
-    ) -> None:
+    def test_standard_key_is_refused_with_401(self, server: MockAnthropic, fake: FakeAdmin) -> None:
         """A non-admin key gets a typed 401 AuthenticationError in the API's error shape."""
         with admin_for(server, "sk-ant-api03-standard") as admin:
             with pytest.raises(sluice.AuthenticationError) as caught:
@@ -176,9 +169,7 @@ class TestUsers:
         assert [user.id for user in users] == [ids[1]]
         assert queries(server, f"{ORG}/users") == [{"email": ["user1@example.com"]}]
 
-    def test_get_update_remove(
-        self, server: MockAnthropic, fake: FakeAdmin, admin: Admin
-    ) -> None:
+    def test_get_update_remove(self, server: MockAnthropic, fake: FakeAdmin, admin: Admin) -> None:
         """get, update (POST with the new role) and remove (DELETE) act on one user."""
         user_id = fake.add_user("ada@example.com", name="Ada")["id"]
         user = admin.users.get(user_id)
@@ -226,9 +217,7 @@ class TestUsers:
 
 
 class TestInvites:
-    def test_create_get_delete(
-        self, server: MockAnthropic, fake: FakeAdmin, admin: Admin
-    ) -> None:
+    def test_create_get_delete(self, server: MockAnthropic, fake: FakeAdmin, admin: Admin) -> None:
         """create POSTs email and role; get finds it; delete answers invite_deleted."""
         invite = admin.invites.create(email="bob@example.com", role="developer")
         assert isinstance(invite, OrganizationInvite)
@@ -247,9 +236,7 @@ class TestInvites:
 
     def test_list_walks_several_pages(self, server: MockAnthropic, admin: Admin) -> None:
         """Three invites with limit=2 come in two pages."""
-        made = [
-            admin.invites.create(email=f"i{n}@example.com", role="user") for n in range(3)
-        ]
+        made = [admin.invites.create(email=f"i{n}@example.com", role="user") for n in range(3)]
         pages = [page for page in admin.invites.list(limit=2).pages()]
         assert [[i.id for i in page.data] for page in pages] == [
             [made[0].id, made[1].id],
@@ -368,16 +355,12 @@ class TestWorkspaceMembers:
             admin.workspaces.members.add(
                 workspace.id, user_id=user_id, workspace_role="workspace_user"
             )
-        pages = [
-            page for page in admin.workspaces.members.list(workspace.id, limit=2).pages()
-        ]
+        pages = [page for page in admin.workspaces.members.list(workspace.id, limit=2).pages()]
         assert [[m.user_id for m in page.data] for page in pages] == [ids[:2], ids[2:]]
         path = f"{ORG}/workspaces/{workspace.id}/members"
         assert queries(server, path) == [{"limit": ["2"]}, {"limit": ["2"], "after_id": [ids[1]]}]
 
-    def test_unknown_workspace_or_user_is_not_found(
-        self, fake: FakeAdmin, admin: Admin
-    ) -> None:
+    def test_unknown_workspace_or_user_is_not_found(self, fake: FakeAdmin, admin: Admin) -> None:
         """Members of an unknown workspace, or an unknown user, are typed 404s."""
         user_id = fake.add_user("ada@example.com")["id"]
         with pytest.raises(sluice.NotFoundError):
@@ -400,9 +383,7 @@ class TestWorkspaceMembers:
             admin.workspaces.members.add(
                 workspace.id, user_id=user_id, workspace_role="workspace_billing"
             )
-        admin.workspaces.members.add(
-            workspace.id, user_id=user_id, workspace_role="workspace_user"
-        )
+        admin.workspaces.members.add(workspace.id, user_id=user_id, workspace_role="workspace_user")
         with pytest.raises(sluice.BadRequestError, match="already a member"):
             admin.workspaces.members.add(
                 workspace.id, user_id=user_id, workspace_role="workspace_user"
@@ -438,9 +419,7 @@ class TestAPIKeys:
         )
         assert all(isinstance(key, APIKey) for page in pages for key in page.data)
 
-    def test_get_and_update(
-        self, server: MockAnthropic, fake: FakeAdmin, admin: Admin
-    ) -> None:
+    def test_get_and_update(self, server: MockAnthropic, fake: FakeAdmin, admin: Admin) -> None:
         """get reads a key; update POSTs only the fields given."""
         key_id = fake.add_api_key("ci")["id"]
         key = admin.api_keys.get(key_id)
@@ -619,9 +598,7 @@ class TestMessagesUsageReport:
         sent_pages = [q.get("page") for q in queries(server, f"{ORG}/usage_report/messages")]
         assert sent_pages == [None, [pages[0].next_page], [pages[1].next_page]]
 
-    def test_starting_at_is_snapped_to_the_bucket(
-        self, fake: FakeAdmin, admin: Admin
-    ) -> None:
+    def test_starting_at_is_snapped_to_the_bucket(self, fake: FakeAdmin, admin: Admin) -> None:
         """Buckets start at the whole minute, hour or day (UTC) containing starting_at."""
         report = admin.usage_report.messages(
             starting_at="2025-01-01T05:17:42Z", ending_at="2025-01-01T08:00:00Z", bucket_width="1h"
@@ -645,9 +622,7 @@ class TestMessagesUsageReport:
         )
         assert row.output_tokens > 0
 
-    def test_group_by_splits_and_preserves_totals(
-        self, fake: FakeAdmin, admin: Admin
-    ) -> None:
+    def test_group_by_splits_and_preserves_totals(self, fake: FakeAdmin, admin: Admin) -> None:
         """group_by=model gives one row per model; their sums equal the ungrouped row."""
         fake.add_api_key("a")
         fake.add_api_key("b")
@@ -709,13 +684,9 @@ class TestMessagesUsageReport:
     def test_unknown_group_by_is_a_bad_request(self, admin: Admin) -> None:
         """group_by values pass through unchecked; the server's 400 is a BadRequestError."""
         with pytest.raises(sluice.BadRequestError, match="group_by"):
-            admin.usage_report.messages(
-                starting_at="2025-01-01", group_by=["colour"]
-            ).first_page()
+            admin.usage_report.messages(starting_at="2025-01-01", group_by=["colour"]).first_page()
 
-    def test_extra_query_is_sent_as_given(
-        self, sent: list[httpx.Request], admin: Admin
-    ) -> None:
+    def test_extra_query_is_sent_as_given(self, sent: list[httpx.Request], admin: Admin) -> None:
         """extra_query adds parameters newer than this version, as repeated keys for lists."""
         admin.usage_report.messages(
             starting_at="2025-01-01",
@@ -771,9 +742,7 @@ class TestCostReport:
             ({"limit": 0}, "limit"),
         ],
     )
-    def test_bad_parameters_raise(
-        self, admin: Admin, kwargs: dict[str, Any], param: str
-    ) -> None:
+    def test_bad_parameters_raise(self, admin: Admin, kwargs: dict[str, Any], param: str) -> None:
         """Only daily buckets exist, and limit is 1 to 31."""
         with pytest.raises(AdminParamsError) as caught:
             admin.cost_report(starting_at="2025-01-01", **kwargs)
@@ -806,9 +775,7 @@ class TestClaudeCodeReport:
         fake.add_api_key("bot")
         pages = [
             page
-            for page in admin.usage_report.claude_code(
-                starting_at="2025-09-08", limit=2
-            ).pages()
+            for page in admin.usage_report.claude_code(starting_at="2025-09-08", limit=2).pages()
         ]
         assert [len(page.data) for page in pages] == [2, 2, 1]
         records = [record for page in pages for record in page.data]
@@ -839,9 +806,7 @@ class TestFake:
     """The fake's own checks, with raw requests that bypass the client's validation."""
 
     @pytest.fixture
-    def http(
-        self, server: MockAnthropic, fake: FakeAdmin
-    ) -> Iterator[httpx.Client]:
+    def http(self, server: MockAnthropic, fake: FakeAdmin) -> Iterator[httpx.Client]:
         headers = {"x-api-key": ADMIN_KEY, "anthropic-version": "2023-06-01"}
         with httpx.Client(
             base_url=server.base_url, headers=headers, verify=TLS, timeout=10.0
@@ -906,9 +871,7 @@ class TestFake:
         assert fake.users[0]["email"] == "ada@example.com"
         assert repr(fake) == "<FakeAdmin 1 users, 0 invites, 0 workspaces, 0 API keys>"
 
-    def test_archiving_a_workspace_archives_its_keys(
-        self, fake: FakeAdmin, admin: Admin
-    ) -> None:
+    def test_archiving_a_workspace_archives_its_keys(self, fake: FakeAdmin, admin: Admin) -> None:
         """Keys of an archived workspace are archived and can no longer be changed."""
         workspace = admin.workspaces.create(name="prod")
         key_id = fake.add_api_key("ci", workspace_id=workspace.id)["id"]

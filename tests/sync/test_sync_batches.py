@@ -170,9 +170,7 @@ class TestRetrieve:
         assert caught.value.status_code == 404
         assert caught.value.error_type == "not_found_error"
 
-    def test_complete_after_n_retrieves(
-        self, server: MockAnthropic, client: sluice.Client
-    ) -> None:
+    def test_complete_after_n_retrieves(self, server: MockAnthropic, client: sluice.Client) -> None:
         """With complete_after=3 the third retrieve finds the batch ended, all succeeded."""
         install_batches(server, complete_after=3)
         batches = client.messages.batches
@@ -274,9 +272,7 @@ class TestWait:
         assert batch.processing_status == "ended"
         assert seen == ["in_progress", "in_progress", "ended"]
 
-    def test_timeout_raises_with_the_last_batch(
-        self, fake: FakeBatches, batches: Batches
-    ) -> None:
+    def test_timeout_raises_with_the_last_batch(self, fake: FakeBatches, batches: Batches) -> None:
         """Past the timeout, BatchWaitTimeoutError (a TimeoutError) carries the last batch."""
         created = batches.create(requests=[request("a")])
         with pytest.raises(sluice.SluiceError, match="did not end within") as caught:
@@ -368,9 +364,7 @@ class TestResults:
         with pytest.raises(sluice.SluiceError, match="no results_url yet"):
             batches.results(batch)
 
-    def test_unknown_batch_is_not_found_on_enter(
-        self, fake: FakeBatches, batches: Batches
-    ) -> None:
+    def test_unknown_batch_is_not_found_on_enter(self, fake: FakeBatches, batches: Batches) -> None:
         """The request goes out on enter, so a 404 surfaces there as NotFoundError."""
         with pytest.raises(sluice.NotFoundError):
             with batches.results("msgbatch_nope"):
@@ -424,9 +418,7 @@ class TestResults:
         assert results.response is not None and results.response.is_closed
         assert results.results_received == 1
 
-    def test_plain_iteration_to_the_end_closes(
-        self, fake: FakeBatches, batches: Batches
-    ) -> None:
+    def test_plain_iteration_to_the_end_closes(self, fake: FakeBatches, batches: Batches) -> None:
         """Without with, reading to the end sends the request and closes it."""
         batch = ended_batch(batches, fake, [CANCELED, EXPIRED])
         results = batches.results(batch.id)
@@ -445,9 +437,7 @@ class TestResults:
         with pytest.raises(StopIteration):
             results.__next__()
 
-    def test_keep_unknown_fields_round_trips(
-        self, fake: FakeBatches, batches: Batches
-    ) -> None:
+    def test_keep_unknown_fields_round_trips(self, fake: FakeBatches, batches: Batches) -> None:
         """keep_unknown_fields=True keeps new fields so to_builtins gives the line back."""
         line = {
             "custom_id": "ok",

@@ -82,9 +82,7 @@ class TestDeadline:
 
 
 class TestRateLimiter:
-    def test_requests_in_flight_are_released_however_they_end(
-        self, server: MockAnthropic
-    ) -> None:
+    def test_requests_in_flight_are_released_however_they_end(self, server: MockAnthropic) -> None:
         """The limiter counts requests in flight against the headers' remaining; one that
         ends without an answer (a dropped connection, a timeout at the deadline, a hook
         that raises) is released, so none is counted for ever."""

@@ -23,9 +23,7 @@ def completions(client: sluice.Client) -> Completions:
 
 
 class TestCreate:
-    def test_returns_the_completion(
-        self, server: MockAnthropic, completions: Completions
-    ) -> None:
+    def test_returns_the_completion(self, server: MockAnthropic, completions: Completions) -> None:
         """create() posts to /v1/complete without stream and answers a typed Completion."""
         install_completions(server, text=TEXT)
         completion = completions.create(
@@ -51,9 +49,7 @@ class TestCreate:
     ) -> None:
         """The fake stops after max_tokens_to_sample words with stop_reason max_tokens."""
         install_completions(server, text=TEXT)
-        completion = completions.create(
-            model="claude-2.1", prompt=PROMPT, max_tokens_to_sample=2
-        )
+        completion = completions.create(model="claude-2.1", prompt=PROMPT, max_tokens_to_sample=2)
         assert (completion.completion, completion.stop_reason) == (" Hello there,", "max_tokens")
 
     def test_bad_prompt_is_a_bad_request(
@@ -71,9 +67,7 @@ class TestCreate:
 
 
 class TestStream:
-    def test_pieces_and_final_text(
-        self, server: MockAnthropic, completions: Completions
-    ) -> None:
+    def test_pieces_and_final_text(self, server: MockAnthropic, completions: Completions) -> None:
         """The fake's stream yields one typed Completion per word and the final text."""
         install_completions(server, text=TEXT)
         with completions.stream(
@@ -131,9 +125,7 @@ class TestStream:
         assert caught.value.events_received == 2
         assert partial is not None and partial.completion == " A"
 
-    def test_http_error_on_enter(
-        self, server: MockAnthropic, completions: Completions
-    ) -> None:
+    def test_http_error_on_enter(self, server: MockAnthropic, completions: Completions) -> None:
         """An error status surfaces on enter as the typed HTTP error."""
         server.enqueue(Reply.error(400, "invalid_request_error", "bad prompt"))
         with pytest.raises(sluice.BadRequestError, match="bad prompt"):

@@ -23,9 +23,7 @@ from sluice.testing import MockAnthropic, Reply
 def client_for(server: MockAnthropic, **kwargs: object) -> Iterator[sluice.Client]:
     with (
         httpx.Client(verify=TLS, timeout=10.0) as http,
-        sluice.Client(
-            api_key=KEY, base_url=server.base_url, http_client=http, **kwargs
-        ) as client,
+        sluice.Client(api_key=KEY, base_url=server.base_url, http_client=http, **kwargs) as client,
     ):
         yield client
 
@@ -122,9 +120,7 @@ class TestBrokenErrorBodies:
 
 
 class TestBrokenSuccessBodies:
-    def test_a_200_cut_short_names_its_request_id(
-        self, mock_anthropic: MockAnthropic
-    ) -> None:
+    def test_a_200_cut_short_names_its_request_id(self, mock_anthropic: MockAnthropic) -> None:
         """A 200 whose body breaks off is not retried (the request was processed) and is a
         typed connection error carrying the response's request-id."""
         model = {"type": "model", "id": "claude-x", "display_name": "X", "created_at": "t"}

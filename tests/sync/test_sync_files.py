@@ -35,9 +35,7 @@ def files(client: sluice.Client, fake: FakeFiles) -> Files:
     return client.files
 
 
-def chunks_of(
-    data: bytes, size: int, closed: list[bool] | None = None
-) -> Iterator[bytes]:
+def chunks_of(data: bytes, size: int, closed: list[bool] | None = None) -> Iterator[bytes]:
     try:
         for start in range(0, len(data), size):
             yield data[start : start + size]
@@ -209,9 +207,7 @@ class TestUploadAsyncIterable:
         assert request.body == expected_body(boundary_of(request), b"upload.png", b"image/png", PNG)
         assert fake.content_of(metadata.id) == PNG
 
-    def test_is_not_retried(
-        self, files: Files, fake: FakeFiles, server: MockAnthropic
-    ) -> None:
+    def test_is_not_retried(self, files: Files, fake: FakeFiles, server: MockAnthropic) -> None:
         """A one-shot iterable is sent once: a 529 is raised, not retried, and it is closed."""
         closed: list[bool] = []
         server.enqueue(
@@ -233,10 +229,7 @@ class TestUploadAsyncIterable:
 
 
 class TestMimeDetection:
-
-    def test_sent_part_type_and_default_name(
-        self, files: Files, server: MockAnthropic
-    ) -> None:
+    def test_sent_part_type_and_default_name(self, files: Files, server: MockAnthropic) -> None:
         """An unnamed upload is named upload.<ext> after the detected type, sent as its type."""
         for data, name, content_type in (
             (PDF, b"upload.pdf", b"application/pdf"),
@@ -257,7 +250,6 @@ class TestMimeDetection:
 
 
 class TestSizeValidation:
-
     def test_empty_sources_are_refused(
         self, files: Files, server: MockAnthropic, tmp_path: Path
     ) -> None:
@@ -340,9 +332,7 @@ class TestList:
         """An empty workspace lists nothing."""
         assert files.list().to_list() == []
 
-    def test_unknown_fields_are_kept(
-        self, client: sluice.Client, server: MockAnthropic
-    ) -> None:
+    def test_unknown_fields_are_kept(self, client: sluice.Client, server: MockAnthropic) -> None:
         """Fields this version does not model survive decoding and re-encoding."""
         item = {
             "type": "file",
@@ -431,9 +421,7 @@ class TestDownload:
         assert [p.name for p in Path(tmp_path).iterdir()] == ["x.bin"]
         assert Path(target).read_bytes() == b"old"
 
-    def test_not_downloadable(
-        self, server: MockAnthropic, client: sluice.Client
-    ) -> None:
+    def test_not_downloadable(self, server: MockAnthropic, client: sluice.Client) -> None:
         """Downloading an uploaded file, as the API refuses it, raises BadRequestError."""
         install_files(server, downloadable_uploads=False)
         api = client.files
@@ -506,9 +494,7 @@ class TestBetaHeader:
         assert server.requests[0].headers["anthropic-beta"] == f"{FILES_BETA},other-beta"
         assert server.requests[1].headers["anthropic-beta"] == f"{FILES_BETA},other-beta,extra"
 
-    def test_fake_refuses_requests_without_it(
-        self, server: MockAnthropic, fake: FakeFiles
-    ) -> None:
+    def test_fake_refuses_requests_without_it(self, server: MockAnthropic, fake: FakeFiles) -> None:
         """Without the beta header the fake answers 400 invalid_request_error, like the API."""
         with httpx.Client(base_url=server.base_url, verify=TLS) as http:
             response = http.get("/v1/files")
@@ -518,10 +504,7 @@ class TestBetaHeader:
 
 
 class TestFakeMultipart:
-
-    def test_fake_rejects_a_broken_upload(
-        self, server: MockAnthropic, fake: FakeFiles
-    ) -> None:
+    def test_fake_rejects_a_broken_upload(self, server: MockAnthropic, fake: FakeFiles) -> None:
         """An upload body without its closing boundary gets 400 and stores nothing."""
         with httpx.Client(base_url=server.base_url, verify=TLS) as http:
             response = http.post(

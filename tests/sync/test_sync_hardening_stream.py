@@ -90,9 +90,7 @@ class TestMidStreamMalformedEvents:
         ],
         ids=["type-object", "deep"],
     )
-    def test_partial_message_is_kept(
-        self, mock_anthropic: MockAnthropic, payload: bytes
-    ) -> None:
+    def test_partial_message_is_kept(self, mock_anthropic: MockAnthropic, payload: bytes) -> None:
         """A malformed event mid-stream raises EventDecodeError carrying the message so far."""
         data = fixture("text.sse")
         cut = data.index(b"event: content_block_stop")
@@ -108,7 +106,6 @@ class TestMidStreamMalformedEvents:
 
 
 class TestOfficialSDKStreamShapes:
-
     @pytest.mark.parametrize("name", COMPLETE)
     def test_over_http(self, mock_anthropic: MockAnthropic, name: str) -> None:
         """Over HTTP too: the final message, not an IncompleteStreamError."""

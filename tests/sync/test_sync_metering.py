@@ -40,9 +40,7 @@ def client_for(server: MockAnthropic, **kwargs: Any) -> Iterator[sluice.Client]:
 
 
 class TestCreate:
-    def test_usage_cost_and_savings(
-        self, server: MockAnthropic, client: sluice.Client
-    ) -> None:
+    def test_usage_cost_and_savings(self, server: MockAnthropic, client: sluice.Client) -> None:
         """A message's usage, cache tokens included, is summed, priced and per model."""
         server.enqueue(Reply.json(message_json(CACHED)), Reply.json(message_json(CACHED)))
         client.messages.create(**PARAMS)
@@ -150,9 +148,7 @@ class TestStream:
 
 
 class TestRecovery:
-    def test_every_attempt_is_counted(
-        self, server: MockAnthropic, client: sluice.Client
-    ) -> None:
+    def test_every_attempt_is_counted(self, server: MockAnthropic, client: sluice.Client) -> None:
         """A recovered stream is two requests, both billed: the meter sums them as the
         stream's message does."""
         first = Turn("Rivers begin as rain", usage={"input_tokens": 10, "output_tokens": 5})

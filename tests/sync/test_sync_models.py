@@ -30,9 +30,7 @@ class TestGet:
         assert server.requests[-1].method == "GET"
         assert server.requests[-1].path == "/v1/models/claude-sonnet-4-5-20250929"
 
-    def test_unknown_model_is_not_found(
-        self, server: MockAnthropic, client: sluice.Client
-    ) -> None:
+    def test_unknown_model_is_not_found(self, server: MockAnthropic, client: sluice.Client) -> None:
         """An unknown id raises NotFoundError with the API's message."""
         install_models(server)
         with pytest.raises(sluice.NotFoundError, match="model: claude-nope") as caught:
@@ -57,9 +55,7 @@ class TestGet:
             client.models.get("")
         assert server.requests == []
 
-    def test_unknown_fields_are_kept(
-        self, server: MockAnthropic, client: sluice.Client
-    ) -> None:
+    def test_unknown_fields_are_kept(self, server: MockAnthropic, client: sluice.Client) -> None:
         """Fields sluice does not model survive to_builtins, as for messages."""
         wire = {
             "type": "model",
@@ -87,18 +83,14 @@ class TestGet:
 
 
 class TestList:
-    def test_first_page_defaults(
-        self, server: MockAnthropic, client: sluice.Client
-    ) -> None:
+    def test_first_page_defaults(self, server: MockAnthropic, client: sluice.Client) -> None:
         """Without arguments one request fetches every default model, newest first."""
         install_models(server)
         models = client.models.list().to_list()
         assert [model.id for model in models] == IDS
         assert list_queries(server) == [{}]
 
-    def test_forward_across_pages(
-        self, server: MockAnthropic, client: sluice.Client
-    ) -> None:
+    def test_forward_across_pages(self, server: MockAnthropic, client: sluice.Client) -> None:
         """limit=3 walks forward page by page with after_id = the previous last_id."""
         install_models(server)
         models = client.models.list(limit=3).to_list()
@@ -109,9 +101,7 @@ class TestList:
             {"limit": ["3"], "after_id": [IDS[5]]},
         ]
 
-    def test_backward_across_pages(
-        self, server: MockAnthropic, client: sluice.Client
-    ) -> None:
+    def test_backward_across_pages(self, server: MockAnthropic, client: sluice.Client) -> None:
         """before_id walks backward with before_id = the previous first_id."""
         install_models(server)
         pages = [page for page in client.models.list(limit=2, before_id=IDS[6]).pages()]
@@ -137,9 +127,7 @@ class TestList:
         assert got == [r.request_id for r in server.requests]
         assert all(page.rate_limits is not None for page in pages)
 
-    def test_starting_after_an_id(
-        self, server: MockAnthropic, client: sluice.Client
-    ) -> None:
+    def test_starting_after_an_id(self, server: MockAnthropic, client: sluice.Client) -> None:
         """after_id resumes a listing after that model."""
         install_models(server)
         models = client.models.list(after_id=IDS[4]).to_list()
@@ -167,9 +155,7 @@ class TestList:
 
 
 class TestFake:
-    def test_ids_and_objects_mix(
-        self, server: MockAnthropic, client: sluice.Client
-    ) -> None:
+    def test_ids_and_objects_mix(self, server: MockAnthropic, client: sluice.Client) -> None:
         """install_models accepts bare ids and full objects, listed in the order given."""
         install_models(
             server,

@@ -61,9 +61,7 @@ class TestRecovery:
         assert stream.recoveries and "OverloadedStreamError" in stream.recoveries[0]
         assert stream.attempts == 2
 
-    def test_usage_of_every_failed_attempt_is_summed(
-        self, mock_anthropic: MockAnthropic
-    ) -> None:
+    def test_usage_of_every_failed_attempt_is_summed(self, mock_anthropic: MockAnthropic) -> None:
         """Two recoveries: each failed attempt's usage counts once, with the last one's;
         the output of each failed attempt is estimated from its text (4 and 5 bytes: 2
         tokens each), and the re-sent max_tokens shrinks by both."""
@@ -116,9 +114,7 @@ class TestRecovery:
         assert usage.server_tool_use.web_search_requests == 3  # type: ignore[union-attr]
         assert total.server_tool_use.web_search_requests == 3  # type: ignore[union-attr]
 
-    def test_a_failed_attempts_output_is_estimated(
-        self, mock_anthropic: MockAnthropic
-    ) -> None:
+    def test_a_failed_attempts_output_is_estimated(self, mock_anthropic: MockAnthropic) -> None:
         """An attempt cut before its message_delta reported 1 output token for 60 bytes of
         text: 20 are counted instead (3 bytes a token, rounded up), in the message, in the
         meter, and off the re-sent max_tokens."""
@@ -172,9 +168,7 @@ class TestRecovery:
         assert message.content[0].text == "Hello world"  # type: ignore[union-attr]
         assert mock_anthropic.requests[1].json["messages"][-1]["content"] == "Hello"
 
-    def test_before_message_start_it_starts_again(
-        self, mock_anthropic: MockAnthropic
-    ) -> None:
+    def test_before_message_start_it_starts_again(self, mock_anthropic: MockAnthropic) -> None:
         """A stream that failed before anything arrived is simply sent again (no prefill)."""
         second = sse(message_start(), block_start(0), text(0, "Hi"), stop(0), *end(1))
         mock_anthropic.enqueue(Reply.sse(sse(OVERLOADED)), Reply.sse(second))
@@ -183,18 +177,14 @@ class TestRecovery:
                 assert stream.final_text() == "Hi"
         assert mock_anthropic.requests[1].json["messages"] == PARAMS["messages"]
 
-    def test_the_callers_own_prefill_is_continued(
-        self, mock_anthropic: MockAnthropic
-    ) -> None:
+    def test_the_callers_own_prefill_is_continued(self, mock_anthropic: MockAnthropic) -> None:
         """A request that ends with the caller's assistant prefill: what arrived extends it."""
         first = sse(message_start(), block_start(0), text(0, " and then"), OVERLOADED)
         second = sse(message_start(), block_start(0), text(0, " more"), stop(0), *end(1))
         mock_anthropic.enqueue(Reply.sse(first), Reply.sse(second))
         messages = [*PARAMS["messages"], {"role": "assistant", "content": "First"}]
         with client_for(mock_anthropic) as client:
-            with client.messages.stream(
-                **{**PARAMS, "messages": messages}, recover=1
-            ) as stream:
+            with client.messages.stream(**{**PARAMS, "messages": messages}, recover=1) as stream:
                 stream.final_message()
         sent = mock_anthropic.requests[1].json["messages"]
         assert sent[-1] == {"role": "assistant", "content": "First and then"}

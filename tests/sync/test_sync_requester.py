@@ -64,9 +64,7 @@ class TestOptions:
                 client.models.get("claude-x", timeout=0.2)
             assert client.timeout.read == 600.0
 
-    def test_extra_body_without_a_json_body_is_refused(
-        self, mock_anthropic: MockAnthropic
-    ) -> None:
+    def test_extra_body_without_a_json_body_is_refused(self, mock_anthropic: MockAnthropic) -> None:
         """extra_body on a request that sends no JSON body fails at once, naming the option."""
         with client_for(mock_anthropic) as client:
             with pytest.raises(sluice.ParamsError) as caught:

@@ -39,9 +39,7 @@ def client_for(server: MockAnthropic, **kwargs: Any) -> Iterator[sluice.Client]:
     kwargs.setdefault("max_retries", 0)
     with (
         httpx.Client(timeout=10.0) as http,
-        sluice.Client(
-            api_key=KEY, base_url=server.base_url, http_client=http, **kwargs
-        ) as client,
+        sluice.Client(api_key=KEY, base_url=server.base_url, http_client=http, **kwargs) as client,
     ):
         yield client
 
@@ -226,9 +224,7 @@ class TestObservability:
         """A deadline that runs out before anything was sent (a rate-limit wait) still
         gives the curl of the request it was waiting to send, body included."""
         mock_anthropic.route("POST", "/v1/messages", Reply.json(MESSAGE))
-        with client_for(
-            mock_anthropic, limits=LimitSettings(requests_per_minute=1)
-        ) as client:
+        with client_for(mock_anthropic, limits=LimitSettings(requests_per_minute=1)) as client:
             client.messages.create(**PARAMS)
             with pytest.raises(sluice.DeadlineExceededError) as caught:
                 client.messages.create(**PARAMS, deadline=0.2)
@@ -308,9 +304,7 @@ class TestDeadline:
         assert caught.value.partial_message is not None
         assert caught.value.timeout == 0.3
 
-    def test_streams_have_an_idle_limit_by_default(
-        self, mock_anthropic: MockAnthropic
-    ) -> None:
+    def test_streams_have_an_idle_limit_by_default(self, mock_anthropic: MockAnthropic) -> None:
         """With no options, a stream's read timeout is the default idle limit (120 s),
         not the 600 s other requests get; an explicit timeout= wins."""
         seen: list[dict[str, float | None]] = []
@@ -338,9 +332,7 @@ class TestDeadline:
 
 
 class TestRateLimits:
-    def test_exhausted_requests_wait_for_the_reset(
-        self, mock_anthropic: MockAnthropic
-    ) -> None:
+    def test_exhausted_requests_wait_for_the_reset(self, mock_anthropic: MockAnthropic) -> None:
         """remaining=0 in the headers holds the next request back until the reset time."""
         reset = (datetime.now(UTC) + timedelta(seconds=0.6)).isoformat().replace("+00:00", "Z")
         headers = {
@@ -361,9 +353,7 @@ class TestRateLimits:
     def test_configured_requests_per_minute(self, mock_anthropic: MockAnthropic) -> None:
         """A configured limit spaces requests out: the third of 2/minute waits (here: past the deadline)."""
         mock_anthropic.route("GET", "/v1/models/claude-x", Reply.json(MODEL))
-        with client_for(
-            mock_anthropic, limits=LimitSettings(requests_per_minute=2)
-        ) as client:
+        with client_for(mock_anthropic, limits=LimitSettings(requests_per_minute=2)) as client:
             client.models.get("claude-x")
             client.models.get("claude-x")
             with pytest.raises(sluice.DeadlineExceededError):
@@ -456,9 +446,7 @@ class TestCircuitBreaker:
         assert report.breaker is None  # /v1/messages was never used
         assert report.breakers == {"/v1/models/{model_id}": "closed"}
 
-    def test_one_breaker_per_endpoint_whatever_the_id(
-        self, mock_anthropic: MockAnthropic
-    ) -> None:
+    def test_one_breaker_per_endpoint_whatever_the_id(self, mock_anthropic: MockAnthropic) -> None:
         """Twenty model ids share the breaker of GET /v1/models/{model_id}: three 503s open
         it, the other seventeen requests are refused unsent, and only one breaker exists."""
         mock_anthropic.route("GET", "/v1/models/*", Reply.error(503, "api_error", "down"))
@@ -516,9 +504,7 @@ class TestCircuitBreaker:
         """A 400 is the request's fault, not the API's: it never opens the breaker."""
         for _ in range(3):
             mock_anthropic.enqueue(Reply.error(400, "invalid_request_error", "bad"))
-        with client_for(
-            mock_anthropic, breaker=BreakerSettings(failure_threshold=1)
-        ) as client:
+        with client_for(mock_anthropic, breaker=BreakerSettings(failure_threshold=1)) as client:
             for _ in range(3):
                 with pytest.raises(sluice.BadRequestError):
                     client.models.get("claude-x")
@@ -526,9 +512,7 @@ class TestCircuitBreaker:
 
 
 class TestFailover:
-    def test_moves_to_the_fallback_and_reports_why(
-        self, mock_anthropic: MockAnthropic
-    ) -> None:
+    def test_moves_to_the_fallback_and_reports_why(self, mock_anthropic: MockAnthropic) -> None:
         """A 529 at the primary moves the request to the fallback, with its model; the reason is reported."""
         mock_anthropic.enqueue(overloaded())
         records: list[sluice.types.FailoverRecord] = []
@@ -563,9 +547,7 @@ class TestFailover:
             assert backup.requests[0].headers["x-api-key"] == "sk-other"
         assert len(mock_anthropic.requests) == 1
 
-    def test_the_last_endpoint_tried_cools_down_too(
-        self, mock_anthropic: MockAnthropic
-    ) -> None:
+    def test_the_last_endpoint_tried_cools_down_too(self, mock_anthropic: MockAnthropic) -> None:
         """When the last endpoint a request may try fails as well, it sits out its cooldown
         too: the next request goes to the endpoint that is left."""
         mock_anthropic.enqueue(overloaded())

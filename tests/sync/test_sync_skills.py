@@ -91,9 +91,7 @@ class TestCreate:
         with pytest.raises(sluice.BadRequestError, match="front matter"):
             skills.create(files=[("s/SKILL.md", b"# no front matter\n")])
         with pytest.raises(sluice.BadRequestError, match="'name'"):
-            skills.create(
-                files=[("s/SKILL.md", b"---\nname: Bad Name\ndescription: d\n---\n")]
-            )
+            skills.create(files=[("s/SKILL.md", b"---\nname: Bad Name\ndescription: d\n---\n")])
         assert fake.ids == []
 
 
@@ -108,9 +106,7 @@ class TestLayoutValidation:
         assert caught.value.filename == "pdf-tools/SKILL.md"
         assert server.requests == []
 
-    def test_skill_md_only_in_a_subfolder(
-        self, skills: Skills, server: MockAnthropic
-    ) -> None:
+    def test_skill_md_only_in_a_subfolder(self, skills: Skills, server: MockAnthropic) -> None:
         """A SKILL.md below the top-level folder does not count."""
         with pytest.raises(UploadError, match=r"no SKILL\.md"):
             skills.create(files=[("s/sub/SKILL.md", SKILL_MD)])
@@ -152,9 +148,7 @@ class TestList:
         self, skills: Skills, fake: FakeSkills, server: MockAnthropic
     ) -> None:
         """Iteration follows next_page across pages, most recent first."""
-        ids = [
-            (skills.create(files=skill_files(), display_title=str(i))).id for i in range(5)
-        ]
+        ids = [(skills.create(files=skill_files(), display_title=str(i))).id for i in range(5)]
         listed = [skill for skill in skills.list(limit=2)]
         assert [skill.id for skill in listed] == ids[::-1] == fake.ids
         queries = [r.query for r in server.requests if r.method == "GET"]
@@ -192,9 +186,7 @@ class TestRetrieveAndDelete:
         with pytest.raises(sluice.NotFoundError):
             skills.versions.create("skill_missing", files=skill_files())
 
-    def test_delete_needs_versions_deleted_first(
-        self, skills: Skills, fake: FakeSkills
-    ) -> None:
+    def test_delete_needs_versions_deleted_first(self, skills: Skills, fake: FakeSkills) -> None:
         """A skill with versions cannot be deleted; once they are gone it can."""
         skill = skills.create(files=skill_files())
         with pytest.raises(sluice.BadRequestError, match="versions"):
@@ -278,9 +270,7 @@ class TestVersions:
 
 
 class TestWire:
-    def test_unknown_fields_are_kept(
-        self, client: sluice.Client, server: MockAnthropic
-    ) -> None:
+    def test_unknown_fields_are_kept(self, client: sluice.Client, server: MockAnthropic) -> None:
         """Fields this version does not model survive decoding and re-encoding."""
         body = {
             "type": "skill",
@@ -296,9 +286,7 @@ class TestWire:
         skill = client.skills.retrieve("skill_1")
         assert msgspec.json.decode(sluice.to_json(skill)) == body
 
-    def test_every_request_carries_the_beta(
-        self, skills: Skills, server: MockAnthropic
-    ) -> None:
+    def test_every_request_carries_the_beta(self, skills: Skills, server: MockAnthropic) -> None:
         """Every endpoint sends the skills beta header."""
         skill = skills.create(files=skill_files())
         assert skill.latest_version is not None

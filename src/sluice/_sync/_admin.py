@@ -275,9 +275,7 @@ class WorkspaceMembers(_Resource):
         **options: Unpack[RequestOptions],
     ) -> DeletedWorkspaceMember:
         """Remove a user from the workspace (they stay in the organization)."""
-        return self._delete(
-            self._path(workspace_id, user_id), DeletedWorkspaceMember, options
-        )
+        return self._delete(self._path(workspace_id, user_id), DeletedWorkspaceMember, options)
 
 
 class Workspaces(_Resource):

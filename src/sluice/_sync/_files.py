@@ -149,9 +149,7 @@ class Files(FileSaving, CursorListed[FileMetadata]):
         """
         if filename is not None and not filename:
             raise ValueError("filename must not be empty")
-        source, head, disk_name, iterator = open_source(
-            file, limit=MAX_FILE_SIZE, name=filename
-        )
+        source, head, disk_name, iterator = open_source(file, limit=MAX_FILE_SIZE, name=filename)
         try:
             name = filename or disk_name
             complete = source.size is not None and source.size == len(head)
@@ -165,9 +163,7 @@ class Files(FileSaving, CursorListed[FileMetadata]):
             if iterator is not None:
                 close_iterator(iterator)
 
-    def retrieve_metadata(
-        self, file_id: str, **options: Unpack[RequestOptions]
-    ) -> FileMetadata:
+    def retrieve_metadata(self, file_id: str, **options: Unpack[RequestOptions]) -> FileMetadata:
         """The metadata of one file.
 
         Raises:

@@ -100,9 +100,7 @@ class Messages(Resource):
             send, max_event_size=self._requester.max_event_size, meter=self._requester.meter
         )
 
-    def _opener(
-        self, options: RequestOptions
-    ) -> Callable[[dict[str, Any]], SyncMessageStream]:
+    def _opener(self, options: RequestOptions) -> Callable[[dict[str, Any]], SyncMessageStream]:
         """Opens a stream for a body: what a recovering stream re-sends."""
 
         def open_stream(body: dict[str, Any]) -> SyncMessageStream:

@@ -42,9 +42,7 @@ __all__ = [
 
 #: What an upload accepts: a path (``str`` or ``os.PathLike``), bytes, or an iterable
 #: of bytes (read once, as it is sent).
-FileSource: TypeAlias = (
-    str | os.PathLike[str] | bytes | bytearray | memoryview | Iterable[bytes]
-)
+FileSource: TypeAlias = str | os.PathLike[str] | bytes | bytearray | memoryview | Iterable[bytes]
 
 
 class Source:
@@ -108,9 +106,7 @@ class StreamSource(Source):
 
     replayable = False
 
-    def __init__(
-        self, head: list[bytes], rest: Iterator[bytes], *, limit: int, name: str
-    ) -> None:
+    def __init__(self, head: list[bytes], rest: Iterator[bytes], *, limit: int, name: str) -> None:
         self._head = head
         self._rest = rest
         self._limit = limit
@@ -200,9 +196,7 @@ def open_source(
             raise
         first = b"".join(head)
         return StreamSource(head, iterator, limit=limit, name=label), first, None, iterator
-    raise TypeError(
-        f"expected a path, bytes or an iterable of bytes, got {type(file).__name__}"
-    )
+    raise TypeError(f"expected a path, bytes or an iterable of bytes, got {type(file).__name__}")
 
 
 def close_iterator(iterator: Iterator[bytes]) -> None:

@@ -82,9 +82,7 @@ class SkillVersions(Resource):
             NotFoundError: no such skill.
         """
         path = api_path("/v1/skills/{skill_id}/versions", skill_id=skill_id)
-        return self._post_multipart(
-            path, _skill_body(files, None), SkillVersion, options
-        )
+        return self._post_multipart(path, _skill_body(files, None), SkillVersion, options)
 
     def list(
         self,

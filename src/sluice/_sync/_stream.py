@@ -489,9 +489,7 @@ class SyncCompletionStream(BodyIterator[Completion]):
 class SyncCompletionStreamManager(StreamManager[SyncCompletionStream]):
     """``with client.completions.stream(...) as stream``: a :class:`SyncCompletionStream`."""
 
-    def __init__(
-        self, send: Callable[[], httpx.Response], *, max_event_size: int
-    ) -> None:
+    def __init__(self, send: Callable[[], httpx.Response], *, max_event_size: int) -> None:
         def open_stream() -> SyncCompletionStream:
             return SyncCompletionStream(send(), max_event_size=max_event_size)
 
