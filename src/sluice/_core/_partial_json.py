@@ -116,6 +116,9 @@ _Node: TypeAlias = "tuple[_Node, str | int] | None"
 # A change record as the parser makes it, (node, kind, text, value): a tuple is the
 # cheapest object to make; `Change(*record)` is built only when someone asks.
 _Record: TypeAlias = "tuple[_Node, ChangeKind, str, Any]"
+# An open container on the parser's stack: the container, whether it is an object, and its
+# path node. A tuple: made once per container, and read far more often than that.
+_Frame: TypeAlias = "tuple[Any, bool, _Node]"
 
 # Parser states.
 _VALUE: Final = 0  # a value: at the top level, after ':' or after ',' in an array
@@ -157,11 +160,10 @@ _STRING_PIECE: Final = re.compile(_TEXT + "(" + _CUT + ")?")
 _WS: Final = "[ \t\n\r]*+"
 _STRING_OPENS: Final = '(?:(")(' + _TEXT + "))?"  # '"', text
 _KEY_TAIL: Final = r'([^"\\\x00-\x1f]*+)(?:(")' + _WS + "(?:(:)" + _WS + _STRING_OPENS + ")?)?"
-_MEMBER_NEXT: Final = re.compile(_WS + "(?:(,)" + _WS + '(?:"' + _KEY_TAIL + ")?)?")
-_KEY_NEXT: Final = re.compile(_WS + '(?:"' + _KEY_TAIL + ")?")
+_KEY_NEXT: Final = re.compile(_WS + '(?:"' + _KEY_TAIL + ")?")  # after '{', or ',' in an object
 _KEY_REST: Final = re.compile(_KEY_TAIL)  # key text, '"', ':', '"', text
 _COLON_NEXT: Final = re.compile(_WS + "(?:(:)" + _WS + _STRING_OPENS + ")?")
-_ELEMENT_NEXT: Final = re.compile(_WS + "(?:(,)" + _WS + _STRING_OPENS + ")?")
+_VALUE_NEXT: Final = re.compile(_WS + _STRING_OPENS)  # after ',' in an array
 _NUMBER_CHARS: Final = re.compile(r"[0-9+\-.eE]*")
 # A whole number: one a delimiter follows (not taken). Groups: fraction, exponent.
 _WHOLE_NUMBER: Final = re.compile(
@@ -254,18 +256,6 @@ class Change:
         return f"Change(path={self.path!r}, kind={self.kind!r}, value={self.value!r})"
 
 
-class _Frame:
-    """An open container on the parser's stack."""
-
-    __slots__ = ("container", "is_object", "key", "node")
-
-    def __init__(self, container: dict[str, Any] | list[Any], node: _Node) -> None:
-        self.container: Any = container
-        self.is_object = isinstance(container, dict)
-        self.node = node
-        self.key = ""  # the current member's key, for an object
-
-
 class PartialJSONParser:
     """Parse one JSON text fed in pieces, exposing the partial value after every piece.
 
@@ -287,6 +277,7 @@ class PartialJSONParser:
         self._pending = ""  # an unfinished escape or literal, re-scanned with the next piece
         self._state: int = _VALUE
         self._frames: list[_Frame] = []
+        self._key = ""  # the key of the object member being parsed
         self._root: Any = None
         self._done = False
         self._error: PartialJSONError | None = None
@@ -460,12 +451,14 @@ class PartialJSONParser:
         json's C scanner decodes escapes at once if none can be cut short at the end, or
         else one match finds the complete escapes (decoded by that scanner) and the escape
         cut short, kept for the next piece; where the string closes in the piece, that
-        scan is used too. Then a loop over the piece with the state in a
-        local variable handles the common steps: string text, the punctuation between two
-        values (one match of a ``_*_NEXT`` pattern takes ``, "key": "text`` whole), values
-        that start, whole numbers and literals. Everything else -- escapes cut in an
-        unusual way, numbers split across pieces, errors -- goes to :meth:`_parse_rest`,
-        one token at a time, with the state in the attributes.
+        scan is used too. Then a loop over the piece with the state, the innermost open
+        container and the current key in local variables handles the common steps: string
+        text, the punctuation between two values (after a value, the next character says
+        what comes: a comma, whose member one match of a ``_*_NEXT`` pattern takes whole,
+        ``"key": "text``, or the closing bracket), values that start, whole numbers and
+        literals. Everything else -- escapes cut in an unusual way, numbers split across
+        pieces, errors -- goes to :meth:`_parse_rest`, one token at a time, with the state
+        in the attributes.
         """
         state = self._state
         pending = self._pending
@@ -531,6 +524,17 @@ class PartialJSONParser:
         n = len(s)
         i = 0
         frames = self._frames
+        # The innermost open container, kept in locals (and updated where a container opens
+        # or closes): the container, whether it is an object, and its path node; `key` is
+        # the current member's key.
+        home: Any
+        parent: _Node
+        if frames:
+            home, is_object, parent = frames[-1]
+        else:
+            home = parent = None
+            is_object = False
+        key = self._key
         value: Any
         try:
             if closes >= 0:
@@ -538,8 +542,169 @@ class PartialJSONParser:
                 state = _AFTER
                 i = closes + 1
             while i < n:
-                opened = None  # a value that starts: shown at the end of the loop body
-                if state == _IN_STRING:
+                # Each branch either starts a value (`opened`: '"' with the string's `text`
+                # so far, '{' or '[' with the container in `value`, or "0" with a whole
+                # scalar in `value`), handled after the branches, or goes on with `continue`.
+                if state == _AFTER:
+                    if home is None:  # only whitespace may follow the top-level value
+                        break
+                    c = s[i]
+                    if c == ",":
+                        if is_object:  # the next member: one match takes `, "key": "text`
+                            m = _KEY_NEXT.match(s, i + 1)
+                            name, quote, colon, opened, text = m.groups()  # type: ignore[union-attr]
+                            i = m.end()  # type: ignore[union-attr]
+                            if name is None:
+                                state = _KEY
+                                if i < n:  # an error
+                                    break
+                                continue
+                            if quote is None:
+                                self._key_pieces = [name]
+                                self._str_start = base + i - len(name) - 1
+                                state = _IN_KEY
+                                continue
+                            key = name
+                            if colon is None:
+                                state = _COLON
+                                continue
+                            state = _VALUE
+                        else:
+                            m = _VALUE_NEXT.match(s, i + 1)
+                            opened, text = m.groups()  # type: ignore[union-attr]
+                            i = m.end()  # type: ignore[union-attr]
+                            state = _VALUE
+                        if opened is None:
+                            continue
+                    elif c == ("}" if is_object else "]"):
+                        frames.pop()
+                        changes.append((parent, "completed", "", home))
+                        if frames:
+                            home, is_object, parent = frames[-1]
+                        else:
+                            home = parent = None
+                            is_object = False
+                            self._done = True
+                        i += 1
+                        continue
+                    elif c in _WHITESPACE:
+                        i = _WHITESPACE_RUN.match(s, i).end()  # type: ignore[union-attr]
+                        continue
+                    else:  # an error
+                        break
+                elif state == _IN_KEY:
+                    m = _KEY_REST.match(s, i)
+                    name, quote, colon, opened, text = m.groups()  # type: ignore[union-attr]
+                    i = m.end()  # type: ignore[union-attr]
+                    if quote is None:
+                        self._key_pieces.append(name)
+                        if i < n:  # an escape, or an invalid character
+                            self._state = state
+                            i = self._string_key(s, i, base)
+                            state = self._state
+                            key = self._key
+                        continue
+                    pieces = self._key_pieces
+                    if pieces:
+                        pieces.append(name)
+                        name = "".join(pieces)
+                        self._key_pieces = []
+                    key = name
+                    if colon is None:
+                        state = _COLON
+                        continue
+                    state = _VALUE
+                    if opened is None:
+                        continue
+                elif state == _VALUE or state == _ARRAY_FIRST:
+                    c = s[i]
+                    if c == '"':
+                        opened = c
+                        text = ""
+                        i += 1
+                    elif "0" <= c <= "9" or c == "-":
+                        m = _WHOLE_NUMBER.match(s, i)
+                        if m is not None and m.end() - i < 100:  # (long: see _end_number)
+                            j = m.end()
+                            value = int(s[i:j]) if m.lastindex is None else float(s[i:j])
+                            opened = "0"
+                            i = j
+                        elif _NUMBER_CHARS.match(s, i).end() == n:  # type: ignore[union-attr]
+                            # Cut short by the end of the piece: the next one goes on.
+                            self._num_pieces = [s[i:]]
+                            self._num_start = base + i
+                            state = _IN_NUMBER
+                            i = n
+                            continue
+                        else:  # long, or invalid
+                            self._state = state
+                            self._key = key
+                            i = self._start_value(s, i, base, changes)
+                            state = self._state
+                            continue
+                    elif c == "{" or c == "[":
+                        opened = c
+                        value = {} if c == "{" else []
+                        i += 1
+                    elif c in _WHITESPACE:
+                        i = _WHITESPACE_RUN.match(s, i).end()  # type: ignore[union-attr]
+                        continue
+                    elif c == "]" and state == _ARRAY_FIRST:
+                        frames.pop()
+                        changes.append((parent, "completed", "", home))
+                        if frames:
+                            home, is_object, parent = frames[-1]
+                        else:
+                            home = parent = None
+                            is_object = False
+                            self._done = True
+                        state = _AFTER
+                        i += 1
+                        continue
+                    elif (literal := _LITERALS.get(c)) is not None and s.startswith(literal[0], i):
+                        value = literal[1]
+                        opened = "0"
+                        i += len(literal[0])
+                    else:  # a literal cut short, or an error
+                        self._state = state
+                        self._key = key
+                        i = self._start_value(s, i, base, changes)
+                        state = self._state
+                        if frames:
+                            home, is_object, parent = frames[-1]
+                        continue
+                elif state == _KEY or state == _OBJECT_FIRST:
+                    m = _KEY_NEXT.match(s, i)
+                    name, quote, colon, opened, text = m.groups()  # type: ignore[union-attr]
+                    i = m.end()  # type: ignore[union-attr]
+                    if name is None:
+                        if i < n:  # '}', or an error
+                            break
+                        continue
+                    if quote is None:
+                        self._key_pieces = [name]
+                        self._str_start = base + i - len(name) - 1
+                        state = _IN_KEY
+                        continue
+                    key = name
+                    if colon is None:
+                        state = _COLON
+                        continue
+                    state = _VALUE
+                    if opened is None:
+                        continue
+                elif state == _COLON:
+                    m = _COLON_NEXT.match(s, i)
+                    colon, opened, text = m.groups()  # type: ignore[union-attr]
+                    i = m.end()  # type: ignore[union-attr]
+                    if colon is None:
+                        if i < n:  # an error
+                            break
+                        continue
+                    state = _VALUE
+                    if opened is None:
+                        continue
+                elif state == _IN_STRING:
                     j = _STRING_TEXT.match(s, i).end()  # type: ignore[union-attr]
                     if j < n:
                         if s[j] == '"':
@@ -563,121 +728,7 @@ class PartialJSONParser:
                         changes.append((self._str_node, "grew", text, None))
                     self._pending = s[j:]
                     i = n
-                elif state == _AFTER:
-                    if not frames:  # only whitespace may follow the top-level value
-                        break
-                    frame = frames[-1]
-                    if frame.is_object:
-                        m = _MEMBER_NEXT.match(s, i)
-                        comma, key, quote, colon, opened, text = m.groups()  # type: ignore[union-attr]
-                        i = m.end()  # type: ignore[union-attr]
-                        if comma is not None:
-                            if key is None:
-                                state = _KEY
-                            elif quote is None:
-                                self._key_pieces = [key]
-                                self._str_start = base + i - len(key) - 1
-                                state = _IN_KEY
-                            else:
-                                frame.key = key
-                                state = _COLON if colon is None else _VALUE
-                        elif i < n:
-                            if s[i] != "}":  # an error
-                                break
-                            state = self._close_at(changes)
-                            i += 1
-                    else:
-                        m = _ELEMENT_NEXT.match(s, i)
-                        comma, opened, text = m.groups()  # type: ignore[union-attr]
-                        i = m.end()  # type: ignore[union-attr]
-                        if comma is not None:
-                            state = _VALUE
-                        elif i < n:
-                            if s[i] != "]":  # an error
-                                break
-                            state = self._close_at(changes)
-                            i += 1
-                elif state == _IN_KEY:
-                    m = _KEY_REST.match(s, i)
-                    key, quote, colon, opened, text = m.groups()  # type: ignore[union-attr]
-                    i = m.end()  # type: ignore[union-attr]
-                    if quote is None:
-                        self._key_pieces.append(key)
-                        if i < n:  # an escape, or an invalid character
-                            self._state = state
-                            i = self._string_key(s, i, base)
-                            state = self._state
-                        continue
-                    pieces = self._key_pieces
-                    if pieces:
-                        pieces.append(key)
-                        key = "".join(pieces)
-                        self._key_pieces = []
-                    frames[-1].key = key
-                    state = _COLON if colon is None else _VALUE
-                elif state == _VALUE or state == _ARRAY_FIRST:
-                    c = s[i]
-                    if c == '"':
-                        opened = c
-                        text = ""
-                        i += 1
-                    elif "0" <= c <= "9" or c == "-":
-                        m = _WHOLE_NUMBER.match(s, i)
-                        if m is not None and m.end() - i < 100:  # (long: see _end_number)
-                            j = m.end()
-                            value = int(s[i:j]) if m.lastindex is None else float(s[i:j])
-                            opened = "0"
-                            i = j
-                        elif _NUMBER_CHARS.match(s, i).end() == n:  # type: ignore[union-attr]
-                            # Cut short by the end of the piece: the next one goes on.
-                            self._num_pieces = [s[i:]]
-                            self._num_start = base + i
-                            state = _IN_NUMBER
-                            i = n
-                        else:  # long, or invalid
-                            self._state = state
-                            i = self._start_value(s, i, base, changes)
-                            state = self._state
-                    elif c == "{" or c == "[":
-                        opened = c
-                        value = {} if c == "{" else []
-                        i += 1
-                    elif c in _WHITESPACE:
-                        m = _WHITESPACE_RUN.match(s, i)
-                        i = m.end()  # type: ignore[union-attr]
-                    elif c == "]" and state == _ARRAY_FIRST:
-                        state = self._close_at(changes)
-                        i += 1
-                    elif (literal := _LITERALS.get(c)) is not None and s.startswith(literal[0], i):
-                        value = literal[1]
-                        opened = "0"
-                        i += len(literal[0])
-                    else:  # a literal cut short, or an error
-                        self._state = state
-                        i = self._start_value(s, i, base, changes)
-                        state = self._state
-                elif state == _KEY or state == _OBJECT_FIRST:
-                    m = _KEY_NEXT.match(s, i)
-                    key, quote, colon, opened, text = m.groups()  # type: ignore[union-attr]
-                    i = m.end()  # type: ignore[union-attr]
-                    if key is None:
-                        if i < n:  # '}', or an error
-                            break
-                    elif quote is None:
-                        self._key_pieces = [key]
-                        self._str_start = base + i - len(key) - 1
-                        state = _IN_KEY
-                    else:
-                        frames[-1].key = key
-                        state = _COLON if colon is None else _VALUE
-                elif state == _COLON:
-                    m = _COLON_NEXT.match(s, i)
-                    colon, opened, text = m.groups()  # type: ignore[union-attr]
-                    i = m.end()  # type: ignore[union-attr]
-                    if colon is not None:
-                        state = _VALUE
-                    elif i < n:  # an error
-                        break
+                    continue
                 elif state == _IN_NUMBER:
                     m = _NUMBER_CHARS.match(s, i)
                     j = m.end()  # type: ignore[union-attr]
@@ -689,59 +740,61 @@ class PartialJSONParser:
                     token = "".join(self._num_pieces)
                     self._num_pieces = []
                     m = _NUMBER.fullmatch(token)
-                    if m is not None and len(token) < 100:  # (long: see _end_number)
-                        value = int(token) if m.lastindex is None else float(token)
-                        opened = "0"
-                    else:  # long, or invalid
+                    i = j
+                    if m is None or len(token) >= 100:  # invalid, or long (see _end_number)
+                        self._key = key
                         self._end_number(token, self._num_start, s[j], changes)
                         state = _AFTER
-                    i = j
+                        continue
+                    value = int(token) if m.lastindex is None else float(token)
+                    opened = "0"
                 else:
                     break
-                if opened is not None:
-                    # A value starts: a string (and its `text` up to `i`, with complete
-                    # escapes only), a container, or a whole scalar ("0"): shown in its
-                    # parent at once. _add() and _string_opens(), inline.
-                    if opened == '"':
-                        value = ""
-                    node: _Node
-                    home: Any
-                    if frames:
-                        frame = frames[-1]
-                        home = frame.container
-                        if frame.is_object:
-                            key = frame.key
-                            home[key] = value
-                        else:
-                            key = len(home)
-                            home.append(value)
-                        node = (frame.node, key)
+                # A value starts: a string (and its `text` up to `i`, with complete escapes
+                # only), a container, or a whole scalar ("0"): shown in its parent at once.
+                # _add() and _string_opens(), inline.
+                if opened == '"':
+                    value = ""
+                node: _Node
+                slot: Any  # where the value is in `home`: its key, or its index
+                if home is None:
+                    slot = node = None
+                    self._root = value
+                else:
+                    if is_object:
+                        slot = key
+                        home[key] = value
                     else:
-                        home = key = node = None
-                        self._root = value
-                    changes.append((node, "added", "", value))
-                    if opened == '"':
-                        self._str_home = home
-                        self._str_key = key
-                        self._str_node = node
-                        self._str_start = base + i - len(text) - 1  # the opening quote
-                        if text:
-                            if "\\" in text:
-                                text = scanstring(text + '"', 0)[0]
-                            self._str_new.append(text)
-                            changes.append((node, "grew", text, None))
-                        state = _IN_STRING
-                    elif opened == "0":
-                        changes.append((node, "completed", "", value))
-                        state = _AFTER
-                        if not frames:
-                            self._done = True
-                    else:
-                        frames.append(_Frame(value, node))
-                        if len(frames) > self._max_depth:
-                            raise self._too_deep(base + i - 1)
-                        state = _OBJECT_FIRST if opened == "{" else _ARRAY_FIRST
+                        slot = len(home)
+                        home.append(value)
+                    node = (parent, slot)
+                changes.append((node, "added", "", value))
+                if opened == '"':
+                    self._str_home = home
+                    self._str_key = slot
+                    self._str_node = node
+                    self._str_start = base + i - len(text) - 1  # the opening quote
+                    if text:
+                        if "\\" in text:
+                            text = scanstring(text + '"', 0)[0]
+                        self._str_new.append(text)
+                        changes.append((node, "grew", text, None))
+                    state = _IN_STRING
+                elif opened == "0":
+                    changes.append((node, "completed", "", value))
+                    state = _AFTER
+                    if home is None:
+                        self._done = True
+                else:
+                    is_object = opened == "{"
+                    frames.append((value, is_object, node))
+                    if len(frames) > self._max_depth:
+                        raise self._too_deep(base + i - 1)
+                    home = value
+                    parent = node
+                    state = _OBJECT_FIRST if is_object else _ARRAY_FIRST
             self._state = state
+            self._key = key
             if i < n:
                 self._parse_rest(s, i, base, changes)
         except PartialJSONError as exc:
@@ -756,16 +809,15 @@ class PartialJSONParser:
         frames = self._frames
         node: _Node
         if frames:
-            frame = frames[-1]
-            home = frame.container
+            home, is_object, parent = frames[-1]
             key: str | int
-            if frame.is_object:
-                key = frame.key
+            if is_object:
+                key = self._key
                 home[key] = ""
             else:
                 key = len(home)
                 home.append("")
-            node = (frame.node, key)
+            node = (parent, key)
             self._str_home = home
             self._str_key = key
         else:
@@ -841,12 +893,12 @@ class PartialJSONParser:
                     raise self._unexpected(
                         "expected only whitespace after the top-level value", s, i, base
                     )
-                frame = frames[-1]
+                is_object = frames[-1][1]
                 if c == ",":
-                    self._state = _KEY if frame.is_object else _VALUE
-                elif c == ("}" if frame.is_object else "]"):
+                    self._state = _KEY if is_object else _VALUE
+                elif c == ("}" if is_object else "]"):
                     self._close(changes)
-                elif frame.is_object:
+                elif is_object:
                     raise self._unexpected("expected ',' or '}' after object member", s, i, base)
                 else:
                     raise self._unexpected("expected ',' or ']' after array element", s, i, base)
@@ -890,7 +942,7 @@ class PartialJSONParser:
             container: dict[str, Any] | list[Any] = {} if c == "{" else []
             if len(self._frames) >= self._max_depth:
                 raise self._too_deep(base + i)
-            self._frames.append(_Frame(container, self._add(container, changes)))
+            self._frames.append((container, c == "{", self._add(container, changes)))
             self._state = _OBJECT_FIRST if c == "{" else _ARRAY_FIRST
             return i + 1
         if c == "-" or "0" <= c <= "9":
@@ -916,7 +968,7 @@ class PartialJSONParser:
                 self._pending = got
                 return len(s)
             raise self._fail(f"expected {word!r}", base + i + k, f"found {got[: k + 1]!r}")
-        if self._frames and self._state == _VALUE and not self._frames[-1].is_object and c == "]":
+        if self._frames and self._state == _VALUE and not self._frames[-1][1] and c == "]":
             raise self._fail(
                 "expected a JSON value after ','",
                 base + i,
@@ -926,7 +978,7 @@ class PartialJSONParser:
         if self._state == _ARRAY_FIRST:
             what = "expected a JSON value or ']'"
         elif self._frames:
-            after = ":" if self._frames[-1].is_object else ","
+            after = ":" if self._frames[-1][1] else ","
             what = f"expected a JSON value after {after!r}"
         raise self._unexpected(what, s, i, base, _hint(c))
 
@@ -954,7 +1006,7 @@ class PartialJSONParser:
         pieces, j, closed = self._scan_string(s, i, base)
         self._key_pieces.extend(pieces)
         if closed:
-            self._frames[-1].key = "".join(self._key_pieces)
+            self._key = "".join(self._key_pieces)
             self._key_pieces = []
             self._state = _COLON
         return j
@@ -1098,16 +1150,15 @@ class PartialJSONParser:
             self._root = value
             changes.append((None, "added", "", value))
             return None
-        frame = frames[-1]
-        container = frame.container
+        container, is_object, parent = frames[-1]
         key: str | int
-        if frame.is_object:
-            key = frame.key
+        if is_object:
+            key = self._key
             container[key] = value
         else:
             key = len(container)
             container.append(value)
-        node = (frame.node, key)
+        node = (parent, key)
         changes.append((node, "added", "", value))
         return node
 
@@ -1118,17 +1169,8 @@ class PartialJSONParser:
             self._done = True
 
     def _close(self, changes: list[_Record]) -> None:
-        frame = self._frames.pop()
-        self._complete(frame.node, frame.container, changes)
-
-    def _close_at(self, changes: list[_Record]) -> int:
-        """:meth:`_close` for :meth:`_feed`, which keeps the state itself: return it."""
-        frames = self._frames
-        frame = frames.pop()
-        changes.append((frame.node, "completed", "", frame.container))
-        if not frames:
-            self._done = True
-        return _AFTER
+        container, _, node = self._frames.pop()
+        self._complete(node, container, changes)
 
     def _materialize(self) -> str:
         """Fold the text decoded since the last read into the open string and show it."""
@@ -1193,7 +1235,7 @@ class PartialJSONParser:
                 self._root = None
             else:
                 frames = self._frames
-                if frames and frames[-1].container is home:
+                if frames and frames[-1][0] is home:
                     home = self._copy_spine(frames)
                 del home[self._str_key]  # a key, or the last index of an array
             self._str_new.clear()
@@ -1216,14 +1258,13 @@ class PartialJSONParser:
         once per text.
         """
         parent: Any = None
-        for frame in frames:
-            container = frame.container
-            copy: Any = dict(container) if frame.is_object else list(container)
+        for depth, (container, is_object, node) in enumerate(frames):
+            copy: Any = dict(container) if is_object else list(container)
             if parent is None:
                 self._root = copy
             else:
-                parent[frame.node[1]] = copy  # type: ignore[index]
-            frame.container = copy
+                parent[node[1]] = copy  # type: ignore[index]
+            frames[depth] = (copy, is_object, node)
             parent = copy
         return parent
 
@@ -1249,9 +1290,9 @@ class PartialJSONParser:
         elif state == _ARRAY_FIRST:
             what = "expected a JSON value or ']'"
         elif state == _VALUE:
-            after = ":" if frames[-1].is_object else ","
+            after = ":" if frames[-1][1] else ","
             what = f"expected a JSON value after {after!r}"
-        elif frames[-1].is_object:
+        elif frames[-1][1]:
             what = "expected ',' or '}' after object member"
         else:
             what = "expected ',' or ']' after array element"
