@@ -122,6 +122,24 @@ class TestUsage:
         )
         assert acc.finish().usage.output_tokens == 3
 
+    def test_peek_has_current_usage_without_joining_text(self) -> None:
+        """peek() is the same message, usage current; its text joins only when read."""
+        acc = MessageAccumulator()
+        assert acc.peek() is None
+        feed_all(
+            acc,
+            START,
+            '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}',
+            '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a"}}',
+            '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"b"}}',
+            '{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":9}}',
+        )
+        peeked = acc.peek()
+        assert peeked is not None and peeked.usage.output_tokens == 9
+        assert peeked.stop_reason == "end_turn"
+        assert peeked.content[0].text == ""  # type: ignore[union-attr]  # not joined yet
+        assert acc.message is peeked and peeked.content[0].text == "ab"  # type: ignore[union-attr]
+
 
 class TestToolInput:
     def test_input_parsed_once_at_block_stop(self) -> None:

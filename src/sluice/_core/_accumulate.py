@@ -169,6 +169,16 @@ class MessageAccumulator:
             self._flush()
         return self._message
 
+    def peek(self) -> Message | None:
+        """The message so far as it stands, without joining the text received since the
+        last read of :attr:`message` (``None`` before ``message_start``).
+
+        Its id, model, stop reason and usage are current; its text and thinking blocks may
+        lag. For bookkeeping after every chunk (a usage meter), where :attr:`message`
+        would join the growing text each time: quadratic on a long message.
+        """
+        return self._message
+
     def feed(self, event: Event) -> None:
         """Apply one event to the message.
 

@@ -212,9 +212,10 @@ class SyncMessageStream(BodyIterator[Event]):
                     events, error = decode(chunk)
                     if events:  # the good events go first
                         yield events
-                        # The consumer applied them before asking for more: usage as of now.
+                        # The consumer applied them before asking for more: usage as of now
+                        # (peek: joining the text after every chunk would be quadratic).
                         if tally is not None:
-                            tally.update(accumulator.message)
+                            tally.update(accumulator.peek())
                     if error is not None:
                         raise error
                 trailing = self._decoder.close()
