@@ -27,6 +27,29 @@ class TestLookup:
             (0.3125, 0.5, 0.025)
         )
 
+    @pytest.mark.parametrize(
+        ("model", "base"),
+        [
+            ("claude-fable-5-1", (10.0, 50.0)),
+            ("claude-opus-5-5", (4.0, 20.0)),
+            ("claude-opus-5", (5.0, 25.0)),
+            ("claude-sonnet-5-5", (2.0, 10.0)),
+            ("claude-sonnet-5", (2.0, 10.0)),
+            ("claude-opus-4-8", (5.0, 25.0)),
+            ("claude-sonnet-4-6", (3.0, 15.0)),
+        ],
+    )
+    def test_the_current_lineup(self, model: str, base: tuple[float, float]) -> None:
+        """Newer models at their published rates, cache at the usual multiples
+        (Sonnet 5: $2.50 and $4 to write 5 minutes and an hour, $0.20 to read)."""
+        price = PRICING.lookup(model)
+        assert price is not None and (price.input, price.output) == base
+        assert price.cache_read == pytest.approx(base[0] / 10)
+
+    def test_a_tiered_price_is_left_out(self) -> None:
+        """Haiku 5.5 is priced by tier ("from $0.10"): no single rate, so none here."""
+        assert PRICING.lookup("claude-haiku-5-5") is None
+
     def test_unknown_model_is_never_guessed(self) -> None:
         """A model the table does not know has no price, even if a prefix matches."""
         assert PRICING.lookup("claude-opus-4-7") is None

@@ -153,9 +153,20 @@ def _price(model: str, price: ModelPricing | Mapping[str, float]) -> ModelPricin
         ) from exc
 
 
-#: The prices this version of sluice knows (US dollars per million tokens).
+#: The prices this version of sluice knows (US dollars per million tokens), from each
+#: model's page of the API documentation; a model whose price is not published as one
+#: rate (tiered) is left out rather than guessed.
 PRICING = PriceTable(
     {
+        "claude-fable-5-1": ModelPricing.from_base(10.0, 50.0),
+        "claude-fable-5": ModelPricing.from_base(10.0, 50.0),
+        "claude-mythos-5": ModelPricing.from_base(10.0, 50.0),
+        "claude-opus-5-5": ModelPricing.from_base(4.0, 20.0),
+        "claude-opus-5": ModelPricing.from_base(5.0, 25.0),
+        "claude-sonnet-5-5": ModelPricing.from_base(2.0, 10.0),
+        "claude-sonnet-5": ModelPricing.from_base(2.0, 10.0),
+        "claude-opus-4-8": ModelPricing.from_base(5.0, 25.0),
+        "claude-sonnet-4-6": ModelPricing.from_base(3.0, 15.0),
         "claude-opus-4-6": ModelPricing.from_base(5.0, 25.0),
         "claude-opus-4-5": ModelPricing.from_base(5.0, 25.0),
         "claude-opus-4-1": ModelPricing.from_base(15.0, 75.0),
