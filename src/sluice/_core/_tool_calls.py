@@ -268,26 +268,8 @@ class ToolCallDelta(msgspec.Struct, frozen=True, eq=False, gc=False):
         """
         call = self._call
         parser = call.parser
-        new = parser._str_new
-        if new:
-            # PartialJSONParser.value, inline (one Python call per read, not two: a read
-            # after every fragment is the common case): fold the text decoded since the last
-            # read into the open string, in place (see the parser's cost model).
-            text = parser._str_cache
-            parser._str_cache = ""
-            home = parser._str_home
-            if home is None:
-                parser._root = ""
-                text += new[0] if len(new) == 1 else "".join(new)
-                parser._str_cache = parser._root = text
-            else:
-                key = parser._str_key
-                home[key] = ""
-                text += new[0] if len(new) == 1 else "".join(new)
-                parser._str_cache = home[key] = text
-            new.clear()
-        value = parser._root
-        if value is None and not parser._done:
+        value = parser.value
+        if value is None and not parser.done:
             # Nothing shown yet (no text, only whitespace, or a literal still spelling
             # out): keep showing the start input, as the SDK's snapshot does.
             return call.start_input
