@@ -301,6 +301,25 @@ anyio.run(main)
         body = parts[parts.index("--data-binary") + 1]
         assert '"max_tokens":16' in body
 
+    async def test_gateway_credentials_are_redacted_too(
+        self, mock_anthropic: MockAnthropic
+    ) -> None:
+        """A gateway's or proxy's own auth header is hidden in curl() and in the request
+        the error's response carries, as the API key is; other headers are shown."""
+        secrets = {"cf-aig-authorization": "Bearer GW-SECRET", "x-portkey-api-key": "PK-SECRET"}
+        mock_anthropic.enqueue(Reply.error(500, "api_error", "boom"))
+        async with client_for(
+            mock_anthropic, default_headers={**secrets, "x-trace": "visible"}
+        ) as client:
+            with pytest.raises(sluice.InternalServerError) as caught:
+                await client.models.get("claude-sonnet-4-5")
+        assert mock_anthropic.requests[-1].headers["x-portkey-api-key"] == "PK-SECRET"  # sent
+        command = caught.value.curl()
+        shown = repr(caught.value.response.request.headers) if caught.value.response else ""
+        for text in (command, shown, repr(mock_anthropic.requests[-1])):
+            assert "GW-SECRET" not in text and "PK-SECRET" not in text
+        assert "x-trace: visible" in command
+
     async def test_connection_error_curl(self) -> None:
         """A connection error can be reproduced by hand too."""
         async with (

@@ -243,6 +243,39 @@ class TestCalling:
         count = sluice.tool(name="count")(Count())
         assert await count.invoke(count.validate({"text": "four"})) == 4
 
+    def test_partials_and_undocumented_instances_are_described_by_their_own_docs(
+        self,
+    ) -> None:
+        """A partial is named and described by the function it wraps; an instance whose
+        __call__ has no docstring by its class's, never by object's "Call self..."."""
+
+        def get_weather(city: str, unit: str = "c") -> str:
+            """Current weather for a city.
+
+            Args:
+                city: The city name.
+            """
+            return city
+
+        class Weather:
+            """Weather from the station."""
+
+            async def __call__(self, city: str) -> str:
+                return city
+
+        class Bare:
+            def __call__(self, x: int) -> int:
+                return x
+
+        partial = sluice.tool(functools.partial(get_weather, unit="f")).definition
+        assert partial["name"] == "get_weather"
+        assert partial["description"] == "Current weather for a city."
+        assert partial["input_schema"]["properties"]["unit"]["default"] == "f"
+        weather = sluice.tool(Weather()).definition
+        assert (weather["name"], weather["description"]) == ("Weather", "Weather from the station.")
+        bare = sluice.tool(Bare()).definition
+        assert bare["name"] == "Bare" and "description" not in bare
+
     @pytest.mark.anyio
     async def test_structs_arrive_typed(self) -> None:
         """A Struct parameter arrives as the Struct, a date as a date."""

@@ -8,16 +8,29 @@ as it is for whoever has ``ANTHROPIC_API_KEY`` set, and shows no secret.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterable
 from typing import Final
 
-__all__ = ["SECRET_HEADERS", "curl_command"]
+__all__ = ["SECRET_HEADERS", "curl_command", "is_secret_header"]
 
 #: Headers never shown: their value is replaced (by ``$ANTHROPIC_API_KEY`` for the key).
 SECRET_HEADERS: Final = frozenset(
     {"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"}
 )
+#: Parts of a header name that say it carries a credential: gateways and proxies name
+#: theirs freely (``cf-aig-authorization``, ``x-portkey-api-key``, ``x-goog-api-key``...).
+_SECRET_PARTS: Final = re.compile(r"auth|key|token|secret|cookie|passw|credential|session")
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether the header ``name`` may carry a credential, and so is never shown: the
+    known ones, and any whose name has ``auth``, ``key``, ``token``, ``secret``,
+    ``cookie``, ``passw``, ``credential`` or ``session`` in it (a harmless header so
+    named is hidden too: better than a gateway's key in a support ticket)."""
+    lower = name.lower()
+    return lower in SECRET_HEADERS or _SECRET_PARTS.search(lower) is not None
 #: Headers curl computes itself, or that only matter to the transport.
 _SKIPPED: Final = frozenset({"content-length", "host", "accept-encoding", "connection"})
 #: Bodies larger than this are cut in the command (a note says so).
@@ -47,7 +60,7 @@ def curl_command(
             shown = f"{name}: $ANTHROPIC_API_KEY"
             parts += ["-H", f'"{shown}"']
             continue
-        if lower in SECRET_HEADERS:
+        if is_secret_header(lower):
             value = "<redacted>"
         parts += ["-H", shlex.quote(f"{name}: {value}")]
     if body:

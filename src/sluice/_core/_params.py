@@ -705,6 +705,7 @@ def validate_message_params(
     stream: bool,
     betas: Iterable[str] = (),
     allow_long_nonstreaming: bool = False,
+    check_fields: bool = True,
 ) -> None:
     """Reject, before sending, a ``POST /v1/messages`` body the API would refuse.
 
@@ -722,13 +723,16 @@ def validate_message_params(
             :data:`INTERLEAVED_THINKING_BETA` lets ``budget_tokens`` exceed ``max_tokens``.
         allow_long_nonstreaming: skip the streaming rule, as the official SDK does when the
             caller chose their own timeout.
+        check_fields: refuse field names this version does not know (``False`` where
+            there is no ``extra_body`` to put newer ones in: a batch request's params).
 
     Raises:
         StreamingRequiredError: ``stream`` is false and the reply may take over 10 minutes.
         ParamsError: any other rule is broken; ``field`` says where.
     """
     body = to_request_body(body)
-    _check_fields(body, MESSAGE_FIELDS, "messages.create()/stream()")
+    if check_fields:
+        _check_fields(body, MESSAGE_FIELDS, "messages.create()/stream()")
     model = _require(body, "model", "'claude-sonnet-4-5' (a model id)")
     if not isinstance(model, str) or not model:
         raise ParamsError(f"model must be a model id string, got {model!r}", field="model")
@@ -769,9 +773,10 @@ def validate_batch_requests(
 
     Each item must be ``{"custom_id": ..., "params": {...}}``: ``custom_id`` 1 to 64
     letters, digits, ``_`` or ``-``, unique in the batch; ``params`` a ``messages.create``
-    body, checked as :func:`validate_message_params` checks one (the non-streaming
-    timeout rule aside: a batch has none). A params :class:`MessageCreateParams` becomes
-    its dict.
+    body, checked as :func:`validate_message_params` checks one, except for the
+    non-streaming timeout rule (a batch has none) and field names (ones newer than this
+    version pass, as there is no ``extra_body`` per request). A params
+    :class:`MessageCreateParams` becomes its dict.
 
     Raises:
         ParamsError: a rule is broken; ``field`` says where (``"requests[2].params.model"``).
@@ -810,13 +815,16 @@ def validate_batch_requests(
         if params is None:
             raise ParamsError(f"{where}.params is required", field=f"{where}.params")
         body = to_request_body(params)
-        if body.get("stream") is not None:
+        if body.get("stream") is True:
             raise ParamsError(
                 f"{where}.params.stream: a batch request is never streamed; leave stream out",
                 field=f"{where}.params.stream",
             )
         try:
-            validate_message_params(body, stream=False, betas=betas, allow_long_nonstreaming=True)
+            # Fields newer than this version pass: a batch has no extra_body per request.
+            validate_message_params(
+                body, stream=False, betas=betas, allow_long_nonstreaming=True, check_fields=False
+            )
         except ParamsError as exc:
             raise ParamsError(
                 f"{where}.params: {exc}", field=f"{where}.params.{exc.field}"

@@ -179,10 +179,33 @@ def hinted(fn: Callable[..., Any]) -> Any:
 
 
 def documented(fn: Callable[..., Any]) -> str | None:
-    """The docstring of ``fn``; for a callable instance, its ``__call__``'s, else its class's."""
+    """The docstring of ``fn`` (of the function a ``functools.partial`` wraps); for a
+    callable instance, its ``__call__``'s, else its class's own (never one inherited from
+    ``object`` or ``type``, such as "Call self as a function.")."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
     if inspect.isroutine(fn) or inspect.isclass(fn):
         return inspect.getdoc(fn)
-    return inspect.getdoc(type(fn).__call__) or inspect.getdoc(fn)
+    cls = type(fn)
+    doc = getattr(cls.__call__, "__doc__", None) if "__call__" in vars(cls) else None
+    if not doc:
+        # Up the class's own hierarchy, stopping short of the builtins'.
+        for base in cls.__mro__:
+            if base is object:
+                break
+            if "__call__" in vars(base) and vars(base)["__call__"].__doc__:
+                doc = vars(base)["__call__"].__doc__
+                break
+    doc = doc or cls.__doc__
+    return inspect.cleandoc(doc) if doc else None
+
+
+def named(fn: Callable[..., Any]) -> str:
+    """The name of ``fn``: its ``__name__`` (the wrapped function's, for a
+    ``functools.partial``), else its class's for a callable instance."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return str(getattr(fn, "__name__", None) or type(fn).__name__)
 
 
 def is_async_callable(fn: Callable[..., Any]) -> bool:

@@ -49,6 +49,7 @@ import msgspec
 
 from .._core._breaker import BreakerSettings, CircuitBreaker, Transition
 from .._core._content import SUPPORTED_ENCODINGS
+from .._core._curl import is_secret_header
 from .._core._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -1027,11 +1028,6 @@ def _reason(exc: Exception) -> str:
     return type(cause).__name__ if cause is not None else type(exc).__name__
 
 
-#: Headers whose values never leave this module: the request an error carries shows
-#: ``<redacted>`` instead.
-_SECRET_HEADERS: Final = ("x-api-key", "authorization", "proxy-authorization", "cookie")
-
-
 def _redacted(request: httpx.Request) -> httpx.Request:
     """A copy of ``request`` with its secrets replaced, for ``response.request``.
 
@@ -1040,9 +1036,9 @@ def _redacted(request: httpx.Request) -> httpx.Request:
     The body is kept when it is bytes (for ``curl()``), not when it streams.
     """
     headers = httpx.Headers(request.headers)
-    for name in _SECRET_HEADERS:
-        if name in headers:
-            headers[name] = "<redacted>"
+    for name in {name for name in headers if is_secret_header(name)}:
+        # Headers whose values never leave this module (see is_secret_header).
+        headers[name] = "<redacted>"
     try:
         content: bytes | None = request.content
     except httpx.RequestNotRead:

@@ -41,6 +41,7 @@ from .._core._tool_schema import (
     hinted,
     input_spec,
     is_async_callable,
+    named,
     parse_docstring,
 )
 
@@ -206,7 +207,7 @@ class FunctionTool(Generic[P, R]):
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         self.function = function
-        self.name: str = name or str(getattr(function, "__name__", type(function).__name__))
+        self.name: str = name or named(function)
         self.streaming = streaming
         self.sequential = sequential
         self.timeout = timeout

@@ -45,14 +45,11 @@ import anyio.abc
 import h11
 import msgspec
 
+from .._core._curl import is_secret_header
 from ._ratelimit import RateLimit
 
 __all__ = ["MockAnthropic", "RecordedRequest", "Reply", "serve"]
 
-#: Header values that are replaced by ``'<redacted>'`` in every repr.
-_SECRET_HEADERS: Final = frozenset(
-    {"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"}
-)
 #: Response headers the server computes itself; a Reply may not set them.
 _RESERVED_HEADERS: Final = frozenset({"content-length", "transfer-encoding", "request-id"})
 
@@ -132,7 +129,7 @@ class _Headers(Mapping[str, str]):
 
     def __repr__(self) -> str:
         shown = {
-            name: "<redacted>" if name in _SECRET_HEADERS else value
+            name: "<redacted>" if is_secret_header(name) else value  # in every repr
             for name, value in self._index.items()
         }
         return repr(shown)
