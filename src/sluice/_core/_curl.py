@@ -31,6 +31,8 @@ def is_secret_header(name: str) -> bool:
     named is hidden too: better than a gateway's key in a support ticket)."""
     lower = name.lower()
     return lower in SECRET_HEADERS or _SECRET_PARTS.search(lower) is not None
+
+
 #: Headers curl computes itself, or that only matter to the transport.
 _SKIPPED: Final = frozenset({"content-length", "host", "accept-encoding", "connection"})
 #: Bodies larger than this are cut in the command (a note says so).
