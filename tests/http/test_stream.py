@@ -11,6 +11,7 @@ import pytest
 import sluice
 from _util import ALL, COMPLETE, events_of, load, message_stream, pieces
 from sluice import Event, MessageAccumulator, StreamError, to_builtins
+from sluice.testing import MockAnthropic, Reply
 
 pytestmark = pytest.mark.anyio
 
@@ -234,3 +235,68 @@ class TestRelease:
         with pytest.raises(sluice.IncompleteStreamError):
             await stream.final_message()
         assert stream.events_received == 1
+
+
+def tool_events(partial_json: str) -> list[dict[str, Any]]:
+    """A message with one tool call whose input JSON is ``partial_json``, then tool_use."""
+    return [
+        {
+            "type": "message_start",
+            "message": {
+                "id": "msg_1",
+                "type": "message",
+                "role": "assistant",
+                "model": "claude-sonnet-4-5",
+                "content": [],
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": {"input_tokens": 5, "output_tokens": 1},
+            },
+        },
+        {
+            "type": "content_block_start",
+            "index": 0,
+            "content_block": {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}},
+        },
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "input_json_delta", "partial_json": partial_json},
+        },
+        {"type": "content_block_stop", "index": 0},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "tool_use"},
+            "usage": {"output_tokens": 9},
+        },
+        {"type": "message_stop"},
+    ]
+
+
+STREAM_PARAMS: dict[str, Any] = {
+    "model": "claude-sonnet-4-5",
+    "max_tokens": 64,
+    "messages": [{"role": "user", "content": "Hi"}],
+}
+
+
+class TestInvalidToolInput:
+    @pytest.mark.parametrize("text", ['{"a": ]', '{"a": "unfinished'], ids=["malformed", "cut"])
+    async def test_kept_as_invalid_json_or_raised(
+        self, server: MockAnthropic, client: sluice.AsyncClient, text: str
+    ) -> None:
+        """invalid_tool_input="keep" keeps the text as {"INVALID_JSON": text} and the
+        stream ends normally; the default raises ToolInputError with the partial message."""
+        server.enqueue(Reply.events(tool_events(text)), Reply.events(tool_events(text)))
+        async with client.messages.stream(**STREAM_PARAMS, invalid_tool_input="keep") as stream:
+            message = await stream.final_message()
+        assert message.content[0].input == {"INVALID_JSON": text}  # type: ignore[union-attr]
+        assert message.stop_reason == "tool_use" and message.usage.output_tokens == 9
+        with pytest.raises(sluice.ToolInputError) as caught:
+            async with client.messages.stream(**STREAM_PARAMS) as stream:
+                await stream.final_message()
+        assert caught.value.tool_use_id == "toolu_1" and caught.value.partial_message is not None
+
+    async def test_the_option_is_checked(self, client: sluice.AsyncClient) -> None:
+        with pytest.raises(sluice.ParamsError, match="invalid_tool_input"):
+            client.messages.stream(**STREAM_PARAMS, invalid_tool_input="ignore")  # type: ignore[call-overload]

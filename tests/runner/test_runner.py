@@ -988,11 +988,13 @@ class TestStopReasons:
         cut = ends[0].message.content[0]
         assert isinstance(cut, sluice.ToolUseBlock) and cut.truncated
 
-    async def test_unfinished_json_without_max_tokens_fails_the_run(
+    async def test_invalid_json_is_answered_and_the_run_goes_on(
         self, server: MockAnthropic, client: sluice.AsyncClient
     ) -> None:
-        """Unfinished JSON that max_tokens does not explain is invalid: the run fails with
-        ToolInputError, the call not run and still answered."""
+        """Unfinished JSON that max_tokens does not explain is invalid input (fine-grained
+        tool streaming may send it): not run, answered with an error, kept in the
+        conversation as {"INVALID_JSON": text} as the API documentation suggests, and the
+        run goes on."""
         called: list[str] = []
 
         @sluice.tool
@@ -1000,20 +1002,40 @@ class TestStopReasons:
             called.append(path)
             return "ok"
 
-        script(
+        conversation = script(
             server,
             Turn(
                 tool_use("write", {"path": "b", "text": "x" * 50}, id="toolu_b", truncate=20),
                 stop_reason="tool_use",
             ),
+            Turn("Sorry, I will write it again later."),
         )
         async with client.messages.run(**params(), tools=[write]) as run:
-            with pytest.raises(sluice.ToolInputError, match="not max_tokens") as info:
-                await run.final_message()
-        assert info.value.tool_use_id == "toolu_b"
-        assert called == [] and run.end_reason == "error"
-        (result,) = results_of(run.messages[-1])
+            events = await collect(run)
+        conversation.verify()
+        assert called == [] and run.end_reason == "end_turn"
+        sent = server.requests[1].json["messages"]
+        (call,) = sent[1]["content"]
+        assert call["input"] == {"INVALID_JSON": '{"path":"b","text":"'}
+        (result,) = results_of(sent[2])
         assert result["tool_use_id"] == "toolu_b" and result["is_error"]
+        assert "not valid JSON" in result["content"]
+        assert [e.outcome for e in events if isinstance(e, ToolFinish)] == ["cut_off"]
+
+    async def test_invalid_json_counts_against_tool_retries(
+        self, server: MockAnthropic, client: sluice.AsyncClient
+    ) -> None:
+        """Invalid JSON again and again ends the run at the tool_retries budget."""
+
+        @sluice.tool
+        async def write(path: str, text: str) -> str:
+            return "ok"  # pragma: no cover
+
+        bad = tool_use("write", {"path": "b", "text": "x" * 50}, truncate=20)
+        script(server, Turn(bad, stop_reason="tool_use"), Turn(bad, stop_reason="tool_use"))
+        async with client.messages.run(**params(), tools=[write], tool_retries=1) as run:
+            await run.final_message()
+        assert run.end_reason == "tool_retries" and run.steps == 2
 
     async def test_max_tokens_continue_without_calls_resumes(
         self, server: MockAnthropic, client: sluice.AsyncClient

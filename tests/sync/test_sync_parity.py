@@ -95,6 +95,22 @@ class TestEveryTranscript:
         info = sluice.response_info(message)
         assert info is not None and info.request_id == stream.request_id
 
+    def test_invalid_tool_input_kept_or_raised(
+        self, server: MockAnthropic, client: sluice.Client
+    ) -> None:
+        """invalid_tool_input works on the sync client as on the async one."""
+        data = (FIXTURES[0].parent / "tool_use.sse").read_bytes()
+        start = data.index(b'"partial_json":"') + len(b'"partial_json":"')
+        broken = data[:start] + b"]" + data[start:]  # the input's first fragment made invalid
+        server.enqueue(Reply.sse(broken), Reply.sse(broken))
+        with client.messages.stream(**PARAMS, invalid_tool_input="keep") as stream:
+            message = stream.final_message()
+        kept = [b.input for b in message.content if isinstance(b, sluice.ToolUseBlock)]
+        assert len(kept) == 1 and set(kept[0]) == {"INVALID_JSON"}
+        assert kept[0]["INVALID_JSON"].startswith("]")
+        with pytest.raises(sluice.ToolInputError), client.messages.stream(**PARAMS) as stream:
+            stream.final_message()
+
     def test_create_equals_the_streamed_message(
         self, server: MockAnthropic, client: sluice.Client
     ) -> None:

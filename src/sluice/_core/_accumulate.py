@@ -31,7 +31,7 @@ the same way and parsed once, when its block stops.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final, Literal, TypeAlias
 
 import msgspec
 
@@ -75,9 +75,17 @@ from ._message import (
 from ._partial_json import MAX_DEPTH, PartialJSONParser
 from ._serialize import to_json
 
-__all__ = ["MessageAccumulator"]
+__all__ = ["INVALID_JSON", "InvalidToolInput", "MessageAccumulator"]
 
 _UNSET = msgspec.UNSET
+
+#: What to do with a tool call whose input is not valid JSON (and was not cut by
+#: ``max_tokens``): ``"raise"`` :class:`ToolInputError`, or ``"keep"`` the text received
+#: as the input ``{"INVALID_JSON": text}``, the wrapping the API documentation suggests
+#: for sending such a call back (fine-grained tool streaming may produce one).
+InvalidToolInput: TypeAlias = Literal["raise", "keep"]
+#: The key of a kept invalid input: ``block.input == {INVALID_JSON: text}``.
+INVALID_JSON: Final = "INVALID_JSON"
 
 # What a block does with deltas. Only these combinations change the message, exactly as in
 # the SDK (a text_delta aimed at a thinking block is ignored, and so on).
@@ -104,6 +112,10 @@ class MessageAccumulator:
     an :class:`~sluice.APIStreamError`) and :class:`~sluice.UnexpectedEventError` for events
     out of protocol order; every such error carries ``partial_message``.
 
+    A tool call whose input is not valid JSON raises :class:`ToolInputError`; with
+    ``invalid_tool_input="keep"`` its input is ``{"INVALID_JSON": "<text received>"}``
+    instead and the stream goes on (what an agent loop answers with an error result).
+
     Three ways to feed it, with the same result: :meth:`feed` one event, :meth:`feed_text`
     one event returning its text (for a loop that shows text deltas), :meth:`feed_many` a
     list of events (for a reader that decodes a chunk of the body at once).
@@ -122,13 +134,19 @@ class MessageAccumulator:
         "_events",
         "_joined",
         "_json_sinks",
+        "_keep_invalid",
         "_kinds",
         "_message",
         "_sinks",
         "_text_sinks",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, *, invalid_tool_input: InvalidToolInput = "raise") -> None:
+        if invalid_tool_input not in ("raise", "keep"):
+            raise ValueError(
+                f"invalid_tool_input must be 'raise' or 'keep', not {invalid_tool_input!r}"
+            )
+        self._keep_invalid = invalid_tool_input == "keep"
         self._message: Message | None = None
         # Per content block: what its deltas mean, and the pieces received so far. The first
         # piece of a text/thinking sink is the block's text at the last flush.
@@ -263,7 +281,7 @@ class MessageAccumulator:
             raise self._unexpected(f"{event.type} before message_start")
         if cls is ContentBlockStart:
             if self._cut is not None:
-                raise self._not_cut("another content block started after it")
+                self._not_cut("another content block started after it")
             block = decode_block(to_json(event.content_block))  # type: ignore[union-attr]
             message.content.append(block)
             self._add_block(block)
@@ -279,10 +297,10 @@ class MessageAccumulator:
             if stop == "max_tokens":
                 self._confirm_cut()
             elif stop is not None and self._cut is not None:
-                raise self._not_cut(f"the message stopped for {stop!r}, not max_tokens")
+                self._not_cut(f"the message stopped for {stop!r}, not max_tokens")
         elif cls is MessageStop:
             if self._cut is not None:
-                raise self._not_cut("the message ended without stopping for max_tokens")
+                self._not_cut("the message ended without stopping for max_tokens")
             self._done = True
         # ping and unknown events change nothing.
 
@@ -469,6 +487,9 @@ class MessageAccumulator:
                 parser.feed(text)
                 value = parser.finish(default=block.input, partial=True)
             except PartialJSONError as exc:
+                if self._keep_invalid:
+                    block.input = {INVALID_JSON: text}
+                    return
                 sink.append(text)  # keep it for partial()
                 raise self._tool_input_error(index, text, exc) from exc
             if parser.truncated:
@@ -494,17 +515,25 @@ class MessageAccumulator:
         self._sinks[index].clear()
         mark_truncated(self._block(index))
 
-    def _not_cut(self, why: str) -> ToolInputError:
-        """The unfinished tool call was not cut by max_tokens: its input is invalid JSON."""
+    def _not_cut(self, why: str) -> None:
+        """The unfinished tool call was not cut by max_tokens: its input is invalid JSON.
+
+        Raises:
+            ToolInputError: unless invalid input is kept (as ``{"INVALID_JSON": text}``).
+        """
         index = self._cut
         assert index is not None
         self._cut = None
         text = "".join(self._sinks[index])
+        if self._keep_invalid:
+            self._sinks[index].clear()
+            self._block(index).input = {INVALID_JSON: text}
+            return
         parser = PartialJSONParser()
         parser.feed(text)
         parser.finish(default=None, partial=True)
         assert parser._incomplete is not None
-        return self._tool_input_error(index, text, parser._incomplete, f", and {why}")
+        raise self._tool_input_error(index, text, parser._incomplete, f", and {why}")
 
     def _tool_input_error(
         self, index: int, text: str, exc: PartialJSONError, why: str = ""

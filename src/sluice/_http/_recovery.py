@@ -38,7 +38,7 @@ from typing import Any, Final, TypeVar
 import msgspec
 from msgspec import UNSET
 
-from .._core._accumulate import MessageAccumulator
+from .._core._accumulate import InvalidToolInput, MessageAccumulator
 from .._core._events import (
     ContentBlockDelta,
     ContentBlockStart,
@@ -139,13 +139,19 @@ class RecoveringStream:
     """
 
     def __init__(
-        self, first: MessageStream, open_stream: OpenStream, body: Mapping[str, Any], recover: int
+        self,
+        first: MessageStream,
+        open_stream: OpenStream,
+        body: Mapping[str, Any],
+        recover: int,
+        *,
+        invalid_tool_input: InvalidToolInput = "raise",
     ) -> None:
         self._stream = first
         self._open = open_stream
         self._body = dict(body)
         self._recover = recover
-        self._accumulator = MessageAccumulator()
+        self._accumulator = MessageAccumulator(invalid_tool_input=invalid_tool_input)
         self._iterator: AsyncGenerator[Event, None] = self._events()
         self._closed = False
         self._stopped: set[int] = set()  # the consumer's blocks that got their stop
@@ -451,9 +457,18 @@ class RecoveringStreamManager(StreamManager[RecoveringStream]):
         recover: the most recoveries for this stream.
     """
 
-    def __init__(self, open_stream: OpenStream, body: Mapping[str, Any], recover: int) -> None:
+    def __init__(
+        self,
+        open_stream: OpenStream,
+        body: Mapping[str, Any],
+        recover: int,
+        *,
+        invalid_tool_input: InvalidToolInput = "raise",
+    ) -> None:
         async def open_recovering() -> RecoveringStream:
             first = await open_stream(dict(body))
-            return RecoveringStream(first, open_stream, body, recover)
+            return RecoveringStream(
+                first, open_stream, body, recover, invalid_tool_input=invalid_tool_input
+            )
 
         super().__init__(open_recovering, usage="client.messages.stream(...)")

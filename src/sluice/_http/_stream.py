@@ -35,7 +35,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 
-from .._core._accumulate import MessageAccumulator
+from .._core._accumulate import InvalidToolInput, MessageAccumulator
 from .._core._completions import Completion
 from .._core._content import ContentDecodingError
 from .._core._decode import CompletionStreamDecoder, EventStreamDecoder
@@ -76,6 +76,9 @@ class MessageStream(BodyIterator[Event]):
         response: the streaming response, unread.
         max_event_size: the largest SSE event accepted, in bytes.
         meter: where to record the stream's usage as it arrives (a client passes its own).
+        invalid_tool_input: a tool call whose input is not valid JSON (fine-grained tool
+            streaming may send one): ``"raise"`` :class:`~sluice.ToolInputError`, or
+            ``"keep"`` it as the input ``{"INVALID_JSON": "<text>"}`` and go on.
 
     Attributes:
         response: the ``httpx.Response`` being read.
@@ -88,10 +91,11 @@ class MessageStream(BodyIterator[Event]):
         *,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         meter: UsageMeter | None = None,
+        invalid_tool_input: InvalidToolInput = "raise",
     ) -> None:
         self.response: httpx.Response = response
         self.request_id: str | None = response.headers.get("request-id")
-        self._accumulator = MessageAccumulator()
+        self._accumulator = MessageAccumulator(invalid_tool_input=invalid_tool_input)
         self._tally = None if meter is None else meter.tally(response.extensions.get(CHARGE_OUTPUT))
         self._decoder = EventStreamDecoder(max_event_size=max_event_size)
         # The one reader of the body: the decoded events of each chunk, not yet applied.
@@ -426,9 +430,15 @@ class MessageStreamManager(StreamManager[MessageStream]):
         *,
         max_event_size: int,
         meter: UsageMeter | None = None,
+        invalid_tool_input: InvalidToolInput = "raise",
     ) -> None:
         async def open_stream() -> MessageStream:
-            return MessageStream(await send(), max_event_size=max_event_size, meter=meter)
+            return MessageStream(
+                await send(),
+                max_event_size=max_event_size,
+                meter=meter,
+                invalid_tool_input=invalid_tool_input,
+            )
 
         super().__init__(open_stream, usage="client.messages.stream(...)")
 

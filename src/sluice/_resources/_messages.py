@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, overload
 
+from .._core._accumulate import InvalidToolInput
 from .._core._conversation import RequestTransform
+from .._core._exceptions import ParamsError
 from .._core._message import Message
 from .._core._params import (
     CREATE_ONLY_FIELDS,
@@ -66,14 +68,20 @@ class Messages(Resource):
 
     @overload
     def stream(
-        self, *, recover: Literal[0, False] = False, **params: Any
+        self,
+        *,
+        recover: Literal[0, False] = False,
+        invalid_tool_input: InvalidToolInput = "raise",
+        **params: Any,
     ) -> MessageStreamManager: ...
 
     @overload
-    def stream(self, *, recover: int, **params: Any) -> RecoveringStreamManager: ...
+    def stream(
+        self, *, recover: int, invalid_tool_input: InvalidToolInput = "raise", **params: Any
+    ) -> RecoveringStreamManager: ...
 
     def stream(
-        self, *, recover: int = 0, **params: Any
+        self, *, recover: int = 0, invalid_tool_input: InvalidToolInput = "raise", **params: Any
     ) -> MessageStreamManager | RecoveringStreamManager:
         """Stream a message: ``async with client.messages.stream(**params) as stream``.
 
@@ -90,6 +98,11 @@ class Messages(Resource):
                 the events continue the same stream (usage summed). Refused, with the
                 original error and a note saying why, when what arrived has a thinking
                 block or a tool call. The stream is then a ``RecoveringStream``.
+            invalid_tool_input: a tool call whose input is not valid JSON (fine-grained
+                tool streaming, ``eager_input_streaming``, may send one): ``"raise"``
+                :class:`~sluice.ToolInputError` (with the partial message), or ``"keep"``
+                it as the input ``{"INVALID_JSON": "<text>"}``, the wrapping the API
+                documentation suggests for sending it back, and go on.
             params: the request fields and per-request options.
 
         Raises:
@@ -100,11 +113,21 @@ class Messages(Resource):
                 (nothing is sent).
         """
         options, body = self._check_stream(params)
+        if invalid_tool_input not in ("raise", "keep"):
+            raise ParamsError(
+                f"invalid_tool_input must be 'raise' or 'keep', not {invalid_tool_input!r}",
+                field="invalid_tool_input",
+            )
         if recover:
             attempts = 3 if recover is True else int(recover)
             if attempts < 0:
                 raise ValueError(f"recover must be >= 0, got {recover!r}")
-            return RecoveringStreamManager(self._opener(options), body, attempts)
+            return RecoveringStreamManager(
+                self._opener(options, invalid_tool_input),
+                body,
+                attempts,
+                invalid_tool_input=invalid_tool_input,
+            )
         send = self._sender(
             "POST",
             "/v1/messages",
@@ -114,11 +137,14 @@ class Messages(Resource):
             event_stream=True,
         )
         return MessageStreamManager(
-            send, max_event_size=self._requester.max_event_size, meter=self._requester.meter
+            send,
+            max_event_size=self._requester.max_event_size,
+            meter=self._requester.meter,
+            invalid_tool_input=invalid_tool_input,
         )
 
     def _opener(
-        self, options: RequestOptions
+        self, options: RequestOptions, invalid_tool_input: InvalidToolInput
     ) -> Callable[[dict[str, Any]], Awaitable[MessageStream]]:
         """Opens a stream for a body: what a recovering stream re-sends."""
 
@@ -135,6 +161,7 @@ class Messages(Resource):
                 await send(),
                 max_event_size=self._requester.max_event_size,
                 meter=self._requester.meter,
+                invalid_tool_input=invalid_tool_input,
             )
 
         return open_stream

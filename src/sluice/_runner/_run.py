@@ -114,8 +114,10 @@ class Run(AsyncIterator[Event | RunEvent]):
     (``ToolCall.truncated``; the conversation keeps its complete values) and, per
     ``on_max_tokens``, ends the run (``"stop"``) or answers the calls (the cut one with an
     error) and goes on (``"continue"``; a message without tool calls is then continued
-    like a paused turn). A call whose input is invalid JSON, not cut by ``max_tokens``,
-    fails the run with :class:`~sluice.ToolInputError`, as it fails the stream.
+    like a paused turn). A call whose input is invalid JSON, not cut by ``max_tokens``
+    (fine-grained tool streaming may send one), is not run: it is answered with an error,
+    kept in the conversation as ``{"INVALID_JSON": text}`` and counted against
+    ``tool_retries``; the run goes on.
 
     Leaving the block, :meth:`cancel` or cancelling the enclosing scope cancels the run:
     the connection is released, running tools are cancelled (a synchronous tool's thread,
@@ -463,7 +465,9 @@ class Run(AsyncIterator[Event | RunEvent]):
 
     async def _read(self, request: dict[str, Any], step: _Step, calls: ToolCalls) -> None:
         """Stream the step's message, forwarding events and feeding the tool calls."""
-        async with self._open_stream(**request) as stream:
+        # Invalid tool input JSON (fine-grained tool streaming may send it) is kept as
+        # {"INVALID_JSON": text}, answered below, and the run goes on.
+        async with self._open_stream(**request, invalid_tool_input="keep") as stream:
             step.stream = stream
             feed = ToolCallAssembler().feed
             stopped = step.stopped
@@ -484,8 +488,8 @@ class Run(AsyncIterator[Event | RunEvent]):
                 try:
                     item = feed(event)
                 except ToolInputError as exc:
-                    # Invalid JSON: the stream's accumulator raises it too, at the
-                    # same event or the block's stop, and the run fails with it.
+                    # Invalid JSON: never run; the stream keeps it as {"INVALID_JSON": ...}
+                    # (the parser and the stream accept the same JSON).
                     broken.add(exc.index)
                     continue
                 if item is None:
@@ -499,10 +503,14 @@ class Run(AsyncIterator[Event | RunEvent]):
                         await calls.block_stopped(item)  # type: ignore[arg-type]
             step.message = await stream.final_message()
             for index in sorted(broken):
-                # Only if the stream accepted what the parser refused (they accept the
-                # same JSON: tests/core/test_hardening_properties.py): answered, never run.
+                # Answered, never run; counted against tool_retries like other invalid
+                # input. The conversation keeps it as {"INVALID_JSON": text}.
+                block = step.message.content[index]
+                self._count_invalid(str(getattr(block, "name", "")))
                 await calls.cut_off(
-                    index, "Error: the input of this call is not valid JSON; it was not run."
+                    index,
+                    "Error: the input of this call is not valid JSON, so it was not run. "
+                    "Call it again with valid JSON input.",
                 )
 
     def _decide(self, step: _Step) -> tuple[_Action, str]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from .._core._accumulate import MessageAccumulator
+from .._core._accumulate import InvalidToolInput, MessageAccumulator
 from .._core._events import (
     ContentBlockDelta,
     ContentBlockStart,
@@ -60,12 +60,14 @@ class SyncRecoveringStream:
         open_stream: OpenStream,
         body: Mapping[str, Any],
         recover: int,
+        *,
+        invalid_tool_input: InvalidToolInput = "raise",
     ) -> None:
         self._stream = first
         self._open = open_stream
         self._body = dict(body)
         self._recover = recover
-        self._accumulator = MessageAccumulator()
+        self._accumulator = MessageAccumulator(invalid_tool_input=invalid_tool_input)
         self._iterator: Generator[Event, None, None] = self._events()
         self._closed = False
         self._stopped: set[int] = set()  # the consumer's blocks that got their stop
@@ -347,9 +349,18 @@ class SyncRecoveringStreamManager(StreamManager[SyncRecoveringStream]):
         recover: the most recoveries for this stream.
     """
 
-    def __init__(self, open_stream: OpenStream, body: Mapping[str, Any], recover: int) -> None:
+    def __init__(
+        self,
+        open_stream: OpenStream,
+        body: Mapping[str, Any],
+        recover: int,
+        *,
+        invalid_tool_input: InvalidToolInput = "raise",
+    ) -> None:
         def open_recovering() -> SyncRecoveringStream:
             first = open_stream(dict(body))
-            return SyncRecoveringStream(first, open_stream, body, recover)
+            return SyncRecoveringStream(
+                first, open_stream, body, recover, invalid_tool_input=invalid_tool_input
+            )
 
         super().__init__(open_recovering, usage="client.messages.stream(...)")
