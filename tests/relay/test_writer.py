@@ -11,7 +11,15 @@ from _relay_util import decode_native
 import sluice
 from _util import load
 from sluice import ops
-from sluice.relay import MemoryStore, Relay, Store, StoreFullError, sse_frame, write_stream
+from sluice.relay import (
+    MemoryStore,
+    Relay,
+    Store,
+    StoreFullError,
+    VercelEncoder,
+    sse_frame,
+    write_stream,
+)
 from sluice.testing import MockAnthropic, Reply
 
 pytestmark = pytest.mark.anyio
@@ -148,6 +156,24 @@ class TestWriteStream:
 
 
 class TestRelayStart:
+    async def test_invalid_tool_input_does_not_end_the_chat(
+        self, server: MockAnthropic, client: sluice.AsyncClient, store: Store
+    ) -> None:
+        """A tool call whose input JSON is invalid: the chat ends with the message's own
+        message_stop, the call's input as it came, reported as a Vercel tool-input-error."""
+        data = load("tool_use.sse")
+        start = data.index(b'"partial_json":"') + len(b'"partial_json":"')
+        server.enqueue(Reply.sse(data[:start] + b"]" + data[start:]))
+        async with Relay(store, client) as relay:
+            chat_id = await relay.start(PARAMS)
+            with anyio.fail_after(5):
+                entries = [e async for e in store.read(chat_id) if e is not None]
+        assert entries[-1].event == "message_stop"
+        encoder = VercelEncoder()
+        frames = b"".join(encoder.encode(entry) for entry in entries)
+        assert b'"type":"tool-input-error"' in frames and b"not valid JSON" in frames
+        assert b'"finishReason":"tool-calls"' in frames
+
     async def test_a_chat_that_cannot_start_is_ended_not_left_running(
         self, server: MockAnthropic, client: sluice.AsyncClient, store: Store
     ) -> None:

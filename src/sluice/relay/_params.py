@@ -25,7 +25,7 @@ from .._http._requester import OPTION_NAMES
 __all__ = ["browser_params", "params_from_json"]
 
 #: Names ``client.messages.stream()`` takes besides the body: only the owner sets them.
-_SERVER_SIDE: Final = OPTION_NAMES | {"recover"}
+_SERVER_SIDE: Final = OPTION_NAMES | {"recover", "invalid_tool_input"}
 
 
 def browser_params(fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -407,6 +407,10 @@ class Relay:
         try:
             self._check_room()
             fields = {key: value for key, value in params.items() if key != "stream"}
+            # Invalid tool input JSON (fine-grained tool streaming) does not end the chat:
+            # the message goes on, readers see the call's input as it came (the Vercel
+            # encoder reports a tool-input-error for it).
+            fields.setdefault("invalid_tool_input", "keep")
             source = self.client.messages.stream(**fields)  # validates the parameters now
         except SluiceError as exc:
             if not create and chat_id is not None:
