@@ -424,22 +424,7 @@ class StreamManager(Generic[S]):
 class MessageStreamManager(StreamManager[MessageStream]):
     """``async with client.messages.stream(...) as stream``: yields a :class:`MessageStream`."""
 
-    def __init__(
-        self,
-        send: Callable[[], Awaitable[httpx.Response]],
-        *,
-        max_event_size: int,
-        meter: UsageMeter | None = None,
-        invalid_tool_input: InvalidToolInput = "raise",
-    ) -> None:
-        async def open_stream() -> MessageStream:
-            return MessageStream(
-                await send(),
-                max_event_size=max_event_size,
-                meter=meter,
-                invalid_tool_input=invalid_tool_input,
-            )
-
+    def __init__(self, open_stream: Callable[[], Awaitable[MessageStream]]) -> None:
         super().__init__(open_stream, usage="client.messages.stream(...)")
 
 

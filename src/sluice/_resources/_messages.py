@@ -9,6 +9,7 @@ the same keywords and are taken out by name. Fields the API would reject raise
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, overload
 
@@ -118,35 +119,21 @@ class Messages(Resource):
                 f"invalid_tool_input must be 'raise' or 'keep', not {invalid_tool_input!r}",
                 field="invalid_tool_input",
             )
+        open_stream = self._opener(options, invalid_tool_input)
         if recover:
             attempts = 3 if recover is True else int(recover)
             if attempts < 0:
                 raise ValueError(f"recover must be >= 0, got {recover!r}")
             return RecoveringStreamManager(
-                self._opener(options, invalid_tool_input),
-                body,
-                attempts,
-                invalid_tool_input=invalid_tool_input,
+                open_stream, body, attempts, invalid_tool_input=invalid_tool_input
             )
-        send = self._sender(
-            "POST",
-            "/v1/messages",
-            options,
-            body={**body, "stream": True},
-            headers={"accept": "text/event-stream"},
-            event_stream=True,
-        )
-        return MessageStreamManager(
-            send,
-            max_event_size=self._requester.max_event_size,
-            meter=self._requester.meter,
-            invalid_tool_input=invalid_tool_input,
-        )
+        return MessageStreamManager(functools.partial(open_stream, body))
 
     def _opener(
         self, options: RequestOptions, invalid_tool_input: InvalidToolInput
     ) -> Callable[[dict[str, Any]], Awaitable[MessageStream]]:
-        """Opens a stream for a body: what a recovering stream re-sends."""
+        """Opens a stream for a body (sent with retries): the stream's own, and what a
+        recovering stream re-sends."""
 
         async def open_stream(body: dict[str, Any]) -> MessageStream:
             send = self._sender(

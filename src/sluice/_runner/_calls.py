@@ -74,7 +74,6 @@ class _Call:
 
     __slots__ = (
         "call",
-        "delta",
         "done",
         "index",
         "key",
@@ -107,7 +106,6 @@ class _Call:
         self.tool = tool
         self.sequential = tool is not None and tool.sequential
         self.call: ToolCall | None = None  # the complete call, once its block stopped
-        self.delta: ToolCallDelta | None = None  # the latest fragment of its input
         self.partial: PartialInput[Any] | None = None  # a streaming tool's input
         self.result: dict[str, Any] | None = None
         self.outcome: ToolOutcome = "cancelled"
@@ -164,10 +162,8 @@ class ToolCalls:
     def fragment(self, delta: ToolCallDelta) -> None:
         """A fragment of a call's input arrived."""
         call = self._calls.get((self._part, delta.index))
-        if call is not None:
-            call.delta = delta
-            if call.partial is not None:
-                call.partial._update(delta)
+        if call is not None and call.partial is not None:
+            call.partial._update(delta)
 
     async def block_stopped(self, complete: ToolCall) -> None:
         """A ``tool_use`` block is complete: check its input and start it (if eager)."""

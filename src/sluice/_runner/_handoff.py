@@ -45,9 +45,6 @@ class Handoff(Generic[T]):
         self._gone = False  # the consumer left: items are dropped
         self._credit = CHECKPOINT_EVERY
 
-    def __len__(self) -> int:
-        return len(self._items)
-
     def put_nowait(self, item: T) -> bool:
         """Add ``item`` if there is room (or drop it if the consumer left); whether done."""
         items = self._items
@@ -79,18 +76,6 @@ class Handoff(Generic[T]):
         self._gone = True
         self._items.clear()
         self._writable.notify()
-
-    def get_nowait(self) -> T | None:
-        """The next item if one is buffered and no scheduling point is due, else ``None``
-        (then call :meth:`get`)."""
-        items = self._items
-        if items and self._credit:
-            self._credit -= 1
-            item = items.popleft()
-            if len(items) <= self._low and self._writable.waiting:
-                self._writable.notify()
-            return item
-        return None
 
     async def get(self) -> T | None:
         """The next item; ``None`` once the buffer is closed and empty."""

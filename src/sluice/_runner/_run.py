@@ -221,7 +221,6 @@ class Run(AsyncIterator[Event | RunEvent]):
         self._transforms = list(transforms)
         self._on_max_tokens: OnMaxTokens = on_max_tokens
         self._tool_retries = tool_retries
-        self._buffer_size = buffer_size
         self._invalid: dict[str, int] = {}  # tool name -> invalid calls in a row
         self._resuming = False  # the last step's turn goes on (pause_turn): merge
         self.steps = 0

@@ -342,22 +342,7 @@ class StreamManager(Generic[S]):
 class SyncMessageStreamManager(StreamManager[SyncMessageStream]):
     """``with client.messages.stream(...) as stream``: yields a :class:`SyncMessageStream`."""
 
-    def __init__(
-        self,
-        send: Callable[[], httpx.Response],
-        *,
-        max_event_size: int,
-        meter: UsageMeter | None = None,
-        invalid_tool_input: InvalidToolInput = "raise",
-    ) -> None:
-        def open_stream() -> SyncMessageStream:
-            return SyncMessageStream(
-                send(),
-                max_event_size=max_event_size,
-                meter=meter,
-                invalid_tool_input=invalid_tool_input,
-            )
-
+    def __init__(self, open_stream: Callable[[], SyncMessageStream]) -> None:
         super().__init__(open_stream, usage="client.messages.stream(...)")
 
 
