@@ -59,7 +59,7 @@ from .._core._message import Message, TextBlock, Usage
 from ..ops._base import Operator, Pipeline, aclose_upstream, pipe
 from ._observe import logger
 from ._response import attach_info
-from ._stream import MessageStream, StreamManager
+from ._stream import MessageStream, StreamManager, _TextStream
 
 __all__ = ["RecoveringStream", "RecoveringStreamManager"]
 
@@ -190,7 +190,7 @@ class RecoveringStream:
     @property
     def text_stream(self) -> AsyncIterator[str]:
         """The text deltas only, as they arrive, across recoveries."""
-        return _texts(self._iterator)
+        return _TextStream(self._iterator)
 
     def __aiter__(self) -> AsyncGenerator[Event, None]:
         return self._iterator
@@ -398,8 +398,12 @@ class RecoveringStream:
                 delta = TextDelta(text=text)
             elif event.index == 0:
                 state.skip = ""
+            if state.offset == 0 and delta is event.delta:
+                return event  # nothing to renumber or trim: no new event per delta
             return ContentBlockDelta(index=state.offset + event.index, delta=delta)
         if isinstance(event, ContentBlockStop):
+            if state.offset == 0:
+                return event
             return ContentBlockStop(index=state.offset + event.index)
         if isinstance(event, MessageDelta):
             # This attempt's usage so far, message_start's and this message_delta's
@@ -439,12 +443,6 @@ def _common_prefix(a: str, b: str) -> int:
         if a[position] != b[position]:
             return position
     return size
-
-
-async def _texts(events: AsyncIterator[Event]) -> AsyncGenerator[str, None]:
-    async for event in events:
-        if type(event) is ContentBlockDelta and type(event.delta) is TextDelta:
-            yield event.delta.text
 
 
 class RecoveringStreamManager(StreamManager[RecoveringStream]):

@@ -85,8 +85,8 @@ from ._observe import (
     ResponseRecord,
     RetryRecord,
     call_hook,
-    curl,
     logger,
+    reproducible,
 )
 from ._response import status_error
 
@@ -647,16 +647,16 @@ class RequesterBase(Generic[H]):
             endpoint=f"{route.name} {spec.template}",
             retry_after=wait,
         )
-        error.__dict__["_curl"] = curl(_redacted(self._build(spec, route)))
+        reproducible(error, _redacted(self._build(spec, route)))
         return error
 
-    def _curl_of(self, spec: RequestSpec, progress: _Progress) -> str:
-        """The curl command of the request last sent for ``spec``, or, when none was sent
-        yet (waiting for rate-limit capacity), of the one it was about to send."""
+    def _request_of(self, spec: RequestSpec, progress: _Progress) -> httpx.Request:
+        """The request last sent for ``spec`` (redacted), or, when none was sent yet
+        (waiting for rate-limit capacity), the one it was about to send."""
         request = progress.request
         if request is None:
             request = _redacted(self._build(spec, progress.route or self.routes[0]))
-        return curl(request)
+        return request
 
     def _log_breaker(self, route: _Route, template: str, change: Transition | None) -> None:
         if change is not None:
@@ -743,7 +743,7 @@ class Requester(RequesterBase[httpx.AsyncClient]):
             deadline=spec.deadline,
             attempts=progress.attempts,
         )
-        error.__dict__["_curl"] = self._curl_of(spec, progress)
+        reproducible(error, self._request_of(spec, progress))
         raise error
 
     async def _send(self, spec: RequestSpec, stream: bool, progress: _Progress) -> httpx.Response:
@@ -862,7 +862,7 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                         f"{where} failed after {attempt + 1} attempt(s): "
                         f"{type(exc).__name__}: {exc}{once}"
                     )
-                    error.__dict__["_curl"] = curl(redacted)
+                    reproducible(error, redacted)
                     raise error from exc
                 await self.limits.answered(
                     limiter, ticket, RateLimits.from_headers(response.headers), response.status_code
@@ -928,7 +928,7 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                 attempt += 1
                 continue
             status = status_error(response, body, truncated=truncated)
-            status.__dict__["_curl"] = curl(redacted)
+            reproducible(status, redacted)
             raise status
 
     def _record(
@@ -1063,7 +1063,7 @@ async def _read_body(response: httpx.Response) -> None:
             "processed"
         )
         error.request_id = request_id
-        error.__dict__["_curl"] = curl(response.request)  # redacted by the requester
+        reproducible(error, response)  # its request is redacted by the requester
         raise error from exc
     finally:
         await response.aclose()

@@ -34,7 +34,7 @@ from .._http._recovery import (
 )
 from .._http._response import attach_info
 from ._body import close_upstream
-from ._stream import StreamManager, SyncMessageStream
+from ._stream import StreamManager, SyncMessageStream, _TextStream
 
 __all__ = ["SyncRecoveringStream", "SyncRecoveringStreamManager"]
 
@@ -106,7 +106,7 @@ class SyncRecoveringStream:
     @property
     def text_stream(self) -> Iterator[str]:
         """The text deltas only, as they arrive, across recoveries."""
-        return _texts(self._iterator)
+        return _TextStream(self._iterator)
 
     def __iter__(self) -> Generator[Event, None, None]:
         return self._iterator
@@ -310,8 +310,12 @@ class SyncRecoveringStream:
                 delta = TextDelta(text=text)
             elif event.index == 0:
                 state.skip = ""
+            if state.offset == 0 and delta is event.delta:
+                return event  # nothing to renumber or trim: no new event per delta
             return ContentBlockDelta(index=state.offset + event.index, delta=delta)
         if isinstance(event, ContentBlockStop):
+            if state.offset == 0:
+                return event
             return ContentBlockStop(index=state.offset + event.index)
         if isinstance(event, MessageDelta):
             # This attempt's usage so far, message_start's and this message_delta's
@@ -331,12 +335,6 @@ class SyncRecoveringStream:
             )
             return MessageDelta(delta=event.delta, usage=summed)
         return event
-
-
-def _texts(events: Iterator[Event]) -> Generator[str, None, None]:
-    for event in events:
-        if type(event) is ContentBlockDelta and type(event.delta) is TextDelta:
-            yield event.delta.text
 
 
 class SyncRecoveringStreamManager(StreamManager[SyncRecoveringStream]):

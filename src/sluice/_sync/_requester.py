@@ -51,8 +51,8 @@ from .._http._observe import (
     RequestRecord,
     ResponseRecord,
     RetryRecord,
-    curl,
     logger,
+    reproducible,
 )
 from .._http._requester import (
     HealthReport,
@@ -237,7 +237,7 @@ class Requester(RequesterBase[httpx.Client]):
             deadline=spec.deadline,
             attempts=budget.attempts,
         )
-        error.__dict__["_curl"] = self._curl_of(spec, budget)
+        reproducible(error, self._request_of(spec, budget))
         raise error
 
     def _send(self, spec: RequestSpec, stream: bool, budget: _Budget) -> httpx.Response:
@@ -356,7 +356,7 @@ class Requester(RequesterBase[httpx.Client]):
                         f"{where} failed after {attempt + 1} attempt(s): "
                         f"{type(exc).__name__}: {exc}{once}"
                     )
-                    error.__dict__["_curl"] = curl(redacted)
+                    reproducible(error, redacted)
                     raise error from exc
                 self.limits.answered(
                     limiter, ticket, RateLimits.from_headers(response.headers), response.status_code
@@ -430,7 +430,7 @@ class Requester(RequesterBase[httpx.Client]):
                 attempt += 1
                 continue
             status = status_error(response, body, truncated=truncated)
-            status.__dict__["_curl"] = curl(redacted)
+            reproducible(status, redacted)
             raise status
 
     def _record(
@@ -548,7 +548,7 @@ def _read_body(response: httpx.Response, budget: _Budget) -> None:
             "processed"
         )
         error.request_id = request_id
-        error.__dict__["_curl"] = curl(response.request)  # redacted by the requester
+        reproducible(error, response)  # its request is redacted by the requester
         raise error from exc
     finally:
         response.close()
