@@ -245,12 +245,8 @@ class MessageAccumulator:
                 raise self._unexpected(
                     f"content_block_delta for block {index}, which never started"
                 ) from None
-            if dcls is TextDelta:
-                if kind == _TEXT:
-                    self._sinks[index].append(delta.text)  # type: ignore[union-attr]
-            elif dcls is InputJSONDelta:
-                if kind == _TOOL:
-                    self._sinks[index].append(delta.partial_json)  # type: ignore[union-attr]
+            if dcls is TextDelta or dcls is InputJSONDelta:
+                pass  # the fast path above took those aimed at a text or tool block
             elif dcls is ThinkingDelta:
                 if kind == _THINKING:
                     self._sinks[index].append(delta.thinking)  # type: ignore[union-attr]

@@ -13,24 +13,21 @@ import shlex
 from collections.abc import Iterable
 from typing import Final
 
-__all__ = ["SECRET_HEADERS", "curl_command", "is_secret_header"]
+__all__ = ["curl_command", "is_secret_header"]
 
-#: Headers never shown: their value is replaced (by ``$ANTHROPIC_API_KEY`` for the key).
-SECRET_HEADERS: Final = frozenset(
-    {"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"}
-)
-#: Parts of a header name that say it carries a credential: gateways and proxies name
-#: theirs freely (``cf-aig-authorization``, ``x-portkey-api-key``, ``x-goog-api-key``...).
+#: Parts of a header name that say it carries a credential: ``x-api-key``,
+#: ``authorization``, ``proxy-authorization``, ``cookie``, and what gateways and proxies
+#: name theirs (``cf-aig-authorization``, ``x-portkey-api-key``, ``x-goog-api-key``...).
 _SECRET_PARTS: Final = re.compile(r"auth|key|token|secret|cookie|passw|credential|session")
 
 
 def is_secret_header(name: str) -> bool:
-    """Whether the header ``name`` may carry a credential, and so is never shown: the
-    known ones, and any whose name has ``auth``, ``key``, ``token``, ``secret``,
-    ``cookie``, ``passw``, ``credential`` or ``session`` in it (a harmless header so
-    named is hidden too: better than a gateway's key in a support ticket)."""
-    lower = name.lower()
-    return lower in SECRET_HEADERS or _SECRET_PARTS.search(lower) is not None
+    """Whether the header ``name`` may carry a credential, and so is never shown: any
+    whose name has ``auth``, ``key``, ``token``, ``secret``, ``cookie``, ``passw``,
+    ``credential`` or ``session`` in it (a harmless header so named is hidden too:
+    better than a gateway's key in a support ticket). In ``curl_command`` the API key
+    shows as ``$ANTHROPIC_API_KEY``, any other as ``<redacted>``."""
+    return _SECRET_PARTS.search(name.lower()) is not None
 
 
 #: Headers curl computes itself, or that only matter to the transport.

@@ -22,8 +22,8 @@ from typing import Any, Generic, TypeAlias, TypeVar
 import msgspec
 
 from ._completions import Completion
-from ._events import ErrorEvent, Event, Ping, decode_event, decode_events
-from ._exceptions import EventDecodeError, EventTooLargeError, StreamError
+from ._events import ErrorEvent, Event, Ping, decode_error, decode_event, decode_events
+from ._exceptions import EventTooLargeError, StreamError
 from ._sse import DEFAULT_MAX_EVENT_SIZE, Frames, SSEDecoder
 
 __all__ = ["CompletionEvent", "CompletionStreamDecoder", "EventStreamDecoder", "StreamDecoder"]
@@ -193,22 +193,10 @@ def _decode_completion(data: bytes, name: str, offset: int) -> CompletionEvent |
         raw: Any = _any_decoder.decode(data)  # the typed pass parsed it: this cannot fail
         wire_type = raw.get("type") if isinstance(raw, dict) else None
         if wire_type in _KNOWN_COMPLETION_EVENTS or name in _KNOWN_COMPLETION_EVENTS:
-            raise _completion_error(exc, data, name, offset) from exc
+            raise decode_error(exc, data, name, offset, "completion stream") from exc
         return None
     except msgspec.DecodeError as exc:
-        raise _completion_error(exc, data, name, offset) from exc
-
-
-def _completion_error(exc: Exception, data: bytes, name: str, offset: int) -> EventDecodeError:
-    preview = data[:200].decode("utf-8", "replace")
-    more = "..." if len(data) > 200 else ""
-    return EventDecodeError(
-        f"could not decode SSE event {name!r} at byte {offset} of the completion stream: "
-        f"{exc}; data was {preview!r}{more}",
-        event=name,
-        data=data,
-        offset=offset,
-    )
+        raise decode_error(exc, data, name, offset, "completion stream") from exc
 
 
 class CompletionStreamDecoder(StreamDecoder[CompletionEvent]):

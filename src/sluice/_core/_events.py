@@ -318,7 +318,7 @@ def decode_event(data: bytes, name: str = "", offset: int = 0) -> Event:
     try:
         return _decode_event(data, name, offset)
     except _MALFORMED as exc:
-        raise _decode_error(exc, data, name, offset) from None
+        raise decode_error(exc, data, name, offset) from None
 
 
 def _decode_event(data: bytes, name: str, offset: int) -> Event:
@@ -452,12 +452,16 @@ _DELTAS_BY_TYPE: dict[str, type[Any]] = {
 }
 
 
-def _decode_error(exc: Exception, data: bytes, name: str, offset: int) -> EventDecodeError:
+def decode_error(
+    exc: Exception, data: bytes, name: str, offset: int, where: str = "response"
+) -> EventDecodeError:
+    """The :class:`EventDecodeError` of ``data`` (the event ``name`` at byte ``offset``
+    of the ``where``), showing its first bytes."""
     preview = data[:200].decode("utf-8", "replace")
     more = "..." if len(data) > 200 else ""
     return EventDecodeError(
         f"could not decode SSE event {name or '(unnamed)'!r} at byte {offset} of the "
-        f"response: {exc}; data was {preview!r}{more}",
+        f"{where}: {exc}; data was {preview!r}{more}",
         event=name,
         data=data,
         offset=offset,

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
+from msgspec import UNSET
 
 from ._exceptions import ParamsError
-from ._message import CacheCreation, ServerToolUsage, Usage
+from ._message import CacheCreation, Usage
 
 __all__ = ["PRICING", "ModelPricing", "PriceTable", "add_usage", "total_tokens"]
 
@@ -217,33 +218,24 @@ def total_tokens(usage: Usage) -> int:
     )
 
 
-def add_usage(total: Usage, usage: Usage) -> Usage:
-    """A new :class:`~sluice.Usage`: ``total`` plus ``usage``, counter by counter.
+S = TypeVar("S", bound=msgspec.Struct)
 
-    Token counts, the cache-write breakdown and server tool requests add up; absent
-    counters count as 0. Descriptive fields (``service_tier``...) are left out.
-    """
-    total_5m, total_1h = _cache_writes(total)
-    write_5m, write_1h = _cache_writes(usage)
-    tools = [
-        server_tool
-        for server_tool in (total.server_tool_use, usage.server_tool_use)
-        if isinstance(server_tool, ServerToolUsage)
-    ]
-    summed = Usage(
-        input_tokens=total.input_tokens + usage.input_tokens,
-        output_tokens=total.output_tokens + usage.output_tokens,
-        cache_creation_input_tokens=total_5m + total_1h + write_5m + write_1h,
-        cache_read_input_tokens=_count(total.cache_read_input_tokens)
-        + _count(usage.cache_read_input_tokens),
-        cache_creation=CacheCreation(
-            ephemeral_5m_input_tokens=total_5m + write_5m,
-            ephemeral_1h_input_tokens=total_1h + write_1h,
-        ),
-    )
-    if tools:
-        summed.server_tool_use = ServerToolUsage(
-            web_search_requests=sum(_count(t.web_search_requests) for t in tools),
-            web_fetch_requests=sum(_count(t.web_fetch_requests) for t in tools),
-        )
-    return summed
+
+def add_usage(first: S, second: S) -> S:
+    """``first`` and ``second`` (usage structs of one type, such as
+    :class:`~sluice.Usage`) with every numeric counter summed, nested ones too
+    (``cache_creation``, ``server_tool_use``...); absent counters count as 0, other
+    fields (``service_tier``...) are ``second``'s, or ``first``'s where ``second`` has
+    none. What a run sums over its steps and a recovered stream over its attempts."""
+    changes = {}
+    for name in first.__struct_fields__:
+        a, b = getattr(first, name), getattr(second, name)
+        if a is UNSET or a is None:
+            continue
+        if b is UNSET or b is None:
+            changes[name] = a
+        elif type(a) is int and type(b) is int:
+            changes[name] = a + b
+        elif isinstance(a, msgspec.Struct) and type(a) is type(b):
+            changes[name] = add_usage(a, b)
+    return msgspec.structs.replace(second, **changes)

@@ -33,10 +33,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import msgspec
-from msgspec import UNSET
 
 from .._core._accumulate import InvalidToolInput, MessageAccumulator
 from .._core._events import (
@@ -56,6 +55,7 @@ from .._core._exceptions import (
     StreamIdleTimeoutError,
 )
 from .._core._message import Message, TextBlock, Usage
+from .._core._pricing import add_usage
 from ..ops._base import Operator, Pipeline, aclose_upstream, pipe
 from ._observe import logger
 from ._response import attach_info
@@ -84,27 +84,6 @@ def estimate_output_tokens(text: str) -> int:
     price of counting a little more usage than was billed for the failed attempts.
     """
     return math.ceil(len(text.encode()) / BYTES_PER_OUTPUT_TOKEN)
-
-
-S = TypeVar("S", bound=msgspec.Struct)
-
-
-def add_usage(first: S, second: S) -> S:
-    """``first`` and ``second`` (usage structs of one type) with every numeric counter
-    summed, nested ones too (``cache_creation``, ``server_tool_use``...); other fields
-    (``service_tier``...) are ``second``'s, or ``first``'s where ``second`` has none."""
-    changes = {}
-    for name in first.__struct_fields__:
-        a, b = getattr(first, name), getattr(second, name)
-        if a is UNSET or a is None:
-            continue
-        if b is UNSET or b is None:
-            changes[name] = a
-        elif type(a) is int and type(b) is int:
-            changes[name] = a + b
-        elif isinstance(a, msgspec.Struct) and type(a) is type(b):
-            changes[name] = add_usage(a, b)
-    return msgspec.structs.replace(second, **changes)
 
 
 def _recoverable(exc: BaseException) -> bool:

@@ -23,13 +23,13 @@ from .._core._events import (
 )
 from .._core._exceptions import SluiceError, StreamError
 from .._core._message import Message, TextBlock, Usage
+from .._core._pricing import add_usage
 from .._http._observe import logger
 from .._http._recovery import (
     _common_prefix,
     _Continuation,
     _recoverable,
     _text_of,
-    add_usage,
     estimate_output_tokens,
 )
 from .._http._response import attach_info
