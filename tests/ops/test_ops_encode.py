@@ -32,7 +32,7 @@ from sluice import (
     to_json,
 )
 from sluice.ops import _encode
-from sluice.ops._encode import SSEEncoder, _event_json, to_jsonl, to_sse
+from sluice.ops._encode import SSEEncoder, _event_json, event_item, to_jsonl, to_sse
 from sluice.types import ErrorDetail, MessageDeltaBody, MessageDeltaUsage, ServerToolUsage
 
 pytestmark = pytest.mark.anyio
@@ -167,6 +167,14 @@ class TestSSEEncoder:
             b'data: {"type":"content_block_delta","index":0,'
             b'"delta":{"type":"text_delta","text":"Hi \\"there\\"\\n"}}\n\n'
         )
+
+    @pytest.mark.parametrize("name", ALL)
+    def test_event_item_is_the_frame_in_parts(self, name: str) -> None:
+        """event_item gives a frame's event name and data, for every recorded event."""
+        encoder = SSEEncoder(include_ids=False)
+        for event in events_of(name):
+            kind, data = event_item(event)
+            assert encoder.encode(event) == b"event: %s\ndata: %s\n\n" % (kind.encode(), data)
 
     def test_ids_count_up_from_start_id(self) -> None:
         """Ids increase by one per frame from start_id; next_id says what comes next."""

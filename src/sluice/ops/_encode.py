@@ -155,6 +155,22 @@ _NAMES: Final[dict[type, bytes]] = {
 }
 
 
+_STR_NAMES: Final[dict[type, str]] = {cls: name.decode() for cls, name in _NAMES.items()}
+
+
+def event_item(event: Event) -> tuple[str, bytes]:
+    """An event's SSE name and wire JSON, the two parts of its frame (for stores that
+    keep events rather than frames: the relay's log).
+
+    Raises:
+        ValueError: as :meth:`SSEEncoder.encode`, for a name with a line break.
+    """
+    name = _STR_NAMES.get(type(event))
+    if name is None:
+        name = _unknown_name(event).decode()
+    return name, _event_json(event)
+
+
 def _unknown_name(event: Event) -> bytes:
     name = event.event if isinstance(event, UnknownEvent) and event.event else event.type
     if "\n" in name or "\r" in name:

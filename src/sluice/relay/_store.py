@@ -66,7 +66,8 @@ class _StepEnd(msgspec.Struct):
     end_reason: str | None = None
 
 
-_decode_step_end = msgspec.json.Decoder(_StepEnd).decode
+#: A run's ``step_end`` entry: its ``end_reason`` (``None`` while the run goes on).
+decode_step_end = msgspec.json.Decoder(_StepEnd).decode
 
 ChatState = Literal["pending", "running", "done"]
 
@@ -158,7 +159,7 @@ def ends_log(entry: Entry, run: bool) -> bool:
         return entry.event in TERMINAL_EVENTS
     if entry.event == "step_end":
         try:
-            return _decode_step_end(entry.data).end_reason is not None
+            return decode_step_end(entry.data).end_reason is not None
         except msgspec.DecodeError:
             return False
     return entry.event in RUN_END_EVENTS

@@ -59,7 +59,7 @@ import msgspec
 
 from .._core._exceptions import PartialJSONError
 from .._core._partial_json import PartialJSONParser
-from ._store import RUN_EVENTS, Entry
+from ._store import RUN_EVENTS, Entry, decode_step_end
 
 __all__ = ["VERCEL_HEADERS", "VercelEncoder", "finish_reason"]
 
@@ -114,16 +114,11 @@ class _ToolFinish(msgspec.Struct):
     result: dict[str, Any] = {}
 
 
-class _StepEnd(msgspec.Struct):
-    end_reason: str | None = None
-
-
 class _StepStart(msgspec.Struct):
     step: int = 0
 
 
 _decode_tool_finish = msgspec.json.Decoder(_ToolFinish).decode
-_decode_step_end = msgspec.json.Decoder(_StepEnd).decode
 _decode_step_start = msgspec.json.Decoder(_StepStart).decode
 
 
@@ -322,7 +317,7 @@ class VercelEncoder:
                     self._started = False  # its message starts the UI message
                 return []
             if event == "step_end":
-                end_reason = _decode_step_end(data).end_reason
+                end_reason = decode_step_end(data).end_reason
                 if end_reason is None:
                     return []
                 self.done = True

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import AsyncIterable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, contextmanager
 from types import TracebackType
 from typing import Any, Final, Literal, Self, TypeAlias
@@ -40,7 +40,7 @@ from .._core._exceptions import (
     ParamsError,
     SluiceError,
 )
-from ..ops import SSEEncoder
+from ..ops._encode import event_item
 from ._store import (
     RUN_END_EVENTS,
     RUN_EVENTS,
@@ -179,24 +179,11 @@ class _Log:
             self.terminal = event
 
 
-def _encoder() -> Callable[[Event], tuple[str, bytes]]:
-    """Event -> (type, wire JSON), through ``SSEEncoder``'s fast path."""
-    encode = SSEEncoder(include_ids=False).encode
-
-    def item(event: Event) -> tuple[str, bytes]:
-        # b"event: NAME\ndata: JSON\n\n": the encoder's fast path for the wire JSON.
-        frame = encode(event)
-        end = frame.index(b"\n")
-        return frame[7:end].decode(), frame[end + 7 : -2]
-
-    return item
-
-
 async def _pump(source: StreamSource, log: _Log) -> None:
     """Read ``source`` and append its events in batches, until it ends or fails."""
     send, receive = anyio.create_memory_object_stream[tuple[str, bytes]](_BATCH_BUFFER)
     failure: list[Exception] = []
-    item = _encoder()
+    item = event_item
 
     async def produce() -> None:
         try:
