@@ -375,43 +375,6 @@ def _dedent_blocks(lines: list[str], patterns: list[str]) -> list[str]:
     return out
 
 
-def _wrap(lines: list[str], limit: int = 100) -> list[str]:
-    """Split an argument list that a rename made too long, one argument a line.
-
-    Only the shape the async code uses when its arguments fit on one line: ``f(`` on the
-    line before, ``)`` at the start of the line after.
-    """
-    out: list[str] = []
-    for index, line in enumerate(lines):
-        after = lines[index + 1].strip() if index + 1 < len(lines) else ""
-        if (
-            len(line) > limit
-            and out
-            and out[-1].rstrip().endswith("(")
-            and after.startswith(")")
-            and "#" not in line
-            and '"' not in line
-        ):
-            indent = " " * _indent(line)
-            parts, depth, current = [], 0, ""
-            for char in line.strip():
-                if char in "([{":
-                    depth += 1
-                elif char in ")]}":
-                    depth -= 1
-                if char == "," and depth == 0:
-                    parts.append(current.strip())
-                    current = ""
-                else:
-                    current += char
-            if current.strip():
-                parts.append(current.strip())
-            out.extend(f"{indent}{part}," for part in parts)
-        else:
-            out.append(line)
-    return out
-
-
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
@@ -712,7 +675,7 @@ def _transform(code: str, job: Job) -> str:
         code = _rewrite(code, TEST_REWRITES)
     code = _rename(code, RENAMES)
     code = _rewrite(code, POST_REWRITES)
-    return "\n".join(_wrap(code.split("\n")))
+    return code  # laid out by ruff format (_formatted)
 
 
 _LEFTOVERS = frozenset({"async", "await", "anyio", *RENAMES})
