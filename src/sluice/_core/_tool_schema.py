@@ -220,6 +220,21 @@ def is_async_callable(fn: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(type(fn).__call__)
 
 
+def struct_schema(struct: type[msgspec.Struct]) -> dict[str, Any]:
+    """The JSON schema of ``struct`` as a tool's ``input_schema``: its own object schema
+    at the root (no ``title``), the schemas it refers to under ``$defs``.
+
+    Raises:
+        TypeError: a field's type has no JSON schema.
+    """
+    defs: dict[str, Any] = dict(msgspec.json.schema(struct).get("$defs", {}))
+    schema: dict[str, Any] = dict(defs.pop(struct.__name__))
+    schema.pop("title", None)
+    if defs:
+        schema["$defs"] = defs
+    return schema
+
+
 def input_spec(
     fn: Callable[..., Any],
     name: str,
@@ -270,12 +285,9 @@ def input_spec(
             fields.append((param.name, annotation, param.default))
     input_type = msgspec.defstruct(f"{name}_input", fields, kw_only=True)
     try:
-        raw = msgspec.json.schema(input_type)
+        schema = struct_schema(input_type)
     except TypeError as exc:
         raise TypeError(f"tool {name!r}: a parameter type has no JSON schema: {exc}") from exc
-    defs: dict[str, Any] = dict(raw.get("$defs", {}))
-    schema: dict[str, Any] = dict(defs.pop(input_type.__name__))
-    schema.pop("title", None)
     if not schema.get("required"):
         schema.pop("required", None)
     properties = schema.setdefault("properties", {})
@@ -284,6 +296,4 @@ def input_spec(
         if isinstance(entry, dict) and text and "description" not in entry:
             # Put the description first: it is what a reader of the schema wants to see.
             properties[field] = {"description": text, **entry}
-    if defs:
-        schema["$defs"] = defs
     return InputSpec(input_type, schema, tuple(positional), description, free_keywords)

@@ -43,6 +43,7 @@ from .._core._tool_schema import (
     is_async_callable,
     named,
     parse_docstring,
+    struct_schema,
 )
 
 __all__ = ["FunctionTool", "PartialInput", "tool"]
@@ -318,7 +319,7 @@ class FunctionTool(Generic[P, R]):
         item = args[0] if args else None
         if isinstance(item, type) and issubclass(item, msgspec.Struct):
             self._partial_type = item
-            schema = _struct_schema(item)
+            schema = struct_schema(item)
             if not description and item.__doc__:
                 description = inspect.cleandoc(item.__doc__)
             return schema, description
@@ -328,16 +329,6 @@ class FunctionTool(Generic[P, R]):
                 "msgspec.Struct S, or pass input_schema="
             )
         return dict(input_schema), description
-
-
-def _struct_schema(struct: type[msgspec.Struct]) -> dict[str, Any]:
-    raw = msgspec.json.schema(struct)
-    defs: dict[str, Any] = dict(raw.get("$defs", {}))
-    schema: dict[str, Any] = dict(defs.pop(struct.__name__))
-    schema.pop("title", None)
-    if defs:
-        schema["$defs"] = defs
-    return schema
 
 
 def _json_type(value: Any) -> str:
