@@ -292,6 +292,8 @@ class RequestSpec(msgspec.Struct, kw_only=True):
     path: str
     template: str = ""
     json: Any = None
+    #: ``json`` encoded, once (re-encoded only for a fallback endpoint's own model).
+    encoded: bytes | None = None
     params: list[tuple[str, str | int | float | bool | None]] | None = None
     content: Any = None
     headers: dict[str, str]
@@ -538,14 +540,16 @@ class RequesterBase(Generic[H]):
         deadline = options.get("deadline", self.deadline)
         if deadline is not None and not (isinstance(deadline, int | float) and deadline > 0):
             raise ParamsError(f"deadline must be > 0 seconds, got {deadline!r}", field="deadline")
+        encoded = None if json is None else _json_encode(json)  # once, for every attempt
         input_tokens = 0
-        if method == "POST" and path == "/v1/messages" and json is not None:
-            input_tokens = estimate_tokens(len(_json_encode(json)))
+        if method == "POST" and path == "/v1/messages" and encoded is not None:
+            input_tokens = estimate_tokens(len(encoded))
         return RequestSpec(
             method=method,
             path=str(path),
             template=template_of(path),
             json=json,
+            encoded=encoded,
             params=_query([params, options.get("extra_query")]),
             content=content,
             headers=all_headers,
@@ -573,13 +577,9 @@ class RequesterBase(Generic[H]):
 
     def _build(self, spec: RequestSpec, route: _Route) -> httpx.Request:
         json = spec.json
+        body = spec.content if spec.content is not None else spec.encoded
         if route.model is not None and isinstance(json, Mapping) and "model" in json:
-            json = {**json, "model": route.model}
-        body = (
-            spec.content
-            if spec.content is not None
-            else (None if json is None else _json_encode(json))
-        )
+            body = _json_encode({**json, "model": route.model})  # a fallback's own model
         headers = {"x-api-key": route.api_key.get(), **spec.headers}
         return self.http.build_request(
             spec.method,
