@@ -40,7 +40,6 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from contextvars import ContextVar
 from typing import Any, Final, Generic, Self, TypedDict, TypeVar
 
 import anyio
@@ -117,10 +116,6 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(600.0, connect=5.0)
 DEFAULT_STREAM_IDLE_TIMEOUT: Final = 120.0
 
 _json_encode = msgspec.json.Encoder().encode
-
-#: What the current request is waiting for, when it waits for rate-limit capacity (for
-#: the message of a deadline that runs out meanwhile).
-_WAITING: ContextVar[str | None] = ContextVar("sluice_waiting", default=None)
 
 #: The requests a usage meter counts and its quotas gate: those that generate (and bill).
 METERED_PATHS: Final = frozenset({"/v1/messages", "/v1/complete"})
@@ -335,12 +330,13 @@ class _Progress:
     """How far one request got: the attempts started, the endpoint being tried and the
     request last sent there (redacted), for the error of a deadline that runs out."""
 
-    __slots__ = ("attempts", "request", "route")
+    __slots__ = ("attempts", "request", "route", "waiting")
 
     def __init__(self) -> None:
         self.attempts = 0
         self.route: _Route | None = None
         self.request: httpx.Request | None = None
+        self.waiting: str | None = None  # the rate limit it waits for, while it does
 
 
 def _root(url: str) -> httpx.URL:
@@ -726,13 +722,9 @@ class Requester(RequesterBase[httpx.AsyncClient]):
         progress = _Progress()
         if spec.deadline is None:
             return await self._send(spec, stream, progress)
-        token = _WAITING.set(None)
-        try:
-            with anyio.move_on_after(spec.deadline) as scope:
-                return await self._send(spec, stream, progress)
-            waiting = _WAITING.get()
-        finally:
-            _WAITING.reset(token)
+        with anyio.move_on_after(spec.deadline) as scope:
+            return await self._send(spec, stream, progress)
+        waiting = progress.waiting
         assert scope.cancelled_caught
         logger.info("deadline of %.3g s ran out: %s %s", spec.deadline, spec.method, spec.path)
         error = DeadlineExceededError(
@@ -821,7 +813,7 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                 # Held from the moment it asks (a store may have taken capacity when the
                 # asking is interrupted); giving back a ticket that holds nothing is harmless.
                 in_flight = True
-                await self._wait_for_capacity(route, spec, ticket)
+                await self._wait_for_capacity(route, spec, ticket, progress)
                 request = self._build(spec, route)
                 progress.request = redacted = _redacted(request)
                 progress.attempts += 1
@@ -944,7 +936,9 @@ class Requester(RequesterBase[httpx.AsyncClient]):
         change = breaker.record(ok, anyio.current_time())
         self._log_breaker(route, template, change)
 
-    async def _wait_for_capacity(self, route: _Route, spec: RequestSpec, ticket: Ticket) -> None:
+    async def _wait_for_capacity(
+        self, route: _Route, spec: RequestSpec, ticket: Ticket, progress: _Progress
+    ) -> None:
         limiter = route.limiter
         while True:
             delay, why = await self.limits.acquire(limiter, ticket)
@@ -959,9 +953,9 @@ class Requester(RequesterBase[httpx.AsyncClient]):
                 why,
             )
             limiter.note_wait(delay)
-            _WAITING.set(why)
+            progress.waiting = why
             await anyio.sleep(delay)
-            _WAITING.set(None)
+            progress.waiting = None
 
     async def _retrying(
         self, route: _Route, spec: RequestSpec, attempt: int, reason: str, wait: float
